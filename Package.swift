@@ -1,0 +1,92 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One settings array for every target (STYLE.md §3).
+let settings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let nio = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let yams = Target.Dependency.product(name: "Yams", package: "Yams")
+
+// The allowed imports of DESIGN.md are these dependency lists; `scripts/check-imports` fails CI when a
+// source file imports a module that its target does not list here.
+let package = Package(
+    name: "ExecutionGateway",
+    products: [
+        .executable(name: "gatewayd", targets: ["gatewayd"]),
+        .executable(name: "gatewayctl", targets: ["gatewayctl"]),
+        .executable(name: "gateway-bench", targets: ["gateway-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .target(name: "GatewayCore", swiftSettings: settings),
+        .target(name: "BrokerAPI", dependencies: ["GatewayCore"], swiftSettings: settings),
+        .target(name: "BrokerPaper", dependencies: ["GatewayCore", "BrokerAPI"], swiftSettings: settings),
+        .target(name: "Journal", dependencies: ["GatewayCore", grdb], swiftSettings: settings),
+        .target(
+            name: "Execution",
+            dependencies: ["GatewayCore", "BrokerAPI", "Journal", logging, lifecycle],
+            swiftSettings: settings
+        ),
+        .target(name: "ControlProtocol", dependencies: ["GatewayCore"], swiftSettings: settings),
+        .target(
+            name: "ControlServer",
+            dependencies: ["ControlProtocol", "Execution", "GatewayCore", "Journal", nio, nioPosix, logging, lifecycle],
+            swiftSettings: settings
+        ),
+        .target(
+            name: "GatewayTesting",
+            dependencies: ["GatewayCore", "BrokerAPI", "Journal", "Execution", "ControlProtocol"],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "gatewayd",
+            dependencies: [
+                "GatewayCore", "BrokerAPI", "BrokerPaper", "Journal", "Execution", "ControlServer",
+                logging, lifecycle, argumentParser, yams,
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "gatewayctl",
+            dependencies: ["ControlProtocol", "GatewayCore", argumentParser],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "gateway-bench",
+            dependencies: ["ControlProtocol", "GatewayCore", argumentParser],
+            path: "Benchmarks/gateway-bench",
+            swiftSettings: settings
+        ),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"], swiftSettings: settings),
+        .testTarget(name: "BrokerPaperTests", dependencies: ["BrokerPaper", "BrokerAPI", "GatewayCore"], swiftSettings: settings),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "GatewayCore"], swiftSettings: settings),
+        .testTarget(
+            name: "ExecutionTests",
+            dependencies: ["Execution", "GatewayTesting", "BrokerAPI", "Journal", "GatewayCore", "BrokerPaper"],
+            swiftSettings: settings
+        ),
+        .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "GatewayCore"], swiftSettings: settings),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["ControlProtocol", "GatewayCore", "GatewayTesting"],
+            swiftSettings: settings
+        ),
+    ]
+)

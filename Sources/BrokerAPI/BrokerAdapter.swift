@@ -1,0 +1,56 @@
+public import GatewayCore
+
+/// A connection to one broker account. The engine is the only caller; it calls the order methods of one
+/// adapter one at a time, in the order it journaled the requests, and never before the request is
+/// durable in the journal. Orders are named to the broker by the gateway's `OrderID`, which the adapter
+/// sends as the broker's client order id so that an order can always be found again after a crash.
+///
+/// Order methods return when the broker has taken the request (or refused it): what the broker then does
+/// arrives on `events`. A method that cannot tell whether the broker received the request throws a
+/// `BrokerError` of kind `.unknownOutcome`; the engine then asks `orderReport(for:)` and never sends again
+/// blindly.
+public protocol BrokerAdapter: Sendable {
+    /// The broker's short name (`paper`, `alpaca`), as accounts report it.
+    var brokerName: String { get }
+
+    /// Everything the broker reports, in the order it reported it. One consumer (the engine).
+    var events: AsyncStream<BrokerEvent> { get }
+
+    /// Opens the connection; idempotent.
+    func connect() async throws(BrokerError)
+
+    /// Closes the connection; idempotent; finishes `events`.
+    func disconnect() async
+
+    /// Why the broker cannot take this order (order type, time in force, asset class), or `nil` when it
+    /// can. Called before the order is accepted, so it must not block.
+    func unsupportedReason(for order: Order) -> String?
+
+    /// Sends a new order.
+    func submit(_ order: Order) async throws(BrokerError)
+
+    /// Asks the broker to cancel a working order; the outcome arrives as `.canceled` or `.cancelRejected`.
+    func cancel(_ order: Order) async throws(BrokerError)
+
+    /// Asks the broker to replace `order` with `replacement` (a new `OrderID`); the outcome arrives as
+    /// `.replaced` or `.replaceRejected`.
+    func replace(_ order: Order, with replacement: Order) async throws(BrokerError)
+
+    /// What the broker knows of one order, with its fills, or `nil` when it has no record of it.
+    func orderReport(for orderID: OrderID) async throws(BrokerError) -> BrokerOrderReport?
+
+    /// The broker's open orders.
+    func openOrders() async throws(BrokerError) -> [BrokerOrderReport]
+
+    /// The broker's positions.
+    func positions() async throws(BrokerError) -> [BrokerPositionReport]
+
+    /// The broker's account figures.
+    func accountReport() async throws(BrokerError) -> BrokerAccountReport
+}
+
+/// An adapter that takes market prices: the paper simulator fills against them.
+public protocol QuoteConsumer: Sendable {
+    /// A new price for a symbol. Called by the engine after the quote is journaled.
+    func receive(_ quote: Quote) async
+}

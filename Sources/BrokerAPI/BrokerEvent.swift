@@ -1,0 +1,39 @@
+public import GatewayCore
+
+/// What a broker reports about orders and the connection. Orders are named by the gateway's `OrderID`.
+public enum BrokerEvent: Sendable, Hashable {
+    case acknowledged(OrderID, brokerOrderID: String, ts: Timestamp)
+    case fill(BrokerFill)
+    case canceled(OrderID, reason: String?, ts: Timestamp)
+    case cancelRejected(OrderID, reason: String, ts: Timestamp)
+    /// `old` was replaced by `new`, which the broker now works under `brokerOrderID`.
+    case replaced(old: OrderID, new: OrderID, brokerOrderID: String, ts: Timestamp)
+    case replaceRejected(old: OrderID, new: OrderID, reason: String, ts: Timestamp)
+    case expired(OrderID, ts: Timestamp)
+    case rejected(OrderID, reason: String, ts: Timestamp)
+    case connection(BrokerConnectionState, detail: String?)
+}
+
+/// One execution as the broker reports it.
+public struct BrokerFill: Sendable, Hashable, Codable {
+    public var orderID: OrderID
+    public var fillID: FillID
+    public var qty: Quantity
+    public var price: Price
+    public var commission: Money
+    public var ts: Timestamp
+
+    public init(orderID: OrderID, fillID: FillID, qty: Quantity, price: Price, commission: Money = .zero, ts: Timestamp) {
+        self.orderID = orderID
+        self.fillID = fillID
+        self.qty = qty
+        self.price = price
+        self.commission = commission
+        self.ts = ts
+    }
+}
+
+/// The state of a broker connection.
+public enum BrokerConnectionState: String, Sendable, Hashable, Codable {
+    case disconnected, connecting, connected
+}

@@ -1,0 +1,28 @@
+/// A market price for one symbol: any of bid, ask and last.
+public struct Quote: Sendable, Hashable, Codable {
+    public var symbol: Symbol
+    public var bid: Price?
+    public var ask: Price?
+    public var last: Price?
+    public var ts: Timestamp
+
+    public init(symbol: Symbol, bid: Price? = nil, ask: Price? = nil, last: Price? = nil, ts: Timestamp) {
+        self.symbol = symbol
+        self.bid = bid
+        self.ask = ask
+        self.last = last
+        self.ts = ts
+    }
+
+    /// The price positions are marked at: last, else the mid of bid and ask, else whichever side there is.
+    public var mark: Price? {
+        if let last { return last }
+        if let bid, let ask { return Price(units: (bid.units + ask.units) / 2) }
+        return bid ?? ask
+    }
+
+    /// This quote with the sides `newer` carries replaced.
+    public func merged(with newer: Quote) -> Quote {
+        Quote(symbol: symbol, bid: newer.bid ?? bid, ask: newer.ask ?? ask, last: newer.last ?? last, ts: newer.ts)
+    }
+}

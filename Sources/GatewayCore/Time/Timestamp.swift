@@ -1,0 +1,110 @@
+/// An instant in UTC, in nanoseconds since the Unix epoch (DESIGN.md contract 5). Text form is RFC 3339
+/// with nine fractional digits (`2026-11-25T14:30:00.123456789Z`), exact in both directions.
+public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let nanosecondsSinceEpoch: Int64
+
+    public init(nanosecondsSinceEpoch: Int64) { self.nanosecondsSinceEpoch = nanosecondsSinceEpoch }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
+        lhs.nanosecondsSinceEpoch < rhs.nanosecondsSinceEpoch
+    }
+
+    static let nanosPerSecond: Int64 = 1_000_000_000
+    static let nanosPerDay: Int64 = 86_400 * nanosPerSecond
+
+    /// The UTC calendar date of this instant.
+    public var date: CalendarDate {
+        CalendarDate(daysSinceEpoch: floorDiv(nanosecondsSinceEpoch, Self.nanosPerDay))
+    }
+
+    public var description: String {
+        let days = floorDiv(nanosecondsSinceEpoch, Self.nanosPerDay)
+        let inDay = nanosecondsSinceEpoch - days * Self.nanosPerDay
+        let seconds = Int(inDay / Self.nanosPerSecond)
+        let nanos = String(inDay % Self.nanosPerSecond)
+        return CalendarDate(daysSinceEpoch: days).description + "T" + twoDigits(seconds / 3600) + ":"
+            + twoDigits(seconds / 60 % 60) + ":" + twoDigits(seconds % 60) + "."
+            + String(repeating: "0", count: 9 - nanos.count) + nanos + "Z"
+    }
+
+    /// Parses RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, or a bare date `YYYY-MM-DD` (midnight UTC).
+    public init?(rfc3339 text: String) {
+        let b = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= b.count, b[range].allSatisfy(\.isASCIIDigit) else { return nil }
+            return b[range].reduce(0) { $0 * 10 + Int($1 - 48) }
+        }
+        guard b.count >= 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+            let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let date = CalendarDate(year: year, month: month, day: day)
+        else { return nil }
+        var nanos = date.daysSinceEpoch * Self.nanosPerDay
+        if b.count == 10 {
+            self.nanosecondsSinceEpoch = nanos
+            return
+        }
+        guard b.count >= 20, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == UInt8(ascii: " "),
+            b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            hour < 24, minute < 60, second < 60
+        else { return nil }
+        nanos += (Int64(hour) * 3600 + Int64(minute) * 60 + Int64(second)) * Self.nanosPerSecond
+        var index = 19
+        if b[index] == UInt8(ascii: ".") {
+            index += 1
+            var digits = 0
+            var fraction: Int64 = 0
+            while index < b.count, b[index].isASCIIDigit {
+                if digits < 9 {
+                    fraction = fraction * 10 + Int64(b[index] - 48)
+                    digits += 1
+                } else if b[index] != UInt8(ascii: "0") {
+                    return nil  // finer than a nanosecond cannot be represented
+                }
+                index += 1
+            }
+            guard digits > 0 else { return nil }
+            nanos += fraction * pow10(9 - digits)
+        }
+        guard index < b.count else { return nil }
+        if b[index] == UInt8(ascii: "Z") || b[index] == UInt8(ascii: "z") {
+            guard index + 1 == b.count else { return nil }
+        } else {
+            guard b[index] == UInt8(ascii: "+") || b[index] == UInt8(ascii: "-"), index + 6 == b.count,
+                b[index + 3] == UInt8(ascii: ":"),
+                let offsetHours = number((index + 1)..<(index + 3)), let offsetMinutes = number((index + 4)..<(index + 6))
+            else { return nil }
+            let offset = Int64(offsetHours * 3600 + offsetMinutes * 60) * Self.nanosPerSecond
+            nanos += b[index] == UInt8(ascii: "+") ? -offset : offset
+        }
+        self.nanosecondsSinceEpoch = nanos
+    }
+}
+
+extension Timestamp: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let value = Timestamp(rfc3339: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an RFC 3339 time")
+        }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    let q = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}
+
+/// Reads the current wall-clock time. Injected wherever time is needed (DESIGN.md contract 5), so that
+/// tests and the simulator control it.
+public protocol WallClock: Sendable {
+    /// The current instant, UTC.
+    func now() -> Timestamp
+}

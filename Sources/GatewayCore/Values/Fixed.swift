@@ -1,0 +1,96 @@
+/// The scale of a kind of fixed-point number: how many decimal places its integer mantissa carries.
+public protocol FixedKind: Sendable {
+    /// Decimal places of the mantissa (`units` counts 10^-scale).
+    static var scale: Int { get }
+}
+
+/// Prices carry eight decimal places (crypto and sub-penny quotes fit).
+public enum PriceKind: FixedKind { public static var scale: Int { 8 } }
+/// Quantities carry eight decimal places (fractional shares and crypto fit).
+public enum QuantityKind: FixedKind { public static var scale: Int { 8 } }
+/// Money carries six decimal places; notional amounts round half-to-even to 10^-6 of the currency.
+public enum MoneyKind: FixedKind { public static var scale: Int { 6 } }
+
+/// A price per unit of an instrument.
+public typealias Price = Fixed<PriceKind>
+/// A quantity of an instrument, signed where a position can be short.
+public typealias Quantity = Fixed<QuantityKind>
+/// An amount of the account's currency.
+public typealias Money = Fixed<MoneyKind>
+
+/// A fixed-point decimal: an integer mantissa of `units` × 10^-scale. Never a `Double`
+/// (DESIGN.md contract 4). Parsing is exact: a string with more decimals than the scale is refused,
+/// not rounded. Arithmetic traps on overflow only where the inputs were range-checked at the edge;
+/// the `checked` variants return `nil` instead.
+public struct Fixed<Kind: FixedKind>: Sendable, Hashable, Comparable {
+    /// The mantissa: the value times 10^scale.
+    public let units: Int64
+
+    /// Wraps a mantissa already at this kind's scale.
+    public init(units: Int64) { self.units = units }
+
+    /// A whole number.
+    public init(_ integer: Int) { self.units = Int64(integer) * Self.unitsPerOne }
+
+    public static var zero: Self { Self(units: 0) }
+    public static var unitsPerOne: Int64 { pow10(Kind.scale) }
+
+    public var isZero: Bool { units == 0 }
+    public var isNegative: Bool { units < 0 }
+    public var isPositive: Bool { units > 0 }
+    public var magnitude: Self { Self(units: units < 0 ? -units : units) }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.units < rhs.units }
+    public static func + (lhs: Self, rhs: Self) -> Self { Self(units: lhs.units + rhs.units) }
+    public static func - (lhs: Self, rhs: Self) -> Self { Self(units: lhs.units - rhs.units) }
+    public static prefix func - (value: Self) -> Self { Self(units: -value.units) }
+    public static func += (lhs: inout Self, rhs: Self) { lhs = lhs + rhs }
+    public static func -= (lhs: inout Self, rhs: Self) { lhs = lhs - rhs }
+
+    /// `self + other`, or `nil` on overflow.
+    public func checkedAdding(_ other: Self) -> Self? {
+        let (sum, overflow) = units.addingReportingOverflow(other.units)
+        return overflow ? nil : Self(units: sum)
+    }
+
+    /// The same value at another kind's scale, or `nil` when it cannot be represented exactly.
+    public func converted<Other: FixedKind>(to _: Other.Type = Other.self) -> Fixed<Other>? {
+        guard let scaled = Fixed.rescale(Int128(units), from: Kind.scale, to: Other.scale, exact: true),
+            let units = Int64(exactly: scaled)
+        else { return nil }
+        return Fixed<Other>(units: units)
+    }
+}
+
+extension Fixed {
+    /// `value × 10^(to - from)` rounding half-to-even when digits are dropped, or `nil` when `exact` and
+    /// digits would be lost.
+    static func rescale(_ value: Int128, from: Int, to: Int, exact: Bool = false) -> Int128? {
+        if to >= from { return value * Int128(pow10(to - from)) }
+        return divideRounded(value, by: Int128(pow10(from - to)), exact: exact)
+    }
+
+    /// `numerator / denominator` rounded half-to-even; `nil` when `exact` and there is a remainder.
+    static func divideRounded(_ numerator: Int128, by denominator: Int128, exact: Bool = false) -> Int128? {
+        precondition(denominator != 0, "division by zero")
+        var quotient = numerator / denominator
+        let remainder = numerator % denominator
+        if remainder == 0 { return quotient }
+        if exact { return nil }
+        let twice = remainder.magnitude * 2
+        let negative = (numerator < 0) != (denominator < 0)
+        if twice > denominator.magnitude || (twice == denominator.magnitude && quotient % 2 != 0) {
+            quotient += negative ? -1 : 1
+        }
+        return quotient
+    }
+}
+
+/// 10^exponent for 0 ≤ exponent ≤ 18.
+@inline(__always)
+func pow10(_ exponent: Int) -> Int64 {
+    precondition((0...18).contains(exponent), "power of ten out of range")
+    var result: Int64 = 1
+    for _ in 0..<exponent { result *= 10 }
+    return result
+}

@@ -1,0 +1,80 @@
+/// A tradable instrument's symbol: an equity ticker or an OCC option symbol, validated and normalized.
+///
+/// Equity tickers are upper-cased (`brk.b` → `BRK.B`); options are kept in the padded 21-character OCC
+/// form (`AAPL  261218C00200000`) whichever of the padded or compact forms was given.
+public struct Symbol: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// What the symbol names.
+    public enum Kind: Sendable, Hashable {
+        case equity
+        case option(OptionContract)
+    }
+
+    /// The normalized text.
+    public let text: String
+    public let kind: Kind
+
+    /// Parses an equity ticker or an OCC option symbol; `nil` when it is neither.
+    public init?(_ raw: String) {
+        let trimmed = raw.trimmingSpaces()
+        if trimmed.utf8.count >= 16, let option = OptionContract(occ: trimmed) {
+            self.text = option.occSymbol
+            self.kind = .option(option)
+            return
+        }
+        guard Symbol.isValidTicker(trimmed) else { return nil }
+        self.text = trimmed.uppercased()
+        self.kind = .equity
+    }
+
+    /// Contract size: 100 for options, 1 for equities.
+    public var multiplier: Int {
+        if case .option = kind { return 100 }
+        return 1
+    }
+
+    public var isOption: Bool {
+        if case .option = kind { return true }
+        return false
+    }
+
+    public var description: String { text }
+    public static func < (lhs: Symbol, rhs: Symbol) -> Bool { lhs.text < rhs.text }
+
+    /// 1–12 characters: a letter first, then letters, digits, `.`, `/` or `-`.
+    static func isValidTicker(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard (1...12).contains(bytes.count), bytes[0].isASCIILetter else { return false }
+        return bytes.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "-") }
+    }
+}
+
+extension Symbol: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let raw = try container.decode(String.self)
+        guard let symbol = Symbol(raw) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "'\(raw)' is neither an equity ticker nor an OCC option symbol")
+        }
+        self = symbol
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
+    }
+}
+
+extension UInt8 {
+    var isASCIILetter: Bool { (self >= 65 && self <= 90) || (self >= 97 && self <= 122) }
+    var isASCIIDigit: Bool { self >= 48 && self <= 57 }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var slice = Substring(self)
+        while slice.first == " " { slice = slice.dropFirst() }
+        while slice.last == " " { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,132 @@
+import GRDB
+import Foundation
+
+/// The append-only event journal in SQLite: WAL mode, `synchronous=FULL`, one transaction per batch
+/// (group commit), sequence numbers contiguous from 1 and enforced by triggers that refuse any update or
+/// delete. The only type that touches SQLite (DESIGN.md).
+public final class EventJournal: Sendable {
+    private let pool: DatabasePool
+    /// A random id made when the journal file was created; prefixes order ids so that they stay unique
+    /// at the broker even if the journal is ever started anew.
+    public let instanceID: String
+    public let path: String
+
+    /// Opens or creates the journal at `path`, creating its folder, and migrates its schema.
+    public init(path: String) throws {
+        self.path = path
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        // Writers wait rather than fail when a reader checkpoints.
+        configuration.busyMode = .timeout(5)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try JournalSchema.migrator.migrate(pool)
+        instanceID = try pool.write { db in
+            if let existing = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance_id'") {
+                return existing
+            }
+            let made = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+            let padded = String(repeating: "0", count: 8 - made.count) + made
+            try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('instance_id', ?)", arguments: [padded])
+            return padded
+        }
+    }
+
+    /// The highest sequence number written, 0 for an empty journal.
+    public func lastSequence() throws -> Int64 {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0 }
+    }
+
+    /// Appends `records` in one durable transaction. Their sequence numbers must continue the journal
+    /// without a gap; anything else is refused whole.
+    public func append(_ records: [JournalRecord]) async throws {
+        guard let first = records.first else { return }
+        try await pool.write { db in
+            let last = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0
+            guard first.seq == last + 1 else {
+                throw JournalError("sequence \(first.seq) does not follow \(last)")
+            }
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO events(seq, ts, kind, account, symbol, order_id, client_order_id, strategy, payload)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            var expected = first.seq
+            for record in records {
+                guard record.seq == expected else { throw JournalError("sequence gap at \(record.seq)") }
+                try statement.execute(arguments: [
+                    record.seq, record.ts, record.kind, record.account, record.symbol, record.orderID,
+                    record.clientOrderID, record.strategy, record.payload,
+                ])
+                expected += 1
+            }
+        }
+    }
+
+    /// Records after `seq`, oldest first, at most `limit`.
+    public func records(after seq: Int64, limit: Int) throws -> [JournalRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
+                .map(JournalRecord.init(row:))
+        }
+    }
+
+    /// Records matching `query`, oldest first.
+    public func records(matching query: JournalQuery) throws -> [JournalRecord] {
+        var clauses: [String] = []
+        var arguments: StatementArguments = []
+        func add(_ clause: String, _ value: (any DatabaseValueConvertible)?) {
+            guard let value else { return }
+            clauses.append(clause)
+            arguments += [value]
+        }
+        add("account = ?", query.account)
+        add("symbol = ?", query.symbol)
+        add("strategy = ?", query.strategy)
+        add("order_id = ?", query.orderID)
+        add("ts >= ?", query.since)
+        add("ts < ?", query.until)
+        add("seq > ?", query.afterSeq)
+        if let kinds = query.kinds, !kinds.isEmpty {
+            clauses.append("kind IN (" + kinds.map { _ in "?" }.joined(separator: ",") + ")")
+            for kind in kinds { arguments += [kind] }
+        }
+        let condition = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+        arguments += [query.limit]
+        return try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM events\(condition) ORDER BY seq LIMIT ?", arguments: arguments)
+                .map(JournalRecord.init(row:))
+        }
+    }
+
+    /// Reads every record in order, in pages, calling `body` for each; for replay at start.
+    public func forEachRecord(_ body: (JournalRecord) throws -> Void) throws {
+        var after: Int64 = 0
+        while true {
+            let page = try records(after: after, limit: 10_000)
+            guard let last = page.last else { return }
+            for record in page { try body(record) }
+            after = last.seq
+        }
+    }
+
+    /// Checkpoints the WAL into the main file and closes the database.
+    public func close() throws {
+        _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        try pool.close()
+    }
+}
+
+extension JournalRecord {
+    init(row: Row) {
+        self.init(
+            seq: row["seq"], ts: row["ts"], kind: row["kind"], account: row["account"], symbol: row["symbol"],
+            orderID: row["order_id"], clientOrderID: row["client_order_id"], strategy: row["strategy"],
+            payload: row["payload"])
+    }
+}
