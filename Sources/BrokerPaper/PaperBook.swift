@@ -1,0 +1,62 @@
+import BrokerAPI
+import GatewayCore
+
+/// The paper broker's own view of its orders, positions and quotes.
+struct PaperBook {
+    struct Resting {
+        var order: Order
+        var brokerOrderID: String
+        var status: OrderStatus
+        var fills: [BrokerFill] = []
+        var triggered = false
+
+        var filled: Quantity { fills.reduce(.zero) { $0 + $1.qty } }
+        var leaves: Quantity { order.qty - filled }
+
+        var report: BrokerOrderReport {
+            BrokerOrderReport(
+                orderID: order.orderID, brokerOrderID: brokerOrderID, status: status, filledQty: filled, fills: fills)
+        }
+    }
+
+    var orders: [OrderID: Resting] = [:]
+    var arrival: [OrderID] = []
+    var positions: [Symbol: Position] = [:]
+    var quotes: [Symbol: Quote] = [:]
+
+    /// Working orders on `symbol`, oldest first.
+    func working(symbol: Symbol) -> [OrderID] {
+        arrival.filter { id in orders[id].map { $0.status.isOpen && $0.order.symbol == symbol } ?? false }
+    }
+
+    mutating func apply(_ entry: PaperLedger.Entry) {
+        switch entry {
+        case .received(let order, let brokerID):
+            orders[order.orderID] = Resting(order: order, brokerOrderID: brokerID, status: .acknowledged)
+            arrival.append(order.orderID)
+        case .filled(let fill):
+            guard var resting = orders[fill.orderID] else { return }
+            resting.fills.append(fill)
+            resting.status = resting.leaves.isPositive ? .partiallyFilled : .filled
+            orders[fill.orderID] = resting
+            var position = positions[resting.order.symbol] ?? Position(account: resting.order.account, symbol: resting.order.symbol)
+            position.apply(
+                Fill(
+                    fillID: fill.fillID, orderID: fill.orderID, clientOrderID: resting.order.clientOrderID,
+                    account: resting.order.account, symbol: resting.order.symbol, side: resting.order.side, qty: fill.qty,
+                    price: fill.price, ts: fill.ts))
+            positions[resting.order.symbol] = position
+            if !resting.status.isOpen { arrival.removeAll { $0 == fill.orderID } }
+        case .canceled(let id):
+            orders[id]?.status = .canceled
+            arrival.removeAll { $0 == id }
+        case .replaced(let old, let replacement, let brokerID):
+            orders[old]?.status = .replaced
+            arrival.removeAll { $0 == old }
+            orders[replacement.orderID] = Resting(order: replacement, brokerOrderID: brokerID, status: .acknowledged)
+            arrival.append(replacement.orderID)
+        case .triggered(let id):
+            orders[id]?.triggered = true
+        }
+    }
+}

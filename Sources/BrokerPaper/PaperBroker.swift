@@ -1,0 +1,177 @@
+public import BrokerAPI
+public import GatewayCore
+import Glibc
+
+/// The built-in paper broker: a market order fills at the last quote (the ask for buys, the bid for
+/// sells) or waits for the first quote; a limit order rests and fills when a quote crosses it; stop and
+/// stop-limit orders trigger on the quote. Every fill is the whole order at one price, without slippage
+/// or commission; richer models come with the full simulator.
+///
+/// Like a real broker it outlives the gateway when given a ledger file: it writes every order it
+/// receives and everything that happens to it there before reporting it, and reads the file back on
+/// `connect()`, so a gateway that crashed can ask it what became of an order.
+public actor PaperBroker: BrokerAdapter, QuoteConsumer {
+    public nonisolated let brokerName = "paper"
+    public nonisolated let events: AsyncStream<BrokerEvent>
+    private let emit: AsyncStream<BrokerEvent>.Continuation
+    private let clock: any WallClock
+    private let ledger: PaperLedger?
+    private let faults: PaperFaults
+    private var book = PaperBook()
+    private var connected = false
+
+    /// - Parameters:
+    ///   - ledgerPath: where the broker keeps its own record; `nil` keeps everything in memory.
+    ///   - faults: failures to inject, for the gateway's crash tests.
+    public init(clock: any WallClock, ledgerPath: String? = nil, faults: PaperFaults = PaperFaults()) {
+        (events, emit) = AsyncStream.makeStream(of: BrokerEvent.self)
+        self.clock = clock
+        self.ledger = ledgerPath.map(PaperLedger.init(path:))
+        self.faults = faults
+    }
+
+    public func connect() async throws(BrokerError) {
+        guard !connected else { return }
+        if let ledger {
+            do {
+                book = try ledger.load()
+            } catch {
+                throw BrokerError(.fatal, code: "ledger", message: "cannot read the paper ledger: \(error)")
+            }
+        }
+        connected = true
+    }
+
+    public func disconnect() async {
+        connected = false
+        emit.finish()
+    }
+
+    public nonisolated func unsupportedReason(for order: Order) -> String? {
+        switch (order.type, order.tif) {
+        case (.trailingStop, _): "the paper broker does not simulate trailing stops yet"
+        case (_, .opg), (_, .cls): "the paper broker has no opening or closing auction"
+        default: nil
+        }
+    }
+
+    public func submit(_ order: Order) async throws(BrokerError) {
+        guard connected else { throw .notConnected(brokerName) }
+        guard book.orders[order.orderID] == nil else {
+            throw BrokerError(.nonRetryable, code: "duplicate_order", message: "order \(order.orderID) already received")
+        }
+        if faults.crashInSubmit == .beforeReceive { PaperFaults.die() }
+        let brokerID = "paper-\(order.orderID)"
+        try apply(.received(order, brokerOrderID: brokerID))
+        if faults.crashInSubmit == .afterReceive { PaperFaults.die() }
+        emit.yield(.acknowledged(order.orderID, brokerOrderID: brokerID, ts: clock.now()))
+        try match(order.orderID, fresh: true)
+    }
+
+    public func cancel(_ order: Order) async throws(BrokerError) {
+        guard connected else { throw .notConnected(brokerName) }
+        guard let resting = book.orders[order.orderID], resting.status.isOpen else {
+            emit.yield(.cancelRejected(order.orderID, reason: "the order is not working", ts: clock.now()))
+            return
+        }
+        try apply(.canceled(order.orderID))
+        emit.yield(.canceled(order.orderID, reason: nil, ts: clock.now()))
+    }
+
+    public func replace(_ order: Order, with replacement: Order) async throws(BrokerError) {
+        guard connected else { throw .notConnected(brokerName) }
+        guard let resting = book.orders[order.orderID], resting.status.isOpen else {
+            emit.yield(
+                .replaceRejected(old: order.orderID, new: replacement.orderID, reason: "the order is not working",
+                    ts: clock.now()))
+            return
+        }
+        let brokerID = "paper-\(replacement.orderID)"
+        try apply(.replaced(order.orderID, by: replacement, brokerOrderID: brokerID))
+        emit.yield(.replaced(old: order.orderID, new: replacement.orderID, brokerOrderID: brokerID, ts: clock.now()))
+        try match(replacement.orderID, fresh: true)
+    }
+
+    public func receive(_ quote: Quote) async {
+        book.quotes[quote.symbol] = book.quotes[quote.symbol]?.merged(with: quote) ?? quote
+        for id in book.working(symbol: quote.symbol) {
+            do {
+                try match(id, fresh: false)
+            } catch {
+                return  // the ledger failed: report nothing further
+            }
+        }
+    }
+
+    public func orderReport(for orderID: OrderID) async throws(BrokerError) -> BrokerOrderReport? {
+        guard connected else { throw .notConnected(brokerName) }
+        return book.orders[orderID]?.report
+    }
+
+    public func openOrders() async throws(BrokerError) -> [BrokerOrderReport] {
+        guard connected else { throw .notConnected(brokerName) }
+        return book.orders.values.filter(\.status.isOpen).sorted { $0.order.orderID < $1.order.orderID }.map(\.report)
+    }
+
+    public func positions() async throws(BrokerError) -> [BrokerPositionReport] {
+        guard connected else { throw .notConnected(brokerName) }
+        return book.positions.values.filter { !$0.isFlat }.sorted { $0.symbol < $1.symbol }.map {
+            BrokerPositionReport(symbol: $0.symbol, qty: $0.qty, avgPrice: $0.avgPrice)
+        }
+    }
+
+    public func accountReport() async throws(BrokerError) -> BrokerAccountReport {
+        guard connected else { throw .notConnected(brokerName) }
+        throw BrokerError(.nonRetryable, code: "not_supported", message: "the paper broker keeps no cash of its own")
+    }
+
+    /// Fills the order if the current quote allows; an IOC or FOK order that cannot fill now is canceled.
+    private func match(_ id: OrderID, fresh: Bool) throws(BrokerError) {
+        guard let resting = book.orders[id], resting.status.isOpen else { return }
+        let quote = book.quotes[resting.order.symbol]
+        if let price = PaperMatching.fillPrice(for: resting, quote: quote) {
+            let now = clock.now()
+            let fill = BrokerFill(
+                orderID: id, fillID: FillID("\(id)-f\(resting.fills.count + 1)")!, qty: resting.leaves, price: price,
+                ts: now)
+            try apply(.filled(fill))
+            emit.yield(.fill(fill))
+        } else if PaperMatching.isTriggered(resting, quote: quote), !resting.triggered {
+            try apply(.triggered(id))
+        } else if fresh && (resting.order.tif == .ioc || resting.order.tif == .fok) {
+            try apply(.canceled(id))
+            emit.yield(.canceled(id, reason: "\(resting.order.tif.rawValue) order could not fill at once", ts: clock.now()))
+        }
+    }
+
+    /// Writes the change to the ledger, then to the book.
+    private func apply(_ entry: PaperLedger.Entry) throws(BrokerError) {
+        if let ledger {
+            do {
+                try ledger.append(entry)
+            } catch {
+                throw BrokerError(.unknownOutcome, code: "ledger", message: "cannot write the paper ledger: \(error)")
+            }
+        }
+        book.apply(entry)
+    }
+}
+
+/// Failures the paper broker can inject, so that tests can kill the gateway at the worst moment.
+public struct PaperFaults: Sendable, Hashable {
+    public enum CrashPoint: String, Sendable, Hashable, Codable {
+        /// Inside `submit`, before the broker has recorded the order.
+        case beforeReceive = "before_receive"
+        /// Inside `submit`, after the broker recorded the order but before it answered.
+        case afterReceive = "after_receive"
+    }
+
+    public var crashInSubmit: CrashPoint?
+
+    public init(crashInSubmit: CrashPoint? = nil) { self.crashInSubmit = crashInSubmit }
+
+    static func die() -> Never {
+        kill(getpid(), SIGKILL)
+        fatalError("SIGKILL did not end the process")
+    }
+}

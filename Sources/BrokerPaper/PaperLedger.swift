@@ -1,0 +1,47 @@
+import BrokerAPI
+import Foundation
+import GatewayCore
+
+/// The paper broker's own record, one JSON line per change, appended with `write(2)` before the change is
+/// reported. A line is in the kernel once `write` returns, so it survives the gateway being killed; the
+/// paper broker does not fsync, since it stands in for a remote broker and not for the journal.
+final class PaperLedger: Sendable {
+    enum Entry: Codable, Sendable {
+        case received(Order, brokerOrderID: String)
+        case filled(BrokerFill)
+        case canceled(OrderID)
+        case replaced(OrderID, by: Order, brokerOrderID: String)
+        case triggered(OrderID)
+    }
+
+    let path: String
+
+    init(path: String) { self.path = path }
+
+    func load() throws -> PaperBook {
+        var book = PaperBook()
+        guard FileManager.default.fileExists(atPath: path) else { return book }
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let decoder = JSONDecoder()
+        for line in text.split(separator: "\n") where !line.isEmpty {
+            // A torn last line (killed mid-write) is the one thing the broker never reported: skip it.
+            guard let entry = try? decoder.decode(Entry.self, from: Data(line.utf8)) else { continue }
+            book.apply(entry)
+        }
+        return book
+    }
+
+    func append(_ entry: Entry) throws {
+        var data = try JSONEncoder().encode(entry)
+        data.append(UInt8(ascii: "\n"))
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        defer { close(fd) }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == data.count else { throw CocoaError(.fileWriteUnknown) }
+    }
+}

@@ -1,0 +1,58 @@
+import BrokerAPI
+import GatewayCore
+
+typealias Reply<T: Sendable> = CheckedContinuation<Result<T, EngineError>, Never>
+
+/// What enters the engine's inbox.
+enum Command {
+    case submit(SubmitOrder, Reply<SubmitOutcome>)
+    case cancel(AccountID, OrderReference, Reply<Order>)
+    case replace(ReplaceOrder, Reply<Order>)
+    case cancelAll(AccountID?, Symbol?, Reply<[Order]>)
+    case quote(Quote, Reply<Quote>)
+    /// A read of the state; it answers after the batch commits.
+    case read((isolated ExecutionEngine) -> Void, fail: (EngineError) -> Void)
+    case brokerEvent(AccountID, BrokerEvent)
+    case brokerResult(AccountID, BrokerJobResult)
+    case connection(AccountID, BrokerConnectionState, detail: String?)
+    case startup
+
+    /// Commands the engine makes itself are taken even while it shuts down.
+    var isInternal: Bool {
+        switch self {
+        case .brokerEvent, .brokerResult, .connection, .startup: true
+        case .submit, .cancel, .replace, .cancelAll, .quote, .read: false
+        }
+    }
+
+    func fail(_ error: EngineError) {
+        switch self {
+        case .submit(_, let reply): reply.resume(returning: .failure(error))
+        case .cancel(_, _, let reply), .replace(_, let reply): reply.resume(returning: .failure(error))
+        case .cancelAll(_, _, let reply): reply.resume(returning: .failure(error))
+        case .quote(_, let reply): reply.resume(returning: .failure(error))
+        case .read(_, let fail): fail(error)
+        case .brokerEvent, .brokerResult, .connection, .startup: break
+        }
+    }
+}
+
+/// A call the engine makes on a broker adapter, after the request is journaled.
+enum BrokerJob: Sendable {
+    case submit(Order)
+    case cancel(Order)
+    case replace(Order, with: Order)
+    case quote(Quote)
+    /// Ask the broker what became of an order whose outcome is unknown.
+    case settle(OrderID)
+}
+
+/// What a broker call returned.
+enum BrokerJobResult: Sendable {
+    case submitted(OrderID)
+    case submitFailed(OrderID, BrokerError)
+    case cancelFailed(OrderID, BrokerError)
+    case replaceFailed(old: OrderID, new: OrderID, BrokerError)
+    case settled(OrderID, BrokerOrderReport?)
+    case settleFailed(OrderID, BrokerError)
+}

@@ -1,0 +1,131 @@
+public import GatewayCore
+
+/// A new order as a client asks for it.
+public struct SubmitOrder: Sendable, Hashable {
+    public var account: AccountID
+    public var clientOrderID: ClientOrderID?
+    public var symbol: Symbol
+    public var side: OrderSide
+    public var qty: Quantity
+    public var type: OrderType
+    public var limitPrice: Price?
+    public var stopPrice: Price?
+    public var trailPrice: Price?
+    public var trailPercent: Price?
+    public var tif: TimeInForce
+    public var strategy: String?
+    public var tags: [String]?
+
+    public init(
+        account: AccountID, clientOrderID: ClientOrderID? = nil, symbol: Symbol, side: OrderSide, qty: Quantity,
+        type: OrderType, limitPrice: Price? = nil, stopPrice: Price? = nil, trailPrice: Price? = nil,
+        trailPercent: Price? = nil, tif: TimeInForce = .day, strategy: String? = nil, tags: [String]? = nil
+    ) {
+        self.account = account
+        self.clientOrderID = clientOrderID
+        self.symbol = symbol
+        self.side = side
+        self.qty = qty
+        self.type = type
+        self.limitPrice = limitPrice
+        self.stopPrice = stopPrice
+        self.trailPrice = trailPrice
+        self.trailPercent = trailPercent
+        self.tif = tif
+        self.strategy = strategy
+        self.tags = tags
+    }
+}
+
+/// The answer to a submit: the order, and whether its client_order_id was already known.
+public struct SubmitOutcome: Sendable, Hashable {
+    public var order: Order
+    public var duplicate: Bool
+}
+
+/// Names an order by the gateway's id or the client's.
+public enum OrderReference: Sendable, Hashable {
+    case orderID(OrderID)
+    case clientOrderID(ClientOrderID)
+}
+
+/// A replace: any of a new quantity, limit price, stop price and time in force.
+public struct ReplaceOrder: Sendable, Hashable {
+    public var account: AccountID
+    public var reference: OrderReference
+    public var qty: Quantity?
+    public var limitPrice: Price?
+    public var stopPrice: Price?
+    public var tif: TimeInForce?
+
+    public init(
+        account: AccountID, reference: OrderReference, qty: Quantity? = nil, limitPrice: Price? = nil,
+        stopPrice: Price? = nil, tif: TimeInForce? = nil
+    ) {
+        self.account = account
+        self.reference = reference
+        self.qty = qty
+        self.limitPrice = limitPrice
+        self.stopPrice = stopPrice
+        self.tif = tif
+    }
+}
+
+/// Which orders `orders` lists.
+public struct OrderFilter: Sendable, Hashable {
+    public var account: AccountID?
+    public var openOnly: Bool
+    public var symbol: Symbol?
+    public var strategy: String?
+
+    public init(account: AccountID? = nil, openOnly: Bool = true, symbol: Symbol? = nil, strategy: String? = nil) {
+        self.account = account
+        self.openOnly = openOnly
+        self.symbol = symbol
+        self.strategy = strategy
+    }
+}
+
+/// The engine's state for `status`.
+public struct EngineStatus: Sendable, Hashable {
+    public struct Account: Sendable, Hashable {
+        public var account: AccountID
+        public var broker: String
+        public var connection: String
+        public var tradingState: String
+        public var openOrders: Int
+        public var unknownOrders: Int
+    }
+
+    public var seq: Int64
+    public var accounts: [Account]
+}
+
+/// Which journaled events `journal` returns; every field set narrows the answer.
+public struct EventQuery: Sendable, Hashable {
+    public var account: AccountID?
+    public var symbol: Symbol?
+    public var strategy: String?
+    public var orderID: OrderID?
+    public var kinds: [String]?
+    public var since: Timestamp?
+    public var until: Timestamp?
+    public var afterSeq: Int64?
+    public var limit: Int
+
+    public init(
+        account: AccountID? = nil, symbol: Symbol? = nil, strategy: String? = nil, orderID: OrderID? = nil,
+        kinds: [String]? = nil, since: Timestamp? = nil, until: Timestamp? = nil, afterSeq: Int64? = nil,
+        limit: Int = 1000
+    ) {
+        self.account = account
+        self.symbol = symbol
+        self.strategy = strategy
+        self.orderID = orderID
+        self.kinds = kinds
+        self.since = since
+        self.until = until
+        self.afterSeq = afterSeq
+        self.limit = limit
+    }
+}

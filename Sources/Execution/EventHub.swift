@@ -1,0 +1,86 @@
+import Synchronization
+
+/// Fans committed events out to subscribers. Publishing and subscribing take one lock, so a new
+/// subscriber learns exactly the last sequence number published before it joined: everything after it
+/// reaches its stream, everything up to it is in the journal. A subscriber that falls more than
+/// `bufferLimit` events behind is dropped (its stream ends) rather than slowing everyone.
+final class EventHub: Sendable {
+    private struct Subscriber {
+        var kinds: Set<String>?
+        var continuation: AsyncStream<PublishedEvent>.Continuation
+    }
+
+    private struct State {
+        var lastSeq: Int64
+        var nextID = 0
+        var subscribers: [Int: Subscriber] = [:]
+        var closed = false
+    }
+
+    private let state: Mutex<State>
+    let bufferLimit: Int
+
+    init(lastSeq: Int64, bufferLimit: Int = 65_536) {
+        state = Mutex(State(lastSeq: lastSeq))
+        self.bufferLimit = bufferLimit
+    }
+
+    /// The last sequence number published.
+    var lastSeq: Int64 { state.withLock { $0.lastSeq } }
+
+    /// Registers a subscriber: the events published from now on, and the sequence number just before them.
+    func subscribe(kinds: Set<String>?) -> (lastSeq: Int64, events: AsyncStream<PublishedEvent>) {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: PublishedEvent.self, bufferingPolicy: .bufferingOldest(bufferLimit))
+        let (lastSeq, id, closed) = state.withLock { state -> (Int64, Int, Bool) in
+            let id = state.nextID
+            state.nextID += 1
+            if !state.closed {
+                state.subscribers[id] = Subscriber(kinds: kinds, continuation: continuation)
+            }
+            return (state.lastSeq, id, state.closed)
+        }
+        if closed {
+            continuation.finish()
+        } else {
+            continuation.onTermination = { [weak self] _ in self?.remove(id) }
+        }
+        return (lastSeq, stream)
+    }
+
+    /// Sends committed events, in sequence order, to every subscriber that wants their kind.
+    func publish(_ events: [PublishedEvent]) {
+        guard let last = events.last else { return }
+        let overflowed = state.withLock { state -> [AsyncStream<PublishedEvent>.Continuation] in
+            state.lastSeq = last.seq
+            var dropped: [AsyncStream<PublishedEvent>.Continuation] = []
+            for (id, subscriber) in state.subscribers {
+                for event in events where subscriber.kinds?.contains(event.kind) ?? true {
+                    if case .dropped = subscriber.continuation.yield(event) {
+                        dropped.append(subscriber.continuation)
+                        state.subscribers[id] = nil
+                        break
+                    }
+                }
+            }
+            return dropped
+        }
+        for continuation in overflowed { continuation.finish() }
+    }
+
+    /// Ends every subscription; later subscribers get an ended stream.
+    func close() {
+        let all = state.withLock { state -> [Subscriber] in
+            state.closed = true
+            defer { state.subscribers = [:] }
+            return Array(state.subscribers.values)
+        }
+        for subscriber in all { subscriber.continuation.finish() }
+    }
+
+    var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+
+    private func remove(_ id: Int) {
+        _ = state.withLock { $0.subscribers.removeValue(forKey: id) }
+    }
+}

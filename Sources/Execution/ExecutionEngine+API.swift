@@ -1,0 +1,153 @@
+import BrokerAPI
+import Logging
+public import GatewayCore
+import Journal
+
+extension ExecutionEngine {
+    /// Accepts a new order: journaled before the answer and before the broker hears of it. A known
+    /// `client_order_id` returns the existing order with `duplicate: true` and sends nothing.
+    public func submit(_ request: SubmitOrder) async -> Result<SubmitOutcome, EngineError> {
+        await withCheckedContinuation { enqueue(.submit(request, $0)) }
+    }
+
+    /// Asks the broker to cancel an open order; the answer is the order in `pending_cancel`.
+    public func cancel(account: AccountID, _ reference: OrderReference) async -> Result<Order, EngineError> {
+        await withCheckedContinuation { enqueue(.cancel(account, reference, $0)) }
+    }
+
+    /// Asks the broker to replace an order; the answer is the new order, in `accepted` until the broker
+    /// confirms. The client_order_id moves to the new order.
+    public func replace(_ request: ReplaceOrder) async -> Result<Order, EngineError> {
+        await withCheckedContinuation { enqueue(.replace(request, $0)) }
+    }
+
+    /// Asks to cancel every open order, optionally of one account or symbol.
+    public func cancelAll(account: AccountID?, symbol: Symbol?) async -> Result<[Order], EngineError> {
+        await withCheckedContinuation { enqueue(.cancelAll(account, symbol, $0)) }
+    }
+
+    /// Records a market price: the paper simulator fills against it and positions are marked at it.
+    public func quote(_ quote: Quote) async -> Result<Quote, EngineError> {
+        await withCheckedContinuation { enqueue(.quote(quote, $0)) }
+    }
+
+    /// Reads the state in inbox order, so a read sees every earlier request of the same client.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (isolated ExecutionEngine) -> Result<T, EngineError>) async
+        -> Result<T, EngineError>
+    {
+        await withCheckedContinuation { (continuation: Reply<T>) in
+            enqueue(
+                .read(
+                    { engine in engine.reply(continuation, body(engine)) },
+                    fail: { continuation.resume(returning: .failure($0)) }))
+        }
+    }
+
+    /// Orders matching `filter`, oldest first.
+    public func orders(_ filter: OrderFilter) async -> Result<[Order], EngineError> {
+        await read { engine in
+            if let account = filter.account, engine.accounts[account] == nil, engine.books[account] == nil {
+                return .failure(EngineError(.unknownAccount, "no account named '\(account)'"))
+            }
+            let matching = engine.orders.values.filter { order in
+                (filter.account.map { order.account == $0 } ?? true) && (!filter.openOnly || order.status.isOpen)
+                    && (filter.symbol.map { order.symbol == $0 } ?? true)
+                    && (filter.strategy.map { order.strategy == $0 } ?? true)
+            }
+            return .success(matching.sorted { ($0.createdAt, $0.orderID) < ($1.createdAt, $1.orderID) })
+        }
+    }
+
+    /// Positions with their marks, of one account or all.
+    public func positions(account: AccountID?) async -> Result<[PositionSnapshot], EngineError> {
+        await read { engine in
+            if let account, engine.books[account] == nil {
+                return .failure(EngineError(.unknownAccount, "no account named '\(account)'"))
+            }
+            let marks = engine.quotes.compactMapValues(\.mark)
+            let books = engine.books.values.filter { book in account.map { book.account == $0 } ?? true }
+            return .success(books.sorted { $0.account < $1.account }.flatMap { $0.positionSnapshots(marks: marks) })
+        }
+    }
+
+    /// An account's figures.
+    public func account(_ id: AccountID) async -> Result<AccountSnapshot, EngineError> {
+        await read { engine in
+            guard let book = engine.books[id] else {
+                return .failure(EngineError(.unknownAccount, "no account named '\(id)'"))
+            }
+            return .success(
+                book.snapshot(
+                    marks: engine.quotes.compactMapValues(\.mark), tradingState: "active",
+                    broker: engine.accounts[id]?.adapter.brokerName ?? "none", today: engine.clock.now().date))
+        }
+    }
+
+    /// The journal position and each account's broker and order counts.
+    public func status() async -> Result<EngineStatus, EngineError> {
+        await read { engine in
+            let accounts = engine.accountOrder.map { id in
+                let open = engine.orders.values.filter { $0.account == id && $0.status.isOpen }
+                return EngineStatus.Account(
+                    account: id, broker: engine.accounts[id]!.adapter.brokerName,
+                    connection: engine.connections[id]?.rawValue ?? "disconnected", tradingState: "active",
+                    openOrders: open.count, unknownOrders: open.filter { $0.status == .unknown }.count)
+            }
+            return .success(EngineStatus(seq: engine.nextSeq - 1, accounts: accounts))
+        }
+    }
+
+    /// The configured accounts, in configuration order.
+    public nonisolated var accountIDs: [AccountID] { accountOrder }
+
+    /// Journaled events matching `query`, read from the journal (committed events only).
+    public nonisolated func journalEvents(_ query: EventQuery) -> Result<[PublishedEvent], EngineError> {
+        let filter = JournalQuery(
+            account: query.account?.rawValue, symbol: query.symbol?.text, strategy: query.strategy,
+            orderID: query.orderID?.rawValue, kinds: query.kinds, since: query.since?.nanosecondsSinceEpoch,
+            until: query.until?.nanosecondsSinceEpoch, afterSeq: query.afterSeq, limit: query.limit)
+        do {
+            return .success(try journal.records(matching: filter).map(PublishedEvent.init(record:)))
+        } catch {
+            return .failure(EngineError(.internal, "cannot read the journal: \(error)"))
+        }
+    }
+
+    /// Events journaled after `afterSeq` (none when `nil`), then live ones as they commit, filtered by
+    /// kind. The stream ends when the engine stops or the subscriber falls too far behind; a client
+    /// then subscribes again with the last `seq` it saw.
+    public nonisolated func subscribe(afterSeq: Int64?, kinds: Set<String>?) -> AsyncStream<PublishedEvent> {
+        let (lastSeq, live) = hub.subscribe(kinds: kinds)
+        let journal = self.journal
+        return AsyncStream { continuation in
+            let task = Task {
+                var cursor = afterSeq ?? lastSeq
+                while cursor < lastSeq, !Task.isCancelled {
+                    let page = (try? journal.records(after: cursor, limit: 1_000)) ?? []
+                    guard !page.isEmpty else { break }
+                    for record in page where record.seq <= lastSeq {
+                        if kinds?.contains(record.kind) ?? true {
+                            continuation.yield(PublishedEvent(record: record))
+                        }
+                        cursor = record.seq
+                    }
+                    if page.last!.seq >= lastSeq { break }
+                }
+                for await event in live where event.seq > (afterSeq ?? 0) { continuation.yield(event) }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+extension PublishedEvent {
+    /// Renders a record as its wire line: `{"event":…,"seq":…,"ts":…,` then the payload's fields.
+    init(record: JournalRecord) {
+        let ts = Timestamp(nanosecondsSinceEpoch: record.ts).description
+        let body = record.payload.dropFirst()
+        self.init(
+            seq: record.seq, kind: record.kind,
+            line: "{\"event\":\"\(record.kind)\",\"seq\":\(record.seq),\"ts\":\"\(ts)\"," + body)
+    }
+}

@@ -1,0 +1,168 @@
+import Journal
+import Logging
+import BrokerAPI
+import GatewayCore
+
+extension ExecutionEngine {
+    func handleBrokerEvent(_ account: AccountID, _ event: BrokerEvent) {
+        switch event {
+        case .acknowledged(let id, let brokerOrderID, _):
+            guard known(id, account, event) else { return }
+            transition(id, .acknowledged) { $0.brokerOrderID = brokerOrderID }
+        case .fill(let fill):
+            guard known(fill.orderID, account, event) else { return }
+            record(fill, account: account)
+        case .canceled(let id, let reason, _):
+            guard known(id, account, event) else { return }
+            transition(id, .canceled, reason: reason)
+        case .cancelRejected(let id, let reason, _):
+            guard known(id, account, event) else { return }
+            transition(id, .cancelRejected, reason: reason)
+        case .replaced(let old, let new, let brokerOrderID, _):
+            guard known(old, account, event), known(new, account, event) else { return }
+            transition(old, .replaced)
+            transition(new, .acknowledged) { $0.brokerOrderID = brokerOrderID }
+        case .replaceRejected(let old, let new, let reason, _):
+            guard known(old, account, event) else { return }
+            rejectReplacement(old: old, new: new, account: account, reason: reason)
+        case .expired(let id, _):
+            guard known(id, account, event) else { return }
+            transition(id, .expired)
+        case .rejected(let id, let reason, _):
+            guard known(id, account, event) else { return }
+            reject(id, reason: reason)
+        case .connection(let state, let detail):
+            handleConnection(account, state, detail: detail)
+        }
+    }
+
+    func handleBrokerResult(_ account: AccountID, _ result: BrokerJobResult) {
+        switch result {
+        case .submitted(let id):
+            transition(id, .sent)
+        case .submitFailed(let id, let error) where error.kind == .unknownOutcome:
+            transition(id, .outcomeUnknown, reason: "broker: \(error)")
+            send(.settle(id), to: account)
+        case .submitFailed(let id, let error):
+            reject(id, reason: "broker: \(error)")
+            if error.kind == .fatal { handleConnection(account, .disconnected, detail: error.description) }
+        case .cancelFailed(let id, let error) where error.kind == .unknownOutcome:
+            send(.settle(id), to: account)
+        case .cancelFailed(let id, let error):
+            transition(id, .cancelRejected, reason: "broker: \(error)")
+        case .replaceFailed(let old, let new, let error):
+            rejectReplacement(old: old, new: new, account: account, reason: "broker: \(error)")
+        case .settled(let id, let report):
+            settle(id, account: account, report: report)
+        case .settleFailed(let id, let error):
+            logger.error(
+                "could not ask the broker about an order", metadata: ["order.id": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    func handleConnection(_ account: AccountID, _ state: BrokerConnectionState, detail: String?) {
+        guard connections[account] != state, let adapter = accounts[account]?.adapter else { return }
+        connections[account] = state
+        stage(
+            .broker(BrokerChanged(account: account, broker: adapter.brokerName, state: state.rawValue, detail: detail)),
+            at: clock.now())
+    }
+
+    /// Opens new accounts in the journal and settles what the last run left unconfirmed: an order
+    /// accepted but not known to have reached the broker becomes `unknown`, and the broker is asked about
+    /// every such order before anything else is sent for it.
+    func handleStartup() {
+        let now = clock.now()
+        for id in accountOrder where books[id] == nil {
+            let account = accounts[id]!
+            books[id] = AccountBook(account: id, currency: account.currency, openingCash: account.openingCash)
+            stage(
+                .accountOpened(
+                    AccountOpened(account: id, broker: account.adapter.brokerName, currency: account.currency,
+                        cash: account.openingCash)),
+                at: now)
+        }
+        let unconfirmed = orders.values.filter { [.accepted, .submitted, .unknown].contains($0.status) }
+        for order in unconfirmed.sorted(by: { $0.orderID < $1.orderID }) where accounts[order.account] != nil {
+            if order.status == .accepted {
+                transition(
+                    order.orderID, .outcomeUnknown,
+                    reason: "the gateway stopped before the broker confirmed receipt; asking the broker")
+            }
+            send(.settle(order.orderID), to: order.account)
+        }
+    }
+
+    /// Applies what the broker knows of an order whose outcome was unknown: its fills, then its status.
+    /// An order the broker has no record of was never received, so it is rejected, not sent again.
+    func settle(_ id: OrderID, account: AccountID, report: BrokerOrderReport?) {
+        guard let order = orders[id] else { return }
+        guard let report else {
+            if [.accepted, .submitted, .unknown].contains(order.status) {
+                reject(id, reason: "the broker has no record of this order: it never arrived and was not sent again")
+            }
+            return
+        }
+        for fill in report.fills { record(fill, account: account) }
+        let brokerID = report.brokerOrderID
+        switch report.status {
+        case .canceled: transition(id, .canceled, reason: report.reason) { $0.brokerOrderID = brokerID ?? $0.brokerOrderID }
+        case .expired: transition(id, .expired, reason: report.reason)
+        case .rejected: reject(id, reason: report.reason ?? "rejected by the broker")
+        case .filled, .partiallyFilled, .acknowledged, .submitted, .accepted, .pendingCancel, .pendingReplace,
+            .replaced, .unknown:
+            transition(id, .acknowledged, reason: "settled with the broker") {
+                $0.brokerOrderID = brokerID ?? $0.brokerOrderID
+            }
+        }
+    }
+
+    /// Records a broker fill once (fills are de-duplicated by id): the fill event, then the order's new totals.
+    func record(_ brokerFill: BrokerFill, account: AccountID) {
+        let key = "\(account)/\(brokerFill.fillID)"
+        guard !seenFills.contains(key), var order = orders[brokerFill.orderID] else { return }
+        guard brokerFill.qty.isPositive, brokerFill.price.isPositive || order.symbol.isOption else {
+            logger.error("broker fill with a non-positive quantity or price", metadata: ["fill.id": "\(brokerFill.fillID)"])
+            stageUnmatched(account, "\(brokerFill)")
+            return
+        }
+        seenFills.insert(key)
+        let fill = Fill(
+            fillID: brokerFill.fillID, orderID: order.orderID, clientOrderID: order.clientOrderID, account: account,
+            symbol: order.symbol, side: order.side, qty: brokerFill.qty, price: brokerFill.price,
+            commission: brokerFill.commission, ts: brokerFill.ts)
+        books[account]?.apply(fill)
+        stage(.fill(FillPayload(fill: fill)), at: fill.ts)
+        let result = order.record(fill)
+        var reason: String?
+        if case .refused(let why) = result {
+            reason = why
+            logger.error("fill beyond the order quantity", metadata: ["order.id": "\(order.orderID)"])
+        }
+        stageOrder(order, change: order.filledQty >= order.qty ? "filled" : "partially_filled", reason: reason)
+    }
+
+    func reject(_ id: OrderID, reason: String) {
+        transition(id, .rejected, reason: reason) { $0.rejectReasons = ($0.rejectReasons ?? []) + [reason] }
+    }
+
+    func rejectReplacement(old: OrderID, new: OrderID, account: AccountID, reason: String) {
+        transition(old, .replaceRejected, reason: reason) { $0.replacedByOrderID = nil }
+        if orders[new] != nil {
+            reject(new, reason: reason)
+            if let original = orders[old] { clientIndex[account, default: [:]][original.clientOrderID] = old }
+        }
+    }
+
+    /// Whether `id` is an order of `account`; a report about anything else is journaled as unmatched.
+    func known(_ id: OrderID, _ account: AccountID, _ event: BrokerEvent) -> Bool {
+        if let order = orders[id], order.account == account { return true }
+        stageUnmatched(account, "\(event)")
+        return false
+    }
+
+    func stageUnmatched(_ account: AccountID, _ report: String) {
+        logger.warning("broker report for an unknown order", metadata: ["account": "\(account)"])
+        stage(.brokerUnmatched(BrokerUnmatched(account: account, report: report)), at: clock.now())
+    }
+}

@@ -1,0 +1,145 @@
+import Journal
+import Logging
+import BrokerAPI
+import GatewayCore
+
+extension ExecutionEngine {
+    func handleSubmit(_ request: SubmitOrder, _ continuation: Reply<SubmitOutcome>) {
+        guard let account = accounts[request.account] else {
+            return reply(continuation, .failure(EngineError(.unknownAccount, "no account named '\(request.account)'")))
+        }
+        if let clientID = request.clientOrderID, let existing = clientIndex[request.account]?[clientID],
+            let order = orders[existing]
+        {
+            return reply(continuation, .success(SubmitOutcome(order: order, duplicate: true)))
+        }
+        if let problem = OrderValidation.problem(with: request) {
+            return reply(continuation, .failure(problem))
+        }
+        let now = clock.now()
+        let seq = nextSeq
+        let orderID = OrderID("\(journal.instanceID)-\(seq)")!
+        let clientID = request.clientOrderID ?? ClientOrderID("gw-\(orderID.rawValue)")!
+        var order = Order(
+            orderID: orderID, clientOrderID: clientID, account: request.account, symbol: request.symbol,
+            side: request.side, qty: request.qty, type: request.type, limitPrice: request.limitPrice,
+            stopPrice: request.stopPrice, trailPrice: request.trailPrice, trailPercent: request.trailPercent,
+            tif: request.tif, strategy: request.strategy, tags: request.tags, createdAt: now)
+        if let reason = account.adapter.unsupportedReason(for: order) {
+            return reply(continuation, .failure(EngineError(.notSupported, reason)))
+        }
+        guard connections[request.account] == .connected else {
+            return reply(
+                continuation,
+                .failure(EngineError(.brokerUnavailable, "\(account.adapter.brokerName) is not connected; nothing was sent")))
+        }
+        order.status = .accepted
+        clientIndex[request.account, default: [:]][clientID] = orderID
+        stageOrder(order, change: "accepted")
+        reply(continuation, .success(SubmitOutcome(order: order, duplicate: false)))
+        send(.submit(order), to: request.account)
+    }
+
+    func handleCancel(_ account: AccountID, _ reference: OrderReference, _ continuation: Reply<Order>) {
+        switch findOrder(account, reference) {
+        case .failure(let error):
+            reply(continuation, .failure(error))
+        case .success(let order):
+            if case .refused(let why) = transition(order.orderID, .cancelRequested) {
+                return reply(continuation, .failure(EngineError(.invalidState, "cannot cancel \(order.orderID): \(why)")))
+            }
+            let pending = orders[order.orderID]!
+            reply(continuation, .success(pending))
+            send(.cancel(pending), to: account)
+        }
+    }
+
+    func handleCancelAll(_ account: AccountID?, _ symbol: Symbol?, _ continuation: Reply<[Order]>) {
+        if let account, accounts[account] == nil {
+            return reply(continuation, .failure(EngineError(.unknownAccount, "no account named '\(account)'")))
+        }
+        let targets = orders.values.filter { order in
+            order.status.isOpen && order.status != .pendingCancel && (account.map { order.account == $0 } ?? true)
+                && (symbol.map { order.symbol == $0 } ?? true) && accounts[order.account] != nil
+        }.sorted { $0.orderID < $1.orderID }
+        var canceled: [Order] = []
+        for order in targets {
+            if case .moved = transition(order.orderID, .cancelRequested) {
+                let pending = orders[order.orderID]!
+                canceled.append(pending)
+                send(.cancel(pending), to: order.account)
+            }
+        }
+        reply(continuation, .success(canceled))
+    }
+
+    func handleReplace(_ request: ReplaceOrder, _ continuation: Reply<Order>) {
+        let original: Order
+        switch findOrder(request.account, request.reference) {
+        case .failure(let error): return reply(continuation, .failure(error))
+        case .success(let order): original = order
+        }
+        guard request.qty != nil || request.limitPrice != nil || request.stopPrice != nil || request.tif != nil else {
+            return reply(continuation, .failure(.badRequest("qty", "replace needs at least one of qty, limit_price, stop_price, tif")))
+        }
+        let now = clock.now()
+        let newID = OrderID("\(journal.instanceID)-\(nextSeq + 1)")!
+        var replacement = Order(
+            orderID: newID, clientOrderID: original.clientOrderID, account: original.account, symbol: original.symbol,
+            side: original.side, qty: request.qty ?? original.leavesQty, type: original.type,
+            limitPrice: request.limitPrice ?? original.limitPrice, stopPrice: request.stopPrice ?? original.stopPrice,
+            trailPrice: original.trailPrice, trailPercent: original.trailPercent, tif: request.tif ?? original.tif,
+            strategy: original.strategy, tags: original.tags, createdAt: now)
+        replacement.replacesOrderID = original.orderID
+        if let problem = OrderValidation.problem(with: replacement) {
+            return reply(continuation, .failure(problem))
+        }
+        if let reason = accounts[request.account]?.adapter.unsupportedReason(for: replacement) {
+            return reply(continuation, .failure(EngineError(.notSupported, reason)))
+        }
+        let check = OrderStateMachine.transition(
+            from: original.status, on: .replaceRequested, hasFills: original.filledQty.isPositive)
+        if case .refused(let why) = check {
+            return reply(continuation, .failure(EngineError(.invalidState, "cannot replace \(original.orderID): \(why)")))
+        }
+        transition(original.orderID, .replaceRequested) { $0.replacedByOrderID = newID }
+        clientIndex[request.account, default: [:]][original.clientOrderID] = newID
+        stageOrder(replacement, change: "accepted")
+        reply(continuation, .success(replacement))
+        send(.replace(orders[original.orderID]!, with: replacement), to: request.account)
+    }
+
+    func handleQuote(_ quote: Quote, _ continuation: Reply<Quote>) {
+        let merged = quotes[quote.symbol]?.merged(with: quote) ?? quote
+        quotes[quote.symbol] = merged
+        stage(.quote(QuotePayload(quote: merged)), at: quote.ts)
+        reply(continuation, .success(merged))
+        for id in accountOrder where accounts[id]!.adapter is any QuoteConsumer {
+            send(.quote(merged), to: id)
+        }
+    }
+
+    func findOrder(_ account: AccountID, _ reference: OrderReference) -> Result<Order, EngineError> {
+        guard accounts[account] != nil else {
+            return .failure(EngineError(.unknownAccount, "no account named '\(account)'"))
+        }
+        let found: Order?
+        switch reference {
+        case .orderID(let id): found = orders[id].flatMap { $0.account == account ? $0 : nil }
+        case .clientOrderID(let id): found = clientIndex[account]?[id].flatMap { orders[$0] }
+        }
+        guard let found else {
+            return .failure(EngineError(.unknownOrder, "account '\(account)' has no order \(reference)"))
+        }
+        return .success(found)
+    }
+}
+
+extension OrderReference: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .orderID(let id): "with order_id '\(id)'"
+        case .clientOrderID(let id): "with client_order_id '\(id)'"
+        }
+    }
+}

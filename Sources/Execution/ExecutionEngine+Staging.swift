@@ -1,0 +1,105 @@
+import Logging
+import BrokerAPI
+import GatewayCore
+import Journal
+import Foundation
+
+extension ExecutionEngine {
+    func handle(_ command: Command) {
+        switch command {
+        case .submit(let request, let reply): handleSubmit(request, reply)
+        case .cancel(let account, let reference, let reply): handleCancel(account, reference, reply)
+        case .replace(let request, let reply): handleReplace(request, reply)
+        case .cancelAll(let account, let symbol, let reply): handleCancelAll(account, symbol, reply)
+        case .quote(let quote, let reply): handleQuote(quote, reply)
+        case .read(let body, _): body(self)
+        case .brokerEvent(let account, let event): handleBrokerEvent(account, event)
+        case .brokerResult(let account, let result): handleBrokerResult(account, result)
+        case .connection(let account, let state, let detail): handleConnection(account, state, detail: detail)
+        case .startup: handleStartup()
+        }
+    }
+
+    /// Adds an event to the batch; returns its sequence number. It reaches subscribers once committed.
+    @discardableResult
+    func stage(_ event: EngineEvent, at ts: Timestamp) -> Int64 {
+        let seq = nextSeq
+        nextSeq += 1
+        var record = JournalRecord(seq: seq, ts: ts.nanosecondsSinceEpoch, kind: event.kind.rawValue, payload: "")
+        let data: Data
+        do {
+            switch event {
+            case .accountOpened(let opened):
+                record.account = opened.account.rawValue
+                data = try encoder.encode(opened)
+            case .order(let change):
+                record.account = change.order.account.rawValue
+                record.symbol = change.order.symbol.text
+                record.orderID = change.order.orderID.rawValue
+                record.clientOrderID = change.order.clientOrderID.rawValue
+                record.strategy = change.order.strategy
+                data = try encoder.encode(change)
+            case .fill(let payload):
+                record.account = payload.fill.account.rawValue
+                record.symbol = payload.fill.symbol.text
+                record.orderID = payload.fill.orderID.rawValue
+                record.clientOrderID = payload.fill.clientOrderID.rawValue
+                record.strategy = orders[payload.fill.orderID]?.strategy
+                data = try encoder.encode(payload)
+            case .quote(let payload):
+                record.symbol = payload.quote.symbol.text
+                data = try encoder.encode(payload)
+            case .broker(let change):
+                record.account = change.account.rawValue
+                data = try encoder.encode(change)
+            case .brokerUnmatched(let unmatched):
+                record.account = unmatched.account.rawValue
+                data = try encoder.encode(unmatched)
+            }
+        } catch {
+            // The payload types hold only strings and integers; an encoding failure is a bug, and the
+            // journal must not receive a record that replay could not read.
+            preconditionFailure("cannot encode a journal event: \(error)")
+        }
+        record.payload = String(decoding: data, as: UTF8.self)
+        staged.append(record)
+        published.append(PublishedEvent(record: record))
+        return seq
+    }
+
+    /// Stages an order's new state.
+    func stageOrder(_ order: Order, change: String, reason: String? = nil) {
+        orders[order.orderID] = order
+        stage(.order(OrderChanged(order: order, change: change, reason: reason)), at: order.updatedAt)
+    }
+
+    /// Runs `event` through the order's state machine and journals the change; `edit` may change other
+    /// fields, which are journaled too. Returns the transition.
+    @discardableResult
+    func transition(
+        _ id: OrderID, _ event: OrderEvent, reason: String? = nil, edit: (inout Order) -> Void = { _ in }
+    ) -> OrderTransition {
+        guard var order = orders[id] else { return .refused(reason: "unknown order") }
+        let before = order
+        let result = order.apply(event, at: clock.now())
+        edit(&order)
+        switch result {
+        case .moved:
+            stageOrder(order, change: order.status.rawValue, reason: reason)
+        case .unchanged:
+            if order != before { stageOrder(order, change: event.description, reason: reason) }
+        case .refused(let why):
+            logger.warning(
+                "order event refused",
+                metadata: ["order.id": "\(id)", "order.status": "\(before.status.rawValue)", "event": "\(event)", "reason": "\(why)"])
+            if order != before { stageOrder(order, change: event.description, reason: reason) }
+        }
+        return result
+    }
+
+    /// Hands a call to the account's broker queue once the batch is committed.
+    func send(_ job: BrokerJob, to account: AccountID) {
+        guard let sender = senders[account] else { return }
+        afterCommit { sender.yield(job) }
+    }
+}

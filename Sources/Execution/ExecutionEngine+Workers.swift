@@ -1,0 +1,63 @@
+import Journal
+import Logging
+import BrokerAPI
+import GatewayCore
+
+extension ExecutionEngine {
+    /// Starts, per account, the queue that calls the adapter and the reader of the adapter's events.
+    func startWorkers() {
+        for id in accountOrder {
+            let adapter = accounts[id]!.adapter
+            let (jobs, continuation) = AsyncStream.makeStream(of: BrokerJob.self)
+            senders[id] = continuation
+            workers.append(
+                Task {
+                    for await job in jobs {
+                        if let result = await Self.perform(job, on: adapter) {
+                            await self.enqueue(.brokerResult(id, result))
+                        }
+                    }
+                })
+            workers.append(
+                Task {
+                    for await event in adapter.events { await self.enqueue(.brokerEvent(id, event)) }
+                })
+        }
+    }
+
+    /// Makes one broker call and says what came of it; `nil` when there is nothing to journal.
+    static func perform(_ job: BrokerJob, on adapter: any BrokerAdapter) async -> BrokerJobResult? {
+        switch job {
+        case .submit(let order):
+            do {
+                try await adapter.submit(order)
+                return .submitted(order.orderID)
+            } catch {
+                return .submitFailed(order.orderID, error)
+            }
+        case .cancel(let order):
+            do {
+                try await adapter.cancel(order)
+                return nil
+            } catch {
+                return .cancelFailed(order.orderID, error)
+            }
+        case .replace(let order, let replacement):
+            do {
+                try await adapter.replace(order, with: replacement)
+                return nil
+            } catch {
+                return .replaceFailed(old: order.orderID, new: replacement.orderID, error)
+            }
+        case .quote(let quote):
+            await (adapter as? any QuoteConsumer)?.receive(quote)
+            return nil
+        case .settle(let id):
+            do {
+                return .settled(id, try await adapter.orderReport(for: id))
+            } catch {
+                return .settleFailed(id, error)
+            }
+        }
+    }
+}

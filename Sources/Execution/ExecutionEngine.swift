@@ -1,0 +1,189 @@
+public import BrokerAPI
+public import GatewayCore
+public import Journal
+public import Logging
+public import ServiceLifecycle
+import Foundation
+
+/// One account as the engine runs it: its broker adapter and, for a new journal, its opening cash.
+public struct EngineAccount: Sendable {
+    public var id: AccountID
+    public var adapter: any BrokerAdapter
+    public var openingCash: Money
+    public var currency: String
+
+    public init(id: AccountID, adapter: any BrokerAdapter, openingCash: Money, currency: String = "USD") {
+        self.id = id
+        self.adapter = adapter
+        self.openingCash = openingCash
+        self.currency = currency
+    }
+}
+
+/// The one owner of all trading state (DESIGN.md "Flow of one order").
+///
+/// Every request, broker event and broker call result enters one inbox. The run loop takes everything
+/// waiting as a batch, handles each item in order against the in-memory state, journals every event the
+/// batch made in one durable transaction (group commit), and only then answers, publishes to
+/// subscribers and calls brokers. Nothing a batch did is visible outside until it is committed, so the
+/// journal is always ahead of what any client or broker was told; reads go through the inbox too, so they
+/// never see uncommitted state. A journal failure ends the run loop and so stops trading.
+public actor ExecutionEngine: Service {
+    let journal: EventJournal
+    let clock: any WallClock
+    let logger: Logger
+    let hub: EventHub
+    let accounts: [AccountID: EngineAccount]
+    let accountOrder: [AccountID]
+
+    // Trading state: changed only while handling a batch.
+    var books: [AccountID: AccountBook] = [:]
+    var orders: [OrderID: Order] = [:]
+    var clientIndex: [AccountID: [ClientOrderID: OrderID]] = [:]
+    var seenFills: Set<String> = []
+    var quotes: [Symbol: Quote] = [:]
+    var connections: [AccountID: BrokerConnectionState] = [:]
+    var nextSeq: Int64 = 1
+
+    // The inbox and the batch under way.
+    var inbox: [Command] = []
+    let doorbell: AsyncStream<Void>
+    let ring: AsyncStream<Void>.Continuation
+    var staged: [JournalRecord] = []
+    var published: [PublishedEvent] = []
+    var deferred: [Deferred] = []
+    var accepting = true
+    let encoder: JSONEncoder
+    let decoder = JSONDecoder()
+
+    // Broker calls: one queue per account, so an adapter sees requests in journal order.
+    var senders: [AccountID: AsyncStream<BrokerJob>.Continuation] = [:]
+    var workers: [Task<Void, Never>] = []
+
+    /// Replays the journal into memory. The engine does nothing else until `run()`.
+    public init(journal: EventJournal, accounts: [EngineAccount], clock: any WallClock, logger: Logger) throws {
+        self.journal = journal
+        self.clock = clock
+        self.logger = logger
+        self.accounts = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) })
+        self.accountOrder = accounts.map(\.id)
+        (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        var replay = Replay(decoder: decoder)
+        try journal.forEachRecord { try replay.apply($0) }
+        hub = EventHub(lastSeq: replay.lastSeq)
+        books = replay.books
+        orders = replay.orders
+        clientIndex = replay.clientIndex
+        seenFills = replay.seenFills
+        quotes = replay.quotes
+        nextSeq = replay.lastSeq + 1
+        for account in accounts { connections[account.id] = .disconnected }
+    }
+
+    /// Connects the brokers, settles orders whose outcome the last run left unknown, then handles the
+    /// inbox until graceful shutdown; then lets broker calls in flight finish and journals their results.
+    public func run() async throws {
+        startWorkers()
+        for id in accountOrder {
+            let adapter = accounts[id]!.adapter
+            do {
+                try await adapter.connect()
+                enqueue(.connection(id, .connected, detail: nil))
+            } catch {
+                logger.error("broker connect failed", metadata: ["account": "\(id)", "error": "\(error)"])
+                enqueue(.connection(id, .disconnected, detail: error.description))
+            }
+        }
+        enqueue(.startup)
+        do {
+            // Graceful shutdown ends the doorbell, not the task: a batch being committed always finishes.
+            let ring = self.ring
+            try await withGracefulShutdownHandler {
+                for await _ in self.doorbell { try await self.drain() }
+            } onGracefulShutdown: {
+                ring.finish()
+            }
+            try await shutDown()
+        } catch {
+            logger.critical("engine stopped", metadata: ["error": "\(error)"])
+            failEverything(with: error)
+            throw error
+        }
+    }
+
+    /// Stops taking requests, waits for broker calls in flight, journals what they returned, and
+    /// disconnects the brokers.
+    func shutDown() async throws {
+        accepting = false
+        try await drain()
+        for sender in senders.values { sender.finish() }
+        let running = workers
+        for worker in running { await worker.value }
+        try await drain()
+        for id in accountOrder { await accounts[id]!.adapter.disconnect() }
+        try await drain()
+        hub.close()
+        logger.info("engine stopped", metadata: ["journal.seq": "\(nextSeq - 1)"])
+    }
+
+    func failEverything(with error: any Error) {
+        accepting = false
+        let failure = EngineError(.internal, "the journal failed, so trading stopped: \(error)")
+        for item in deferred { item.onFailure(failure) }
+        deferred.removeAll()
+        for command in inbox { command.fail(failure) }
+        inbox.removeAll()
+        for sender in senders.values { sender.finish() }
+        hub.close()
+    }
+
+    /// Puts a command in the inbox; refused once the engine has stopped taking requests.
+    func enqueue(_ command: Command) {
+        guard accepting || command.isInternal else {
+            command.fail(EngineError(.unavailable, "the gateway is shutting down"))
+            return
+        }
+        inbox.append(command)
+        ring.yield()
+    }
+
+    /// Handles every waiting command, batch by batch, committing each batch before acting on it.
+    func drain() async throws {
+        while !inbox.isEmpty {
+            let batch = inbox
+            inbox.removeAll(keepingCapacity: true)
+            for command in batch { handle(command) }
+            try await commit()
+        }
+    }
+
+    func commit() async throws {
+        if !staged.isEmpty {
+            let records = staged
+            staged.removeAll(keepingCapacity: true)
+            try await journal.append(records)
+            hub.publish(published)
+            published.removeAll(keepingCapacity: true)
+        }
+        let actions = deferred
+        deferred.removeAll(keepingCapacity: true)
+        for action in actions { action.onCommit() }
+    }
+
+    /// Runs `body` after this batch commits; `onFailure` instead if the commit fails.
+    func afterCommit(_ body: @escaping () -> Void, onFailure: @escaping (EngineError) -> Void = { _ in }) {
+        deferred.append(Deferred(onCommit: body, onFailure: onFailure))
+    }
+
+    /// Answers a request after the batch commits.
+    func reply<T: Sendable>(_ continuation: CheckedContinuation<Result<T, EngineError>, Never>, _ result: Result<T, EngineError>) {
+        afterCommit({ continuation.resume(returning: result) }, onFailure: { continuation.resume(returning: .failure($0)) })
+    }
+}
+
+struct Deferred {
+    let onCommit: () -> Void
+    let onFailure: (EngineError) -> Void
+}

@@ -1,0 +1,60 @@
+import GatewayCore
+
+/// The checks that make an order well-formed, whatever the risk limits: prices present where the type
+/// needs them and absent where it does not, option sides on options only, whole option contracts.
+enum OrderValidation {
+    static func problem(with request: SubmitOrder) -> EngineError? {
+        problem(
+            symbol: request.symbol, side: request.side, qty: request.qty, type: request.type,
+            limit: request.limitPrice, stop: request.stopPrice, trailPrice: request.trailPrice,
+            trailPercent: request.trailPercent, strategy: request.strategy, tags: request.tags)
+    }
+
+    static func problem(with order: Order) -> EngineError? {
+        problem(
+            symbol: order.symbol, side: order.side, qty: order.qty, type: order.type, limit: order.limitPrice,
+            stop: order.stopPrice, trailPrice: order.trailPrice, trailPercent: order.trailPercent,
+            strategy: order.strategy, tags: order.tags)
+    }
+
+    static func problem(
+        symbol: Symbol, side: OrderSide, qty: Quantity, type: OrderType, limit: Price?, stop: Price?,
+        trailPrice: Price?, trailPercent: Price?, strategy: String?, tags: [String]?
+    ) -> EngineError? {
+        guard qty.isPositive else { return .badRequest("qty", "qty must be greater than zero") }
+        if side.isOptionSide && !symbol.isOption {
+            return .badRequest("side", "\(side.rawValue) is for options; \(symbol) is an equity")
+        }
+        if symbol.isOption && !qty.isWhole {
+            return .badRequest("qty", "options trade in whole contracts")
+        }
+        if type.needsLimitPrice && limit == nil {
+            return .badRequest("limit_price", "a \(type.rawValue) order needs limit_price")
+        }
+        if !type.needsLimitPrice && limit != nil {
+            return .badRequest("limit_price", "a \(type.rawValue) order takes no limit_price")
+        }
+        if type.needsStopPrice && stop == nil {
+            return .badRequest("stop_price", "a \(type.rawValue) order needs stop_price")
+        }
+        if !type.needsStopPrice && stop != nil {
+            return .badRequest("stop_price", "a \(type.rawValue) order takes no stop_price")
+        }
+        if type == .trailingStop && (trailPrice == nil) == (trailPercent == nil) {
+            return .badRequest("trail_price", "a trailing_stop order needs exactly one of trail_price and trail_percent")
+        }
+        if type != .trailingStop && (trailPrice != nil || trailPercent != nil) {
+            return .badRequest("trail_price", "only a trailing_stop order takes trail_price or trail_percent")
+        }
+        for (field, price) in [("limit_price", limit), ("stop_price", stop), ("trail_price", trailPrice), ("trail_percent", trailPercent)] {
+            if let price, !price.isPositive { return .badRequest(field, "\(field) must be greater than zero") }
+        }
+        if let strategy, strategy.isEmpty || strategy.utf8.count > 64 {
+            return .badRequest("strategy", "strategy must be 1 to 64 characters")
+        }
+        if let tags, tags.count > 16 || tags.contains(where: { $0.isEmpty || $0.utf8.count > 64 }) {
+            return .badRequest("tags", "at most 16 tags of 1 to 64 characters each")
+        }
+        return nil
+    }
+}
