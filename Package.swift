@@ -14,6 +14,7 @@ let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let signals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 
@@ -59,7 +60,7 @@ let package = Package(
             name: "gatewayd",
             dependencies: [
                 "GatewayCore", "BrokerAPI", "BrokerPaper", "Journal", "Execution", "ControlServer",
-                logging, lifecycle, argumentParser, yams,
+                logging, lifecycle, signals, argumentParser, yams,
             ],
             swiftSettings: settings
         ),

@@ -14,13 +14,11 @@ enum Command {
     case read((isolated ExecutionEngine) -> Void, fail: (EngineError) -> Void)
     case brokerEvent(AccountID, BrokerEvent)
     case brokerResult(AccountID, BrokerJobResult)
-    case connection(AccountID, BrokerConnectionState, detail: String?)
-    case startup
 
     /// Commands the engine makes itself are taken even while it shuts down.
     var isInternal: Bool {
         switch self {
-        case .brokerEvent, .brokerResult, .connection, .startup: true
+        case .brokerEvent, .brokerResult: true
         case .submit, .cancel, .replace, .cancelAll, .quote, .read: false
         }
     }
@@ -32,7 +30,7 @@ enum Command {
         case .cancelAll(_, _, let reply): reply.resume(returning: .failure(error))
         case .quote(_, let reply): reply.resume(returning: .failure(error))
         case .read(_, let fail): fail(error)
-        case .brokerEvent, .brokerResult, .connection, .startup: break
+        case .brokerEvent, .brokerResult: break
         }
     }
 }

@@ -15,8 +15,6 @@ extension ExecutionEngine {
         case .read(let body, _): body(self)
         case .brokerEvent(let account, let event): handleBrokerEvent(account, event)
         case .brokerResult(let account, let result): handleBrokerResult(account, result)
-        case .connection(let account, let state, let detail): handleConnection(account, state, detail: detail)
-        case .startup: handleStartup()
         }
     }
 

@@ -10,7 +10,7 @@ extension ExecutionEngine {
             let adapter = accounts[id]!.adapter
             let (jobs, continuation) = AsyncStream.makeStream(of: BrokerJob.self)
             senders[id] = continuation
-            workers.append(
+            senderTasks.append(
                 Task {
                     for await job in jobs {
                         if let result = await Self.perform(job, on: adapter) {
@@ -18,7 +18,7 @@ extension ExecutionEngine {
                         }
                     }
                 })
-            workers.append(
+            listenerTasks.append(
                 Task {
                     for await event in adapter.events { await self.enqueue(.brokerEvent(id, event)) }
                 })

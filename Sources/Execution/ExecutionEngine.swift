@@ -58,7 +58,8 @@ public actor ExecutionEngine: Service {
 
     // Broker calls: one queue per account, so an adapter sees requests in journal order.
     var senders: [AccountID: AsyncStream<BrokerJob>.Continuation] = [:]
-    var workers: [Task<Void, Never>] = []
+    var senderTasks: [Task<Void, Never>] = []
+    var listenerTasks: [Task<Void, Never>] = []
 
     /// Replays the journal into memory. The engine does nothing else until `run()`.
     public init(journal: EventJournal, accounts: [EngineAccount], clock: any WallClock, logger: Logger) throws {
@@ -69,7 +70,7 @@ public actor ExecutionEngine: Service {
         self.accountOrder = accounts.map(\.id)
         (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         var replay = Replay(decoder: decoder)
         try journal.forEachRecord { try replay.apply($0) }
         hub = EventHub(lastSeq: replay.lastSeq)
@@ -86,18 +87,21 @@ public actor ExecutionEngine: Service {
     /// inbox until graceful shutdown; then lets broker calls in flight finish and journals their results.
     public func run() async throws {
         startWorkers()
-        for id in accountOrder {
-            let adapter = accounts[id]!.adapter
-            do {
-                try await adapter.connect()
-                enqueue(.connection(id, .connected, detail: nil))
-            } catch {
-                logger.error("broker connect failed", metadata: ["account": "\(id)", "error": "\(error)"])
-                enqueue(.connection(id, .disconnected, detail: error.description))
-            }
-        }
-        enqueue(.startup)
         do {
+            for id in accountOrder {
+                let adapter = accounts[id]!.adapter
+                do {
+                    try await adapter.connect()
+                    handleConnection(id, .connected, detail: nil)
+                } catch {
+                    logger.error("broker connect failed", metadata: ["account": "\(id)", "error": "\(error)"])
+                    handleConnection(id, .disconnected, detail: error.description)
+                }
+            }
+            // Startup is journaled before any request waiting in the inbox is handled.
+            handleStartup()
+            try await commit()
+            logger.info("engine started", metadata: ["journal.seq": "\(nextSeq - 1)"])
             // Graceful shutdown ends the doorbell, not the task: a batch being committed always finishes.
             let ring = self.ring
             try await withGracefulShutdownHandler {
@@ -119,10 +123,10 @@ public actor ExecutionEngine: Service {
         accepting = false
         try await drain()
         for sender in senders.values { sender.finish() }
-        let running = workers
-        for worker in running { await worker.value }
+        for task in senderTasks { await task.value }
         try await drain()
         for id in accountOrder { await accounts[id]!.adapter.disconnect() }
+        for task in listenerTasks { await task.value }
         try await drain()
         hub.close()
         logger.info("engine stopped", metadata: ["journal.seq": "\(nextSeq - 1)"])

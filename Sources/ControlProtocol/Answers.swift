@@ -1,0 +1,202 @@
+import Foundation
+public import GatewayCore
+
+/// Renders answer lines: `{"id":…,"ok":true,…}` and `{"id":…,"ok":false,"error":{…}}`.
+public struct AnswerWriter: Sendable {
+    public init() {}
+
+    private static func makeEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        return encoder
+    }
+
+    /// A success whose fields are those of `body` (a JSON object).
+    public func success(id: RequestID, body: some Encodable) -> String {
+        let encoder = Self.makeEncoder()
+        let idText = (try? encoder.encode(id)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+        guard let data = try? encoder.encode(body) else {
+            return failure(id: id, code: "internal", message: "cannot encode the answer")
+        }
+        return Self.splice(id: idText, bodyObject: String(decoding: data, as: UTF8.self))
+    }
+
+    /// A success whose fields are given as JSON object text already rendered.
+    public func success(id: RequestID, rawBody: String) -> String {
+        let encoder = Self.makeEncoder()
+        let idText = (try? encoder.encode(id)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+        return Self.splice(id: idText, bodyObject: rawBody)
+    }
+
+    static func splice(id: String, bodyObject: String) -> String {
+        let inner = bodyObject.dropFirst().dropLast()
+        return "{\"id\":\(id),\"ok\":true" + (inner.isEmpty ? "" : ",") + inner + "}"
+    }
+
+    /// An error answer with a stable code.
+    public func failure(id: RequestID, code: String, message: String, details: ErrorDetails? = nil) -> String {
+        let answer = ErrorAnswer(id: id, error: .init(code: code, message: message, details: details))
+        guard let data = try? Self.makeEncoder().encode(answer) else {
+            return "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"internal\",\"message\":\"cannot encode an error\"}}"
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// What an error's `details` carries.
+public enum ErrorDetails: Sendable, Hashable, Encodable {
+    /// The request field at fault.
+    case field(String)
+    /// Each failed check of a risk rejection.
+    case checks([RiskCheckFailure])
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .field(let name):
+            var container = encoder.container(keyedBy: FieldKey.self)
+            try container.encode(name, forKey: .field)
+        case .checks(let checks):
+            var container = encoder.singleValueContainer()
+            try container.encode(checks)
+        }
+    }
+
+    enum FieldKey: String, CodingKey { case field }
+}
+
+/// One failed pre-trade check (PROTOCOL.md "Errors").
+public struct RiskCheckFailure: Sendable, Hashable, Codable {
+    public var check: String
+    public var limit: String
+    public var value: String
+    public var message: String
+}
+
+struct ErrorAnswer: Encodable {
+    struct Body: Encodable {
+        var code: String
+        var message: String
+        var details: ErrorDetails?
+    }
+
+    var id: RequestID
+    var ok = false
+    var error: Body
+}
+
+/// `hello`'s answer.
+public struct HelloAnswer: Sendable, Encodable {
+    public struct Server: Sendable, Encodable {
+        public var name: String
+        public var version: String
+    }
+
+    public var `protocol`: Int
+    public var server: Server
+    public var accounts: [AccountID]
+
+    public init(server: String, version: String, accounts: [AccountID]) {
+        self.protocol = protocolVersion
+        self.server = Server(name: server, version: version)
+        self.accounts = accounts
+    }
+}
+
+/// `submit`'s answer.
+public struct SubmitAnswer: Sendable, Encodable {
+    public var order: Order
+    public var duplicate: Bool
+    public init(order: Order, duplicate: Bool) {
+        self.order = order
+        self.duplicate = duplicate
+    }
+}
+
+/// The answer of `cancel` and `replace`.
+public struct OrderAnswer: Sendable, Encodable {
+    public var order: Order
+    public init(order: Order) { self.order = order }
+}
+
+/// The answer of `orders` and `cancel_all`.
+public struct OrdersAnswer: Sendable, Encodable {
+    public var orders: [Order]
+    public init(orders: [Order]) { self.orders = orders }
+}
+
+/// `positions`' answer.
+public struct PositionsAnswer: Sendable, Encodable {
+    public var positions: [PositionSnapshot]
+    public init(positions: [PositionSnapshot]) { self.positions = positions }
+}
+
+/// `account`'s answer.
+public struct AccountAnswer: Sendable, Encodable {
+    public var account: AccountSnapshot
+    public init(account: AccountSnapshot) { self.account = account }
+}
+
+/// `quote`'s answer: the merged quote now in force.
+public struct QuoteAnswer: Sendable, Encodable {
+    public var quote: Quote
+    public init(quote: Quote) { self.quote = quote }
+}
+
+/// `subscribe`'s answer: the sequence number live events continue from.
+public struct SubscribeAnswer: Sendable, Encodable {
+    public var subscribed: Bool
+    public var afterSeq: Int64?
+
+    enum CodingKeys: String, CodingKey { case subscribed, afterSeq = "after_seq" }
+
+    public init(afterSeq: Int64?) {
+        self.subscribed = true
+        self.afterSeq = afterSeq
+    }
+}
+
+/// `status`' answer.
+public struct StatusAnswer: Sendable, Encodable {
+    public struct Account: Sendable, Encodable {
+        public var account: AccountID
+        public var broker: String
+        public var connection: String
+        public var tradingState: String
+        public var openOrders: Int
+        public var unknownOrders: Int
+
+        enum CodingKeys: String, CodingKey {
+            case account, broker, connection, tradingState = "trading_state", openOrders = "open_orders"
+            case unknownOrders = "unknown_orders"
+        }
+
+        public init(account: AccountID, broker: String, connection: String, tradingState: String, openOrders: Int, unknownOrders: Int) {
+            self.account = account
+            self.broker = broker
+            self.connection = connection
+            self.tradingState = tradingState
+            self.openOrders = openOrders
+            self.unknownOrders = unknownOrders
+        }
+    }
+
+    public var server: String
+    public var version: String
+    public var protocolVersion: Int
+    public var uptimeSeconds: Int64
+    public var seq: Int64
+    public var accounts: [Account]
+
+    enum CodingKeys: String, CodingKey {
+        case server, version, protocolVersion = "protocol", uptimeSeconds = "uptime_seconds", seq, accounts
+    }
+
+    public init(server: String, version: String, uptimeSeconds: Int64, seq: Int64, accounts: [Account]) {
+        self.server = server
+        self.version = version
+        self.protocolVersion = ControlProtocol.protocolVersion
+        self.uptimeSeconds = uptimeSeconds
+        self.seq = seq
+        self.accounts = accounts
+    }
+}

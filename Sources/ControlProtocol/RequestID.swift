@@ -1,0 +1,35 @@
+public import Foundation
+
+/// A request's `id`, echoed in its answer: a string or a number (PROTOCOL.md "Framing"); `null` when no
+/// id could be read.
+public enum RequestID: Sendable, Hashable, Codable {
+    case string(String)
+    case number(Decimal)
+    case null
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let text = try? container.decode(String.self) {
+            self = .string(text)
+        } else {
+            self = .number(try container.decode(Decimal.self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let text): try container.encode(text)
+        case .number(let number): try container.encode(number)
+        case .null: try container.encodeNil()
+        }
+    }
+}
+
+/// The fields every request has: `id` and `op`.
+public struct RequestEnvelope: Sendable, Decodable {
+    public var id: RequestID?
+    public var op: String?
+}

@@ -1,0 +1,169 @@
+public import GatewayCore
+
+/// The protocol version this build speaks.
+public let protocolVersion = 1
+
+/// `hello`: who the client is and which protocol it speaks.
+public struct HelloRequest: Sendable, Decodable {
+    public var client: String?
+    public var `protocol`: Int?
+}
+
+/// One leg of a multi-leg order.
+public struct LegRequest: Sendable, Decodable {
+    public var symbol: Symbol
+    public var side: OrderSide
+    public var ratio: Int?
+}
+
+/// `submit`: a new order (PROTOCOL.md "An order").
+public struct SubmitRequest: Sendable, Decodable {
+    public var account: AccountID
+    public var clientOrderID: ClientOrderID?
+    public var symbol: Symbol?
+    public var side: OrderSide?
+    public var legs: [LegRequest]?
+    public var qty: Quantity
+    public var type: OrderType
+    public var limitPrice: Price?
+    public var stopPrice: Price?
+    public var trailPrice: Price?
+    public var trailPercent: Price?
+    public var tif: TimeInForce?
+    public var strategy: String?
+    public var tags: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case account, clientOrderID = "client_order_id", symbol, side, legs, qty, type, limitPrice = "limit_price"
+        case stopPrice = "stop_price", trailPrice = "trail_price", trailPercent = "trail_percent", tif, strategy, tags
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        account = try c.decode(AccountID.self, forKey: .account)
+        clientOrderID = try c.decodeIfPresent(ClientOrderID.self, forKey: .clientOrderID)
+        legs = try c.decodeIfPresent([LegRequest].self, forKey: .legs)
+        if legs == nil {
+            symbol = try c.decode(Symbol.self, forKey: .symbol)
+            side = try c.decode(OrderSide.self, forKey: .side)
+        } else {
+            symbol = try c.decodeIfPresent(Symbol.self, forKey: .symbol)
+            side = try c.decodeIfPresent(OrderSide.self, forKey: .side)
+        }
+        qty = try c.requiredFixed(.qty)
+        type = try c.decodeIfPresent(OrderType.self, forKey: .type) ?? .market
+        limitPrice = try c.fixed(.limitPrice)
+        stopPrice = try c.fixed(.stopPrice)
+        trailPrice = try c.fixed(.trailPrice)
+        trailPercent = try c.fixed(.trailPercent)
+        tif = try c.decodeIfPresent(TimeInForce.self, forKey: .tif)
+        strategy = try c.decodeIfPresent(String.self, forKey: .strategy)
+        tags = try c.decodeIfPresent([String].self, forKey: .tags)
+    }
+}
+
+/// `cancel`: one order, by `order_id` or `client_order_id`.
+public struct CancelRequest: Sendable, Decodable {
+    public var account: AccountID
+    public var orderID: OrderID?
+    public var clientOrderID: ClientOrderID?
+
+    enum CodingKeys: String, CodingKey { case account, orderID = "order_id", clientOrderID = "client_order_id" }
+}
+
+/// `replace`: new terms for an order.
+public struct ReplaceRequest: Sendable, Decodable {
+    public var account: AccountID
+    public var orderID: OrderID?
+    public var clientOrderID: ClientOrderID?
+    public var qty: Quantity?
+    public var limitPrice: Price?
+    public var stopPrice: Price?
+    public var tif: TimeInForce?
+
+    enum CodingKeys: String, CodingKey {
+        case account, orderID = "order_id", clientOrderID = "client_order_id", qty, limitPrice = "limit_price"
+        case stopPrice = "stop_price", tif
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        account = try c.decode(AccountID.self, forKey: .account)
+        orderID = try c.decodeIfPresent(OrderID.self, forKey: .orderID)
+        clientOrderID = try c.decodeIfPresent(ClientOrderID.self, forKey: .clientOrderID)
+        qty = try c.fixed(.qty)
+        limitPrice = try c.fixed(.limitPrice)
+        stopPrice = try c.fixed(.stopPrice)
+        tif = try c.decodeIfPresent(TimeInForce.self, forKey: .tif)
+    }
+}
+
+/// `cancel_all`: every open order, optionally of one account or symbol.
+public struct CancelAllRequest: Sendable, Decodable {
+    public var account: AccountID?
+    public var symbol: Symbol?
+}
+
+/// `orders`: open (default) or all orders.
+public struct OrdersRequest: Sendable, Decodable {
+    public enum Status: String, Sendable, Decodable { case open, all }
+    public var account: AccountID?
+    public var status: Status?
+    public var symbol: Symbol?
+    public var strategy: String?
+}
+
+/// `positions`.
+public struct PositionsRequest: Sendable, Decodable {
+    public var account: AccountID?
+}
+
+/// `account`.
+public struct AccountRequest: Sendable, Decodable {
+    public var account: AccountID
+}
+
+/// `subscribe`: events after `after_seq` (none when absent), then live ones.
+public struct SubscribeRequest: Sendable, Decodable {
+    public var afterSeq: Int64?
+    public var kinds: [String]?
+
+    enum CodingKeys: String, CodingKey { case afterSeq = "after_seq", kinds }
+}
+
+/// `journal`: journaled events by filter.
+public struct JournalRequest: Sendable, Decodable {
+    public var account: AccountID?
+    public var symbol: Symbol?
+    public var strategy: String?
+    public var orderID: OrderID?
+    public var kinds: [String]?
+    public var since: Timestamp?
+    public var until: Timestamp?
+    public var afterSeq: Int64?
+    public var limit: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case account, symbol, strategy, orderID = "order_id", kinds, since, until, afterSeq = "after_seq", limit
+    }
+}
+
+/// `quote`: a market price for the paper simulator and for marks.
+public struct QuoteRequest: Sendable, Decodable {
+    public var symbol: Symbol
+    public var bid: Price?
+    public var ask: Price?
+    public var last: Price?
+    public var ts: Timestamp?
+
+    enum CodingKeys: String, CodingKey { case symbol, bid, ask, last, ts }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        symbol = try c.decode(Symbol.self, forKey: .symbol)
+        bid = try c.fixed(.bid)
+        ask = try c.fixed(.ask)
+        last = try c.fixed(.last)
+        ts = try c.decodeIfPresent(Timestamp.self, forKey: .ts)
+    }
+}

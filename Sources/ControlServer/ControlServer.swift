@@ -1,0 +1,143 @@
+import ControlProtocol
+import Execution
+public import Logging
+import NIOCore
+import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+import Glibc
+import Foundation
+
+/// The Unix-socket server of the control protocol (PROTOCOL.md). Each connection reads lines one at a
+/// time and answers them in order; a `subscribe` streams events beside the answers. Bad input is
+/// answered and the connection goes on; a line over 64 KiB is answered with `too_large` and the
+/// connection closed. On graceful shutdown it stops accepting, stops reading, finishes the requests in
+/// flight and closes every connection.
+public final class ControlServer: Service, Sendable {
+    let socketPath: String
+    let handler: RequestHandler
+    let logger: Logger
+    let socketMode: mode_t
+    private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let ready: AsyncStream<Void>.Continuation
+    /// Yields once when the socket is listening.
+    public let listening: AsyncStream<Void>
+
+    public init(socketPath: String, handler: RequestHandler, logger: Logger, socketMode: UInt32 = 0o660) {
+        self.socketPath = socketPath
+        self.handler = handler
+        self.logger = logger
+        self.socketMode = mode_t(socketMode)
+        (listening, ready) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public func run() async throws {
+        let folder = (socketPath as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        try Self.refuseIfInUse(socketPath)
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder()))
+                    return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        chmod(socketPath, socketMode)
+        logger.info("listening", metadata: ["socket": "\(socketPath)"])
+        ready.yield()
+        let serverChannel = server.channel
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            serverChannel.close(promise: nil)
+            self.stopReading()
+        }
+        unlink(socketPath)
+        logger.info("control server stopped")
+    }
+
+    /// Refuses to start over a socket another daemon is listening on.
+    static func refuseIfInUse(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        if (try? ControlClient(socketPath: path)) != nil {
+            throw ControlServerError("another gatewayd is already listening at \(path)")
+        }
+    }
+
+    private func stopReading() {
+        let open = connections.withLock { Array($0.values) }
+        for channel in open { channel.close(mode: .input, promise: nil) }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>) async {
+        let key = ObjectIdentifier(connection.channel)
+        connections.withLock { $0[key] = connection.channel }
+        defer { _ = connections.withLock { $0.removeValue(forKey: key) } }
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                try await self.converse(inbound: inbound, outbound: outbound)
+            }
+        } catch {
+            logger.debug("connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func converse(
+        inbound: NIOAsyncChannelInboundStream<LineFrame>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    ) async throws {
+        var subscription: Task<Void, Never>?
+        defer { subscription?.cancel() }
+        for try await frame in inbound {
+            switch frame {
+            case .tooLarge:
+                let answer = AnswerWriter().failure(
+                    id: .null, code: "too_large", message: "a request line is limited to 65536 bytes; closing the connection")
+                try await outbound.write(ByteBuffer(string: answer + "\n"))
+                return
+            case .line(let buffer):
+                let outcome = await handler.handle(Data(buffer.readableBytesView))
+                switch outcome {
+                case .answer(let line):
+                    try await outbound.write(ByteBuffer(string: line + "\n"))
+                case .subscribe(let line, let events):
+                    subscription?.cancel()
+                    try await outbound.write(ByteBuffer(string: line + "\n"))
+                    subscription = Task { await Self.stream(events, to: outbound) }
+                }
+            }
+        }
+        if let subscription { await subscription.value }
+    }
+
+    /// Writes events as they come; when the stream ends while the connection is still open, says so.
+    static func stream(_ events: AsyncStream<PublishedEvent>, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async {
+        var last: Int64 = 0
+        do {
+            for await event in events {
+                try await outbound.write(ByteBuffer(string: event.line + "\n"))
+                last = event.seq
+            }
+            guard !Task.isCancelled else { return }
+            let line =
+                "{\"event\":\"subscription_ended\",\"last_seq\":\(last),\"reason\":\"the gateway is stopping or this client fell too far behind; subscribe again with after_seq\"}"
+            try await outbound.write(ByteBuffer(string: line + "\n"))
+        } catch {
+            return
+        }
+    }
+}
+
+/// A failure to start the control server.
+public struct ControlServerError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

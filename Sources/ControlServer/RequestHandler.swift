@@ -1,0 +1,171 @@
+import ControlProtocol
+public import Execution
+public import GatewayCore
+public import Foundation
+
+/// Turns one request line into its answer by calling the engine. Holds no state of its own, so every
+/// connection shares one.
+public struct RequestHandler: Sendable {
+    /// What a request produced: an answer line, and for `subscribe` the events to stream after it.
+    public enum Outcome: Sendable {
+        case answer(String)
+        case subscribe(String, AsyncStream<PublishedEvent>)
+    }
+
+    let engine: ExecutionEngine
+    let clock: any WallClock
+    let startedAt: Timestamp
+    let version: String
+    let writer = AnswerWriter()
+
+    public init(engine: ExecutionEngine, clock: any WallClock, version: String) {
+        self.engine = engine
+        self.clock = clock
+        self.startedAt = clock.now()
+        self.version = version
+    }
+
+    /// Answers one line. Bad input becomes an error answer; nothing here throws.
+    public func handle(_ line: Data) async -> Outcome {
+        let decoder = JSONDecoder()
+        let envelope: RequestEnvelope
+        do {
+            envelope = try decoder.decode(RequestEnvelope.self, from: line)
+        } catch {
+            let valid = (try? JSONSerialization.jsonObject(with: line, options: [.fragmentsAllowed])) != nil
+            let message = valid ? "a request is a JSON object with 'id' (string or number) and 'op'" : "malformed JSON"
+            return .answer(writer.failure(id: .null, code: "bad_request", message: message))
+        }
+        let id = envelope.id ?? .null
+        guard let op = envelope.op else {
+            return .answer(writer.failure(id: id, code: "bad_request", message: "missing field 'op'", details: .field("op")))
+        }
+        do {
+            return try await dispatch(op, id: id, line: line, decoder: decoder)
+        } catch let error as DecodingError {
+            let problem = RequestProblem(error)
+            return .answer(
+                writer.failure(id: id, code: "bad_request", message: problem.message, details: problem.field.map { .field($0) }))
+        } catch let problem as RequestProblem {
+            return .answer(
+                writer.failure(id: id, code: "bad_request", message: problem.message, details: problem.field.map { .field($0) }))
+        } catch {
+            return .answer(writer.failure(id: id, code: "internal", message: "\(error)"))
+        }
+    }
+
+    private func dispatch(_ op: String, id: RequestID, line: Data, decoder: JSONDecoder) async throws -> Outcome {
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decode(type, from: line) }
+        func answer<T: Encodable & Sendable>(_ result: Result<T, EngineError>) -> Outcome {
+            switch result {
+            case .success(let body): .answer(writer.success(id: id, body: body))
+            case .failure(let error): .answer(failure(id, error))
+            }
+        }
+        switch op {
+        case "hello":
+            let hello = try decode(HelloRequest.self)
+            if let version = hello.protocol, version != protocolVersion {
+                throw RequestProblem(field: "protocol", message: "protocol \(version) is not spoken here; this gateway speaks \(protocolVersion)")
+            }
+            return answer(.success(HelloAnswer(server: "gatewayd", version: version, accounts: engine.accountIDs)))
+        case "submit":
+            let request = try decode(SubmitRequest.self)
+            guard request.legs == nil, let symbol = request.symbol, let side = request.side else {
+                return .answer(writer.failure(id: id, code: "not_supported", message: "multi-leg orders are not supported yet"))
+            }
+            let order = SubmitOrder(
+                account: request.account, clientOrderID: request.clientOrderID, symbol: symbol, side: side,
+                qty: request.qty, type: request.type, limitPrice: request.limitPrice, stopPrice: request.stopPrice,
+                trailPrice: request.trailPrice, trailPercent: request.trailPercent, tif: request.tif ?? .day,
+                strategy: request.strategy, tags: request.tags)
+            return answer(await engine.submit(order).map { SubmitAnswer(order: $0.order, duplicate: $0.duplicate) })
+        case "cancel":
+            let request = try decode(CancelRequest.self)
+            let reference = try Self.reference(request.orderID, request.clientOrderID)
+            return answer(await engine.cancel(account: request.account, reference).map(OrderAnswer.init(order:)))
+        case "replace":
+            let request = try decode(ReplaceRequest.self)
+            let reference = try Self.reference(request.orderID, request.clientOrderID)
+            let replace = ReplaceOrder(
+                account: request.account, reference: reference, qty: request.qty, limitPrice: request.limitPrice,
+                stopPrice: request.stopPrice, tif: request.tif)
+            return answer(await engine.replace(replace).map(OrderAnswer.init(order:)))
+        case "cancel_all":
+            let request = try decode(CancelAllRequest.self)
+            return answer(await engine.cancelAll(account: request.account, symbol: request.symbol).map(OrdersAnswer.init(orders:)))
+        case "orders":
+            let request = try decode(OrdersRequest.self)
+            let filter = OrderFilter(
+                account: request.account, openOnly: (request.status ?? .open) == .open, symbol: request.symbol,
+                strategy: request.strategy)
+            return answer(await engine.orders(filter).map(OrdersAnswer.init(orders:)))
+        case "positions":
+            let request = try decode(PositionsRequest.self)
+            return answer(await engine.positions(account: request.account).map(PositionsAnswer.init(positions:)))
+        case "account":
+            let request = try decode(AccountRequest.self)
+            return answer(await engine.account(request.account).map(AccountAnswer.init(account:)))
+        case "status":
+            let uptime = (clock.now().nanosecondsSinceEpoch - startedAt.nanosecondsSinceEpoch) / 1_000_000_000
+            return answer(
+                await engine.status().map { status in
+                    StatusAnswer(
+                        server: "gatewayd", version: version, uptimeSeconds: uptime, seq: status.seq,
+                        accounts: status.accounts.map {
+                            .init(
+                                account: $0.account, broker: $0.broker, connection: $0.connection,
+                                tradingState: $0.tradingState, openOrders: $0.openOrders, unknownOrders: $0.unknownOrders)
+                        })
+                })
+        case "quote":
+            let request = try decode(QuoteRequest.self)
+            guard request.bid != nil || request.ask != nil || request.last != nil else {
+                throw RequestProblem(field: "bid", message: "a quote needs at least one of bid, ask, last")
+            }
+            for (field, price) in [("bid", request.bid), ("ask", request.ask), ("last", request.last)] {
+                if let price, !price.isPositive { throw RequestProblem(field: field, message: "\(field) must be greater than zero") }
+            }
+            if let bid = request.bid, let ask = request.ask, bid > ask {
+                throw RequestProblem(field: "bid", message: "bid \(bid) is above ask \(ask)")
+            }
+            let quote = Quote(
+                symbol: request.symbol, bid: request.bid, ask: request.ask, last: request.last, ts: request.ts ?? clock.now())
+            return answer(await engine.quote(quote).map(QuoteAnswer.init(quote:)))
+        case "subscribe":
+            let request = try decode(SubscribeRequest.self)
+            if let after = request.afterSeq, after < 0 {
+                throw RequestProblem(field: "after_seq", message: "after_seq must be zero or more")
+            }
+            let events = engine.subscribe(afterSeq: request.afterSeq, kinds: request.kinds.map(Set.init))
+            return .subscribe(writer.success(id: id, body: SubscribeAnswer(afterSeq: request.afterSeq)), events)
+        case "journal":
+            let request = try decode(JournalRequest.self)
+            if let limit = request.limit, !(1...10_000).contains(limit) {
+                throw RequestProblem(field: "limit", message: "limit must be from 1 to 10000")
+            }
+            let query = EventQuery(
+                account: request.account, symbol: request.symbol, strategy: request.strategy, orderID: request.orderID,
+                kinds: request.kinds, since: request.since, until: request.until, afterSeq: request.afterSeq,
+                limit: request.limit ?? 1000)
+            switch engine.journalEvents(query) {
+            case .success(let events):
+                return .answer(writer.success(id: id, rawBody: "{\"events\":[" + events.map(\.line).joined(separator: ",") + "]}"))
+            case .failure(let error):
+                return .answer(failure(id, error))
+            }
+        default:
+            return .answer(writer.failure(id: id, code: "unknown_op", message: "unknown op '\(op)'", details: .field("op")))
+        }
+    }
+
+    private func failure(_ id: RequestID, _ error: EngineError) -> String {
+        writer.failure(id: id, code: error.code.rawValue, message: error.message, details: error.field.map { .field($0) })
+    }
+
+    static func reference(_ orderID: OrderID?, _ clientOrderID: ClientOrderID?) throws -> OrderReference {
+        if let orderID { return .orderID(orderID) }
+        if let clientOrderID { return .clientOrderID(clientOrderID) }
+        throw RequestProblem(field: "order_id", message: "name the order with order_id or client_order_id")
+    }
+}

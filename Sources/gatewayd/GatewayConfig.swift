@@ -1,0 +1,174 @@
+import BrokerPaper
+import GatewayCore
+import Yams
+
+/// The daemon's configuration, decoded from YAML into typed values. Unknown keys are errors (a typo
+/// must not silently turn a limit off), and every problem is reported at once.
+struct GatewayConfig: Sendable {
+    struct Account: Sendable {
+        var id: AccountID
+        var broker: String
+        var currency: String
+        var startingCash: Money
+        var paper: Paper?
+    }
+
+    struct Paper: Sendable {
+        var ledger: String?
+        var faults: PaperFaults
+    }
+
+    var socket: String
+    var socketMode: UInt32
+    var journal: String
+    var logLevel: String
+    var accounts: [Account]
+
+    static let brokers: Set<String> = ["paper"]
+    static let logLevels: Set<String> = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// Parses and validates `text`; throws `ConfigProblems` listing everything wrong.
+    static func parse(_ text: String) throws(ConfigProblems) -> GatewayConfig {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else { throw ConfigProblems(["the file is empty"]) }
+            root = node
+        } catch let problems as ConfigProblems {
+            throw problems
+        } catch {
+            throw ConfigProblems(["not valid YAML: \(error)"])
+        }
+        var reader = ConfigReader()
+        let config = reader.gateway(root)
+        guard reader.problems.isEmpty, let config else { throw ConfigProblems(reader.problems) }
+        return config
+    }
+}
+
+/// Everything wrong with a configuration file.
+struct ConfigProblems: Error, CustomStringConvertible {
+    var problems: [String]
+    init(_ problems: [String]) { self.problems = problems }
+    var description: String { problems.map { "  - \($0)" }.joined(separator: "\n") }
+}
+
+/// Walks the YAML tree, collecting every problem instead of stopping at the first.
+struct ConfigReader {
+    var problems: [String] = []
+
+    mutating func gateway(_ node: Node) -> GatewayConfig? {
+        guard let map = mapping(node, at: "the top level", keys: ["socket", "socket_mode", "journal", "log_level", "accounts"]) else {
+            return nil
+        }
+        let socket = string(map["socket"], at: "socket") ?? "./var/gatewayd.sock"
+        let journal = string(map["journal"], at: "journal") ?? "./var/journal.sqlite"
+        let modeText = string(map["socket_mode"], at: "socket_mode") ?? "0660"
+        let socketMode = UInt32(modeText, radix: 8)
+        if socketMode == nil || socketMode! > 0o777 {
+            problems.append("socket_mode: '\(modeText)' is not an octal file mode such as 0660")
+        }
+        let logLevel = string(map["log_level"], at: "log_level") ?? "info"
+        if !GatewayConfig.logLevels.contains(logLevel) {
+            problems.append("log_level: '\(logLevel)' is not one of \(GatewayConfig.logLevels.sorted().joined(separator: ", "))")
+        }
+        var accounts: [GatewayConfig.Account] = []
+        if let list = map["accounts"] {
+            if case .sequence(let items) = list {
+                for (index, item) in items.enumerated() {
+                    if let account = account(item, at: "accounts[\(index)]") { accounts.append(account) }
+                }
+            } else {
+                problems.append("accounts: must be a list")
+            }
+        } else {
+            problems.append("accounts: missing; configure at least one account")
+        }
+        var seen: Set<AccountID> = []
+        for account in accounts where !seen.insert(account.id).inserted {
+            problems.append("accounts: the name '\(account.id)' is used twice")
+        }
+        if map["accounts"] != nil, accounts.isEmpty, problems.isEmpty {
+            problems.append("accounts: configure at least one account")
+        }
+        return GatewayConfig(
+            socket: socket, socketMode: socketMode ?? 0o660, journal: journal, logLevel: logLevel, accounts: accounts)
+    }
+
+    mutating func account(_ node: Node, at path: String) -> GatewayConfig.Account? {
+        guard let map = mapping(node, at: path, keys: ["name", "broker", "currency", "starting_cash", "paper"]) else {
+            return nil
+        }
+        let name = string(map["name"], at: "\(path).name", required: true)
+        let id = name.flatMap(AccountID.init)
+        if let name, id == nil { problems.append("\(path).name: '\(name)' is not valid: \(AccountID.rule)") }
+        let broker = string(map["broker"], at: "\(path).broker", required: true)
+        if let broker, !GatewayConfig.brokers.contains(broker) {
+            problems.append("\(path).broker: '\(broker)' is not one of \(GatewayConfig.brokers.sorted().joined(separator: ", "))")
+        }
+        let currency = string(map["currency"], at: "\(path).currency") ?? "USD"
+        if currency.utf8.count != 3 || !currency.allSatisfy(\.isUppercase) {
+            problems.append("\(path).currency: '\(currency)' is not a three-letter ISO currency code")
+        }
+        let cashText = string(map["starting_cash"], at: "\(path).starting_cash") ?? "0"
+        let cash = Money(cashText)
+        if cash == nil || cash!.isNegative {
+            problems.append("\(path).starting_cash: '\(cashText)' is not a decimal amount of zero or more")
+        }
+        var paper: GatewayConfig.Paper?
+        if let paperNode = map["paper"] {
+            paper = self.paper(paperNode, at: "\(path).paper")
+            if broker != "paper" { problems.append("\(path).paper: only a paper account takes paper settings") }
+        } else if broker == "paper" {
+            paper = GatewayConfig.Paper(ledger: nil, faults: PaperFaults())
+        }
+        guard let id, let broker, let cash else { return nil }
+        return GatewayConfig.Account(id: id, broker: broker, currency: currency, startingCash: cash, paper: paper)
+    }
+
+    mutating func paper(_ node: Node, at path: String) -> GatewayConfig.Paper? {
+        guard let map = mapping(node, at: path, keys: ["ledger", "crash_in_submit"]) else { return nil }
+        let ledger = string(map["ledger"], at: "\(path).ledger")
+        var faults = PaperFaults()
+        if let crash = string(map["crash_in_submit"], at: "\(path).crash_in_submit") {
+            if let point = PaperFaults.CrashPoint(rawValue: crash) {
+                faults.crashInSubmit = point
+            } else {
+                problems.append("\(path).crash_in_submit: '\(crash)' is not before_receive or after_receive")
+            }
+        }
+        return GatewayConfig.Paper(ledger: ledger, faults: faults)
+    }
+
+    /// A mapping with string keys, every key one of `keys`.
+    mutating func mapping(_ node: Node, at path: String, keys: Set<String>) -> [String: Node]? {
+        guard case .mapping(let mapping) = node else {
+            problems.append("\(path): must be a mapping of keys to values")
+            return nil
+        }
+        var result: [String: Node] = [:]
+        for (key, value) in mapping {
+            guard let name = key.scalar?.string else {
+                problems.append("\(path): keys must be plain strings")
+                continue
+            }
+            if keys.contains(name) {
+                result[name] = value
+            } else {
+                problems.append("\(path): unknown key '\(name)' (known: \(keys.sorted().joined(separator: ", ")))")
+            }
+        }
+        return result
+    }
+
+    mutating func string(_ node: Node?, at path: String, required: Bool = false) -> String? {
+        guard let node else {
+            if required { problems.append("\(path): missing") }
+            return nil
+        }
+        guard let scalar = node.scalar else {
+            problems.append("\(path): must be a single value")
+            return nil
+        }
+        return scalar.string
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import BrokerAPI
+import BrokerPaper
+import ControlServer
+import Execution
+import Foundation
+import GatewayCore
+import Journal
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `gatewayd`: reads the configuration, opens the journal, replays it, connects the brokers and serves
+/// the control socket until SIGTERM or SIGINT, then drains and exits 0.
+@main
+struct Gatewayd: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "gatewayd",
+        abstract: "The execution gateway daemon: journals, risk-checks and routes orders to brokers.",
+        version: version)
+
+    @Option(name: .long, help: "The YAML configuration file.")
+    var config: String
+
+    @Option(name: .long, help: "The control socket's path (overrides the file).")
+    var socket: String?
+
+    @Option(name: .long, help: "The journal's path (overrides the file).")
+    var journal: String?
+
+    func run() async throws {
+        var settings: GatewayConfig
+        do {
+            let text = try String(contentsOfFile: config, encoding: .utf8)
+            settings = try GatewayConfig.parse(text)
+        } catch let problems as ConfigProblems {
+            FileHandle.standardError.write(Data("gatewayd: \(config) has problems:\n\(problems)\n".utf8))
+            throw ExitCode(78)
+        } catch {
+            FileHandle.standardError.write(Data("gatewayd: cannot read \(config): \(error.localizedDescription)\n".utf8))
+            throw ExitCode(66)
+        }
+        if let socket { settings.socket = socket }
+        if let journal { settings.journal = journal }
+
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "gatewayd")
+        let clock = SystemWallClock()
+
+        let journal: EventJournal
+        do {
+            journal = try EventJournal(path: settings.journal)
+        } catch {
+            logger.critical("cannot open the journal", metadata: ["journal.path": "\(settings.journal)", "error": "\(error)"])
+            throw ExitCode(74)
+        }
+        let accounts = settings.accounts.map { account in
+            EngineAccount(
+                id: account.id, adapter: Self.adapter(for: account, clock: clock), openingCash: account.startingCash,
+                currency: account.currency)
+        }
+        let engine: ExecutionEngine
+        do {
+            engine = try ExecutionEngine(journal: journal, accounts: accounts, clock: clock, logger: logger)
+        } catch {
+            logger.critical("cannot replay the journal", metadata: ["error": "\(error)"])
+            throw ExitCode(74)
+        }
+        let server = ControlServer(
+            socketPath: settings.socket,
+            handler: RequestHandler(engine: engine, clock: clock, version: Self.version),
+            logger: logger, socketMode: settings.socketMode)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: engine, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        logger.info(
+            "gatewayd starting",
+            metadata: ["version": "\(Self.version)", "journal.path": "\(settings.journal)", "socket": "\(settings.socket)"])
+        var failure: (any Error)?
+        do {
+            try await group.run()
+        } catch {
+            failure = error
+            logger.critical("gatewayd stopped on an error", metadata: ["error": "\(error)"])
+        }
+        do {
+            try journal.close()
+        } catch {
+            logger.error("closing the journal failed", metadata: ["error": "\(error)"])
+        }
+        if failure != nil { throw ExitCode(1) }
+        logger.info("gatewayd stopped")
+    }
+
+    /// The one place that knows every broker adapter.
+    static func adapter(for account: GatewayConfig.Account, clock: any WallClock) -> any BrokerAdapter {
+        switch account.broker {
+        default:
+            return PaperBroker(clock: clock, ledgerPath: account.paper?.ledger, faults: account.paper?.faults ?? PaperFaults())
+        }
+    }
+}
