@@ -19,6 +19,8 @@ public final class ControlServer: Service, Sendable {
     let logger: Logger
     let socketMode: mode_t
     private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    /// Event streams under way, ended at shutdown so that no connection outlives the server.
+    private let subscriptions = Mutex<(stopping: Bool, tasks: [ObjectIdentifier: Task<Void, Never>])>((false, [:]))
     private let ready: AsyncStream<Void>.Continuation
     /// Yields once when the socket is listening.
     public let listening: AsyncStream<Void>
@@ -76,6 +78,20 @@ public final class ControlServer: Service, Sendable {
     private func stopReading() {
         let open = connections.withLock { Array($0.values) }
         for channel in open { channel.close(mode: .input, promise: nil) }
+        let streams = subscriptions.withLock { state in
+            state.stopping = true
+            return Array(state.tasks.values)
+        }
+        for task in streams { task.cancel() }
+    }
+
+    /// Registers a connection's event stream; cancels it at once when the server is already stopping.
+    private func track(_ key: ObjectIdentifier, _ task: Task<Void, Never>?) {
+        let stopping = subscriptions.withLock { state in
+            state.tasks[key] = task
+            return state.stopping
+        }
+        if stopping { task?.cancel() }
     }
 
     private func serve(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>) async {
@@ -84,7 +100,7 @@ public final class ControlServer: Service, Sendable {
         defer { _ = connections.withLock { $0.removeValue(forKey: key) } }
         do {
             try await connection.executeThenClose { inbound, outbound in
-                try await self.converse(inbound: inbound, outbound: outbound)
+                try await self.converse(key, inbound: inbound, outbound: outbound)
             }
         } catch {
             logger.debug("connection ended", metadata: ["error": "\(error)"])
@@ -92,10 +108,13 @@ public final class ControlServer: Service, Sendable {
     }
 
     private func converse(
-        inbound: NIOAsyncChannelInboundStream<LineFrame>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+        _ key: ObjectIdentifier, inbound: NIOAsyncChannelInboundStream<LineFrame>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     ) async throws {
         var subscription: Task<Void, Never>?
-        defer { subscription?.cancel() }
+        defer {
+            subscription?.cancel()
+            track(key, nil)
+        }
         for try await frame in inbound {
             switch frame {
             case .tooLarge:
@@ -112,9 +131,12 @@ public final class ControlServer: Service, Sendable {
                     subscription?.cancel()
                     try await outbound.write(ByteBuffer(string: line + "\n"))
                     subscription = Task { await Self.stream(events, to: outbound) }
+                    track(key, subscription)
                 }
             }
         }
+        // The client stopped sending but may still be reading its events: stream on until it closes,
+        // the stream ends, or the server stops.
         if let subscription { await subscription.value }
     }
 
