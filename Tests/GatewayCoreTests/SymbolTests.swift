@@ -1,0 +1,76 @@
+import GatewayCore
+import Testing
+
+@Suite struct SymbolTests {
+    @Test(arguments: ["AAPL", "brk.b", "BRK/B", "BF-B", "X"])
+    func acceptsEquityTickersUpperCased(raw: String) throws {
+        let symbol = try #require(Symbol(raw))
+        #expect(symbol.text == raw.uppercased())
+        #expect(!symbol.isOption)
+        #expect(symbol.multiplier == 1)
+    }
+
+    @Test(arguments: ["", "1AAPL", "AAPL$", "TOOLONGTICKER1", "A B"])
+    func refusesBadTickers(raw: String) {
+        #expect(Symbol(raw) == nil)
+    }
+
+    @Test func parsesPaddedAndCompactOCCToOneForm() throws {
+        let padded = try #require(Symbol("SPY   250321P00480500"))
+        let compact = try #require(Symbol("SPY250321P00480500"))
+        #expect(padded == compact)
+        #expect(padded.text == "SPY   250321P00480500")
+        guard case .option(let contract) = padded.kind else {
+            Issue.record("not an option")
+            return
+        }
+        #expect(contract.root == "SPY")
+        #expect(contract.expiration == CalendarDate(year: 2025, month: 3, day: 21))
+        #expect(contract.right == .put)
+        #expect(contract.strike.description == "480.5")
+        #expect(contract.compactSymbol == "SPY250321P00480500")
+        #expect(padded.multiplier == 100)
+    }
+
+    @Test(arguments: [
+        "AAPL  250230C00150000",  // 30 February
+        "AAPL  251301C00150000",  // month 13
+        "AAPL  250117X00150000",  // neither C nor P
+        "AAPL  250117C00000000",  // zero strike
+        "AAPL 250117C00150000",  // padding that is not six wide
+        "AAPL  2501A7C00150000",
+    ])
+    func refusesMalformedOptionSymbols(raw: String) {
+        #expect(Symbol(raw) == nil)
+    }
+
+    @Test func leapDayIsAValidExpiry() {
+        #expect(Symbol("SPXW  280229C06000000") != nil)
+        #expect(Symbol("SPXW  270229C06000000") == nil)
+    }
+}
+
+@Suite struct TimestampTests {
+    @Test func printsRFC3339WithNanoseconds() {
+        let ts = Timestamp(nanosecondsSinceEpoch: 1_795_000_000_123_456_789)
+        #expect(ts.description == "2026-11-18T11:06:40.123456789Z")
+        #expect(Timestamp(rfc3339: ts.description) == ts)
+    }
+
+    @Test func parsesOffsetsAndBareDates() {
+        #expect(Timestamp(rfc3339: "2026-11-25T10:00:00+01:00") == Timestamp(rfc3339: "2026-11-25T09:00:00Z"))
+        #expect(Timestamp(rfc3339: "2026-11-25")?.description == "2026-11-25T00:00:00.000000000Z")
+        #expect(Timestamp(rfc3339: "2026-11-25T10:00:00.5Z")?.nanosecondsSinceEpoch == Timestamp(rfc3339: "2026-11-25T10:00:00Z")!.nanosecondsSinceEpoch + 500_000_000)
+    }
+
+    @Test(arguments: ["2026-13-01", "2026-11-25T25:00:00Z", "2026-11-25T10:00:00", "yesterday", "2026-11-25T10:00:00.Z"])
+    func refusesMalformedTimes(raw: String) {
+        #expect(Timestamp(rfc3339: raw) == nil)
+    }
+
+    @Test func datesBeforeTheEpochRoundTrip() {
+        let ts = Timestamp(rfc3339: "1969-12-31T23:59:59.5Z")!
+        #expect(ts.nanosecondsSinceEpoch == -500_000_000)
+        #expect(ts.description == "1969-12-31T23:59:59.500000000Z")
+    }
+}
