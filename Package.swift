@@ -53,7 +53,7 @@ let package = Package(
         ),
         .target(
             name: "GatewayTesting",
-            dependencies: ["GatewayCore", "BrokerAPI", "Journal", "Execution", "ControlProtocol"],
+            dependencies: ["GatewayCore", "BrokerAPI", "Journal", "Execution", "ControlProtocol", logging, lifecycle],
             swiftSettings: settings
         ),
         .executableTarget(

@@ -103,17 +103,15 @@ extension ExecutionEngine {
             }
             return
         }
+        if let brokerID = report.brokerOrderID { orders[id]?.brokerOrderID = brokerID }
         for fill in report.fills { record(fill, account: account) }
-        let brokerID = report.brokerOrderID
         switch report.status {
-        case .canceled: transition(id, .canceled, reason: report.reason) { $0.brokerOrderID = brokerID ?? $0.brokerOrderID }
+        case .canceled: transition(id, .canceled, reason: report.reason)
         case .expired: transition(id, .expired, reason: report.reason)
         case .rejected: reject(id, reason: report.reason ?? "rejected by the broker")
         case .filled, .partiallyFilled, .acknowledged, .submitted, .accepted, .pendingCancel, .pendingReplace,
             .replaced, .unknown:
-            transition(id, .acknowledged, reason: "settled with the broker") {
-                $0.brokerOrderID = brokerID ?? $0.brokerOrderID
-            }
+            transition(id, .acknowledged, reason: "settled with the broker")
         }
     }
 

@@ -1,0 +1,42 @@
+public import Execution
+public import Journal
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Runs a real `ExecutionEngine` on a journal in a temporary folder, inside a `ServiceGroup` as the
+/// daemon does, and stops it the way SIGTERM would.
+public final class EngineHarness: Sendable {
+    public let engine: ExecutionEngine
+    public let journal: EventJournal
+    public let clock: ManualWallClock
+    let group: ServiceGroup
+    let running: Task<Void, any Error>
+
+    /// Starts an engine over the journal at `journalPath` with the given accounts.
+    public init(journalPath: String, accounts: [EngineAccount], clock: ManualWallClock = ManualWallClock()) throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        self.clock = clock
+        journal = try EventJournal(path: journalPath)
+        engine = try ExecutionEngine(journal: journal, accounts: accounts, clock: clock, logger: logger)
+        group = ServiceGroup(services: [engine], logger: logger)
+        let group = self.group
+        running = Task { try await group.run() }
+    }
+
+    /// Stops the engine gracefully and closes the journal.
+    public func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await running.value
+        try journal.close()
+    }
+
+    /// A fresh temporary folder for one test's files.
+    public static func temporaryFolder() -> String {
+        let path = NSTemporaryDirectory() + "gateway-test-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
+

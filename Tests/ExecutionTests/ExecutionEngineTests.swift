@@ -1,0 +1,159 @@
+import BrokerAPI
+import BrokerPaper
+import Execution
+import Foundation
+import GatewayCore
+import GatewayTesting
+import Journal
+import Testing
+
+let paper = AccountID("paper")!
+let aapl = Symbol("AAPL")!
+
+func buy(_ qty: Int, limit: String? = nil, id: String? = nil, symbol: Symbol = aapl) -> SubmitOrder {
+    SubmitOrder(
+        account: paper, clientOrderID: id.flatMap(ClientOrderID.init), symbol: symbol, side: .buy, qty: Quantity(qty),
+        type: limit == nil ? .market : .limit, limitPrice: limit.flatMap(Price.init))
+}
+
+func sell(_ qty: Int, id: String? = nil) -> SubmitOrder {
+    SubmitOrder(account: paper, clientOrderID: id.flatMap(ClientOrderID.init), symbol: aapl, side: .sell, qty: Quantity(qty), type: .market)
+}
+
+@Suite(.timeLimit(.minutes(1)))
+struct ExecutionEngineTests {
+    let folder = EngineHarness.temporaryFolder()
+    var journalPath: String { folder + "/journal.sqlite" }
+
+    @Test func journalsTheAcceptedOrderBeforeTheBrokerHearsOfIt() async throws {
+        let broker = FakeBroker()
+        let journalPath = self.journalPath
+        let seenInJournal = JournalProbe()
+        await broker.configure {
+            $0.onSubmit = { order in
+                // A second connection to the same file sees only committed data.
+                let reader = try? EventJournal(path: journalPath)
+                let records = (try? reader?.records(matching: JournalQuery(orderID: order.orderID.rawValue))) ?? []
+                seenInJournal.set(records.map(\.kind))
+            }
+        }
+        let harness = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
+        var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        let outcome = try await harness.engine.submit(buy(1, limit: "10")).get()
+        #expect(outcome.order.status == .accepted)
+        #expect(await waiter.order(outcome.order.orderID.rawValue, status: "acknowledged") != nil)
+        #expect(seenInJournal.get() == ["order"])
+        try await harness.stop()
+    }
+
+    @Test func aRepeatedClientOrderIDReturnsTheFirstOrderAndSendsNothing() async throws {
+        let broker = FakeBroker()
+        let harness = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
+        var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        let first = try await harness.engine.submit(buy(5, limit: "10", id: "strat-1")).get()
+        let second = try await harness.engine.submit(buy(7, limit: "11", id: "strat-1")).get()
+        #expect(!first.duplicate)
+        #expect(second.duplicate)
+        #expect(second.order.orderID == first.order.orderID)
+        #expect(second.order.qty == Quantity(5))
+        _ = await waiter.order(first.order.orderID.rawValue, status: "acknowledged")
+        try await harness.stop()
+        #expect(await broker.submitted.count == 1)
+    }
+
+    @Test func concurrentDuplicatesInOneBatchMakeOneOrder() async throws {
+        let broker = FakeBroker()
+        let harness = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
+        let engine = harness.engine
+        let outcomes = await withTaskGroup(of: SubmitOutcome?.self) { group in
+            for _ in 0..<20 { group.addTask { try? await engine.submit(buy(1, limit: "10", id: "same")).get() } }
+            return await group.reduce(into: [SubmitOutcome]()) { if let outcome = $1 { $0.append(outcome) } }
+        }
+        #expect(outcomes.count == 20)
+        #expect(Set(outcomes.map(\.order.orderID)).count == 1)
+        #expect(outcomes.filter { !$0.duplicate }.count == 1)
+        try await harness.stop()
+        #expect(await broker.submitted.count == 1)
+    }
+
+    @Test func badOrdersAreRefusedWithTheFieldAndNothingIsJournaled() async throws {
+        let harness = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: FakeBroker(), openingCash: Money(1000))])
+        let before = try await harness.engine.status().get().seq
+        var noLimit = buy(1)
+        noLimit.type = .limit
+        #expect(await harness.engine.submit(noLimit).failure?.field == "limit_price")
+        #expect(await harness.engine.submit(buy(0)).failure?.field == "qty")
+        var optionSide = buy(1)
+        optionSide.side = .buyToOpen
+        #expect(await harness.engine.submit(optionSide).failure?.field == "side")
+        var unknown = buy(1)
+        unknown.account = AccountID("nope")!
+        #expect(await harness.engine.submit(unknown).failure?.code == .unknownAccount)
+        #expect(try harness.journal.lastSequence() == before)
+        try await harness.stop()
+    }
+
+    @Test func refusesWhenTheBrokerIsNotConnected() async throws {
+        let broker = FakeBroker()
+        await broker.configure { $0.connectError = BrokerError(.retryable, code: "down", message: "no route") }
+        let harness = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
+        #expect(await harness.engine.submit(buy(1)).failure?.code == .brokerUnavailable)
+        try await harness.stop()
+        #expect(await broker.submitted.isEmpty)
+    }
+
+    @Test func aBrokerRejectionIsJournaledWithItsReason() async throws {
+        let broker = FakeBroker()
+        await broker.configure {
+            $0.onSubmit = { _ throws(BrokerError) in throw BrokerError(.nonRetryable, code: "insufficient_funds", message: "no") }
+        }
+        let harness = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
+        var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        let order = try await harness.engine.submit(buy(1)).get().order
+        let rejected = try #require(await waiter.order(order.orderID.rawValue, status: "rejected"))
+        let reasons = (rejected["order"] as? [String: Any])?["reject_reasons"] as? [String]
+        #expect(reasons?.first?.contains("insufficient_funds") == true)
+        try await harness.stop()
+    }
+
+    @Test func aTimeoutIsAnUnknownOutcomeSettledByAskingTheBroker() async throws {
+        let broker = FakeBroker()
+        await broker.configure { broker in
+            broker.acknowledges = false
+            broker.onSubmit = { _ throws(BrokerError) in throw BrokerError(.unknownOutcome, code: "timeout", message: "no answer") }
+        }
+        let harness = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
+        let submitted = try await harness.engine.submit(buy(2, limit: "10")).get().order
+        let id = submitted.orderID
+        await broker.configure {
+            $0.reports[id] = .success(
+                BrokerOrderReport(
+                    orderID: id, brokerOrderID: "B-1", status: .partiallyFilled, filledQty: Quantity(1),
+                    fills: [BrokerFill(orderID: id, fillID: FillID("x1")!, qty: Quantity(1), price: Price("9.5")!, ts: harness.clock.now())]))
+        }
+        var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        #expect(await waiter.order(id.rawValue, status: "unknown") != nil)
+        let settled = try #require(await waiter.order(id.rawValue, status: "partially_filled"))
+        #expect((settled["order"] as? [String: Any])?["broker_order_id"] as? String == "B-1")
+        let positions = try await harness.engine.positions(account: paper).get()
+        #expect(positions.first?.qty == Quantity(1))
+        try await harness.stop()
+        #expect(await broker.submitted.count == 1)
+    }
+}
+
+/// A value a broker callback sets and the test reads.
+final class JournalProbe: Sendable {
+    private let value = Mutex<[String]?>(nil)
+    func set(_ kinds: [String]) { value.withLock { $0 = kinds } }
+    func get() -> [String]? { value.withLock { $0 } }
+}
+
+import Synchronization
+
+extension Result {
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}
