@@ -77,13 +77,18 @@ let package = Package(
         ),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"], swiftSettings: settings),
         .testTarget(name: "BrokerPaperTests", dependencies: ["BrokerPaper", "BrokerAPI", "GatewayCore"], swiftSettings: settings),
-        .testTarget(name: "JournalTests", dependencies: ["Journal", "GatewayCore"], swiftSettings: settings),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "GatewayCore", grdb], swiftSettings: settings),
         .testTarget(
             name: "ExecutionTests",
             dependencies: ["Execution", "GatewayTesting", "BrokerAPI", "Journal", "GatewayCore", "BrokerPaper"],
             swiftSettings: settings
         ),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "GatewayCore"], swiftSettings: settings),
+        .testTarget(
+            name: "ControlServerTests",
+            dependencies: ["ControlServer", nio, .product(name: "NIOTestUtils", package: "swift-nio")],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["ControlProtocol", "GatewayCore", "GatewayTesting"],

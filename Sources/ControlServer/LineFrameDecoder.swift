@@ -1,7 +1,7 @@
 public import NIOCore
 
 /// One inbound frame: a line without its newline, or word that a line ran past the limit.
-public enum LineFrame: Sendable {
+public enum LineFrame: Sendable, Equatable {
     case line(ByteBuffer)
     case tooLarge
 }

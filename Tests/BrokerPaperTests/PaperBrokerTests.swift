@@ -1,0 +1,133 @@
+import BrokerAPI
+import BrokerPaper
+import Foundation
+import GatewayCore
+import Testing
+
+@Suite(.timeLimit(.minutes(1)))
+struct PaperBrokerTests {
+    struct FixedClock: WallClock {
+        func now() -> Timestamp { Timestamp(nanosecondsSinceEpoch: 1_795_600_000_000_000_000) }
+    }
+
+    func order(_ id: String, _ side: OrderSide, _ qty: Int, type: OrderType = .market, limit: String? = nil, stop: String? = nil, tif: TimeInForce = .day) -> Order {
+        Order(
+            orderID: OrderID(id)!, clientOrderID: ClientOrderID("c-\(id)")!, account: AccountID("paper")!, symbol: Symbol("AAPL")!,
+            side: side, qty: Quantity(qty), type: type, limitPrice: limit.flatMap(Price.init), stopPrice: stop.flatMap(Price.init),
+            tif: tif, createdAt: FixedClock().now())
+    }
+
+    func quote(bid: String? = nil, ask: String? = nil, last: String? = nil) -> Quote {
+        Quote(symbol: Symbol("AAPL")!, bid: bid.flatMap(Price.init), ask: ask.flatMap(Price.init), last: last.flatMap(Price.init), ts: FixedClock().now())
+    }
+
+    /// The next `count` events.
+    func take(_ broker: PaperBroker, _ count: Int) async -> [BrokerEvent] {
+        var iterator = broker.events.makeAsyncIterator()
+        var events: [BrokerEvent] = []
+        while events.count < count, let event = await iterator.next() { events.append(event) }
+        return events
+    }
+
+    func fillPrice(_ event: BrokerEvent) -> String? {
+        if case .fill(let fill) = event { return fill.price.description }
+        return nil
+    }
+
+    @Test func marketBuyFillsAtTheAskAndSellAtTheBid() async throws {
+        let broker = PaperBroker(clock: FixedClock())
+        try await broker.connect()
+        await broker.receive(quote(bid: "190", ask: "190.05"))
+        try await broker.submit(order("1", .buy, 10))
+        try await broker.submit(order("2", .sell, 5))
+        let events = await take(broker, 4)
+        #expect(events.compactMap(fillPrice) == ["190.05", "190"])
+    }
+
+    @Test func marketOrderWaitsForTheFirstQuote() async throws {
+        let broker = PaperBroker(clock: FixedClock())
+        try await broker.connect()
+        try await broker.submit(order("1", .buy, 10))
+        await broker.receive(quote(last: "50"))
+        let events = await take(broker, 2)
+        #expect(events.compactMap(fillPrice) == ["50"])
+    }
+
+    @Test func limitOrderRestsUntilAQuoteCrossesIt() async throws {
+        let broker = PaperBroker(clock: FixedClock())
+        try await broker.connect()
+        await broker.receive(quote(bid: "100", ask: "100.10"))
+        try await broker.submit(order("1", .buy, 10, type: .limit, limit: "99.50"))
+        await broker.receive(quote(bid: "99.60", ask: "99.70"))
+        #expect(try await broker.orderReport(for: OrderID("1")!)?.status == .acknowledged)
+        await broker.receive(quote(bid: "99.40", ask: "99.45"))
+        let events = await take(broker, 2)
+        #expect(events.compactMap(fillPrice) == ["99.45"])
+        #expect(try await broker.positions().first?.qty == Quantity(10))
+    }
+
+    @Test func stopTriggersThenFillsAtTheTouch() async throws {
+        let broker = PaperBroker(clock: FixedClock())
+        try await broker.connect()
+        await broker.receive(quote(bid: "100", ask: "100.10", last: "100"))
+        try await broker.submit(order("1", .sell, 10, type: .stop, stop: "98"))
+        await broker.receive(quote(bid: "97.90", ask: "98.00", last: "97.95"))
+        let events = await take(broker, 2)
+        #expect(events.compactMap(fillPrice) == ["97.9"])
+    }
+
+    @Test func iocThatCannotFillIsCanceledAtOnce() async throws {
+        let broker = PaperBroker(clock: FixedClock())
+        try await broker.connect()
+        await broker.receive(quote(bid: "100", ask: "100.10"))
+        try await broker.submit(order("1", .buy, 10, type: .limit, limit: "99", tif: .ioc))
+        let events = await take(broker, 2)
+        guard case .canceled(let id, _, _) = events[1] else {
+            Issue.record("expected a cancel, got \(events)")
+            return
+        }
+        #expect(id == OrderID("1")!)
+    }
+
+    @Test func cancelAndReplaceWorkOnRestingOrders() async throws {
+        let broker = PaperBroker(clock: FixedClock())
+        try await broker.connect()
+        let resting = order("1", .buy, 10, type: .limit, limit: "90")
+        try await broker.submit(resting)
+        var replacement = order("2", .buy, 10, type: .limit, limit: "91")
+        replacement.replacesOrderID = resting.orderID
+        try await broker.replace(resting, with: replacement)
+        try await broker.cancel(replacement)
+        try await broker.cancel(replacement)
+        let events = await take(broker, 4)
+        guard case .replaced(let old, let new, _, _) = events[1], case .canceled = events[2], case .cancelRejected = events[3] else {
+            Issue.record("unexpected events \(events)")
+            return
+        }
+        #expect(old == resting.orderID && new == replacement.orderID)
+    }
+
+    @Test func aLedgerLetsANewBrokerRememberOrdersAndFills() async throws {
+        let path = NSTemporaryDirectory() + "paper-\(UUID().uuidString)/ledger.jsonl"
+        let first = PaperBroker(clock: FixedClock(), ledgerPath: path)
+        try await first.connect()
+        try await first.submit(order("1", .buy, 10, type: .limit, limit: "90"))
+        try await first.submit(order("2", .buy, 5))
+        await first.receive(quote(bid: "95", ask: "95.5"))
+        let second = PaperBroker(clock: FixedClock(), ledgerPath: path)
+        try await second.connect()
+        #expect(try await second.orderReport(for: OrderID("1")!)?.status == .acknowledged)
+        let filled = try #require(try await second.orderReport(for: OrderID("2")!))
+        #expect(filled.status == .filled)
+        #expect(filled.fills.map(\.price.description) == ["95.5"])
+        #expect(try await second.orderReport(for: OrderID("3")!) == nil)
+        await second.receive(quote(bid: "89", ask: "89.5"))
+        #expect(try await second.orderReport(for: OrderID("1")!)?.status == .filled)
+    }
+
+    @Test func refusesWhatItCannotSimulate() {
+        let broker = PaperBroker(clock: FixedClock())
+        #expect(broker.unsupportedReason(for: order("1", .buy, 1, tif: .opg)) != nil)
+        #expect(broker.unsupportedReason(for: order("1", .buy, 1)) == nil)
+    }
+}

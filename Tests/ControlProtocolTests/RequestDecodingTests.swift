@@ -1,0 +1,61 @@
+import ControlProtocol
+import Foundation
+import GatewayCore
+import Testing
+
+@Suite struct RequestDecodingTests {
+    func decode<T: Decodable>(_ type: T.Type, _ json: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(json.utf8))
+    }
+
+    func problem<T: Decodable>(_ type: T.Type, _ json: String) -> RequestProblem? {
+        do {
+            _ = try decode(type, json)
+            return nil
+        } catch let error as DecodingError {
+            return RequestProblem(error)
+        } catch {
+            return nil
+        }
+    }
+
+    @Test func decimalsAreStringsOrExactNumbers() throws {
+        let fromString = try decode(SubmitRequest.self, #"{"account":"paper","symbol":"AAPL","side":"buy","qty":"0.1","type":"limit","limit_price":"190.25"}"#)
+        let fromNumber = try decode(SubmitRequest.self, #"{"account":"paper","symbol":"AAPL","side":"buy","qty":0.1,"type":"limit","limit_price":190.25}"#)
+        #expect(fromString.qty == fromNumber.qty)
+        #expect(fromNumber.qty.description == "0.1")
+        #expect(fromNumber.limitPrice?.description == "190.25")
+    }
+
+    @Test func aNumberWithTooManyDecimalsIsRefusedNotRounded() {
+        let problem = problem(SubmitRequest.self, #"{"account":"paper","symbol":"AAPL","side":"buy","qty":"1","limit_price":1.123456789}"#)
+        #expect(problem?.field == "limit_price")
+    }
+
+    @Test(arguments: [
+        (#"{"symbol":"AAPL","side":"buy","qty":"1"}"#, "account"),
+        (#"{"account":"paper","side":"buy","qty":"1"}"#, "symbol"),
+        (#"{"account":"paper","symbol":"AAPL","side":"up","qty":"1"}"#, "side"),
+        (#"{"account":"paper","symbol":"AAPL","side":"buy"}"#, "qty"),
+        (#"{"account":"paper","symbol":"AAPL","side":"buy","qty":"NaN"}"#, "qty"),
+        (#"{"account":"paper","symbol":"AAPL","side":"buy","qty":true}"#, "qty"),
+        (#"{"account":"paper","symbol":"$$$","side":"buy","qty":"1"}"#, "symbol"),
+        (#"{"account":"paper","symbol":"AAPL","side":"buy","qty":"1","type":"iceberg"}"#, "type"),
+        (#"{"account":"paper","symbol":"AAPL","side":"buy","qty":"1","tif":"forever"}"#, "tif"),
+        (#"{"account":"paper","symbol":"AAPL","side":"buy","qty":"1","client_order_id":"has space"}"#, "client_order_id"),
+    ])
+    func badFieldsAreNamed(json: String, field: String) {
+        #expect(problem(SubmitRequest.self, json)?.field == field)
+    }
+
+    @Test func requestIDsAreEchoedAsTheyCame() throws {
+        let writer = AnswerWriter()
+        let numeric = try decode(RequestEnvelope.self, #"{"id":7,"op":"status"}"#)
+        let text = try decode(RequestEnvelope.self, #"{"id":"a-1","op":"status"}"#)
+        #expect(writer.success(id: numeric.id!, body: QuoteAnswerless()) == #"{"id":7,"ok":true}"#)
+        #expect(writer.success(id: text.id!, rawBody: #"{"events":[]}"#) == #"{"id":"a-1","ok":true,"events":[]}"#)
+        #expect(writer.failure(id: .null, code: "bad_request", message: "m") == #"{"error":{"code":"bad_request","message":"m"},"id":null,"ok":false}"#)
+    }
+}
+
+struct QuoteAnswerless: Encodable {}
