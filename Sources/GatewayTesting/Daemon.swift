@@ -1,0 +1,171 @@
+import Foundation
+import Synchronization
+import Glibc
+
+/// The real `gatewayd` binary, started on a temporary socket and journal for end-to-end tests. Waits
+/// on what the daemon says (its "listening" log line, its exit), never on time.
+public final class Daemon: Sendable {
+    public let folder: String
+    public let socketPath: String
+    public let journalPath: String
+    public let ledgerPath: String
+    private let state = Mutex<State>(State())
+
+    struct State {
+        var process: Process?
+        var log = ""
+        var earlierLogs = ""
+        var waiters: [(String, CheckedContinuation<Bool, Never>)] = []
+        var exited = false
+    }
+
+    /// A daemon whose files live in a new temporary folder; nothing runs until `start`.
+    public init() {
+        folder = NSTemporaryDirectory() + "gwd-" + String(UUID().uuidString.prefix(8))
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        socketPath = folder + "/gatewayd.sock"
+        journalPath = folder + "/journal.sqlite"
+        ledgerPath = folder + "/paper-broker.jsonl"
+    }
+
+    /// The folder holding the built executables: `$GATEWAY_BIN_DIR`, else the test bundle's folder.
+    public static var binaryFolder: String {
+        if let dir = ProcessInfo.processInfo.environment["GATEWAY_BIN_DIR"], !dir.isEmpty { return dir }
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.isExecutableFile(atPath: url.path + "/gatewayd") { return url.path }
+        }
+        return FileManager.default.currentDirectoryPath + "/.build/debug"
+    }
+
+    /// Writes a paper config (`extraPaper` adds lines under `paper:`) and starts the daemon; returns when
+    /// it listens, or `false` when it exited first.
+    @discardableResult
+    public func start(extraPaper: [String] = []) async throws -> Bool {
+        let config = """
+            socket: \(socketPath)
+            journal: \(journalPath)
+            log_level: info
+            accounts:
+              - name: paper
+                broker: paper
+                starting_cash: "100000"
+                paper:
+                  ledger: \(ledgerPath)
+            \(extraPaper.map { "      " + $0 }.joined(separator: "\n"))
+            """
+        let configPath = folder + "/gatewayd.yaml"
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        return try await launch(["--config", configPath])
+    }
+
+    /// Starts the binary with these arguments; returns when it listens, or `false` if it exited first.
+    public func launch(_ arguments: [String]) async throws -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binaryFolder + "/gatewayd")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        state.withLock {
+            $0.process = process
+            $0.exited = false
+            $0.earlierLogs += $0.log
+            $0.log = ""
+        }
+        process.terminationHandler = { [weak self] _ in self?.finished() }
+        try process.run()
+        let handle = pipe.fileHandleForReading
+        let reader = Thread { [weak self] in
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                self?.append(String(decoding: data, as: UTF8.self))
+            }
+        }
+        reader.start()
+        return await waitForLog("[ControlServer] listening")
+    }
+
+    /// Returns when the log contains `text` (true), or when the daemon exits without it (false).
+    public func waitForLog(_ text: String) async -> Bool {
+        await withCheckedContinuation { continuation in
+            let answer: Bool? = state.withLock { state in
+                if state.log.contains(text) { return true }
+                if state.exited { return false }
+                state.waiters.append((text, continuation))
+                return nil
+            }
+            if let answer { continuation.resume(returning: answer) }
+        }
+    }
+
+    /// Everything the daemon wrote to stderr, over every start.
+    public var log: String { state.withLock { $0.earlierLogs + $0.log } }
+
+    private func append(_ text: String) {
+        let ready = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            state.log += text
+            let (met, waiting) = state.waiters.reduce(into: ([CheckedContinuation<Bool, Never>](), [(String, CheckedContinuation<Bool, Never>)]())) {
+                if state.log.contains($1.0) { $0.0.append($1.1) } else { $0.1.append($1) }
+            }
+            state.waiters = waiting
+            return met
+        }
+        for continuation in ready { continuation.resume(returning: true) }
+    }
+
+    private func finished() {
+        let waiting = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            state.exited = true
+            defer { state.waiters = [] }
+            return state.waiters.map(\.1)
+        }
+        for continuation in waiting { continuation.resume(returning: false) }
+    }
+
+    /// Sends `signal` and returns the exit status (or the signal that ended it, negated).
+    @discardableResult
+    public func stop(signal: Int32 = 15) async -> Int32 {
+        guard let process = state.withLock({ $0.process }) else { return 0 }
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        return await Self.exitStatus(of: process)
+    }
+
+    /// Waits for the daemon to exit by itself and returns its status (negated signal when killed).
+    public func waitForExit() async -> Int32 {
+        guard let process = state.withLock({ $0.process }) else { return 0 }
+        return await Self.exitStatus(of: process)
+    }
+
+    static func exitStatus(of process: Process) async -> Int32 {
+        await Task.detached {
+            process.waitUntilExit()
+            return process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus
+        }.value
+    }
+
+    /// Runs `gatewayctl` with `--socket` pointing at this daemon.
+    public func ctl(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+        try await Self.run(Self.binaryFolder + "/gatewayctl", arguments + ["--socket", socketPath])
+    }
+
+    /// Runs a program to its end and returns its status and output.
+    public static func run(_ path: String, _ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return await Task.detached {
+            let stdout = out.fileHandleForReading.readDataToEndOfFile()
+            let stderr = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        }.value
+    }
+}

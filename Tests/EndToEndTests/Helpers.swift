@@ -1,0 +1,32 @@
+import ControlProtocol
+import Foundation
+import GatewayTesting
+import Testing
+
+/// The JSON object of a line.
+func object(_ text: String) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+}
+
+extension [String: Any] {
+    var errorCode: String? { (self["error"] as? [String: Any])?["code"] as? String }
+    var errorField: String? { ((self["error"] as? [String: Any])?["details"] as? [String: Any])?["field"] as? String }
+    var order: [String: Any] { self["order"] as? [String: Any] ?? [:] }
+}
+
+/// Sends one raw line and reads one answer line as an object.
+func exchange(_ client: ControlClient, _ line: String) throws -> [String: Any] {
+    try client.send(line)
+    guard let answer = try client.readObject() else { throw ControlClient.Failure.io("closed") }
+    return answer
+}
+
+/// Starts a daemon or fails the test with its log.
+func startedDaemon(extraPaper: [String] = []) async throws -> Daemon {
+    let daemon = Daemon()
+    let binary = Daemon.binaryFolder + "/gatewayd"
+    try #require(FileManager.default.isExecutableFile(atPath: binary), "build gatewayd first (swift build): no \(binary)")
+    let listening = try await daemon.start(extraPaper: extraPaper)
+    try #require(listening, "gatewayd did not start:\n\(daemon.log)")
+    return daemon
+}
