@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "ControlProtocol", dependencies: ["GatewayCore"], swiftSettings: settings),
         .target(
             name: "ControlServer",
-            dependencies: ["ControlProtocol", "Execution", "GatewayCore", "Journal", nio, nioPosix, logging, lifecycle],
+            dependencies: ["ControlProtocol", "Execution", "GatewayCore", nio, nioPosix, logging, lifecycle],
             swiftSettings: settings
         ),
         .target(
@@ -66,7 +66,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "gatewayctl",
-            dependencies: ["ControlProtocol", "GatewayCore", argumentParser],
+            dependencies: ["ControlProtocol", argumentParser],
             swiftSettings: settings
         ),
         .executableTarget(
@@ -76,14 +76,17 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"], swiftSettings: settings),
-        .testTarget(name: "BrokerPaperTests", dependencies: ["BrokerPaper", "BrokerAPI", "GatewayCore"], swiftSettings: settings),
+        .testTarget(
+            name: "BrokerPaperTests", dependencies: ["BrokerPaper", "BrokerAPI", "GatewayCore"], swiftSettings: settings
+        ),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "GatewayCore", grdb], swiftSettings: settings),
         .testTarget(
             name: "ExecutionTests",
             dependencies: ["Execution", "GatewayTesting", "BrokerAPI", "Journal", "GatewayCore", "BrokerPaper"],
             swiftSettings: settings
         ),
-        .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "GatewayCore"], swiftSettings: settings),
+        .testTarget(
+            name: "ControlProtocolTests", dependencies: ["ControlProtocol", "GatewayCore"], swiftSettings: settings),
         .testTarget(
             name: "ControlServerTests",
             dependencies: ["ControlServer", nio, .product(name: "NIOTestUtils", package: "swift-nio")],

@@ -23,7 +23,8 @@ public struct BrokerFill: Sendable, Hashable, Codable {
     public var commission: Money
     public var ts: Timestamp
 
-    public init(orderID: OrderID, fillID: FillID, qty: Quantity, price: Price, commission: Money = .zero, ts: Timestamp) {
+    public init(orderID: OrderID, fillID: FillID, qty: Quantity, price: Price, commission: Money = .zero, ts: Timestamp)
+    {
         self.orderID = orderID
         self.fillID = fillID
         self.qty = qty

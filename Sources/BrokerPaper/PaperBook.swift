@@ -39,11 +39,14 @@ struct PaperBook {
             resting.fills.append(fill)
             resting.status = resting.leaves.isPositive ? .partiallyFilled : .filled
             orders[fill.orderID] = resting
-            var position = positions[resting.order.symbol] ?? Position(account: resting.order.account, symbol: resting.order.symbol)
+            var position =
+                positions[resting.order.symbol]
+                ?? Position(account: resting.order.account, symbol: resting.order.symbol)
             position.apply(
                 Fill(
                     fillID: fill.fillID, orderID: fill.orderID, clientOrderID: resting.order.clientOrderID,
-                    account: resting.order.account, symbol: resting.order.symbol, side: resting.order.side, qty: fill.qty,
+                    account: resting.order.account, symbol: resting.order.symbol, side: resting.order.side,
+                    qty: fill.qty,
                     price: fill.price, ts: fill.ts))
             positions[resting.order.symbol] = position
             if !resting.status.isOpen { arrival.removeAll { $0 == fill.orderID } }

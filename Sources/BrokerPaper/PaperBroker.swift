@@ -58,7 +58,8 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer {
     public func submit(_ order: Order) async throws(BrokerError) {
         guard connected else { throw .notConnected(brokerName) }
         guard book.orders[order.orderID] == nil else {
-            throw BrokerError(.nonRetryable, code: "duplicate_order", message: "order \(order.orderID) already received")
+            throw BrokerError(
+                .nonRetryable, code: "duplicate_order", message: "order \(order.orderID) already received")
         }
         if faults.crashInSubmit == .beforeReceive { PaperFaults.die() }
         let brokerID = "paper-\(order.orderID)"
@@ -82,7 +83,8 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer {
         guard connected else { throw .notConnected(brokerName) }
         guard let resting = book.orders[order.orderID], resting.status.isOpen else {
             emit.yield(
-                .replaceRejected(old: order.orderID, new: replacement.orderID, reason: "the order is not working",
+                .replaceRejected(
+                    old: order.orderID, new: replacement.orderID, reason: "the order is not working",
                     ts: clock.now()))
             return
         }
@@ -140,7 +142,8 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer {
             try apply(.triggered(id))
         } else if fresh && (resting.order.tif == .ioc || resting.order.tif == .fok) {
             try apply(.canceled(id))
-            emit.yield(.canceled(id, reason: "\(resting.order.tif.rawValue) order could not fill at once", ts: clock.now()))
+            emit.yield(
+                .canceled(id, reason: "\(resting.order.tif.rawValue) order could not fill at once", ts: clock.now()))
         }
     }
 

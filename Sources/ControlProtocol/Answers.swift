@@ -170,7 +170,10 @@ public struct StatusAnswer: Sendable, Encodable {
             case unknownOrders = "unknown_orders"
         }
 
-        public init(account: AccountID, broker: String, connection: String, tradingState: String, openOrders: Int, unknownOrders: Int) {
+        public init(
+            account: AccountID, broker: String, connection: String, tradingState: String, openOrders: Int,
+            unknownOrders: Int
+        ) {
             self.account = account
             self.broker = broker
             self.connection = connection

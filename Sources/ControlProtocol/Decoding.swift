@@ -30,7 +30,8 @@ extension KeyedDecodingContainer {
     /// A required decimal field.
     public func requiredFixed<Kind: FixedKind>(_ key: Key, as kind: Kind.Type = Kind.self) throws -> Fixed<Kind> {
         guard let value = try fixed(key, as: kind) else {
-            throw DecodingError.keyNotFound(key, DecodingError.Context(codingPath: codingPath, debugDescription: "required"))
+            throw DecodingError.keyNotFound(
+                key, DecodingError.Context(codingPath: codingPath, debugDescription: "required"))
         }
         return value
     }
@@ -58,7 +59,8 @@ public struct RequestProblem: Error, Sendable, Hashable {
             self.init(field: field, message: "missing field '\(field)'")
         case .typeMismatch(let type, let context):
             let field = name(context.codingPath)
-            self.init(field: field, message: "field '\(field ?? "?")' has the wrong type (expected \(Self.typeName(type)))")
+            self.init(
+                field: field, message: "field '\(field ?? "?")' has the wrong type (expected \(Self.typeName(type)))")
         case .valueNotFound(let type, let context):
             let field = name(context.codingPath)
             self.init(field: field, message: "field '\(field ?? "?")' is null (expected \(Self.typeName(type)))")

@@ -108,7 +108,8 @@ public final class ControlServer: Service, Sendable {
     }
 
     private func converse(
-        _ key: ObjectIdentifier, inbound: NIOAsyncChannelInboundStream<LineFrame>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+        _ key: ObjectIdentifier, inbound: NIOAsyncChannelInboundStream<LineFrame>,
+        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     ) async throws {
         var subscription: Task<Void, Never>?
         defer {
@@ -119,7 +120,8 @@ public final class ControlServer: Service, Sendable {
             switch frame {
             case .tooLarge:
                 let answer = AnswerWriter().failure(
-                    id: .null, code: "too_large", message: "a request line is limited to 65536 bytes; closing the connection")
+                    id: .null, code: "too_large",
+                    message: "a request line is limited to 65536 bytes; closing the connection")
                 try await outbound.write(ByteBuffer(string: answer + "\n"))
                 return
             case .line(let buffer):
@@ -141,7 +143,9 @@ public final class ControlServer: Service, Sendable {
     }
 
     /// Writes events as they come; when the stream ends while the connection is still open, says so.
-    static func stream(_ events: AsyncStream<PublishedEvent>, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async {
+    static func stream(_ events: AsyncStream<PublishedEvent>, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>)
+        async
+    {
         var last: Int64 = 0
         do {
             for await event in events {

@@ -38,17 +38,20 @@ public struct RequestHandler: Sendable {
         }
         let id = envelope.id ?? .null
         guard let op = envelope.op else {
-            return .answer(writer.failure(id: id, code: "bad_request", message: "missing field 'op'", details: .field("op")))
+            return .answer(
+                writer.failure(id: id, code: "bad_request", message: "missing field 'op'", details: .field("op")))
         }
         do {
             return try await dispatch(op, id: id, line: line, decoder: decoder)
         } catch let error as DecodingError {
             let problem = RequestProblem(error)
             return .answer(
-                writer.failure(id: id, code: "bad_request", message: problem.message, details: problem.field.map { .field($0) }))
+                writer.failure(
+                    id: id, code: "bad_request", message: problem.message, details: problem.field.map { .field($0) }))
         } catch let problem as RequestProblem {
             return .answer(
-                writer.failure(id: id, code: "bad_request", message: problem.message, details: problem.field.map { .field($0) }))
+                writer.failure(
+                    id: id, code: "bad_request", message: problem.message, details: problem.field.map { .field($0) }))
         } catch {
             return .answer(writer.failure(id: id, code: "internal", message: "\(error)"))
         }
@@ -66,13 +69,16 @@ public struct RequestHandler: Sendable {
         case "hello":
             let hello = try decode(HelloRequest.self)
             if let version = hello.protocol, version != protocolVersion {
-                throw RequestProblem(field: "protocol", message: "protocol \(version) is not spoken here; this gateway speaks \(protocolVersion)")
+                throw RequestProblem(
+                    field: "protocol",
+                    message: "protocol \(version) is not spoken here; this gateway speaks \(protocolVersion)")
             }
             return answer(.success(HelloAnswer(server: "gatewayd", version: version, accounts: engine.accountIDs)))
         case "submit":
             let request = try decode(SubmitRequest.self)
             guard request.legs == nil, let symbol = request.symbol, let side = request.side else {
-                return .answer(writer.failure(id: id, code: "not_supported", message: "multi-leg orders are not supported yet"))
+                return .answer(
+                    writer.failure(id: id, code: "not_supported", message: "multi-leg orders are not supported yet"))
             }
             let order = SubmitOrder(
                 account: request.account, clientOrderID: request.clientOrderID, symbol: symbol, side: side,
@@ -93,7 +99,9 @@ public struct RequestHandler: Sendable {
             return answer(await engine.replace(replace).map(OrderAnswer.init(order:)))
         case "cancel_all":
             let request = try decode(CancelAllRequest.self)
-            return answer(await engine.cancelAll(account: request.account, symbol: request.symbol).map(OrdersAnswer.init(orders:)))
+            return answer(
+                await engine.cancelAll(account: request.account, symbol: request.symbol).map(OrdersAnswer.init(orders:))
+            )
         case "orders":
             let request = try decode(OrdersRequest.self)
             let filter = OrderFilter(
@@ -115,7 +123,8 @@ public struct RequestHandler: Sendable {
                         accounts: status.accounts.map {
                             .init(
                                 account: $0.account, broker: $0.broker, connection: $0.connection,
-                                tradingState: $0.tradingState, openOrders: $0.openOrders, unknownOrders: $0.unknownOrders)
+                                tradingState: $0.tradingState, openOrders: $0.openOrders,
+                                unknownOrders: $0.unknownOrders)
                         })
                 })
         case "quote":
@@ -124,13 +133,16 @@ public struct RequestHandler: Sendable {
                 throw RequestProblem(field: "bid", message: "a quote needs at least one of bid, ask, last")
             }
             for (field, price) in [("bid", request.bid), ("ask", request.ask), ("last", request.last)] {
-                if let price, !price.isPositive { throw RequestProblem(field: field, message: "\(field) must be greater than zero") }
+                if let price, !price.isPositive {
+                    throw RequestProblem(field: field, message: "\(field) must be greater than zero")
+                }
             }
             if let bid = request.bid, let ask = request.ask, bid > ask {
                 throw RequestProblem(field: "bid", message: "bid \(bid) is above ask \(ask)")
             }
             let quote = Quote(
-                symbol: request.symbol, bid: request.bid, ask: request.ask, last: request.last, ts: request.ts ?? clock.now())
+                symbol: request.symbol, bid: request.bid, ask: request.ask, last: request.last,
+                ts: request.ts ?? clock.now())
             return answer(await engine.quote(quote).map(QuoteAnswer.init(quote:)))
         case "subscribe":
             let request = try decode(SubscribeRequest.self)
@@ -150,17 +162,20 @@ public struct RequestHandler: Sendable {
                 limit: request.limit ?? 1000)
             switch engine.journalEvents(query) {
             case .success(let events):
-                return .answer(writer.success(id: id, rawBody: "{\"events\":[" + events.map(\.line).joined(separator: ",") + "]}"))
+                return .answer(
+                    writer.success(id: id, rawBody: "{\"events\":[" + events.map(\.line).joined(separator: ",") + "]}"))
             case .failure(let error):
                 return .answer(failure(id, error))
             }
         default:
-            return .answer(writer.failure(id: id, code: "unknown_op", message: "unknown op '\(op)'", details: .field("op")))
+            return .answer(
+                writer.failure(id: id, code: "unknown_op", message: "unknown op '\(op)'", details: .field("op")))
         }
     }
 
     private func failure(_ id: RequestID, _ error: EngineError) -> String {
-        writer.failure(id: id, code: error.code.rawValue, message: error.message, details: error.field.map { .field($0) })
+        writer.failure(
+            id: id, code: error.code.rawValue, message: error.message, details: error.field.map { .field($0) })
     }
 
     static func reference(_ orderID: OrderID?, _ clientOrderID: ClientOrderID?) throws -> OrderReference {

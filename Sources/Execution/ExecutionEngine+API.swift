@@ -32,7 +32,8 @@ extension ExecutionEngine {
     }
 
     /// Reads the state in inbox order, so a read sees every earlier request of the same client.
-    public func read<T: Sendable>(_ body: @escaping @Sendable (isolated ExecutionEngine) -> Result<T, EngineError>) async
+    public func read<T: Sendable>(_ body: @escaping @Sendable (isolated ExecutionEngine) -> Result<T, EngineError>)
+        async
         -> Result<T, EngineError>
     {
         await withCheckedContinuation { (continuation: Reply<T>) in

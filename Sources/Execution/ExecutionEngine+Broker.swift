@@ -78,7 +78,8 @@ extension ExecutionEngine {
             books[id] = AccountBook(account: id, currency: account.currency, openingCash: account.openingCash)
             stage(
                 .accountOpened(
-                    AccountOpened(account: id, broker: account.adapter.brokerName, currency: account.currency,
+                    AccountOpened(
+                        account: id, broker: account.adapter.brokerName, currency: account.currency,
                         cash: account.openingCash)),
                 at: now)
         }
@@ -120,7 +121,8 @@ extension ExecutionEngine {
         let key = "\(account)/\(brokerFill.fillID)"
         guard !seenFills.contains(key), var order = orders[brokerFill.orderID] else { return }
         guard brokerFill.qty.isPositive, brokerFill.price.isPositive || order.symbol.isOption else {
-            logger.error("broker fill with a non-positive quantity or price", metadata: ["fill.id": "\(brokerFill.fillID)"])
+            logger.error(
+                "broker fill with a non-positive quantity or price", metadata: ["fill.id": "\(brokerFill.fillID)"])
             stageUnmatched(account, "\(brokerFill)")
             return
         }

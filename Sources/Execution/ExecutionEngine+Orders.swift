@@ -31,7 +31,9 @@ extension ExecutionEngine {
         guard connections[request.account] == .connected else {
             return reply(
                 continuation,
-                .failure(EngineError(.brokerUnavailable, "\(account.adapter.brokerName) is not connected; nothing was sent")))
+                .failure(
+                    EngineError(.brokerUnavailable, "\(account.adapter.brokerName) is not connected; nothing was sent"))
+            )
         }
         order.status = .accepted
         clientIndex[request.account, default: [:]][clientID] = orderID
@@ -46,7 +48,8 @@ extension ExecutionEngine {
             reply(continuation, .failure(error))
         case .success(let order):
             if case .refused(let why) = transition(order.orderID, .cancelRequested) {
-                return reply(continuation, .failure(EngineError(.invalidState, "cannot cancel \(order.orderID): \(why)")))
+                return reply(
+                    continuation, .failure(EngineError(.invalidState, "cannot cancel \(order.orderID): \(why)")))
             }
             let pending = orders[order.orderID]!
             reply(continuation, .success(pending))
@@ -80,7 +83,9 @@ extension ExecutionEngine {
         case .success(let order): original = order
         }
         guard request.qty != nil || request.limitPrice != nil || request.stopPrice != nil || request.tif != nil else {
-            return reply(continuation, .failure(.badRequest("qty", "replace needs at least one of qty, limit_price, stop_price, tif")))
+            return reply(
+                continuation,
+                .failure(.badRequest("qty", "replace needs at least one of qty, limit_price, stop_price, tif")))
         }
         let now = clock.now()
         let newID = OrderID("\(journal.instanceID)-\(nextSeq + 1)")!
@@ -100,7 +105,8 @@ extension ExecutionEngine {
         let check = OrderStateMachine.transition(
             from: original.status, on: .replaceRequested, hasFills: original.filledQty.isPositive)
         if case .refused(let why) = check {
-            return reply(continuation, .failure(EngineError(.invalidState, "cannot replace \(original.orderID): \(why)")))
+            return reply(
+                continuation, .failure(EngineError(.invalidState, "cannot replace \(original.orderID): \(why)")))
         }
         transition(original.orderID, .replaceRequested) { $0.replacedByOrderID = newID }
         clientIndex[request.account, default: [:]][original.clientOrderID] = newID

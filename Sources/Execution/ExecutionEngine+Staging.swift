@@ -89,7 +89,10 @@ extension ExecutionEngine {
         case .refused(let why):
             logger.warning(
                 "order event refused",
-                metadata: ["order.id": "\(id)", "order.status": "\(before.status.rawValue)", "event": "\(event)", "reason": "\(why)"])
+                metadata: [
+                    "order.id": "\(id)", "order.status": "\(before.status.rawValue)", "event": "\(event)",
+                    "reason": "\(why)",
+                ])
             if order != before { stageOrder(order, change: event.description, reason: reason) }
         }
         return result

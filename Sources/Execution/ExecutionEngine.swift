@@ -182,8 +182,11 @@ public actor ExecutionEngine: Service {
     }
 
     /// Answers a request after the batch commits.
-    func reply<T: Sendable>(_ continuation: CheckedContinuation<Result<T, EngineError>, Never>, _ result: Result<T, EngineError>) {
-        afterCommit({ continuation.resume(returning: result) }, onFailure: { continuation.resume(returning: .failure($0)) })
+    func reply<T: Sendable>(
+        _ continuation: CheckedContinuation<Result<T, EngineError>, Never>, _ result: Result<T, EngineError>
+    ) {
+        afterCommit(
+            { continuation.resume(returning: result) }, onFailure: { continuation.resume(returning: .failure($0)) })
     }
 }
 

@@ -41,12 +41,15 @@ enum OrderValidation {
             return .badRequest("stop_price", "a \(type.rawValue) order takes no stop_price")
         }
         if type == .trailingStop && (trailPrice == nil) == (trailPercent == nil) {
-            return .badRequest("trail_price", "a trailing_stop order needs exactly one of trail_price and trail_percent")
+            return .badRequest(
+                "trail_price", "a trailing_stop order needs exactly one of trail_price and trail_percent")
         }
         if type != .trailingStop && (trailPrice != nil || trailPercent != nil) {
             return .badRequest("trail_price", "only a trailing_stop order takes trail_price or trail_percent")
         }
-        for (field, price) in [("limit_price", limit), ("stop_price", stop), ("trail_price", trailPrice), ("trail_percent", trailPercent)] {
+        for (field, price) in [
+            ("limit_price", limit), ("stop_price", stop), ("trail_price", trailPrice), ("trail_percent", trailPercent),
+        ] {
             if let price, !price.isPositive { return .badRequest(field, "\(field) must be greater than zero") }
         }
         if let strategy, strategy.isEmpty || strategy.utf8.count > 64 {

@@ -25,14 +25,17 @@ struct Replay {
             switch EventKind(rawValue: record.kind) {
             case .accountOpened:
                 let opened = try decoder.decode(AccountOpened.self, from: data)
-                books[opened.account] = AccountBook(account: opened.account, currency: opened.currency, openingCash: opened.cash)
+                books[opened.account] = AccountBook(
+                    account: opened.account, currency: opened.currency, openingCash: opened.cash)
             case .order:
                 let change = try decoder.decode(OrderChanged.self, from: data)
                 orders[change.order.orderID] = change.order
                 if change.change == "accepted" {
                     clientIndex[change.order.account, default: [:]][change.order.clientOrderID] = change.order.orderID
                 }
-                if change.change == "rejected", let replaced = change.order.replacesOrderID, let original = orders[replaced] {
+                if change.change == "rejected", let replaced = change.order.replacesOrderID,
+                    let original = orders[replaced]
+                {
                     clientIndex[original.account, default: [:]][original.clientOrderID] = original.orderID
                 }
             case .fill:

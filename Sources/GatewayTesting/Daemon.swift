@@ -17,6 +17,7 @@ public final class Daemon: Sendable {
         var earlierLogs = ""
         var waiters: [(String, CheckedContinuation<Bool, Never>)] = []
         var exited = false
+        var generation = 0
     }
 
     /// A daemon whose files live in a new temporary folder; nothing runs until `start`.
@@ -68,20 +69,22 @@ public final class Daemon: Sendable {
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
-        state.withLock {
+        let generation = state.withLock {
+            $0.generation += 1
             $0.process = process
             $0.exited = false
             $0.earlierLogs += $0.log
             $0.log = ""
+            return $0.generation
         }
-        process.terminationHandler = { [weak self] _ in self?.finished() }
+        process.terminationHandler = { [weak self] ended in self?.finished(ended) }
         try process.run()
         let handle = pipe.fileHandleForReading
         let reader = Thread { [weak self] in
             while true {
                 let data = handle.availableData
                 if data.isEmpty { break }
-                self?.append(String(decoding: data, as: UTF8.self))
+                self?.append(String(decoding: data, as: UTF8.self), generation: generation)
             }
         }
         reader.start()
@@ -104,10 +107,16 @@ public final class Daemon: Sendable {
     /// Everything the daemon wrote to stderr, over every start.
     public var log: String { state.withLock { $0.earlierLogs + $0.log } }
 
-    private func append(_ text: String) {
+    private func append(_ text: String, generation: Int) {
         let ready = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            guard state.generation == generation else {
+                state.earlierLogs += text
+                return []
+            }
             state.log += text
-            let (met, waiting) = state.waiters.reduce(into: ([CheckedContinuation<Bool, Never>](), [(String, CheckedContinuation<Bool, Never>)]())) {
+            let (met, waiting) = state.waiters.reduce(
+                into: ([CheckedContinuation<Bool, Never>](), [(String, CheckedContinuation<Bool, Never>)]())
+            ) {
                 if state.log.contains($1.0) { $0.0.append($1.1) } else { $0.1.append($1) }
             }
             state.waiters = waiting
@@ -116,8 +125,10 @@ public final class Daemon: Sendable {
         for continuation in ready { continuation.resume(returning: true) }
     }
 
-    private func finished() {
+    private func finished(_ ended: Process) {
         let waiting = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            // An earlier run's exit, reported late, says nothing about the current one.
+            guard state.process === ended else { return [] }
             state.exited = true
             defer { state.waiters = [] }
             return state.waiters.map(\.1)
@@ -140,10 +151,15 @@ public final class Daemon: Sendable {
     }
 
     static func exitStatus(of process: Process) async -> Int32 {
-        await Task.detached {
+        await offPool {
             process.waitUntilExit()
             return process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus
-        }.value
+        }
+    }
+
+    deinit {
+        // A test that failed before stopping its daemon must not leave it running.
+        if let process = state.withLock({ $0.process }), process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     /// Runs `gatewayctl` with `--socket` pointing at this daemon.
@@ -152,7 +168,9 @@ public final class Daemon: Sendable {
     }
 
     /// Runs a program to its end and returns its status and output.
-    public static func run(_ path: String, _ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+    public static func run(_ path: String, _ arguments: [String]) async throws -> (
+        status: Int32, out: String, err: String
+    ) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -161,11 +179,21 @@ public final class Daemon: Sendable {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        return await Task.detached {
+        return await offPool {
             let stdout = out.fileHandleForReading.readDataToEndOfFile()
             let stderr = err.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-        }.value
+            return (
+                process.terminationStatus, String(decoding: stdout, as: UTF8.self),
+                String(decoding: stderr, as: UTF8.self)
+            )
+        }
+    }
+}
+
+/// Runs blocking work on a thread of its own, so that it never holds one of the few cooperative threads.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: body()) }.start()
     }
 }

@@ -39,4 +39,3 @@ public final class EngineHarness: Sendable {
         return path
     }
 }
-

@@ -13,8 +13,9 @@ public actor FakeBroker: BrokerAdapter {
     public var onSubmit: @Sendable (Order) async throws(BrokerError) -> Void = { _ in }
     /// Whether a successful submit emits an acknowledgement.
     public var acknowledges = true
-    /// What `orderReport(for:)` answers; an error there is thrown.
-    public var reports: [OrderID: Result<BrokerOrderReport?, BrokerError>] = [:]
+    /// What `orderReport(for:)` answers for an order it was sent, set before the order exists; an error
+    /// there is thrown. `nil` from it, or for an order never sent, means "no record".
+    public var report: @Sendable (Order) -> Result<BrokerOrderReport?, BrokerError> = { _ in .success(nil) }
     public var unsupported: String?
     public var connectError: BrokerError?
 
@@ -62,17 +63,17 @@ public actor FakeBroker: BrokerAdapter {
     public func replace(_ order: Order, with replacement: Order) async throws(BrokerError) {
         replaced.append((order, replacement))
         calls.yield("replace \(order.orderID)")
-        emitter.yield(.replaced(old: order.orderID, new: replacement.orderID, brokerOrderID: "B-\(replacement.orderID)", ts: replacement.createdAt))
+        emitter.yield(
+            .replaced(
+                old: order.orderID, new: replacement.orderID, brokerOrderID: "B-\(replacement.orderID)",
+                ts: replacement.createdAt))
     }
 
     public func orderReport(for orderID: OrderID) async throws(BrokerError) -> BrokerOrderReport? {
         asked.append(orderID)
         calls.yield("report \(orderID)")
-        switch reports[orderID] {
-        case .success(let report): return report
-        case .failure(let error): throw error
-        case nil: return nil
-        }
+        guard let order = submitted.first(where: { $0.orderID == orderID }) else { return nil }
+        return try report(order).get()
     }
 
     public func openOrders() async throws(BrokerError) -> [BrokerOrderReport] { [] }

@@ -71,8 +71,10 @@ public final class EventJournal: Sendable {
     /// Records after `seq`, oldest first, at most `limit`.
     public func records(after seq: Int64, limit: Int) throws -> [JournalRecord] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
-                .map(JournalRecord.init(row:))
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]
+            )
+            .map(JournalRecord.init(row:))
         }
     }
 

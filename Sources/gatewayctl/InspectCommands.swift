@@ -3,14 +3,17 @@ import ControlProtocol
 import Foundation
 
 struct Hello: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check the daemon answers; show its version and accounts.")
+    static let configuration = CommandConfiguration(
+        abstract: "Check the daemon answers; show its version and accounts.")
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         let answer = try Session(global).call("hello", ["client": "gatewayctl", "protocol": protocolVersion])
         if global.json { return Output.printJSON(answer) }
         let server = answer["server"] as? [String: Any] ?? [:]
-        print("\(Output.text(server["name"])) \(Output.text(server["version"])), protocol \(Output.text(answer["protocol"])), accounts: \(Output.text(answer["accounts"]))")
+        print(
+            "\(Output.text(server["name"])) \(Output.text(server["version"])), protocol \(Output.text(answer["protocol"])), accounts: \(Output.text(answer["accounts"]))"
+        )
     }
 }
 
@@ -25,8 +28,11 @@ struct Orders: ParsableCommand {
     func run() throws {
         let answer = try Session(global).call(
             "orders",
-            ["status": all ? "all" : "open", "account": account as Any?, "symbol": symbol as Any?, "strategy": strategy as Any?]
-                .compactMapValues { $0 })
+            [
+                "status": all ? "all" : "open", "account": account as Any?, "symbol": symbol as Any?,
+                "strategy": strategy as Any?,
+            ]
+            .compactMapValues { $0 })
         if global.json { return Output.printJSON(answer) }
         let orders = answer["orders"] as? [[String: Any]] ?? []
         print(orders.isEmpty ? (all ? "no orders" : "no open orders") : Output.orderRows(orders))
@@ -44,16 +50,18 @@ struct Positions: ParsableCommand {
         let positions = answer["positions"] as? [[String: Any]] ?? []
         guard !positions.isEmpty else { return print("no positions") }
         let rows = positions.map { p in
-            ["account", "symbol", "qty", "avg_price", "market_price", "market_value", "unrealized_pnl", "realized_pnl"].map {
-                Output.text(p[$0])
-            }
+            ["account", "symbol", "qty", "avg_price", "market_price", "market_value", "unrealized_pnl", "realized_pnl"]
+                .map {
+                    Output.text(p[$0])
+                }
         }
         print(Output.table(["ACCOUNT", "SYMBOL", "QTY", "AVG PRICE", "MARK", "VALUE", "UNREALIZED", "REALIZED"], rows))
     }
 }
 
 struct AccountCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "account", abstract: "Show an account's cash, equity and PnL.")
+    static let configuration = CommandConfiguration(
+        commandName: "account", abstract: "Show an account's cash, equity and PnL.")
     @Argument(help: "The account (default: the daemon's first).") var account: String?
     @OptionGroup var global: GlobalOptions
 
@@ -62,22 +70,30 @@ struct AccountCommand: ParsableCommand {
         let answer = try session.call("account", ["account": try account ?? defaultAccount(session)])
         if global.json { return Output.printJSON(answer) }
         let figures = answer["account"] as? [String: Any] ?? [:]
-        let keys = ["account", "broker", "currency", "cash", "equity", "buying_power", "realized_pnl", "unrealized_pnl", "day_pnl", "trading_state"]
+        let keys = [
+            "account", "broker", "currency", "cash", "equity", "buying_power", "realized_pnl", "unrealized_pnl",
+            "day_pnl", "trading_state",
+        ]
         print(Output.table(["FIELD", "VALUE"], keys.map { [$0, Output.text(figures[$0])] }))
     }
 }
 
 struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the daemon's version, uptime, journal position and brokers.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show the daemon's version, uptime, journal position and brokers.")
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         let answer = try Session(global).call("status")
         if global.json { return Output.printJSON(answer) }
-        print("\(Output.text(answer["server"])) \(Output.text(answer["version"])), up \(Output.text(answer["uptime_seconds"]))s, journal seq \(Output.text(answer["seq"]))")
+        print(
+            "\(Output.text(answer["server"])) \(Output.text(answer["version"])), up \(Output.text(answer["uptime_seconds"]))s, journal seq \(Output.text(answer["seq"]))"
+        )
         let accounts = answer["accounts"] as? [[String: Any]] ?? []
         let rows = accounts.map { a in
-            ["account", "broker", "connection", "trading_state", "open_orders", "unknown_orders"].map { Output.text(a[$0]) }
+            ["account", "broker", "connection", "trading_state", "open_orders", "unknown_orders"].map {
+                Output.text(a[$0])
+            }
         }
         print(Output.table(["ACCOUNT", "BROKER", "CONNECTION", "TRADING", "OPEN", "UNKNOWN"], rows))
     }
@@ -119,7 +135,8 @@ struct Watch: ParsableCommand {
 }
 
 struct JournalCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "journal", abstract: "Search the journal: gatewayctl journal --symbol AAPL")
+    static let configuration = CommandConfiguration(
+        commandName: "journal", abstract: "Search the journal: gatewayctl journal --symbol AAPL")
     @Option(name: .long) var account: String?
     @Option(name: .long) var symbol: String?
     @Option(name: .long) var strategy: String?
@@ -133,7 +150,8 @@ struct JournalCommand: ParsableCommand {
 
     func run() throws {
         var fields: [String: Any] = [
-            "account": account as Any?, "symbol": symbol as Any?, "strategy": strategy as Any?, "order_id": orderID as Any?,
+            "account": account as Any?, "symbol": symbol as Any?, "strategy": strategy as Any?,
+            "order_id": orderID as Any?,
             "since": since as Any?, "until": until as Any?, "after_seq": afterSeq as Any?, "limit": limit as Any?,
         ].compactMapValues { $0 }
         if !kinds.isEmpty { fields["kinds"] = kinds }
@@ -141,7 +159,9 @@ struct JournalCommand: ParsableCommand {
         if global.json { return Output.printJSON(answer) }
         let events = answer["events"] as? [[String: Any]] ?? []
         guard !events.isEmpty else { return print("no events") }
-        let rows = events.map { Output.eventLine($0).split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        let rows = events.map {
+            Output.eventLine($0).split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        }
         print(Output.table(["SEQ", "TIME", "EVENT", "DETAIL"], rows))
     }
 }

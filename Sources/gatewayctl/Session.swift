@@ -40,7 +40,10 @@ struct Session {
 /// Printing answers for a person or as JSON.
 enum Output {
     static func printJSON(_ object: Any) {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        else {
             return
         }
         print(String(decoding: data, as: UTF8.self))
@@ -55,7 +58,8 @@ enum Output {
             text += " [field: \(field)]"
         } else if let checks = error["details"] as? [[String: Any]] {
             for check in checks {
-                text += "\n  - \(check["check"] ?? "?"): \(check["message"] ?? "") (limit \(check["limit"] ?? "?"), value \(check["value"] ?? "?"))"
+                text +=
+                    "\n  - \(check["check"] ?? "?"): \(check["message"] ?? "") (limit \(check["limit"] ?? "?"), value \(check["value"] ?? "?"))"
             }
         }
         return text
@@ -65,7 +69,9 @@ enum Output {
     static func table(_ header: [String], _ rows: [[String]]) -> String {
         var widths = header.map(\.count)
         for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
@@ -101,7 +107,8 @@ enum Output {
                 text(order["tif"]), text(order["status"]), text(order["filled_qty"]), text(order["avg_fill_price"]),
             ]
         }
-        return table(["ORDER", "CLIENT ID", "SYMBOL", "SIDE", "QTY", "TYPE", "PRICE", "TIF", "STATUS", "FILLED", "AVG"], rows)
+        return table(
+            ["ORDER", "CLIENT ID", "SYMBOL", "SIDE", "QTY", "TYPE", "PRICE", "TIF", "STATUS", "FILLED", "AVG"], rows)
     }
 
     static func orderLine(_ order: [String: Any]) -> String {
@@ -131,16 +138,20 @@ enum Output {
             if let reason = event["reason"] as? String { summary += " — \(reason)" }
         case "fill":
             let fill = event["fill"] as? [String: Any] ?? [:]
-            summary = "\(text(fill["order_id"])) \(text(fill["side"])) \(text(fill["qty"])) \(text(fill["symbol"])) @ \(text(fill["price"]))"
+            summary =
+                "\(text(fill["order_id"])) \(text(fill["side"])) \(text(fill["qty"])) \(text(fill["symbol"])) @ \(text(fill["price"]))"
         case "quote":
             let quote = event["quote"] as? [String: Any] ?? [:]
-            summary = "\(text(quote["symbol"])) bid \(text(quote["bid"])) ask \(text(quote["ask"])) last \(text(quote["last"]))"
+            summary =
+                "\(text(quote["symbol"])) bid \(text(quote["bid"])) ask \(text(quote["ask"])) last \(text(quote["last"]))"
         case "broker":
             summary = "\(text(event["account"])) \(text(event["broker"])) \(text(event["state"]))"
         case "account_opened":
-            summary = "\(text(event["account"])) \(text(event["broker"])) cash \(text(event["cash"])) \(text(event["currency"]))"
+            summary =
+                "\(text(event["account"])) \(text(event["broker"])) cash \(text(event["cash"])) \(text(event["currency"]))"
         default:
-            summary = event.filter { !["event", "seq", "ts"].contains($0.key) }.map { "\($0.key)=\(text($0.value))" }.sorted()
+            summary = event.filter { !["event", "seq", "ts"].contains($0.key) }.map { "\($0.key)=\(text($0.value))" }
+                .sorted()
                 .joined(separator: " ")
         }
         return "\(text(event["seq"]))\t\(time(event["ts"]))\t\(kind)\t\(summary)"

@@ -148,7 +148,8 @@ struct CancelAll: ParsableCommand {
 
     func run() throws {
         let session = try Session(global)
-        let answer = try session.call("cancel_all", ["account": account as Any?, "symbol": symbol as Any?].compactMapValues { $0 })
+        let answer = try session.call(
+            "cancel_all", ["account": account as Any?, "symbol": symbol as Any?].compactMapValues { $0 })
         if global.json { return Output.printJSON(answer) }
         let orders = answer["orders"] as? [[String: Any]] ?? []
         print(orders.isEmpty ? "no open orders to cancel" : Output.orderRows(orders))
@@ -157,7 +158,8 @@ struct CancelAll: ParsableCommand {
 
 struct QuoteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "quote", abstract: "Give the paper simulator a price: gatewayctl quote AAPL --bid 190 --ask 190.05")
+        commandName: "quote", abstract: "Give the paper simulator a price: gatewayctl quote AAPL --bid 190 --ask 190.05"
+    )
     @Argument var symbol: String
     @Option(name: .long) var bid: String?
     @Option(name: .long) var ask: String?
@@ -165,15 +167,20 @@ struct QuoteCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        if bid == nil && ask == nil && last == nil { throw ValidationError("name at least one of --bid, --ask, --last") }
+        if bid == nil && ask == nil && last == nil {
+            throw ValidationError("name at least one of --bid, --ask, --last")
+        }
     }
 
     func run() throws {
         let session = try Session(global)
         let answer = try session.call(
-            "quote", ["symbol": symbol, "bid": bid as Any?, "ask": ask as Any?, "last": last as Any?].compactMapValues { $0 })
+            "quote",
+            ["symbol": symbol, "bid": bid as Any?, "ask": ask as Any?, "last": last as Any?].compactMapValues { $0 })
         if global.json { return Output.printJSON(answer) }
         let quote = answer["quote"] as? [String: Any] ?? [:]
-        print("\(Output.text(quote["symbol"])) bid \(Output.text(quote["bid"])) ask \(Output.text(quote["ask"])) last \(Output.text(quote["last"]))")
+        print(
+            "\(Output.text(quote["symbol"])) bid \(Output.text(quote["bid"])) ask \(Output.text(quote["ask"])) last \(Output.text(quote["last"]))"
+        )
     }
 }

@@ -57,7 +57,10 @@ struct ConfigReader {
     var problems: [String] = []
 
     mutating func gateway(_ node: Node) -> GatewayConfig? {
-        guard let map = mapping(node, at: "the top level", keys: ["socket", "socket_mode", "journal", "log_level", "accounts"]) else {
+        guard
+            let map = mapping(
+                node, at: "the top level", keys: ["socket", "socket_mode", "journal", "log_level", "accounts"])
+        else {
             return nil
         }
         let socket = string(map["socket"], at: "socket") ?? "./var/gatewayd.sock"
@@ -69,7 +72,8 @@ struct ConfigReader {
         }
         let logLevel = string(map["log_level"], at: "log_level") ?? "info"
         if !GatewayConfig.logLevels.contains(logLevel) {
-            problems.append("log_level: '\(logLevel)' is not one of \(GatewayConfig.logLevels.sorted().joined(separator: ", "))")
+            problems.append(
+                "log_level: '\(logLevel)' is not one of \(GatewayConfig.logLevels.sorted().joined(separator: ", "))")
         }
         var accounts: [GatewayConfig.Account] = []
         if let list = map["accounts"] {
@@ -103,7 +107,8 @@ struct ConfigReader {
         if let name, id == nil { problems.append("\(path).name: '\(name)' is not valid: \(AccountID.rule)") }
         let broker = string(map["broker"], at: "\(path).broker", required: true)
         if let broker, !GatewayConfig.brokers.contains(broker) {
-            problems.append("\(path).broker: '\(broker)' is not one of \(GatewayConfig.brokers.sorted().joined(separator: ", "))")
+            problems.append(
+                "\(path).broker: '\(broker)' is not one of \(GatewayConfig.brokers.sorted().joined(separator: ", "))")
         }
         let currency = string(map["currency"], at: "\(path).currency") ?? "USD"
         if currency.utf8.count != 3 || !currency.allSatisfy(\.isUppercase) {

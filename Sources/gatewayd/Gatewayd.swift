@@ -39,7 +39,8 @@ struct Gatewayd: AsyncParsableCommand {
             FileHandle.standardError.write(Data("gatewayd: \(config) has problems:\n\(problems)\n".utf8))
             throw ExitCode(78)
         } catch {
-            FileHandle.standardError.write(Data("gatewayd: cannot read \(config): \(error.localizedDescription)\n".utf8))
+            FileHandle.standardError.write(
+                Data("gatewayd: cannot read \(config): \(error.localizedDescription)\n".utf8))
             throw ExitCode(66)
         }
         if let socket { settings.socket = socket }
@@ -58,7 +59,8 @@ struct Gatewayd: AsyncParsableCommand {
         do {
             journal = try EventJournal(path: settings.journal)
         } catch {
-            logger.critical("cannot open the journal", metadata: ["journal.path": "\(settings.journal)", "error": "\(error)"])
+            logger.critical(
+                "cannot open the journal", metadata: ["journal.path": "\(settings.journal)", "error": "\(error)"])
             throw ExitCode(74)
         }
         let accounts = settings.accounts.map { account in
@@ -80,16 +82,20 @@ struct Gatewayd: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
-                    .init(service: engine, successTerminationBehavior: .gracefullyShutdownGroup,
+                    .init(
+                        service: engine, successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup,
+                    .init(
+                        service: server, successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         logger.info(
             "gatewayd starting",
-            metadata: ["version": "\(Self.version)", "journal.path": "\(settings.journal)", "socket": "\(settings.socket)"])
+            metadata: [
+                "version": "\(Self.version)", "journal.path": "\(settings.journal)", "socket": "\(settings.socket)",
+            ])
         var failure: (any Error)?
         do {
             try await group.run()
@@ -110,7 +116,8 @@ struct Gatewayd: AsyncParsableCommand {
     static func adapter(for account: GatewayConfig.Account, clock: any WallClock) -> any BrokerAdapter {
         switch account.broker {
         default:
-            return PaperBroker(clock: clock, ledgerPath: account.paper?.ledger, faults: account.paper?.faults ?? PaperFaults())
+            return PaperBroker(
+                clock: clock, ledgerPath: account.paper?.ledger, faults: account.paper?.faults ?? PaperFaults())
         }
     }
 }

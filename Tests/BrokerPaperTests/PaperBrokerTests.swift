@@ -10,15 +10,22 @@ struct PaperBrokerTests {
         func now() -> Timestamp { Timestamp(nanosecondsSinceEpoch: 1_795_600_000_000_000_000) }
     }
 
-    func order(_ id: String, _ side: OrderSide, _ qty: Int, type: OrderType = .market, limit: String? = nil, stop: String? = nil, tif: TimeInForce = .day) -> Order {
+    func order(
+        _ id: String, _ side: OrderSide, _ qty: Int, type: OrderType = .market, limit: String? = nil,
+        stop: String? = nil, tif: TimeInForce = .day
+    ) -> Order {
         Order(
-            orderID: OrderID(id)!, clientOrderID: ClientOrderID("c-\(id)")!, account: AccountID("paper")!, symbol: Symbol("AAPL")!,
-            side: side, qty: Quantity(qty), type: type, limitPrice: limit.flatMap(Price.init), stopPrice: stop.flatMap(Price.init),
+            orderID: OrderID(id)!, clientOrderID: ClientOrderID("c-\(id)")!, account: AccountID("paper")!,
+            symbol: Symbol("AAPL")!,
+            side: side, qty: Quantity(qty), type: type, limitPrice: limit.flatMap(Price.init),
+            stopPrice: stop.flatMap(Price.init),
             tif: tif, createdAt: FixedClock().now())
     }
 
     func quote(bid: String? = nil, ask: String? = nil, last: String? = nil) -> Quote {
-        Quote(symbol: Symbol("AAPL")!, bid: bid.flatMap(Price.init), ask: ask.flatMap(Price.init), last: last.flatMap(Price.init), ts: FixedClock().now())
+        Quote(
+            symbol: Symbol("AAPL")!, bid: bid.flatMap(Price.init), ask: ask.flatMap(Price.init),
+            last: last.flatMap(Price.init), ts: FixedClock().now())
     }
 
     /// The next `count` events.
@@ -100,7 +107,9 @@ struct PaperBrokerTests {
         try await broker.cancel(replacement)
         try await broker.cancel(replacement)
         let events = await take(broker, 4)
-        guard case .replaced(let old, let new, _, _) = events[1], case .canceled = events[2], case .cancelRejected = events[3] else {
+        guard case .replaced(let old, let new, _, _) = events[1], case .canceled = events[2],
+            case .cancelRejected = events[3]
+        else {
             Issue.record("unexpected events \(events)")
             return
         }

@@ -20,15 +20,21 @@ import Testing
     }
 
     @Test func decimalsAreStringsOrExactNumbers() throws {
-        let fromString = try decode(SubmitRequest.self, #"{"account":"paper","symbol":"AAPL","side":"buy","qty":"0.1","type":"limit","limit_price":"190.25"}"#)
-        let fromNumber = try decode(SubmitRequest.self, #"{"account":"paper","symbol":"AAPL","side":"buy","qty":0.1,"type":"limit","limit_price":190.25}"#)
+        let fromString = try decode(
+            SubmitRequest.self,
+            #"{"account":"paper","symbol":"AAPL","side":"buy","qty":"0.1","type":"limit","limit_price":"190.25"}"#)
+        let fromNumber = try decode(
+            SubmitRequest.self,
+            #"{"account":"paper","symbol":"AAPL","side":"buy","qty":0.1,"type":"limit","limit_price":190.25}"#)
         #expect(fromString.qty == fromNumber.qty)
         #expect(fromNumber.qty.description == "0.1")
         #expect(fromNumber.limitPrice?.description == "190.25")
     }
 
     @Test func aNumberWithTooManyDecimalsIsRefusedNotRounded() {
-        let problem = problem(SubmitRequest.self, #"{"account":"paper","symbol":"AAPL","side":"buy","qty":"1","limit_price":1.123456789}"#)
+        let problem = problem(
+            SubmitRequest.self, #"{"account":"paper","symbol":"AAPL","side":"buy","qty":"1","limit_price":1.123456789}"#
+        )
         #expect(problem?.field == "limit_price")
     }
 
@@ -42,7 +48,10 @@ import Testing
         (#"{"account":"paper","symbol":"$$$","side":"buy","qty":"1"}"#, "symbol"),
         (#"{"account":"paper","symbol":"AAPL","side":"buy","qty":"1","type":"iceberg"}"#, "type"),
         (#"{"account":"paper","symbol":"AAPL","side":"buy","qty":"1","tif":"forever"}"#, "tif"),
-        (#"{"account":"paper","symbol":"AAPL","side":"buy","qty":"1","client_order_id":"has space"}"#, "client_order_id"),
+        (
+            #"{"account":"paper","symbol":"AAPL","side":"buy","qty":"1","client_order_id":"has space"}"#,
+            "client_order_id"
+        ),
     ])
     func badFieldsAreNamed(json: String, field: String) {
         #expect(problem(SubmitRequest.self, json)?.field == field)
@@ -54,7 +63,9 @@ import Testing
         let text = try decode(RequestEnvelope.self, #"{"id":"a-1","op":"status"}"#)
         #expect(writer.success(id: numeric.id!, body: QuoteAnswerless()) == #"{"id":7,"ok":true}"#)
         #expect(writer.success(id: text.id!, rawBody: #"{"events":[]}"#) == #"{"id":"a-1","ok":true,"events":[]}"#)
-        #expect(writer.failure(id: .null, code: "bad_request", message: "m") == #"{"error":{"code":"bad_request","message":"m"},"id":null,"ok":false}"#)
+        #expect(
+            writer.failure(id: .null, code: "bad_request", message: "m")
+                == #"{"error":{"code":"bad_request","message":"m"},"id":null,"ok":false}"#)
     }
 }
 

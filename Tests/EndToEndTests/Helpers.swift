@@ -25,8 +25,13 @@ func exchange(_ client: ControlClient, _ line: String) throws -> [String: Any] {
 func startedDaemon(extraPaper: [String] = []) async throws -> Daemon {
     let daemon = Daemon()
     let binary = Daemon.binaryFolder + "/gatewayd"
-    try #require(FileManager.default.isExecutableFile(atPath: binary), "build gatewayd first (swift build): no \(binary)")
+    try #require(
+        FileManager.default.isExecutableFile(atPath: binary), "build gatewayd first (swift build): no \(binary)")
     let listening = try await daemon.start(extraPaper: extraPaper)
     try #require(listening, "gatewayd did not start:\n\(daemon.log)")
     return daemon
 }
+
+/// Every end-to-end suite runs inside this one, one test at a time: each test blocks on socket reads
+/// and child processes, and two cores' worth of cooperative threads must not all be blocked at once.
+@Suite(.serialized) struct EndToEnd {}

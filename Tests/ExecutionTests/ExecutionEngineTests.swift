@@ -17,7 +17,9 @@ func buy(_ qty: Int, limit: String? = nil, id: String? = nil, symbol: Symbol = a
 }
 
 func sell(_ qty: Int, id: String? = nil) -> SubmitOrder {
-    SubmitOrder(account: paper, clientOrderID: id.flatMap(ClientOrderID.init), symbol: aapl, side: .sell, qty: Quantity(qty), type: .market)
+    SubmitOrder(
+        account: paper, clientOrderID: id.flatMap(ClientOrderID.init), symbol: aapl, side: .sell, qty: Quantity(qty),
+        type: .market)
 }
 
 @Suite(.timeLimit(.minutes(1)))
@@ -37,7 +39,8 @@ struct ExecutionEngineTests {
                 seenInJournal.set(records.map(\.kind))
             }
         }
-        let harness = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
+        let harness = try EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
         var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
         let outcome = try await harness.engine.submit(buy(1, limit: "10")).get()
         #expect(outcome.order.status == .accepted)
@@ -48,7 +51,8 @@ struct ExecutionEngineTests {
 
     @Test func aRepeatedClientOrderIDReturnsTheFirstOrderAndSendsNothing() async throws {
         let broker = FakeBroker()
-        let harness = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
+        let harness = try EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
         var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
         let first = try await harness.engine.submit(buy(5, limit: "10", id: "strat-1")).get()
         let second = try await harness.engine.submit(buy(7, limit: "11", id: "strat-1")).get()
@@ -63,7 +67,8 @@ struct ExecutionEngineTests {
 
     @Test func concurrentDuplicatesInOneBatchMakeOneOrder() async throws {
         let broker = FakeBroker()
-        let harness = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
+        let harness = try EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
         let engine = harness.engine
         let outcomes = await withTaskGroup(of: SubmitOutcome?.self) { group in
             for _ in 0..<20 { group.addTask { try? await engine.submit(buy(1, limit: "10", id: "same")).get() } }
@@ -77,7 +82,9 @@ struct ExecutionEngineTests {
     }
 
     @Test func badOrdersAreRefusedWithTheFieldAndNothingIsJournaled() async throws {
-        let harness = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: FakeBroker(), openingCash: Money(1000))])
+        let harness = try EngineHarness(
+            journalPath: journalPath,
+            accounts: [EngineAccount(id: paper, adapter: FakeBroker(), openingCash: Money(1000))])
         let before = try await harness.engine.status().get().seq
         var noLimit = buy(1)
         noLimit.type = .limit
@@ -96,7 +103,8 @@ struct ExecutionEngineTests {
     @Test func refusesWhenTheBrokerIsNotConnected() async throws {
         let broker = FakeBroker()
         await broker.configure { $0.connectError = BrokerError(.retryable, code: "down", message: "no route") }
-        let harness = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
+        let harness = try EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
         #expect(await harness.engine.submit(buy(1)).failure?.code == .brokerUnavailable)
         try await harness.stop()
         #expect(await broker.submitted.isEmpty)
@@ -105,9 +113,12 @@ struct ExecutionEngineTests {
     @Test func aBrokerRejectionIsJournaledWithItsReason() async throws {
         let broker = FakeBroker()
         await broker.configure {
-            $0.onSubmit = { _ throws(BrokerError) in throw BrokerError(.nonRetryable, code: "insufficient_funds", message: "no") }
+            $0.onSubmit = { _ throws(BrokerError) in
+                throw BrokerError(.nonRetryable, code: "insufficient_funds", message: "no")
+            }
         }
-        let harness = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
+        let harness = try EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
         var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
         let order = try await harness.engine.submit(buy(1)).get().order
         let rejected = try #require(await waiter.order(order.orderID.rawValue, status: "rejected"))
@@ -120,17 +131,28 @@ struct ExecutionEngineTests {
         let broker = FakeBroker()
         await broker.configure { broker in
             broker.acknowledges = false
-            broker.onSubmit = { _ throws(BrokerError) in throw BrokerError(.unknownOutcome, code: "timeout", message: "no answer") }
+            broker.onSubmit = { _ throws(BrokerError) in
+                throw BrokerError(.unknownOutcome, code: "timeout", message: "no answer")
+            }
         }
-        let harness = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
-        let submitted = try await harness.engine.submit(buy(2, limit: "10")).get().order
-        let id = submitted.orderID
-        await broker.configure {
-            $0.reports[id] = .success(
-                BrokerOrderReport(
-                    orderID: id, brokerOrderID: "B-1", status: .partiallyFilled, filledQty: Quantity(1),
-                    fills: [BrokerFill(orderID: id, fillID: FillID("x1")!, qty: Quantity(1), price: Price("9.5")!, ts: harness.clock.now())]))
+        let clock = ManualWallClock()
+        // The broker's answer is set before the order exists: the engine may ask at once.
+        await broker.configure { broker in
+            broker.report = { order in
+                .success(
+                    BrokerOrderReport(
+                        orderID: order.orderID, brokerOrderID: "B-1", status: .partiallyFilled, filledQty: Quantity(1),
+                        fills: [
+                            BrokerFill(
+                                orderID: order.orderID, fillID: FillID("x1")!, qty: Quantity(1), price: Price("9.5")!,
+                                ts: clock.now())
+                        ]))
+            }
         }
+        let harness = try EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))],
+            clock: clock)
+        let id = try await harness.engine.submit(buy(2, limit: "10")).get().order.orderID
         var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
         #expect(await waiter.order(id.rawValue, status: "unknown") != nil)
         let settled = try #require(await waiter.order(id.rawValue, status: "partially_filled"))

@@ -22,7 +22,8 @@ struct RecoveryTests {
         let clock = ManualWallClock()
         let first = try EngineHarness(journalPath: journalPath, accounts: [paperAccount(clock)], clock: clock)
         var waiter = EventWaiter(first.engine.subscribe(afterSeq: 0, kinds: ["order"]))
-        _ = try await first.engine.quote(Quote(symbol: aapl, bid: Price("190"), ask: Price("190.05"), ts: clock.now())).get()
+        _ = try await first.engine.quote(Quote(symbol: aapl, bid: Price("190"), ask: Price("190.05"), ts: clock.now()))
+            .get()
         let bought = try await first.engine.submit(buy(100, id: "b1")).get().order
         _ = await waiter.order(bought.orderID.rawValue, status: "filled")
         let sold = try await first.engine.submit(sell(40, id: "s1")).get().order
@@ -45,7 +46,8 @@ struct RecoveryTests {
         #expect(again.duplicate)
         // The resting order still works at the paper broker, which kept its own ledger.
         var after = EventWaiter(second.engine.subscribe(afterSeq: nil, kinds: ["order"]))
-        _ = try await second.engine.quote(Quote(symbol: aapl, bid: Price("149"), ask: Price("149.5"), ts: clock.now())).get()
+        _ = try await second.engine.quote(Quote(symbol: aapl, bid: Price("149"), ask: Price("149.5"), ts: clock.now()))
+            .get()
         #expect(await after.order(resting.orderID.rawValue, status: "filled") != nil)
         try await second.stop()
     }
@@ -54,19 +56,22 @@ struct RecoveryTests {
         let broker = FakeBroker()
         await broker.configure { broker in
             broker.acknowledges = false
-            broker.onSubmit = { _ throws(BrokerError) in throw BrokerError(.unknownOutcome, code: "timeout", message: "lost") }
-            broker.reports = [:]
+            broker.onSubmit = { _ throws(BrokerError) in
+                throw BrokerError(.unknownOutcome, code: "timeout", message: "lost")
+            }
+            // The first run cannot reach the broker's records either: the order stays unknown.
+            broker.report = { _ in .failure(BrokerError(.retryable, code: "down", message: "down")) }
         }
-        let first = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
+        let first = try EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
         var waiter = EventWaiter(first.engine.subscribe(afterSeq: 0, kinds: ["order"]))
         let order = try await first.engine.submit(buy(1, limit: "5")).get().order
-        // The first run cannot reach the broker's records either: the order stays unknown.
-        await broker.configure { $0.reports[order.orderID] = .failure(BrokerError(.retryable, code: "down", message: "down")) }
         _ = await waiter.order(order.orderID.rawValue, status: "unknown")
         try await first.stop()
 
         let second = FakeBroker()
-        let restarted = try EngineHarness(journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: second, openingCash: Money(1000))])
+        let restarted = try EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: second, openingCash: Money(1000))])
         var again = EventWaiter(restarted.engine.subscribe(afterSeq: 0, kinds: ["order"]))
         let rejected = try #require(await again.order(order.orderID.rawValue, status: "rejected"))
         let reasons = (rejected["order"] as? [String: Any])?["reject_reasons"] as? [String] ?? []
@@ -78,7 +83,8 @@ struct RecoveryTests {
 
     @Test func subscribeAfterSeqReplaysExactlyTheMissedEventsThenLiveOnes() async throws {
         let clock = ManualWallClock()
-        let harness = try EngineHarness(journalPath: journalPath, accounts: [paperAccount(clock, ledger: false)], clock: clock)
+        let harness = try EngineHarness(
+            journalPath: journalPath, accounts: [paperAccount(clock, ledger: false)], clock: clock)
         for price in ["10", "11", "12"] {
             _ = try await harness.engine.quote(Quote(symbol: aapl, last: Price(price), ts: clock.now())).get()
         }

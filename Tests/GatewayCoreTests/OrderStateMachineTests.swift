@@ -11,18 +11,37 @@ import Testing
 
     static let table: [OrderStatus: [String]] = [
         //               sent          ack             fill partial       fill complete  cancel req        canceled    cancel rej      replace req        replaced    replace rej     expired    rejected    unknown
-        .accepted: ["submitted", "acknowledged", "partially_filled", "filled", "pending_cancel", "canceled", "=", "!", "!", "=", "expired", "rejected", "unknown"],
-        .submitted: ["=", "acknowledged", "partially_filled", "filled", "pending_cancel", "canceled", "=", "!", "!", "=", "expired", "rejected", "unknown"],
-        .acknowledged: ["=", "=", "partially_filled", "filled", "pending_cancel", "canceled", "=", "pending_replace", "!", "=", "expired", "rejected", "!"],
-        .partiallyFilled: ["=", "=", "partially_filled", "filled", "pending_cancel", "canceled", "=", "pending_replace", "!", "=", "expired", "!", "!"],
+        .accepted: [
+            "submitted", "acknowledged", "partially_filled", "filled", "pending_cancel", "canceled", "=", "!", "!", "=",
+            "expired", "rejected", "unknown",
+        ],
+        .submitted: [
+            "=", "acknowledged", "partially_filled", "filled", "pending_cancel", "canceled", "=", "!", "!", "=",
+            "expired", "rejected", "unknown",
+        ],
+        .acknowledged: [
+            "=", "=", "partially_filled", "filled", "pending_cancel", "canceled", "=", "pending_replace", "!", "=",
+            "expired", "rejected", "!",
+        ],
+        .partiallyFilled: [
+            "=", "=", "partially_filled", "filled", "pending_cancel", "canceled", "=", "pending_replace", "!", "=",
+            "expired", "!", "!",
+        ],
         .filled: ["=", "=", "!", "!", "!", "=", "=", "!", "=", "=", "=", "=", "="],
-        .pendingCancel: ["=", "=", "=", "filled", "=", "canceled", "acknowledged", "!", "!", "=", "expired", "rejected", "!"],
+        .pendingCancel: [
+            "=", "=", "=", "filled", "=", "canceled", "acknowledged", "!", "!", "=", "expired", "rejected", "!",
+        ],
         .canceled: ["=", "=", "=", "filled", "!", "=", "=", "!", "=", "=", "=", "=", "="],
-        .pendingReplace: ["=", "=", "=", "filled", "!", "canceled", "=", "!", "replaced", "acknowledged", "expired", "!", "!"],
+        .pendingReplace: [
+            "=", "=", "=", "filled", "!", "canceled", "=", "!", "replaced", "acknowledged", "expired", "!", "!",
+        ],
         .replaced: ["=", "=", "=", "=", "!", "=", "=", "!", "=", "=", "=", "=", "="],
         .expired: ["=", "=", "=", "filled", "!", "=", "=", "!", "=", "=", "=", "=", "="],
         .rejected: ["=", "=", "=", "filled", "!", "=", "=", "!", "=", "=", "=", "=", "="],
-        .unknown: ["=", "acknowledged", "partially_filled", "filled", "pending_cancel", "canceled", "=", "!", "!", "=", "expired", "rejected", "="],
+        .unknown: [
+            "=", "acknowledged", "partially_filled", "filled", "pending_cancel", "canceled", "=", "!", "!", "=",
+            "expired", "rejected", "=",
+        ],
     ]
 
     static func code(_ transition: OrderTransition) -> String {
@@ -48,8 +67,12 @@ import Testing
     }
 
     @Test func rejectedCancelOrReplaceReturnsToPartiallyFilledWhenSomethingFilled() {
-        #expect(OrderStateMachine.transition(from: .pendingCancel, on: .cancelRejected, hasFills: true) == .moved(to: .partiallyFilled))
-        #expect(OrderStateMachine.transition(from: .pendingReplace, on: .replaceRejected, hasFills: true) == .moved(to: .partiallyFilled))
+        #expect(
+            OrderStateMachine.transition(from: .pendingCancel, on: .cancelRejected, hasFills: true)
+                == .moved(to: .partiallyFilled))
+        #expect(
+            OrderStateMachine.transition(from: .pendingReplace, on: .replaceRejected, hasFills: true)
+                == .moved(to: .partiallyFilled))
     }
 
     @Test func terminalStatusesAreExactlyTheFiveOfTheDesign() {
@@ -78,7 +101,9 @@ import Testing
     }
 }
 
-func ts(_ seconds: Int64) -> Timestamp { Timestamp(nanosecondsSinceEpoch: 1_795_000_000_000_000_000 + seconds * 1_000_000_000) }
+func ts(_ seconds: Int64) -> Timestamp {
+    Timestamp(nanosecondsSinceEpoch: 1_795_000_000_000_000_000 + seconds * 1_000_000_000)
+}
 
 func makeOrder(symbol: String = "AAPL", side: OrderSide = .buy, qty: Int) -> Order {
     Order(

@@ -4,10 +4,13 @@ import Testing
 @Suite struct PositionTests {
     let account = AccountID("paper")!
 
-    func fill(_ side: OrderSide, _ qty: String, _ price: String, symbol: String = "AAPL", commission: String = "0") -> Fill {
+    func fill(_ side: OrderSide, _ qty: String, _ price: String, symbol: String = "AAPL", commission: String = "0")
+        -> Fill
+    {
         Fill(
             fillID: FillID("f")!, orderID: OrderID("o")!, clientOrderID: ClientOrderID("c")!, account: account,
-            symbol: Symbol(symbol)!, side: side, qty: Quantity(qty)!, price: Price(price)!, commission: Money(commission)!,
+            symbol: Symbol(symbol)!, side: side, qty: Quantity(qty)!, price: Price(price)!,
+            commission: Money(commission)!,
             ts: ts(1))
     }
 

@@ -60,10 +60,14 @@ import Testing
     @Test func parsesOffsetsAndBareDates() {
         #expect(Timestamp(rfc3339: "2026-11-25T10:00:00+01:00") == Timestamp(rfc3339: "2026-11-25T09:00:00Z"))
         #expect(Timestamp(rfc3339: "2026-11-25")?.description == "2026-11-25T00:00:00.000000000Z")
-        #expect(Timestamp(rfc3339: "2026-11-25T10:00:00.5Z")?.nanosecondsSinceEpoch == Timestamp(rfc3339: "2026-11-25T10:00:00Z")!.nanosecondsSinceEpoch + 500_000_000)
+        #expect(
+            Timestamp(rfc3339: "2026-11-25T10:00:00.5Z")?.nanosecondsSinceEpoch == Timestamp(
+                rfc3339: "2026-11-25T10:00:00Z")!.nanosecondsSinceEpoch + 500_000_000)
     }
 
-    @Test(arguments: ["2026-13-01", "2026-11-25T25:00:00Z", "2026-11-25T10:00:00", "yesterday", "2026-11-25T10:00:00.Z"])
+    @Test(arguments: [
+        "2026-13-01", "2026-11-25T25:00:00Z", "2026-11-25T10:00:00", "yesterday", "2026-11-25T10:00:00.Z",
+    ])
     func refusesMalformedTimes(raw: String) {
         #expect(Timestamp(rfc3339: raw) == nil)
     }

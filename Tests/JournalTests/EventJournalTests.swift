@@ -6,8 +6,12 @@ import Testing
 @Suite struct EventJournalTests {
     let path = NSTemporaryDirectory() + "journal-test-\(UUID().uuidString)/journal.sqlite"
 
-    func record(_ seq: Int64, kind: String = "order", symbol: String? = "AAPL", account: String? = "paper") -> JournalRecord {
-        JournalRecord(seq: seq, ts: seq * 1_000, kind: kind, account: account, symbol: symbol, orderID: "o-\(seq)", payload: "{\"n\":\(seq)}")
+    func record(_ seq: Int64, kind: String = "order", symbol: String? = "AAPL", account: String? = "paper")
+        -> JournalRecord
+    {
+        JournalRecord(
+            seq: seq, ts: seq * 1_000, kind: kind, account: account, symbol: symbol, orderID: "o-\(seq)",
+            payload: "{\"n\":\(seq)}")
     }
 
     @Test func appendsContiguousBatchesAndReadsThemBack() async throws {
@@ -35,7 +39,9 @@ import Testing
         try await journal.append([record(1)])
         try journal.close()
         let queue = try DatabaseQueue(path: path)
-        #expect(throws: (any Error).self) { try queue.write { db in try db.execute(sql: "UPDATE events SET kind = 'x'") } }
+        #expect(throws: (any Error).self) {
+            try queue.write { db in try db.execute(sql: "UPDATE events SET kind = 'x'") }
+        }
         #expect(throws: (any Error).self) { try queue.write { db in try db.execute(sql: "DELETE FROM events") } }
         let mode: String? = try await queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
@@ -45,7 +51,8 @@ import Testing
     @Test func queriesNarrowByEveryFilter() async throws {
         let journal = try EventJournal(path: path)
         try await journal.append([
-            record(1, kind: "quote", symbol: "AAPL", account: nil), record(2, symbol: "AAPL"), record(3, kind: "fill", symbol: "MSFT"),
+            record(1, kind: "quote", symbol: "AAPL", account: nil), record(2, symbol: "AAPL"),
+            record(3, kind: "fill", symbol: "MSFT"),
             record(4, symbol: "MSFT", account: "other"),
         ])
         #expect(try journal.records(matching: JournalQuery(symbol: "AAPL")).map(\.seq) == [1, 2])

@@ -106,7 +106,8 @@ public enum OrderStateMachine {
             return .refused(reason: "a replace is pending")
         case (.pendingReplace, .replaced): return .moved(to: .replaced)
         case (.pendingReplace, .replaceRejected): return .moved(to: working)
-        case (.pendingReplace, .rejected): return .refused(reason: "a replace is pending; reject the replacement instead")
+        case (.pendingReplace, .rejected):
+            return .refused(reason: "a replace is pending; reject the replacement instead")
         case (.pendingReplace, .outcomeUnknown): return .refused(reason: "the broker already confirmed the order")
 
         // Rejects of requests that are not pending are late duplicates.

@@ -41,7 +41,9 @@ public struct AccountBook: Sendable {
     }
 
     /// The account's figures at the given marks.
-    public func snapshot(marks: [Symbol: Price], tradingState: String, broker: String, today: CalendarDate) -> AccountSnapshot {
+    public func snapshot(marks: [Symbol: Price], tradingState: String, broker: String, today: CalendarDate)
+        -> AccountSnapshot
+    {
         var marketValue = Money.zero
         var unrealized = Money.zero
         for position in positions.values where !position.isFlat {

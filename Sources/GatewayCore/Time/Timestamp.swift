@@ -72,7 +72,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         } else {
             guard b[index] == UInt8(ascii: "+") || b[index] == UInt8(ascii: "-"), index + 6 == b.count,
                 b[index + 3] == UInt8(ascii: ":"),
-                let offsetHours = number((index + 1)..<(index + 3)), let offsetMinutes = number((index + 4)..<(index + 6))
+                let offsetHours = number((index + 1)..<(index + 3)),
+                let offsetMinutes = number((index + 4)..<(index + 6))
             else { return nil }
             let offset = Int64(offsetHours * 3600 + offsetMinutes * 60) * Self.nanosPerSecond
             nanos += b[index] == UInt8(ascii: "+") ? -offset : offset

@@ -75,7 +75,8 @@ extension Fixed: Codable {
         if let text = try? container.decode(String.self) {
             guard let value = Self(text) else {
                 throw DecodingError.dataCorruptedError(
-                    in: container, debugDescription: "'\(text)' is not an exact decimal with at most \(Kind.scale) places")
+                    in: container,
+                    debugDescription: "'\(text)' is not an exact decimal with at most \(Kind.scale) places")
             }
             self = value
             return

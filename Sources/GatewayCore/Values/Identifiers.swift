@@ -17,7 +17,8 @@ extension ValidatedIdentifier {
         let container = try decoder.singleValueContainer()
         let raw = try container.decode(String.self)
         guard let value = Self(raw) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(raw)' is not valid: \(Self.rule)")
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "'\(raw)' is not valid: \(Self.rule)")
         }
         self = value
     }

@@ -33,8 +33,10 @@ public struct OptionContract: Sendable, Hashable {
             return nil
         }
         let digits = dateBytes.map { Int($0 - 48) }
-        guard let date = CalendarDate(
-            year: 2000 + digits[0] * 10 + digits[1], month: digits[2] * 10 + digits[3], day: digits[4] * 10 + digits[5])
+        guard
+            let date = CalendarDate(
+                year: 2000 + digits[0] * 10 + digits[1], month: digits[2] * 10 + digits[3],
+                day: digits[4] * 10 + digits[5])
         else { return nil }
         let thousandths = strikeBytes.reduce(Int64(0)) { $0 * 10 + Int64($1 - 48) }
         guard thousandths > 0 else { return nil }

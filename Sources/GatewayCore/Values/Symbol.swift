@@ -44,7 +44,10 @@ public struct Symbol: Sendable, Hashable, Comparable, CustomStringConvertible {
     static func isValidTicker(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard (1...12).contains(bytes.count), bytes[0].isASCIILetter else { return false }
-        return bytes.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "-") }
+        return bytes.allSatisfy {
+            $0.isASCIILetter || $0.isASCIIDigit || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "/")
+                || $0 == UInt8(ascii: "-")
+        }
     }
 }
 
