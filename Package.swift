@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .target(name: "GatewayCore", swiftSettings: settings),
@@ -71,7 +72,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "gateway-bench",
-            dependencies: ["ControlProtocol", "GatewayCore", argumentParser],
+            dependencies: [
+                "ControlProtocol", argumentParser, .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             path: "Benchmarks/gateway-bench",
             swiftSettings: settings
         ),
