@@ -1,6 +1,7 @@
 import BrokerAPI
 import Foundation
 import GatewayCore
+import Synchronization
 
 /// The paper broker's own record, one JSON line per change, appended with `write(2)` before the change is
 /// reported. A line is in the kernel once `write` returns, so it survives the gateway being killed; the
@@ -15,8 +16,15 @@ final class PaperLedger: Sendable {
     }
 
     let path: String
+    /// The open file, opened on the first append and kept: one `write` per entry, nothing more.
+    private let descriptor = Mutex<Int32?>(nil)
+    private let encoder = Mutex(JSONEncoder())
 
     init(path: String) { self.path = path }
+
+    deinit {
+        if let fd = descriptor.withLock({ $0 }) { close(fd) }
+    }
 
     func load() throws -> PaperBook {
         var book = PaperBook()
@@ -32,16 +40,20 @@ final class PaperLedger: Sendable {
     }
 
     func append(_ entry: Entry) throws {
-        var data = try JSONEncoder().encode(entry)
+        var data = try encoder.withLock { try $0.encode(entry) }
         data.append(UInt8(ascii: "\n"))
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try descriptor.withLock { descriptor in
+            if descriptor == nil {
+                let folder = (path as NSString).deletingLastPathComponent
+                if !folder.isEmpty {
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                }
+                let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+                guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
+                descriptor = fd
+            }
+            let written = data.withUnsafeBytes { write(descriptor!, $0.baseAddress, $0.count) }
+            guard written == data.count else { throw CocoaError(.fileWriteUnknown) }
         }
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
-        defer { close(fd) }
-        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count else { throw CocoaError(.fileWriteUnknown) }
     }
 }
