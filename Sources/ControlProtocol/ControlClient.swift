@@ -28,8 +28,9 @@ public final class ControlClient {
     private var nextID = 1
     public let path: String
 
-    /// Connects to the Unix socket at `path`.
-    public init(socketPath path: String) throws(Failure) {
+    /// Connects to the Unix socket at `path`. With `timeoutSeconds`, a read or write that waits longer
+    /// fails with `.io` instead of blocking for ever.
+    public init(socketPath path: String, timeoutSeconds: Int? = nil) throws(Failure) {
         self.path = path
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -51,6 +52,11 @@ public final class ControlClient {
             let reason = String(cString: strerror(errno))
             Glibc.close(fd)
             throw .unreachable(path: path, reason: reason)
+        }
+        if let timeoutSeconds {
+            var limit = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         }
         self.fd = fd
     }
@@ -84,6 +90,7 @@ public final class ControlClient {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { throw .io("no answer within the time limit") }
                 throw .io(String(cString: strerror(errno)))
             }
             if count == 0 {

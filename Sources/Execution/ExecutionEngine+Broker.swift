@@ -92,6 +92,12 @@ extension ExecutionEngine {
             }
             send(.settle(order.orderID), to: order.account)
         }
+        // A simulator that restarted with the gateway knows no prices: give it the last ones journaled.
+        for quote in quotes.values.sorted(by: { $0.symbol < $1.symbol }) {
+            for id in accountOrder where accounts[id]!.adapter is any QuoteConsumer {
+                send(.quote(quote), to: id)
+            }
+        }
     }
 
     /// Applies what the broker knows of an order whose outcome was unknown: its fills, then its status.

@@ -4,7 +4,7 @@ import Synchronization
 
 /// A scripted broker adapter: records every call, answers as the test says, and emits the events the
 /// test gives it. By default a submit is acknowledged and nothing fills.
-public actor FakeBroker: BrokerAdapter {
+public actor FakeBroker: BrokerAdapter, QuoteConsumer {
     public nonisolated let brokerName = "fake"
     public nonisolated let events: AsyncStream<BrokerEvent>
     private let emitter: AsyncStream<BrokerEvent>.Continuation
@@ -23,8 +23,10 @@ public actor FakeBroker: BrokerAdapter {
     public private(set) var canceled: [Order] = []
     public private(set) var replaced: [(Order, Order)] = []
     public private(set) var asked: [OrderID] = []
+    public private(set) var quotes: [Quote] = []
     private let calls: AsyncStream<String>.Continuation
-    /// One element per call made: `submit <id>`, `cancel <id>`, `replace <id>`, `report <id>`.
+    /// One element per call made: `submit <id>`, `cancel <id>`, `replace <id>`, `report <id>`,
+    /// `quote <symbol>`.
     public nonisolated let callLog: AsyncStream<String>
 
     public init() {
@@ -74,6 +76,11 @@ public actor FakeBroker: BrokerAdapter {
         calls.yield("report \(orderID)")
         guard let order = submitted.first(where: { $0.orderID == orderID }) else { return nil }
         return try report(order).get()
+    }
+
+    public func receive(_ quote: Quote) async {
+        quotes.append(quote)
+        calls.yield("quote \(quote.symbol)")
     }
 
     public func openOrders() async throws(BrokerError) -> [BrokerOrderReport] { [] }

@@ -8,14 +8,14 @@ extension EndToEnd {
     struct CrashTests {
         @Test func sigkillMidStreamLosesNoAcknowledgedOrderFillOrPosition() async throws {
             let daemon = try await startedDaemon()
-            let setup = try ControlClient(socketPath: daemon.socketPath)
+            let setup = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
             _ = try exchange(setup, #"{"id":1,"op":"quote","symbol":"AAPL","bid":"100","ask":"100.10"}"#)
             // Four writers submit buys and sells as fast as they can; the daemon is killed while they do.
             let acknowledged = Acknowledged()
             let socketPath = daemon.socketPath
             let writers = (0..<4).map { writer in
                 Thread {
-                    guard let client = try? ControlClient(socketPath: socketPath) else { return }
+                    guard let client = try? ControlClient(socketPath: socketPath, timeoutSeconds: 60) else { return }
                     for n in 0..<10_000 {
                         let side = n % 3 == 2 ? "sell" : "buy"
                         let line =
@@ -30,7 +30,7 @@ extension EndToEnd {
                 }
             }
             writers.forEach { $0.start() }
-            let watcher = try ControlClient(socketPath: daemon.socketPath)
+            let watcher = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
             _ = try exchange(watcher, #"{"id":1,"op":"subscribe","after_seq":0,"kinds":["fill"]}"#)
             var fillsSeen = 0
             while fillsSeen < 200, try watcher.readObject() != nil { fillsSeen += 1 }
@@ -41,10 +41,10 @@ extension EndToEnd {
             try #require(
                 try await daemon.launch(["--config", daemon.folder + "/gatewayd.yaml"]),
                 "restart failed:\n\(daemon.log)")
-            let client = try ControlClient(socketPath: daemon.socketPath)
+            let client = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
             // Orders the crash left unconfirmed are settled with the broker after the restart; every order
             // here was a market order with a quote, so settling ends with none open.
-            let events = try ControlClient(socketPath: daemon.socketPath)
+            let events = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
             _ = try exchange(events, #"{"id":1,"op":"subscribe","kinds":["order"]}"#)
             while ((try client.request("status")["accounts"] as? [[String: Any]])?.first?["open_orders"] as? Int ?? 0)
                 > 0
@@ -72,7 +72,7 @@ extension EndToEnd {
 
         @Test func anOrderTheBrokerNeverReceivedIsRejectedAfterRestartNeverSent() async throws {
             let daemon = try await startedDaemon(extraPaper: ["crash_in_submit: before_receive"])
-            let client = try ControlClient(socketPath: daemon.socketPath)
+            let client = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
             try client.send(
                 #"{"id":1,"op":"submit","account":"paper","symbol":"AAPL","side":"buy","qty":"5","client_order_id":"doomed-1"}"#
             )
@@ -87,7 +87,7 @@ extension EndToEnd {
 
         @Test func anOrderTheBrokerReceivedComesBackFromTheBrokerAndIsNotSentTwice() async throws {
             let daemon = try await startedDaemon(extraPaper: ["crash_in_submit: after_receive"])
-            let client = try ControlClient(socketPath: daemon.socketPath)
+            let client = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
             try client.send(
                 #"{"id":1,"op":"submit","account":"paper","symbol":"AAPL","side":"buy","qty":"5","type":"limit","limit_price":"50","client_order_id":"kept-1"}"#
             )
@@ -114,7 +114,7 @@ extension EndToEnd {
 
         /// Follows the order's events from the start of the journal until it reaches `status`.
         func settled(_ daemon: Daemon, _ clientOrderID: String, until status: String) async throws -> [String: Any] {
-            let client = try ControlClient(socketPath: daemon.socketPath)
+            let client = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
             _ = try exchange(client, #"{"id":1,"op":"subscribe","after_seq":0,"kinds":["order"]}"#)
             while let event = try client.readObject() {
                 let order = event.order

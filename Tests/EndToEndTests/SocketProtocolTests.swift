@@ -8,7 +8,7 @@ extension EndToEnd {
     struct SocketProtocolTests {
         @Test func everyBadInputGetsItsCodeAndTheConnectionCarriesOn() async throws {
             let daemon = try await startedDaemon()
-            let client = try ControlClient(socketPath: daemon.socketPath)
+            let client = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
             let cases: [(String, String, String?)] = [
                 ("not json", "bad_request", nil),
                 ("[1,2]", "bad_request", nil),
@@ -70,8 +70,8 @@ extension EndToEnd {
 
         @Test func aLineOverSixtyFourKibibytesClosesOnlyThatConnection() async throws {
             let daemon = try await startedDaemon()
-            let other = try ControlClient(socketPath: daemon.socketPath)
-            let client = try ControlClient(socketPath: daemon.socketPath)
+            let other = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
+            let client = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
             let huge = #"{"id":1,"op":"hello","client":""# + String(repeating: "x", count: 70_000) + #""}"#
             let answer = try exchange(client, huge)
             #expect(answer.errorCode == "too_large")
@@ -82,7 +82,7 @@ extension EndToEnd {
 
         @Test func answersComeInRequestOrderOnEachConnection() async throws {
             let daemon = try await startedDaemon()
-            let client = try ControlClient(socketPath: daemon.socketPath)
+            let client = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
             _ = try exchange(client, #"{"id":0,"op":"quote","symbol":"MSFT","last":"400"}"#)
             var lines = ""
             for id in 1...50 {

@@ -8,8 +8,8 @@ extension EndToEnd {
     struct SubscribeTests {
         @Test func afterSeqReplaysExactlyTheMissedEvents() async throws {
             let daemon = try await startedDaemon()
-            let trader = try ControlClient(socketPath: daemon.socketPath)
-            let watcher = try ControlClient(socketPath: daemon.socketPath)
+            let trader = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
+            let watcher = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
             _ = try exchange(watcher, #"{"id":1,"op":"subscribe","after_seq":0}"#)
             _ = try exchange(trader, #"{"id":1,"op":"quote","symbol":"AAPL","last":"100"}"#)
             _ = try exchange(
@@ -31,7 +31,7 @@ extension EndToEnd {
             let status = try exchange(trader, #"{"id":5,"op":"journal","after_seq":\#(lastSeen)}"#)
             let missed = (status["events"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int }
             #expect(!missed.isEmpty)
-            let again = try ControlClient(socketPath: daemon.socketPath)
+            let again = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
             let subscribed = try exchange(again, #"{"id":1,"op":"subscribe","after_seq":\#(lastSeen)}"#)
             #expect(subscribed["ok"] as? Bool == true)
             var replayed: [Int] = []

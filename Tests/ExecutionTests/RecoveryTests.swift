@@ -81,6 +81,25 @@ struct RecoveryTests {
         #expect(await second.asked == [order.orderID])
     }
 
+    @Test func aRestartedSimulatorIsGivenTheLastJournaledPrices() async throws {
+        let first = try EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: FakeBroker(), openingCash: Money(1))]
+        )
+        _ = try await first.engine.quote(
+            Quote(symbol: aapl, bid: Price("10"), ask: Price("10.5"), ts: first.clock.now())
+        ).get()
+        _ = try await first.engine.quote(Quote(symbol: aapl, last: Price("10.25"), ts: first.clock.now())).get()
+        try await first.stop()
+        let broker = FakeBroker()
+        let second = try EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1))])
+        var calls = broker.callLog.makeAsyncIterator()
+        #expect(await calls.next() == "quote AAPL")
+        let quote = try #require(await broker.quotes.first)
+        #expect(quote.bid == Price("10") && quote.ask == Price("10.5") && quote.last == Price("10.25"))
+        try await second.stop()
+    }
+
     @Test func subscribeAfterSeqReplaysExactlyTheMissedEventsThenLiveOnes() async throws {
         let clock = ManualWallClock()
         let harness = try EngineHarness(
