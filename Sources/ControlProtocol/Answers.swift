@@ -157,44 +157,18 @@ public struct SubscribeAnswer: Sendable, Encodable {
 
 /// `status`' answer.
 public struct StatusAnswer: Sendable, Encodable {
-    public struct Account: Sendable, Encodable {
-        public var account: AccountID
-        public var broker: String
-        public var connection: String
-        public var tradingState: String
-        public var openOrders: Int
-        public var unknownOrders: Int
-
-        enum CodingKeys: String, CodingKey {
-            case account, broker, connection, tradingState = "trading_state", openOrders = "open_orders"
-            case unknownOrders = "unknown_orders"
-        }
-
-        public init(
-            account: AccountID, broker: String, connection: String, tradingState: String, openOrders: Int,
-            unknownOrders: Int
-        ) {
-            self.account = account
-            self.broker = broker
-            self.connection = connection
-            self.tradingState = tradingState
-            self.openOrders = openOrders
-            self.unknownOrders = unknownOrders
-        }
-    }
-
     public var server: String
     public var version: String
     public var protocolVersion: Int
     public var uptimeSeconds: Int64
     public var seq: Int64
-    public var accounts: [Account]
+    public var accounts: [AccountStatus]
 
     enum CodingKeys: String, CodingKey {
         case server, version, protocolVersion = "protocol", uptimeSeconds = "uptime_seconds", seq, accounts
     }
 
-    public init(server: String, version: String, uptimeSeconds: Int64, seq: Int64, accounts: [Account]) {
+    public init(server: String, version: String, uptimeSeconds: Int64, seq: Int64, accounts: [AccountStatus]) {
         self.server = server
         self.version = version
         self.protocolVersion = ControlProtocol.protocolVersion

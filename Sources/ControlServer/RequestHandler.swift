@@ -120,12 +120,7 @@ public struct RequestHandler: Sendable {
                 await engine.status().map { status in
                     StatusAnswer(
                         server: "gatewayd", version: version, uptimeSeconds: uptime, seq: status.seq,
-                        accounts: status.accounts.map {
-                            .init(
-                                account: $0.account, broker: $0.broker, connection: $0.connection,
-                                tradingState: $0.tradingState, openOrders: $0.openOrders,
-                                unknownOrders: $0.unknownOrders)
-                        })
+                        accounts: status.accounts)
                 })
         case "quote":
             let request = try decode(QuoteRequest.self)

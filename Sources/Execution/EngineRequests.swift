@@ -88,17 +88,8 @@ public struct OrderFilter: Sendable, Hashable {
 
 /// The engine's state for `status`.
 public struct EngineStatus: Sendable, Hashable {
-    public struct Account: Sendable, Hashable {
-        public var account: AccountID
-        public var broker: String
-        public var connection: String
-        public var tradingState: String
-        public var openOrders: Int
-        public var unknownOrders: Int
-    }
-
     public var seq: Int64
-    public var accounts: [Account]
+    public var accounts: [AccountStatus]
 }
 
 /// Which journaled events `journal` returns; every field set narrows the answer.

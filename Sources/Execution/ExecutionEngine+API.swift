@@ -89,7 +89,7 @@ extension ExecutionEngine {
         await read { engine in
             let accounts = engine.accountOrder.map { id in
                 let open = engine.orders.values.filter { $0.account == id && $0.status.isOpen }
-                return EngineStatus.Account(
+                return AccountStatus(
                     account: id, broker: engine.accounts[id]!.adapter.brokerName,
                     connection: engine.connections[id]?.rawValue ?? "disconnected", tradingState: "active",
                     openOrders: open.count, unknownOrders: open.filter { $0.status == .unknown }.count)
