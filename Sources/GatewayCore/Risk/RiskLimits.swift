@@ -1,0 +1,72 @@
+/// An account's pre-trade limits (issue: pre-trade risk). Every limit is optional: absent means no limit.
+public struct RiskLimits: Sendable, Hashable {
+    public var maxOrderQty: Quantity?
+    public var maxOrderNotional: Money?
+    public var maxPositionQty: Quantity?
+    public var maxPositionNotional: Money?
+    public var maxGrossExposure: Money?
+    public var maxNetExposure: Money?
+    public var maxOpenOrders: Int?
+    public var maxOrdersPerSecond: Int?
+    public var maxOrdersPerDay: Int?
+    public var maxDailyLoss: Money?
+    public var maxDrawdown: Money?
+    /// How far (percent of the reference price) a limit or stop price may stray from the last quote.
+    public var priceCollarPct: Price?
+    public var requireReferencePrice: Bool
+    public var restrictedSymbols: Set<Symbol>
+    public var allowedSymbols: Set<Symbol>?
+    public var allowedOrderTypes: Set<OrderType>?
+    public var maxOptionContracts: Quantity?
+    public var allowShort: Bool
+    /// Cash × this must cover a buy's cost (1 is a cash account); `nil` skips the check.
+    public var buyingPowerMultiplier: Price?
+
+    public init(
+        maxOrderQty: Quantity? = nil, maxOrderNotional: Money? = nil, maxPositionQty: Quantity? = nil,
+        maxPositionNotional: Money? = nil, maxGrossExposure: Money? = nil, maxNetExposure: Money? = nil,
+        maxOpenOrders: Int? = nil, maxOrdersPerSecond: Int? = nil, maxOrdersPerDay: Int? = nil,
+        maxDailyLoss: Money? = nil, maxDrawdown: Money? = nil, priceCollarPct: Price? = nil,
+        requireReferencePrice: Bool = false, restrictedSymbols: Set<Symbol> = [], allowedSymbols: Set<Symbol>? = nil,
+        allowedOrderTypes: Set<OrderType>? = nil, maxOptionContracts: Quantity? = nil, allowShort: Bool = true,
+        buyingPowerMultiplier: Price? = nil
+    ) {
+        self.maxOrderQty = maxOrderQty
+        self.maxOrderNotional = maxOrderNotional
+        self.maxPositionQty = maxPositionQty
+        self.maxPositionNotional = maxPositionNotional
+        self.maxGrossExposure = maxGrossExposure
+        self.maxNetExposure = maxNetExposure
+        self.maxOpenOrders = maxOpenOrders
+        self.maxOrdersPerSecond = maxOrdersPerSecond
+        self.maxOrdersPerDay = maxOrdersPerDay
+        self.maxDailyLoss = maxDailyLoss
+        self.maxDrawdown = maxDrawdown
+        self.priceCollarPct = priceCollarPct
+        self.requireReferencePrice = requireReferencePrice
+        self.restrictedSymbols = restrictedSymbols
+        self.allowedSymbols = allowedSymbols
+        self.allowedOrderTypes = allowedOrderTypes
+        self.maxOptionContracts = maxOptionContracts
+        self.allowShort = allowShort
+        self.buyingPowerMultiplier = buyingPowerMultiplier
+    }
+
+    /// No limits at all.
+    public static var none: RiskLimits { RiskLimits() }
+}
+
+/// One failed pre-trade check: a stable code, the limit, the value seen, and words for a person.
+public struct RiskFailure: Sendable, Hashable, Codable {
+    public var check: String
+    public var limit: String
+    public var value: String
+    public var message: String
+
+    public init(check: String, limit: String, value: String, message: String) {
+        self.check = check
+        self.limit = limit
+        self.value = value
+        self.message = message
+    }
+}
