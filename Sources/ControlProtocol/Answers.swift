@@ -70,6 +70,12 @@ public struct RiskCheckFailure: Sendable, Hashable, Codable {
     public var limit: String
     public var value: String
     public var message: String
+    public init(check: String, limit: String, value: String, message: String) {
+        self.check = check
+        self.limit = limit
+        self.value = value
+        self.message = message
+    }
 }
 
 struct ErrorAnswer: Encodable {

@@ -68,9 +68,9 @@ extension ExecutionEngine {
             at: clock.now())
     }
 
-    /// Opens new accounts in the journal and settles what the last run left unconfirmed: an order
-    /// accepted but not known to have reached the broker becomes `unknown`, and the broker is asked about
-    /// every such order before anything else is sent for it.
+    /// Opens new accounts in the journal and settles what the last run left open: an order accepted but
+    /// not known to have reached the broker becomes `unknown`, and the broker is asked about every open
+    /// order before anything else is sent for it; its fills and status are brought up to date.
     func handleStartup() {
         let now = clock.now()
         for id in accountOrder where books[id] == nil {
@@ -83,8 +83,10 @@ extension ExecutionEngine {
                         cash: account.openingCash)),
                 at: now)
         }
-        let unconfirmed = orders.values.filter { [.accepted, .submitted, .unknown].contains($0.status) }
-        for order in unconfirmed.sorted(by: { $0.orderID < $1.orderID }) where accounts[order.account] != nil {
+        // Every order still open is asked about: the broker may have filled or cancelled it while the
+        // gateway was down, or in the instant before it stopped, with the report never journaled.
+        let open = orders.values.filter(\.status.isOpen)
+        for order in open.sorted(by: { $0.orderID < $1.orderID }) where accounts[order.account] != nil {
             if order.status == .accepted {
                 transition(
                     order.orderID, .outcomeUnknown,

@@ -35,8 +35,26 @@ extension ExecutionEngine {
                     EngineError(.brokerUnavailable, "\(account.adapter.brokerName) is not connected; nothing was sent"))
             )
         }
-        order.status = .accepted
         clientIndex[request.account, default: [:]][clientID] = orderID
+        let failures = PreTradeRisk.evaluate(
+            RiskOrder(
+                symbol: order.symbol, side: order.side, qty: order.qty, type: order.type, limitPrice: order.limitPrice,
+                stopPrice: order.stopPrice),
+            limits: account.limits, context: riskContext(for: order, now: now))
+        guard failures.isEmpty else {
+            // Rejected before it was accepted: journaled with every reason, never sent.
+            order.status = .rejected
+            order.rejectReasons = failures.map { "\($0.check): \($0.message)" }
+            stageOrder(order, change: "rejected", reason: "pre-trade risk")
+            let summary = failures.map(\.check).joined(separator: ", ")
+            return reply(
+                continuation,
+                .failure(
+                    EngineError(.riskRejected, "rejected by pre-trade risk: \(summary)", checks: failures, order: order)
+                ))
+        }
+        riskTallies[request.account, default: RiskTally()].recordAccepted(at: now)
+        order.status = .accepted
         stageOrder(order, change: "accepted")
         reply(continuation, .success(SubmitOutcome(order: order, duplicate: false)))
         send(.submit(order), to: request.account)

@@ -11,12 +11,17 @@ public struct EngineAccount: Sendable {
     public var adapter: any BrokerAdapter
     public var openingCash: Money
     public var currency: String
+    public var limits: RiskLimits
 
-    public init(id: AccountID, adapter: any BrokerAdapter, openingCash: Money, currency: String = "USD") {
+    public init(
+        id: AccountID, adapter: any BrokerAdapter, openingCash: Money, currency: String = "USD",
+        limits: RiskLimits = .none
+    ) {
         self.id = id
         self.adapter = adapter
         self.openingCash = openingCash
         self.currency = currency
+        self.limits = limits
     }
 }
 
@@ -44,6 +49,9 @@ public actor ExecutionEngine: Service {
     var quotes: [Symbol: Quote] = [:]
     var connections: [AccountID: BrokerConnectionState] = [:]
     var nextSeq: Int64 = 1
+    /// Per account: when recent orders were accepted, the day's count and the equity peak, for the
+    /// rate, daily-loss and drawdown checks. Kept in memory: they start afresh with the process.
+    var riskTallies: [AccountID: RiskTally] = [:]
 
     // The inbox and the batch under way.
     var inbox: [Command] = []

@@ -43,7 +43,7 @@ public final class Daemon: Sendable {
     /// Writes a paper config (`extraPaper` adds lines under `paper:`) and starts the daemon; returns when
     /// it listens, or `false` when it exited first.
     @discardableResult
-    public func start(extraPaper: [String] = []) async throws -> Bool {
+    public func start(extraPaper: [String] = [], risk: [String] = []) async throws -> Bool {
         let config = """
             socket: \(socketPath)
             journal: \(journalPath)
@@ -55,6 +55,7 @@ public final class Daemon: Sendable {
                 paper:
                   ledger: \(ledgerPath)
             \(extraPaper.map { "      " + $0 }.joined(separator: "\n"))
+            \(risk.isEmpty ? "" : "    risk:\n" + risk.map { "      " + $0 }.joined(separator: "\n"))
             """
         let configPath = folder + "/gatewayd.yaml"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)

@@ -13,9 +13,9 @@ public actor FakeBroker: BrokerAdapter, QuoteConsumer {
     public var onSubmit: @Sendable (Order) async throws(BrokerError) -> Void = { _ in }
     /// Whether a successful submit emits an acknowledgement.
     public var acknowledges = true
-    /// What `orderReport(for:)` answers for an order it was sent, set before the order exists; an error
-    /// there is thrown. `nil` from it, or for an order never sent, means "no record".
-    public var report: @Sendable (Order) -> Result<BrokerOrderReport?, BrokerError> = { _ in .success(nil) }
+    /// What `orderReport(for:)` answers, set before the order exists; an error there is thrown, and `nil`
+    /// (the default) means "no record".
+    public var report: @Sendable (OrderID) -> Result<BrokerOrderReport?, BrokerError> = { _ in .success(nil) }
     public var unsupported: String?
     public var connectError: BrokerError?
 
@@ -74,8 +74,7 @@ public actor FakeBroker: BrokerAdapter, QuoteConsumer {
     public func orderReport(for orderID: OrderID) async throws(BrokerError) -> BrokerOrderReport? {
         asked.append(orderID)
         calls.yield("report \(orderID)")
-        guard let order = submitted.first(where: { $0.orderID == orderID }) else { return nil }
-        return try report(order).get()
+        return try report(orderID).get()
     }
 
     public func receive(_ quote: Quote) async {

@@ -11,6 +11,7 @@ struct GatewayConfig: Sendable {
         var currency: String
         var startingCash: Money
         var paper: Paper?
+        var risk: RiskLimits
     }
 
     struct Paper: Sendable {
@@ -99,7 +100,8 @@ struct ConfigReader {
     }
 
     mutating func account(_ node: Node, at path: String) -> GatewayConfig.Account? {
-        guard let map = mapping(node, at: path, keys: ["name", "broker", "currency", "starting_cash", "paper"]) else {
+        guard let map = mapping(node, at: path, keys: ["name", "broker", "currency", "starting_cash", "paper", "risk"])
+        else {
             return nil
         }
         let name = string(map["name"], at: "\(path).name", required: true)
@@ -126,8 +128,10 @@ struct ConfigReader {
         } else if broker == "paper" {
             paper = GatewayConfig.Paper(ledger: nil, faults: PaperFaults())
         }
+        let risk = map["risk"].map { self.risk($0, at: "\(path).risk") } ?? RiskLimits.none
         guard let id, let broker, let cash else { return nil }
-        return GatewayConfig.Account(id: id, broker: broker, currency: currency, startingCash: cash, paper: paper)
+        return GatewayConfig.Account(
+            id: id, broker: broker, currency: currency, startingCash: cash, paper: paper, risk: risk)
     }
 
     mutating func paper(_ node: Node, at path: String) -> GatewayConfig.Paper? {

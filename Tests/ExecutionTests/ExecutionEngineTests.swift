@@ -138,13 +138,13 @@ struct ExecutionEngineTests {
         let clock = ManualWallClock()
         // The broker's answer is set before the order exists: the engine may ask at once.
         await broker.configure { broker in
-            broker.report = { order in
+            broker.report = { orderID in
                 .success(
                     BrokerOrderReport(
-                        orderID: order.orderID, brokerOrderID: "B-1", status: .partiallyFilled, filledQty: Quantity(1),
+                        orderID: orderID, brokerOrderID: "B-1", status: .partiallyFilled, filledQty: Quantity(1),
                         fills: [
                             BrokerFill(
-                                orderID: order.orderID, fillID: FillID("x1")!, qty: Quantity(1), price: Price("9.5")!,
+                                orderID: orderID, fillID: FillID("x1")!, qty: Quantity(1), price: Price("9.5")!,
                                 ts: clock.now())
                         ]))
             }

@@ -81,6 +81,42 @@ struct RecoveryTests {
         #expect(await second.asked == [order.orderID])
     }
 
+    @Test func aFillTheBrokerMadeWhileTheGatewayWasDownIsRecordedAtStart() async throws {
+        let first = try EngineHarness(
+            journalPath: journalPath,
+            accounts: [EngineAccount(id: paper, adapter: FakeBroker(), openingCash: Money(1000))])
+        var waiter = EventWaiter(first.engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        let order = try await first.engine.submit(buy(3, limit: "10")).get().order
+        _ = await waiter.order(order.orderID.rawValue, status: "acknowledged")
+        try await first.stop()
+
+        let broker = FakeBroker()
+        let clock = ManualWallClock()
+        let id = order.orderID
+        await broker.configure { broker in
+            broker.report = { asked in
+                guard asked == id else { return .success(nil) }
+                return .success(
+                    BrokerOrderReport(
+                        orderID: id, brokerOrderID: "B-\(id)", status: .filled, filledQty: Quantity(3),
+                        fills: [
+                            BrokerFill(
+                                orderID: id, fillID: FillID("late")!, qty: Quantity(3), price: Price("9.9")!,
+                                ts: clock.now())
+                        ]))
+            }
+        }
+        let second = try EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))],
+            clock: clock)
+        var again = EventWaiter(second.engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        #expect(await again.order(id.rawValue, status: "filled") != nil)
+        #expect(try await second.engine.positions(account: paper).get().first?.qty == Quantity(3))
+        #expect(try await second.engine.account(paper).get().cash.description == "970.3")
+        try await second.stop()
+        #expect(await broker.submitted.isEmpty)
+    }
+
     @Test func aRestartedSimulatorIsGivenTheLastJournaledPrices() async throws {
         let first = try EngineHarness(
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: FakeBroker(), openingCash: Money(1))]

@@ -1,0 +1,64 @@
+import GatewayCore
+
+extension ExecutionEngine {
+    /// What the pre-trade checks need to know about the order's account, from the current state.
+    func riskContext(for order: Order, now: Timestamp) -> RiskContext {
+        let marks = quotes.compactMapValues(\.mark)
+        var context = RiskContext(referencePrice: marks[order.symbol])
+        let book = books[order.account]
+        context.positionQty = book?.positions[order.symbol]?.qty ?? .zero
+        context.cash = book?.cash ?? .zero
+        for open in orders.values where open.account == order.account && open.status.isOpen {
+            context.openOrders += 1
+            guard open.symbol == order.symbol else { continue }
+            if open.side.isBuy { context.openBuyQty += open.leavesQty } else { context.openSellQty += open.leavesQty }
+        }
+        for position in book?.positions.values ?? [:].values where !position.isFlat {
+            let value = position.marketValue(at: marks[position.symbol])
+            context.grossExposure += value.magnitude
+            context.netExposure += value
+        }
+        if let book {
+            let snapshot = book.snapshot(marks: marks, tradingState: "active", broker: "", today: now.date)
+            context.dailyPnL = snapshot.dayPnL
+            var tally = riskTallies[order.account, default: RiskTally()]
+            context.drawdown = tally.drawdown(equity: snapshot.equity)
+            context.ordersLastSecond = tally.ordersInLastSecond(at: now)
+            context.ordersToday = tally.ordersOn(now.date)
+            riskTallies[order.account] = tally
+        }
+        return context
+    }
+}
+
+/// One account's counters for the rate and drawdown checks.
+struct RiskTally {
+    var recent: [Timestamp] = []
+    var day: CalendarDate?
+    var dayCount = 0
+    var equityPeak: Money?
+
+    mutating func recordAccepted(at now: Timestamp) {
+        recent.append(now)
+        if day != now.date {
+            day = now.date
+            dayCount = 0
+        }
+        dayCount += 1
+    }
+
+    mutating func ordersInLastSecond(at now: Timestamp) -> Int {
+        let cutoff = now.nanosecondsSinceEpoch - 1_000_000_000
+        recent.removeAll { $0.nanosecondsSinceEpoch <= cutoff }
+        return recent.count
+    }
+
+    func ordersOn(_ date: CalendarDate) -> Int { day == date ? dayCount : 0 }
+
+    /// Equity below the highest equity seen, updating the peak.
+    mutating func drawdown(equity: Money) -> Money {
+        let peak = max(equityPeak ?? equity, equity)
+        equityPeak = peak
+        return peak - equity
+    }
+}

@@ -1,0 +1,75 @@
+import ControlProtocol
+import Foundation
+import GatewayTesting
+import Testing
+
+extension EndToEnd {
+    @Suite(.timeLimit(.minutes(2)))
+    struct RiskTests {
+        @Test func overLimitOrdersAreRejectedWithEveryCheckJournaledAndNeverSent() async throws {
+            let daemon = try await startedDaemon(risk: [
+                "max_order_qty: \"100\"", "max_order_notional: \"10000\"", "price_collar_pct: \"5\"",
+                "restricted_symbols: [GME]",
+            ])
+            let client = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
+            _ = try exchange(client, #"{"id":1,"op":"quote","symbol":"AAPL","last":"100"}"#)
+            let answer = try exchange(
+                client,
+                #"{"id":2,"op":"submit","account":"paper","symbol":"AAPL","side":"buy","qty":"101","type":"limit","limit_price":"106","client_order_id":"big-1"}"#
+            )
+            #expect(answer.errorCode == "risk_rejected")
+            let checks = ((answer["error"] as? [String: Any])?["details"] as? [[String: Any]] ?? []).compactMap {
+                $0["check"] as? String
+            }
+            #expect(checks == ["max_order_qty", "max_order_notional", "price_collar"])
+            let restricted = try exchange(
+                client,
+                #"{"id":3,"op":"submit","account":"paper","symbol":"GME","side":"buy","qty":"1","type":"market"}"#)
+            #expect(restricted.errorCode == "risk_rejected")
+            // Within every limit, the order goes through.
+            let fine = try exchange(
+                client,
+                #"{"id":4,"op":"submit","account":"paper","symbol":"AAPL","side":"buy","qty":"100","type":"limit","limit_price":"100"}"#
+            )
+            #expect(fine["ok"] as? Bool == true)
+            // The rejection is in the journal with its reasons, and a retry of the same id is that order.
+            let journal = try exchange(client, #"{"id":5,"op":"journal","kinds":["order"]}"#)
+            let rejected = (journal["events"] as? [[String: Any]] ?? []).first {
+                $0.order["client_order_id"] as? String == "big-1"
+            }
+            #expect(rejected?.order["status"] as? String == "rejected")
+            #expect((rejected?.order["reject_reasons"] as? [String])?.count == 3)
+            let retry = try exchange(
+                client,
+                #"{"id":6,"op":"submit","account":"paper","symbol":"AAPL","side":"buy","qty":"1","client_order_id":"big-1"}"#
+            )
+            #expect(retry["duplicate"] as? Bool == true)
+            #expect(retry.order["status"] as? String == "rejected")
+            #expect(await daemon.stop() == 0)
+            let ledger = (try? String(contentsOfFile: daemon.ledgerPath, encoding: .utf8)) ?? ""
+            #expect(!ledger.contains("big-1") && !ledger.contains("GME"))
+        }
+
+        @Test func aConfigurationWithImpossibleLimitsIsRefusedWhole() async throws {
+            let daemon = Daemon()
+            let path = daemon.folder + "/risky.yaml"
+            try """
+            socket: \(daemon.socketPath)
+            journal: \(daemon.journalPath)
+            accounts:
+              - name: paper
+                broker: paper
+                risk:
+                  max_order_qty: "-1"
+                  max_open_orderz: 3
+                  allowed_order_types: [market, iceberg]
+                  restricted_symbols: ["$$$"]
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+            let result = try await Daemon.run(Daemon.binaryFolder + "/gatewayd", ["--config", path])
+            #expect(result.status == 78)
+            for problem in ["max_order_qty", "max_open_orderz", "iceberg", "$$$"] {
+                #expect(result.err.contains(problem), "missing \(problem) in \(result.err)")
+            }
+        }
+    }
+}
