@@ -120,6 +120,25 @@ extension ExecutionEngine {
         if let reason = accounts[request.account]?.adapter.unsupportedReason(for: replacement) {
             return reply(continuation, .failure(EngineError(.notSupported, reason)))
         }
+        // The new terms face the same limits, with the order being replaced no longer counted as working.
+        var context = riskContext(for: replacement, now: now)
+        context.openOrders = max(0, context.openOrders - 1)
+        if original.side.isBuy {
+            context.openBuyQty = max(.zero, context.openBuyQty - original.leavesQty)
+        } else {
+            context.openSellQty = max(.zero, context.openSellQty - original.leavesQty)
+        }
+        let failures = PreTradeRisk.evaluate(
+            RiskOrder(
+                symbol: replacement.symbol, side: replacement.side, qty: replacement.qty, type: replacement.type,
+                limitPrice: replacement.limitPrice, stopPrice: replacement.stopPrice),
+            limits: accounts[request.account]?.limits ?? .none, context: context)
+        if !failures.isEmpty {
+            let summary = failures.map(\.check).joined(separator: ", ")
+            return reply(
+                continuation,
+                .failure(EngineError(.riskRejected, "the new terms fail pre-trade risk: \(summary)", checks: failures)))
+        }
         let check = OrderStateMachine.transition(
             from: original.status, on: .replaceRequested, hasFills: original.filledQty.isPositive)
         if case .refused(let why) = check {

@@ -29,9 +29,20 @@ extension EndToEnd {
             // Within every limit, the order goes through.
             let fine = try exchange(
                 client,
-                #"{"id":4,"op":"submit","account":"paper","symbol":"AAPL","side":"buy","qty":"100","type":"limit","limit_price":"100"}"#
+                #"{"id":4,"op":"submit","account":"paper","symbol":"AAPL","side":"buy","qty":"100","type":"limit","limit_price":"99"}"#
             )
             #expect(fine["ok"] as? Bool == true)
+            // A replace that breaks a limit is refused and the order keeps working on its old terms.
+            let bigger = try exchange(
+                client,
+                #"{"id":41,"op":"replace","account":"paper","order_id":"\#(fine.order["order_id"] as? String ?? "")","qty":"101"}"#
+            )
+            #expect(bigger.errorCode == "risk_rejected")
+            let smaller = try exchange(
+                client,
+                #"{"id":42,"op":"replace","account":"paper","order_id":"\#(fine.order["order_id"] as? String ?? "")","qty":"90"}"#
+            )
+            #expect(smaller["ok"] as? Bool == true, "\(smaller)")
             // The rejection is in the journal with its reasons, and a retry of the same id is that order.
             let journal = try exchange(client, #"{"id":5,"op":"journal","kinds":["order"]}"#)
             let rejected = (journal["events"] as? [[String: Any]] ?? []).first {
