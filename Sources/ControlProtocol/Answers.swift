@@ -183,3 +183,12 @@ public struct StatusAnswer: Sendable, Encodable {
         self.accounts = accounts
     }
 }
+
+/// The answer of `halt` and `resume`.
+public struct TradingStateAnswer: Sendable, Encodable {
+    public var tradingState: TradingStateChange
+
+    enum CodingKeys: String, CodingKey { case tradingState = "trading_state" }
+
+    public init(tradingState: TradingStateChange) { self.tradingState = tradingState }
+}

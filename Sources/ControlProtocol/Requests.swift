@@ -167,3 +167,19 @@ public struct QuoteRequest: Sendable, Decodable {
         ts = try c.decodeIfPresent(Timestamp.self, forKey: .ts)
     }
 }
+
+/// `halt`: the kill switch, for one account or (without one) the whole gateway.
+public struct HaltRequest: Sendable, Decodable {
+    public var account: AccountID?
+    public var reason: String?
+    public var cancelOpen: Bool?
+
+    enum CodingKeys: String, CodingKey { case account, reason, cancelOpen = "cancel_open" }
+}
+
+/// `resume`: back to `active` (the default) or `reducing`.
+public struct ResumeRequest: Sendable, Decodable {
+    public var account: AccountID?
+    public var state: TradingState?
+    public var reason: String?
+}

@@ -102,6 +102,18 @@ public struct RequestHandler: Sendable {
             return answer(
                 await engine.cancelAll(account: request.account, symbol: request.symbol).map(OrdersAnswer.init(orders:))
             )
+        case "halt":
+            let request = try decode(HaltRequest.self)
+            return answer(
+                await engine.halt(
+                    account: request.account, reason: request.reason, cancelOpen: request.cancelOpen ?? false
+                )
+                .map(TradingStateAnswer.init(tradingState:)))
+        case "resume":
+            let request = try decode(ResumeRequest.self)
+            return answer(
+                await engine.resume(account: request.account, state: request.state ?? .active, reason: request.reason)
+                    .map(TradingStateAnswer.init(tradingState:)))
         case "orders":
             let request = try decode(OrdersRequest.self)
             let filter = OrderFilter(

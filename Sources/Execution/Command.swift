@@ -10,6 +10,8 @@ enum Command {
     case replace(ReplaceOrder, Reply<Order>)
     case cancelAll(AccountID?, Symbol?, Reply<[Order]>)
     case quote(Quote, Reply<Quote>)
+    case halt(AccountID?, reason: String?, cancelOpen: Bool, Reply<TradingStateChange>)
+    case resume(AccountID?, TradingState, reason: String?, Reply<TradingStateChange>)
     /// A read of the state; it answers after the batch commits.
     case read((isolated ExecutionEngine) -> Void, fail: (EngineError) -> Void)
     case brokerEvent(AccountID, BrokerEvent)
@@ -19,7 +21,7 @@ enum Command {
     var isInternal: Bool {
         switch self {
         case .brokerEvent, .brokerResult: true
-        case .submit, .cancel, .replace, .cancelAll, .quote, .read: false
+        case .submit, .cancel, .replace, .cancelAll, .quote, .read, .halt, .resume: false
         }
     }
 
@@ -29,6 +31,7 @@ enum Command {
         case .cancel(_, _, let reply), .replace(_, let reply): reply.resume(returning: .failure(error))
         case .cancelAll(_, _, let reply): reply.resume(returning: .failure(error))
         case .quote(_, let reply): reply.resume(returning: .failure(error))
+        case .halt(_, _, _, let reply), .resume(_, _, _, let reply): reply.resume(returning: .failure(error))
         case .read(_, let fail): fail(error)
         case .brokerEvent, .brokerResult: break
         }

@@ -5,6 +5,8 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Code: String, Sendable, Hashable {
         case badRequest = "bad_request"
         case riskRejected = "risk_rejected"
+        /// The trading state forbids it.
+        case halted
         case unknownAccount = "unknown_account"
         case unknownOrder = "unknown_order"
         /// The order's state does not allow the request (cancel a filled order).

@@ -12,6 +12,8 @@ enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case broker
     /// A broker report about an order or fill the gateway does not know; kept for reconciliation.
     case brokerUnmatched = "broker_unmatched"
+    /// The trading state of an account or of the whole gateway changed.
+    case tradingState = "trading_state"
 }
 
 /// One event as the engine journals it: a kind and a payload whose JSON object is the event's body on
@@ -23,6 +25,7 @@ enum EngineEvent: Sendable {
     case quote(QuotePayload)
     case broker(BrokerChanged)
     case brokerUnmatched(BrokerUnmatched)
+    case tradingState(TradingStateChange)
 
     var kind: EventKind {
         switch self {
@@ -32,6 +35,7 @@ enum EngineEvent: Sendable {
         case .quote: .quote
         case .broker: .broker
         case .brokerUnmatched: .brokerUnmatched
+        case .tradingState: .tradingState
         }
     }
 }

@@ -31,6 +31,21 @@ extension ExecutionEngine {
         await withCheckedContinuation { enqueue(.quote(quote, $0)) }
     }
 
+    /// The kill switch: halts one account, or the whole gateway when `account` is `nil`; with
+    /// `cancelOpen`, also asks the brokers to cancel every open order in that scope.
+    public func halt(account: AccountID?, reason: String?, cancelOpen: Bool) async -> Result<
+        TradingStateChange, EngineError
+    > {
+        await withCheckedContinuation { enqueue(.halt(account, reason: reason, cancelOpen: cancelOpen, $0)) }
+    }
+
+    /// Returns an account, or the whole gateway, to `active` or `reducing`.
+    public func resume(account: AccountID?, state: TradingState, reason: String?) async
+        -> Result<TradingStateChange, EngineError>
+    {
+        await withCheckedContinuation { enqueue(.resume(account, state, reason: reason, $0)) }
+    }
+
     /// Reads the state in inbox order, so a read sees every earlier request of the same client.
     public func read<T: Sendable>(_ body: @escaping @Sendable (isolated ExecutionEngine) -> Result<T, EngineError>)
         async
@@ -79,7 +94,7 @@ extension ExecutionEngine {
             }
             return .success(
                 book.snapshot(
-                    marks: engine.quotes.compactMapValues(\.mark), tradingState: "active",
+                    marks: engine.quotes.compactMapValues(\.mark), tradingState: engine.tradingState(of: id).rawValue,
                     broker: engine.accounts[id]?.adapter.brokerName ?? "none", today: engine.clock.now().date))
         }
     }
@@ -91,7 +106,8 @@ extension ExecutionEngine {
                 let open = engine.orders.values.filter { $0.account == id && $0.status.isOpen }
                 return AccountStatus(
                     account: id, broker: engine.accounts[id]!.adapter.brokerName,
-                    connection: engine.connections[id]?.rawValue ?? "disconnected", tradingState: "active",
+                    connection: engine.connections[id]?.rawValue ?? "disconnected",
+                    tradingState: engine.tradingState(of: id).rawValue,
                     openOrders: open.count, unknownOrders: open.filter { $0.status == .unknown }.count)
             }
             return .success(EngineStatus(seq: engine.nextSeq - 1, accounts: accounts))

@@ -28,6 +28,10 @@ extension ExecutionEngine {
         if let reason = account.adapter.unsupportedReason(for: order) {
             return reply(continuation, .failure(EngineError(.notSupported, reason)))
         }
+        let position = books[request.account]?.positions[order.symbol]?.qty ?? .zero
+        if let denial = tradingState(of: request.account).denial(side: order.side, qty: order.qty, position: position) {
+            return reply(continuation, .failure(EngineError(.halted, denial)))
+        }
         guard connections[request.account] == .connected else {
             return reply(
                 continuation,
@@ -79,18 +83,7 @@ extension ExecutionEngine {
         if let account, accounts[account] == nil {
             return reply(continuation, .failure(EngineError(.unknownAccount, "no account named '\(account)'")))
         }
-        let targets = orders.values.filter { order in
-            order.status.isOpen && order.status != .pendingCancel && (account.map { order.account == $0 } ?? true)
-                && (symbol.map { order.symbol == $0 } ?? true) && accounts[order.account] != nil
-        }.sorted { $0.orderID < $1.orderID }
-        var canceled: [Order] = []
-        for order in targets {
-            if case .moved = transition(order.orderID, .cancelRequested) {
-                let pending = orders[order.orderID]!
-                canceled.append(pending)
-                send(.cancel(pending), to: order.account)
-            }
-        }
+        let canceled = requestCancels(account: account, symbol: symbol)
         reply(continuation, .success(canceled))
     }
 
@@ -119,6 +112,16 @@ extension ExecutionEngine {
         }
         if let reason = accounts[request.account]?.adapter.unsupportedReason(for: replacement) {
             return reply(continuation, .failure(EngineError(.notSupported, reason)))
+        }
+        switch tradingState(of: request.account) {
+        case .active: break
+        case .halted:
+            return reply(continuation, .failure(EngineError(.halted, "trading is halted: only cancels are accepted")))
+        case .reducing where replacement.qty > original.leavesQty:
+            return reply(
+                continuation,
+                .failure(EngineError(.halted, "trading is reducing: a replace may not add to the order's quantity")))
+        case .reducing: break
         }
         // The new terms face the same limits, with the order being replaced no longer counted as working.
         var context = riskContext(for: replacement, now: now)

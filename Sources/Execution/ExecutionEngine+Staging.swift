@@ -15,6 +15,8 @@ extension ExecutionEngine {
         case .read(let body, _): body(self)
         case .brokerEvent(let account, let event): handleBrokerEvent(account, event)
         case .brokerResult(let account, let result): handleBrokerResult(account, result)
+        case .halt(let account, let reason, let cancelOpen, let reply): handleHalt(account, reason, cancelOpen, reply)
+        case .resume(let account, let state, let reason, let reply): handleResume(account, state, reason, reply)
         }
     }
 
@@ -53,6 +55,9 @@ extension ExecutionEngine {
             case .brokerUnmatched(let unmatched):
                 record.account = unmatched.account.rawValue
                 data = try encoder.encode(unmatched)
+            case .tradingState(let change):
+                record.account = change.account?.rawValue
+                data = try encoder.encode(change)
             }
         } catch {
             // The payload types hold only strings and integers; an encoding failure is a bug, and the

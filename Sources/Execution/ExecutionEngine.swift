@@ -52,6 +52,9 @@ public actor ExecutionEngine: Service {
     /// Per account: when recent orders were accepted, the day's count and the equity peak, for the
     /// rate, daily-loss and drawdown checks. Kept in memory: they start afresh with the process.
     var riskTallies: [AccountID: RiskTally] = [:]
+    /// Trading states, journaled and restored: a halted gateway stays halted across restarts.
+    var accountStates: [AccountID: TradingState] = [:]
+    var gatewayState = TradingState.active
 
     // The inbox and the batch under way.
     var inbox: [Command] = []
@@ -87,6 +90,8 @@ public actor ExecutionEngine: Service {
         clientIndex = replay.clientIndex
         seenFills = replay.seenFills
         quotes = replay.quotes
+        accountStates = replay.accountStates
+        gatewayState = replay.gatewayState
         nextSeq = replay.lastSeq + 1
         for account in accounts { connections[account.id] = .disconnected }
     }

@@ -11,6 +11,8 @@ struct Replay {
     var clientIndex: [AccountID: [ClientOrderID: OrderID]] = [:]
     var seenFills: Set<String> = []
     var quotes: [Symbol: Quote] = [:]
+    var accountStates: [AccountID: TradingState] = [:]
+    var gatewayState = TradingState.active
     var lastSeq: Int64 = 0
 
     init(decoder: JSONDecoder) { self.decoder = decoder }
@@ -45,6 +47,13 @@ struct Replay {
             case .quote:
                 let quote = try decoder.decode(QuotePayload.self, from: data).quote
                 quotes[quote.symbol] = quote
+            case .tradingState:
+                let change = try decoder.decode(TradingStateChange.self, from: data)
+                if let account = change.account {
+                    accountStates[account] = change.state
+                } else {
+                    gatewayState = change.state
+                }
             case .broker, .brokerUnmatched, nil:
                 break  // history only; kinds added later are skipped by older builds
             }

@@ -137,6 +137,11 @@ public final class Daemon: Sendable {
         for continuation in waiting { continuation.resume(returning: false) }
     }
 
+    /// Sends `signal` and returns at once.
+    public func send(signal: Int32) {
+        if let process = state.withLock({ $0.process }), process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
     /// Sends `signal` and returns the exit status (or the signal that ended it, negated).
     @discardableResult
     public func stop(signal: Int32 = 15) async -> Int32 {

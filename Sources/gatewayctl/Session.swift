@@ -146,6 +146,8 @@ enum Output {
                 "\(text(quote["symbol"])) bid \(text(quote["bid"])) ask \(text(quote["ask"])) last \(text(quote["last"]))"
         case "broker":
             summary = "\(text(event["account"])) \(text(event["broker"])) \(text(event["state"]))"
+        case "trading_state":
+            summary = stateLine(event)
         case "account_opened":
             summary =
                 "\(text(event["account"])) \(text(event["broker"])) cash \(text(event["cash"])) \(text(event["currency"]))"

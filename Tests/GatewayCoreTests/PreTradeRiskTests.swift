@@ -147,3 +147,24 @@ import Testing
         #expect(failures[0].limit == "1" && failures[0].value == "2")
     }
 }
+
+@Suite struct TradingStateTests {
+    @Test func haltedAllowsNoNewOrder() {
+        #expect(TradingState.halted.denial(side: .sell, qty: Quantity(1), position: Quantity(10)) != nil)
+    }
+
+    @Test func reducingAllowsOnlyOrdersThatShrinkThePosition() {
+        let state = TradingState.reducing
+        #expect(state.denial(side: .sell, qty: Quantity(10), position: Quantity(10)) == nil)
+        #expect(state.denial(side: .sell, qty: Quantity(11), position: Quantity(10)) != nil)
+        #expect(state.denial(side: .buy, qty: Quantity(1), position: Quantity(10)) != nil)
+        #expect(state.denial(side: .buyToCover, qty: Quantity(5), position: Quantity(-5)) == nil)
+        #expect(state.denial(side: .buy, qty: Quantity(1), position: .zero) != nil)
+    }
+
+    @Test func theStricterStateWins() {
+        #expect(TradingState.active.combined(with: .reducing) == .reducing)
+        #expect(TradingState.reducing.combined(with: .halted) == .halted)
+        #expect(TradingState.active.combined(with: .active) == .active)
+    }
+}

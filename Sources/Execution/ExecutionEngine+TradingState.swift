@@ -1,0 +1,71 @@
+import GatewayCore
+import Logging
+
+extension ExecutionEngine {
+    /// The state in force for an account: the stricter of its own and the gateway's.
+    func tradingState(of account: AccountID) -> TradingState {
+        gatewayState.combined(with: accountStates[account] ?? .active)
+    }
+
+    func handleHalt(
+        _ account: AccountID?, _ reason: String?, _ cancelOpen: Bool, _ continuation: Reply<TradingStateChange>
+    ) {
+        if let account, accounts[account] == nil {
+            return reply(continuation, .failure(EngineError(.unknownAccount, "no account named '\(account)'")))
+        }
+        let why = reason ?? "halted by an operator"
+        setState(.halted, of: account, reason: why)
+        var change = TradingStateChange(account: account, state: .halted, reason: why)
+        if cancelOpen {
+            change.canceled = requestCancels(account: account, symbol: nil).map(\.orderID)
+        }
+        reply(continuation, .success(change))
+    }
+
+    func handleResume(
+        _ account: AccountID?, _ state: TradingState, _ reason: String?, _ continuation: Reply<TradingStateChange>
+    ) {
+        if let account, accounts[account] == nil {
+            return reply(continuation, .failure(EngineError(.unknownAccount, "no account named '\(account)'")))
+        }
+        guard state != .halted else {
+            return reply(
+                continuation, .failure(.badRequest("state", "resume takes active or reducing; halt with halt")))
+        }
+        let why = reason ?? "resumed by an operator"
+        setState(state, of: account, reason: why)
+        reply(continuation, .success(TradingStateChange(account: account, state: state, reason: why)))
+    }
+
+    /// Journals and applies a state; a halt or resume of the whole gateway is journaled once.
+    func setState(_ state: TradingState, of account: AccountID?, reason: String) {
+        if let account {
+            accountStates[account] = state
+        } else {
+            gatewayState = state
+        }
+        stage(.tradingState(TradingStateChange(account: account, state: state, reason: reason)), at: clock.now())
+        logger.notice(
+            "trading state changed",
+            metadata: [
+                "account": "\(account?.rawValue ?? "gateway")", "state": "\(state.rawValue)", "reason": "\(reason)",
+            ])
+    }
+
+    /// Moves every open order of the scope to pending cancel and queues the broker calls.
+    func requestCancels(account: AccountID?, symbol: Symbol?) -> [Order] {
+        let targets = orders.values.filter { order in
+            order.status.isOpen && order.status != .pendingCancel && (account.map { order.account == $0 } ?? true)
+                && (symbol.map { order.symbol == $0 } ?? true) && accounts[order.account] != nil
+        }.sorted { $0.orderID < $1.orderID }
+        var pending: [Order] = []
+        for order in targets {
+            if case .moved = transition(order.orderID, .cancelRequested) {
+                let updated = orders[order.orderID]!
+                pending.append(updated)
+                send(.cancel(updated), to: order.account)
+            }
+        }
+        return pending
+    }
+}

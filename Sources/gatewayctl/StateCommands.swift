@@ -1,0 +1,45 @@
+import ArgumentParser
+
+struct Halt: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The kill switch: halt one account, or every account (cancels only from then on).")
+    @Option(name: .long, help: "Halt only this account.") var account: String?
+    @Option(name: .long, help: "Why, for the journal.") var reason: String?
+    @Flag(name: .customLong("cancel-open"), help: "Also cancel every open order.") var cancelOpen = false
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        var fields: [String: Any] = ["cancel_open": cancelOpen]
+        fields["account"] = account
+        fields["reason"] = reason
+        let answer = try Session(global).call("halt", fields)
+        if global.json { return Output.printJSON(answer) }
+        print(Output.stateLine(answer["trading_state"] as? [String: Any] ?? [:]))
+    }
+}
+
+struct Resume: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Resume trading: --state active (default) or reducing.")
+    @Option(name: .long, help: "Resume only this account.") var account: String?
+    @Option(name: .long, help: "active or reducing.") var state: String = "active"
+    @Option(name: .long, help: "Why, for the journal.") var reason: String?
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        var fields: [String: Any] = ["state": state]
+        fields["account"] = account
+        fields["reason"] = reason
+        let answer = try Session(global).call("resume", fields)
+        if global.json { return Output.printJSON(answer) }
+        print(Output.stateLine(answer["trading_state"] as? [String: Any] ?? [:]))
+    }
+}
+
+extension Output {
+    static func stateLine(_ change: [String: Any]) -> String {
+        var line = "\(text(change["account"] ?? "gateway")) is \(text(change["state"]))"
+        if let reason = change["reason"] as? String { line += " (\(reason))" }
+        if let canceled = change["canceled"] as? [String] { line += "; \(canceled.count) open orders asked to cancel" }
+        return line
+    }
+}

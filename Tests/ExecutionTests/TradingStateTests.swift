@@ -1,0 +1,72 @@
+import BrokerAPI
+import Execution
+import Foundation
+import GatewayCore
+import GatewayTesting
+import Testing
+
+@Suite(.timeLimit(.minutes(1)))
+struct EngineTradingStateTests {
+    let folder = EngineHarness.temporaryFolder()
+    var journalPath: String { folder + "/journal.sqlite" }
+
+    func harness(_ broker: FakeBroker = FakeBroker()) throws -> EngineHarness {
+        try EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(10_000))])
+    }
+
+    @Test func haltCancelsOpenOrdersRefusesNewOnesAndSurvivesARestart() async throws {
+        let broker = FakeBroker()
+        let first = try harness(broker)
+        var waiter = EventWaiter(first.engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        let resting = try await first.engine.submit(buy(5, limit: "10")).get().order
+        _ = await waiter.order(resting.orderID.rawValue, status: "acknowledged")
+        let halted = try await first.engine.halt(account: nil, reason: "test", cancelOpen: true).get()
+        #expect(halted.state == .halted && halted.scope == "gateway")
+        #expect(halted.canceled == [resting.orderID])
+        #expect(await waiter.order(resting.orderID.rawValue, status: "canceled") != nil)
+        let refused = await first.engine.submit(buy(1, limit: "10"))
+        #expect(refused.failure?.code == .halted)
+        try await first.stop()
+
+        let second = try harness()
+        #expect(await second.engine.submit(buy(1, limit: "10")).failure?.code == .halted)
+        #expect(try await second.engine.status().get().accounts.first?.tradingState == "halted")
+        _ = try await second.engine.resume(account: nil, state: .active, reason: "done").get()
+        #expect(await second.engine.submit(buy(1, limit: "10")).failure == nil)
+        try await second.stop()
+    }
+
+    @Test func reducingLetsAPositionShrinkButNotGrow() async throws {
+        let clock = ManualWallClock()
+        let broker = FakeBroker()
+        let engineHarness = try EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(10_000))],
+            clock: clock)
+        let engine = engineHarness.engine
+        var waiter = EventWaiter(engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        let order = try await engine.submit(buy(10, limit: "10")).get().order
+        _ = await waiter.order(order.orderID.rawValue, status: "acknowledged")
+        await broker.emit(
+            .fill(
+                BrokerFill(
+                    orderID: order.orderID, fillID: FillID("f1")!, qty: Quantity(10), price: Price(10), ts: clock.now())
+            ))
+        _ = await waiter.order(order.orderID.rawValue, status: "filled")
+        _ = try await engine.resume(account: paper, state: .reducing, reason: "wind down").get()
+        #expect(await engine.submit(buy(1, limit: "10")).failure?.code == .halted)
+        #expect(await engine.submit(sell(11)).failure?.code == .halted)
+        #expect(await engine.submit(sell(10)).failure == nil)
+        #expect(try await engine.account(paper).get().tradingState == "reducing")
+        try await engineHarness.stop()
+    }
+
+    @Test func resumeCannotHaltAndUnknownAccountsAreNamed() async throws {
+        let engineHarness = try harness()
+        #expect(await engineHarness.engine.resume(account: nil, state: .halted, reason: nil).failure?.field == "state")
+        #expect(
+            await engineHarness.engine.halt(account: AccountID("ghost")!, reason: nil, cancelOpen: false).failure?.code
+                == .unknownAccount)
+        try await engineHarness.stop()
+    }
+}
