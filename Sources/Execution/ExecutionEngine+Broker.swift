@@ -148,6 +148,7 @@ extension ExecutionEngine {
             logger.error("fill beyond the order quantity", metadata: ["order.id": "\(order.orderID)"])
         }
         stageOrder(order, change: order.filledQty >= order.qty ? "filled" : "partially_filled", reason: reason)
+        enforceLossLimits(now: clock.now())
     }
 
     func reject(_ id: OrderID, reason: String) {

@@ -159,6 +159,7 @@ extension ExecutionEngine {
         let merged = quotes[quote.symbol]?.merged(with: quote) ?? quote
         quotes[quote.symbol] = merged
         stage(.quote(QuotePayload(quote: merged)), at: quote.ts)
+        enforceLossLimits(now: clock.now())
         reply(continuation, .success(merged))
         for id in accountOrder where accounts[id]!.adapter is any QuoteConsumer {
             send(.quote(merged), to: id)

@@ -31,6 +31,32 @@ extension ExecutionEngine {
     }
 }
 
+extension ExecutionEngine {
+    /// Moves an account to its `on_daily_loss` state when today's loss or its drawdown reaches the limit;
+    /// called after every fill and quote. A state already as strict is left alone.
+    func enforceLossLimits(now: Timestamp) {
+        let marks = quotes.compactMapValues(\.mark)
+        for id in accountOrder {
+            guard let limits = accounts[id]?.limits, limits.maxDailyLoss != nil || limits.maxDrawdown != nil,
+                let book = books[id]
+            else { continue }
+            let current = accountStates[id] ?? .active
+            guard current.combined(with: limits.onLossBreach) != current else { continue }
+            let snapshot = book.snapshot(marks: marks, tradingState: "", broker: "", today: now.date)
+            var tally = riskTallies[id, default: RiskTally()]
+            let drawdown = tally.drawdown(equity: snapshot.equity)
+            riskTallies[id] = tally
+            var reason: String?
+            if let limit = limits.maxDailyLoss, -snapshot.dayPnL >= limit {
+                reason = "daily loss \(-snapshot.dayPnL) reached the limit of \(limit)"
+            } else if let limit = limits.maxDrawdown, drawdown >= limit {
+                reason = "drawdown \(drawdown) reached the limit of \(limit)"
+            }
+            if let reason { setState(limits.onLossBreach, of: id, reason: reason) }
+        }
+    }
+}
+
 /// One account's counters for the rate and drawdown checks.
 struct RiskTally {
     var recent: [Timestamp] = []

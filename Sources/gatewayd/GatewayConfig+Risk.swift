@@ -6,7 +6,7 @@ extension ConfigReader {
         "max_order_qty", "max_order_notional", "max_position_qty", "max_position_notional", "max_gross_exposure",
         "max_net_exposure", "max_open_orders", "max_orders_per_second", "max_orders_per_day", "max_daily_loss",
         "max_drawdown", "price_collar_pct", "require_reference_price", "restricted_symbols", "allowed_symbols",
-        "allowed_order_types", "max_option_contracts", "allow_short", "buying_power_multiplier",
+        "allowed_order_types", "max_option_contracts", "allow_short", "buying_power_multiplier", "on_daily_loss",
     ]
 
     /// `accounts[].risk`: every key optional, absent meaning no limit; negative or malformed limits,
@@ -46,6 +46,13 @@ extension ConfigReader {
         limits.maxOptionContracts = decimal(map["max_option_contracts"], at: "\(path).max_option_contracts")
         limits.allowShort = flag(map["allow_short"], at: "\(path).allow_short") ?? true
         limits.buyingPowerMultiplier = decimal(map["buying_power_multiplier"], at: "\(path).buying_power_multiplier")
+        if let target = string(map["on_daily_loss"], at: "\(path).on_daily_loss") {
+            if target == "halted" || target == "reducing" {
+                limits.onLossBreach = TradingState(rawValue: target)!
+            } else {
+                problems.append("\(path).on_daily_loss: '\(target)' is not reducing or halted")
+            }
+        }
         return limits
     }
 

@@ -70,3 +70,38 @@ struct EngineTradingStateTests {
         try await engineHarness.stop()
     }
 }
+
+@Suite(.timeLimit(.minutes(1)))
+struct LossLimitTests {
+    @Test func aDailyLossBreachHaltsTheAccountOnItsOwn() async throws {
+        let folder = EngineHarness.temporaryFolder()
+        let clock = ManualWallClock()
+        let broker = FakeBroker()
+        var limits = RiskLimits(maxDailyLoss: Money(50))
+        limits.onLossBreach = .reducing
+        let harness = try EngineHarness(
+            journalPath: folder + "/journal.sqlite",
+            accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(10_000), limits: limits)],
+            clock: clock)
+        let engine = harness.engine
+        var waiter = EventWaiter(engine.subscribe(afterSeq: 0, kinds: ["order", "trading_state"]))
+        let order = try await engine.submit(buy(10, limit: "100")).get().order
+        _ = await waiter.order(order.orderID.rawValue, status: "acknowledged")
+        await broker.emit(
+            .fill(
+                BrokerFill(
+                    orderID: order.orderID, fillID: FillID("f")!, qty: Quantity(10), price: Price(100), ts: clock.now())
+            ))
+        _ = await waiter.order(order.orderID.rawValue, status: "filled")
+        // A loss of 49.90 is under the limit; 50 reaches it.
+        _ = try await engine.quote(Quote(symbol: aapl, last: Price("95.01"), ts: clock.now())).get()
+        #expect(try await engine.account(paper).get().tradingState == "active")
+        _ = try await engine.quote(Quote(symbol: aapl, last: Price("95"), ts: clock.now())).get()
+        let change = try #require(await waiter.next { $0["event"] as? String == "trading_state" })
+        #expect(change["state"] as? String == "reducing")
+        #expect((change["reason"] as? String)?.contains("daily loss 50") == true)
+        #expect(await engine.submit(buy(1, limit: "95")).failure?.code == .halted)
+        #expect(await engine.submit(sell(10)).failure == nil)
+        try await harness.stop()
+    }
+}

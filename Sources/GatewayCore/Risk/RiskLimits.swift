@@ -21,6 +21,8 @@ public struct RiskLimits: Sendable, Hashable {
     public var allowShort: Bool
     /// Cash × this must cover a buy's cost (1 is a cash account); `nil` skips the check.
     public var buyingPowerMultiplier: Price?
+    /// The state an account moves to on its own when its daily loss or drawdown reaches the limit.
+    public var onLossBreach: TradingState = .halted
 
     public init(
         maxOrderQty: Quantity? = nil, maxOrderNotional: Money? = nil, maxPositionQty: Quantity? = nil,
