@@ -126,7 +126,8 @@ public enum PositionSizing {
                 return bad("stop_price", "fixed_fractional sizing needs stop_price (or atr and atr_multiple)")
             }
             distance = perUnit
-            let budget = Money(units: Int64(Int128(input.equity.units) * Int128(fraction.units) / Int128(Price.unitsPerOne)))
+            let budget = Money(
+                units: Int64(Int128(input.equity.units) * Int128(fraction.units) / Int128(Price.unitsPerOne)))
             riskMoney = budget
             guard let unitRisk = perUnit.notional(Quantity(1), multiplier: multiplier), unitRisk.isPositive else {
                 return bad("stop_price", "the stop is too close to the entry to size against")
@@ -151,17 +152,22 @@ public enum PositionSizing {
         }
         if let minimum = policy.minQty, qty < minimum {
             return .failure(
-                SizingProblem(code: "size_zero", field: nil, message: "the sized quantity \(qty) is under the minimum \(minimum)"))
+                SizingProblem(
+                    code: "size_zero", field: nil, message: "the sized quantity \(qty) is under the minimum \(minimum)")
+            )
         }
         guard qty.isPositive else {
             return .failure(
                 SizingProblem(
                     code: "size_zero", field: nil,
-                    message: "the signal sizes to zero (\(policy.method.name), raw \(raw)\(caps.isEmpty ? "" : ", " + caps.joined(separator: ", ")))"))
+                    message:
+                        "the signal sizes to zero (\(policy.method.name), raw \(raw)\(caps.isEmpty ? "" : ", " + caps.joined(separator: ", ")))"
+                ))
         }
         return .success(
             SizingResult(
-                method: policy.method.name, equity: input.equity, riskMoney: riskMoney, stopDistance: distance, rawQty: raw,
+                method: policy.method.name, equity: input.equity, riskMoney: riskMoney, stopDistance: distance,
+                rawQty: raw,
                 caps: caps, qty: qty))
     }
 
