@@ -192,3 +192,18 @@ public struct TradingStateAnswer: Sendable, Encodable {
 
     public init(tradingState: TradingStateChange) { self.tradingState = tradingState }
 }
+
+/// `signal`'s answer.
+public struct SignalAnswer: Sendable, Encodable {
+    public var orders: [Order]
+    public var sizing: SizingResult?
+    public var duplicate: Bool
+    public var bracket: String?
+
+    public init(orders: [Order], sizing: SizingResult?, duplicate: Bool, bracket: String?) {
+        self.orders = orders
+        self.sizing = sizing
+        self.duplicate = duplicate
+        self.bracket = bracket
+    }
+}

@@ -183,3 +183,57 @@ public struct ResumeRequest: Sendable, Decodable {
     public var state: TradingState?
     public var reason: String?
 }
+
+/// `signal`: what a plugin wants; the gateway sizes it (PROTOCOL.md "A signal").
+public struct SignalRequest: Sendable, Decodable {
+    public struct Entry: Sendable, Decodable {
+        public var type: OrderType?
+        public var price: Price?
+
+        enum CodingKeys: String, CodingKey { case type, price }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            type = try c.decodeIfPresent(OrderType.self, forKey: .type)
+            price = try c.fixed(.price)
+        }
+    }
+
+    public var account: AccountID
+    public var signalID: ClientOrderID
+    public var strategy: String?
+    public var symbol: Symbol
+    public var side: OrderSide
+    public var entry: Entry?
+    public var stopPrice: Price?
+    public var atr: Price?
+    public var atrMultiple: Price?
+    public var takeProfit: Price?
+    public var riskFraction: Price?
+    public var qty: Quantity?
+    public var tif: TimeInForce?
+    public var tags: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case account, signalID = "signal_id", strategy, symbol, side, entry, stopPrice = "stop_price", atr
+        case atrMultiple = "atr_multiple", takeProfit = "take_profit", riskFraction = "risk_fraction", qty, tif, tags
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        account = try c.decode(AccountID.self, forKey: .account)
+        signalID = try c.decode(ClientOrderID.self, forKey: .signalID)
+        strategy = try c.decodeIfPresent(String.self, forKey: .strategy)
+        symbol = try c.decode(Symbol.self, forKey: .symbol)
+        side = try c.decode(OrderSide.self, forKey: .side)
+        entry = try c.decodeIfPresent(Entry.self, forKey: .entry)
+        stopPrice = try c.fixed(.stopPrice)
+        atr = try c.fixed(.atr)
+        atrMultiple = try c.fixed(.atrMultiple)
+        takeProfit = try c.fixed(.takeProfit)
+        riskFraction = try c.fixed(.riskFraction)
+        qty = try c.fixed(.qty)
+        tif = try c.decodeIfPresent(TimeInForce.self, forKey: .tif)
+        tags = try c.decodeIfPresent([String].self, forKey: .tags)
+    }
+}

@@ -86,6 +86,22 @@ public struct RequestHandler: Sendable {
                 trailPrice: request.trailPrice, trailPercent: request.trailPercent, tif: request.tif ?? .day,
                 strategy: request.strategy, tags: request.tags)
             return answer(await engine.submit(order).map { SubmitAnswer(order: $0.order, duplicate: $0.duplicate) })
+        case "signal":
+            let request = try decode(SignalRequest.self)
+            let signal = SubmitSignal(
+                account: request.account, signalID: request.signalID, strategy: request.strategy,
+                symbol: request.symbol,
+                side: request.side, entryType: request.entry?.type ?? .market, entryPrice: request.entry?.price,
+                stopPrice: request.stopPrice, atr: request.atr, atrMultiple: request.atrMultiple,
+                takeProfit: request.takeProfit, riskFraction: request.riskFraction, qty: request.qty,
+                tif: request.tif ?? .day, tags: request.tags)
+            if let qty = request.qty, !qty.isPositive {
+                throw RequestProblem(field: "qty", message: "qty must be greater than zero")
+            }
+            return answer(
+                await engine.signal(signal).map {
+                    SignalAnswer(orders: $0.orders, sizing: $0.sizing, duplicate: $0.duplicate, bracket: $0.bracket)
+                })
         case "cancel":
             let request = try decode(CancelRequest.self)
             let reference = try Self.reference(request.orderID, request.clientOrderID)

@@ -6,6 +6,7 @@ typealias Reply<T: Sendable> = CheckedContinuation<Result<T, EngineError>, Never
 /// What enters the engine's inbox.
 enum Command {
     case submit(SubmitOrder, Reply<SubmitOutcome>)
+    case signal(SubmitSignal, Reply<SignalOutcome>)
     case cancel(AccountID, OrderReference, Reply<Order>)
     case replace(ReplaceOrder, Reply<Order>)
     case cancelAll(AccountID?, Symbol?, Reply<[Order]>)
@@ -21,13 +22,14 @@ enum Command {
     var isInternal: Bool {
         switch self {
         case .brokerEvent, .brokerResult: true
-        case .submit, .cancel, .replace, .cancelAll, .quote, .read, .halt, .resume: false
+        case .submit, .signal, .cancel, .replace, .cancelAll, .quote, .read, .halt, .resume: false
         }
     }
 
     func fail(_ error: EngineError) {
         switch self {
         case .submit(_, let reply): reply.resume(returning: .failure(error))
+        case .signal(_, let reply): reply.resume(returning: .failure(error))
         case .cancel(_, _, let reply), .replace(_, let reply): reply.resume(returning: .failure(error))
         case .cancelAll(_, _, let reply): reply.resume(returning: .failure(error))
         case .quote(_, let reply): reply.resume(returning: .failure(error))

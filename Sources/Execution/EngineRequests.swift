@@ -120,3 +120,55 @@ public struct EventQuery: Sendable, Hashable {
         self.limit = limit
     }
 }
+
+/// A signal: what a plugin wants and how much it will lose; the engine finds the quantity.
+public struct SubmitSignal: Sendable, Hashable {
+    public var account: AccountID
+    /// Idempotency key; the entry order's client_order_id.
+    public var signalID: ClientOrderID
+    public var strategy: String?
+    public var symbol: Symbol
+    public var side: OrderSide
+    public var entryType: OrderType
+    public var entryPrice: Price?
+    public var stopPrice: Price?
+    public var atr: Price?
+    public var atrMultiple: Price?
+    public var takeProfit: Price?
+    public var riskFraction: Price?
+    public var qty: Quantity?
+    public var tif: TimeInForce
+    public var tags: [String]?
+
+    public init(
+        account: AccountID, signalID: ClientOrderID, strategy: String? = nil, symbol: Symbol, side: OrderSide,
+        entryType: OrderType = .market, entryPrice: Price? = nil, stopPrice: Price? = nil, atr: Price? = nil,
+        atrMultiple: Price? = nil, takeProfit: Price? = nil, riskFraction: Price? = nil, qty: Quantity? = nil,
+        tif: TimeInForce = .day, tags: [String]? = nil
+    ) {
+        self.account = account
+        self.signalID = signalID
+        self.strategy = strategy
+        self.symbol = symbol
+        self.side = side
+        self.entryType = entryType
+        self.entryPrice = entryPrice
+        self.stopPrice = stopPrice
+        self.atr = atr
+        self.atrMultiple = atrMultiple
+        self.takeProfit = takeProfit
+        self.riskFraction = riskFraction
+        self.qty = qty
+        self.tif = tif
+        self.tags = tags
+    }
+}
+
+/// The answer to a signal: the order(s) made, how the quantity was found, and what the broker could not do.
+public struct SignalOutcome: Sendable, Hashable {
+    public var orders: [Order]
+    public var sizing: SizingResult?
+    public var duplicate: Bool
+    /// Set when a stop or target was asked for and not placed.
+    public var bracket: String?
+}

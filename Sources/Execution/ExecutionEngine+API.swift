@@ -10,6 +10,12 @@ extension ExecutionEngine {
         await withCheckedContinuation { enqueue(.submit(request, $0)) }
     }
 
+    /// Sizes a signal with the account's policy and submits the entry; the same `signal_id` twice never
+    /// makes a second order.
+    public func signal(_ signal: SubmitSignal) async -> Result<SignalOutcome, EngineError> {
+        await withCheckedContinuation { enqueue(.signal(signal, $0)) }
+    }
+
     /// Asks the broker to cancel an open order; the answer is the order in `pending_cancel`.
     public func cancel(account: AccountID, _ reference: OrderReference) async -> Result<Order, EngineError> {
         await withCheckedContinuation { enqueue(.cancel(account, reference, $0)) }

@@ -5,16 +5,22 @@ import GatewayCore
 
 extension ExecutionEngine {
     func handleSubmit(_ request: SubmitOrder, _ continuation: Reply<SubmitOutcome>) {
+        reply(continuation, accept(request))
+    }
+
+    /// The order path up to the journal: idempotency, validation, broker capability, trading state,
+    /// connection, pre-trade risk; stages the accepted (or risk-rejected) order and queues the broker call.
+    func accept(_ request: SubmitOrder) -> Result<SubmitOutcome, EngineError> {
         guard let account = accounts[request.account] else {
-            return reply(continuation, .failure(EngineError(.unknownAccount, "no account named '\(request.account)'")))
+            return .failure(EngineError(.unknownAccount, "no account named '\(request.account)'"))
         }
         if let clientID = request.clientOrderID, let existing = clientIndex[request.account]?[clientID],
             let order = orders[existing]
         {
-            return reply(continuation, .success(SubmitOutcome(order: order, duplicate: true)))
+            return .success(SubmitOutcome(order: order, duplicate: true))
         }
         if let problem = OrderValidation.problem(with: request) {
-            return reply(continuation, .failure(problem))
+            return .failure(problem)
         }
         let now = clock.now()
         let seq = nextSeq
@@ -26,18 +32,15 @@ extension ExecutionEngine {
             stopPrice: request.stopPrice, trailPrice: request.trailPrice, trailPercent: request.trailPercent,
             tif: request.tif, strategy: request.strategy, tags: request.tags, createdAt: now)
         if let reason = account.adapter.unsupportedReason(for: order) {
-            return reply(continuation, .failure(EngineError(.notSupported, reason)))
+            return .failure(EngineError(.notSupported, reason))
         }
         let position = books[request.account]?.positions[order.symbol]?.qty ?? .zero
         if let denial = tradingState(of: request.account).denial(side: order.side, qty: order.qty, position: position) {
-            return reply(continuation, .failure(EngineError(.halted, denial)))
+            return .failure(EngineError(.halted, denial))
         }
         guard connections[request.account] == .connected else {
-            return reply(
-                continuation,
-                .failure(
-                    EngineError(.brokerUnavailable, "\(account.adapter.brokerName) is not connected; nothing was sent"))
-            )
+            return .failure(
+                EngineError(.brokerUnavailable, "\(account.adapter.brokerName) is not connected; nothing was sent"))
         }
         clientIndex[request.account, default: [:]][clientID] = orderID
         let failures = PreTradeRisk.evaluate(
@@ -51,17 +54,14 @@ extension ExecutionEngine {
             order.rejectReasons = failures.map { "\($0.check): \($0.message)" }
             stageOrder(order, change: "rejected", reason: "pre-trade risk")
             let summary = failures.map(\.check).joined(separator: ", ")
-            return reply(
-                continuation,
-                .failure(
-                    EngineError(.riskRejected, "rejected by pre-trade risk: \(summary)", checks: failures, order: order)
-                ))
+            return .failure(
+                EngineError(.riskRejected, "rejected by pre-trade risk: \(summary)", checks: failures, order: order))
         }
         riskTallies[request.account, default: RiskTally()].recordAccepted(at: now)
         order.status = .accepted
         stageOrder(order, change: "accepted")
-        reply(continuation, .success(SubmitOutcome(order: order, duplicate: false)))
         send(.submit(order), to: request.account)
+        return .success(SubmitOutcome(order: order, duplicate: false))
     }
 
     func handleCancel(_ account: AccountID, _ reference: OrderReference, _ continuation: Reply<Order>) {

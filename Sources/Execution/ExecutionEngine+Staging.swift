@@ -8,6 +8,7 @@ extension ExecutionEngine {
     func handle(_ command: Command) {
         switch command {
         case .submit(let request, let reply): handleSubmit(request, reply)
+        case .signal(let signal, let reply): self.reply(reply, accept(signal))
         case .cancel(let account, let reference, let reply): handleCancel(account, reference, reply)
         case .replace(let request, let reply): handleReplace(request, reply)
         case .cancelAll(let account, let symbol, let reply): handleCancelAll(account, symbol, reply)

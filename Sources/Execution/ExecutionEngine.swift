@@ -12,11 +12,14 @@ public struct EngineAccount: Sendable {
     public var openingCash: Money
     public var currency: String
     public var limits: RiskLimits
+    /// How signals are sized; `nil` means a signal must carry its own `qty`.
+    public var sizing: SizingPolicy?
 
     public init(
         id: AccountID, adapter: any BrokerAdapter, openingCash: Money, currency: String = "USD",
-        limits: RiskLimits = .none
+        limits: RiskLimits = .none, sizing: SizingPolicy? = nil
     ) {
+        self.sizing = sizing
         self.id = id
         self.adapter = adapter
         self.openingCash = openingCash

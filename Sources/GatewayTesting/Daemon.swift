@@ -43,7 +43,7 @@ public final class Daemon: Sendable {
     /// Writes a paper config (`extraPaper` adds lines under `paper:`) and starts the daemon; returns when
     /// it listens, or `false` when it exited first.
     @discardableResult
-    public func start(extraPaper: [String] = [], risk: [String] = []) async throws -> Bool {
+    public func start(extraPaper: [String] = [], risk: [String] = [], sizing: [String] = []) async throws -> Bool {
         let config = """
             socket: \(socketPath)
             journal: \(journalPath)
@@ -56,6 +56,7 @@ public final class Daemon: Sendable {
                   ledger: \(ledgerPath)
             \(extraPaper.map { "      " + $0 }.joined(separator: "\n"))
             \(risk.isEmpty ? "" : "    risk:\n" + risk.map { "      " + $0 }.joined(separator: "\n"))
+            \(sizing.isEmpty ? "" : "    sizing:\n" + sizing.map { "      " + $0 }.joined(separator: "\n"))
             """
         let configPath = folder + "/gatewayd.yaml"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)

@@ -56,6 +56,44 @@ extension ConfigReader {
         return limits
     }
 
+    /// `accounts[].sizing`: how signals become quantities.
+    mutating func sizing(_ node: Node, at path: String) -> SizingPolicy? {
+        let keys: Set<String> = ["method", "qty", "notional", "risk_fraction", "lot_size", "min_qty", "fractional"]
+        guard let map = mapping(node, at: path, keys: keys) else { return nil }
+        let method: SizingPolicy.Method
+        switch string(map["method"], at: "\(path).method", required: true) {
+        case "fixed_qty":
+            guard let qty: Quantity = decimal(map["qty"], at: "\(path).qty"), qty.isPositive else {
+                problems.append("\(path).qty: fixed_qty needs a qty greater than zero")
+                return nil
+            }
+            method = .fixedQty(qty)
+        case "fixed_notional":
+            guard let amount: Money = decimal(map["notional"], at: "\(path).notional"), amount.isPositive else {
+                problems.append("\(path).notional: fixed_notional needs a notional greater than zero")
+                return nil
+            }
+            method = .fixedNotional(amount)
+        case "fixed_fractional":
+            guard let fraction: Price = decimal(map["risk_fraction"], at: "\(path).risk_fraction"), fraction.isPositive,
+                fraction < Price(1)
+            else {
+                problems.append("\(path).risk_fraction: fixed_fractional needs a risk_fraction between 0 and 1")
+                return nil
+            }
+            method = .fixedFractional(riskFraction: fraction)
+        case let other?:
+            problems.append("\(path).method: '\(other)' is not fixed_qty, fixed_notional or fixed_fractional")
+            return nil
+        case nil:
+            return nil
+        }
+        return SizingPolicy(
+            method: method, lotSize: decimal(map["lot_size"], at: "\(path).lot_size"),
+            minQty: decimal(map["min_qty"], at: "\(path).min_qty"),
+            fractional: flag(map["fractional"], at: "\(path).fractional") ?? false)
+    }
+
     /// A decimal of zero or more, exact at the kind's scale.
     mutating func decimal<Kind: FixedKind>(_ node: Node?, at path: String) -> Fixed<Kind>? {
         guard let text = string(node, at: path) else { return nil }

@@ -12,6 +12,7 @@ struct GatewayConfig: Sendable {
         var startingCash: Money
         var paper: Paper?
         var risk: RiskLimits
+        var sizing: SizingPolicy?
     }
 
     struct Paper: Sendable {
@@ -100,7 +101,9 @@ struct ConfigReader {
     }
 
     mutating func account(_ node: Node, at path: String) -> GatewayConfig.Account? {
-        guard let map = mapping(node, at: path, keys: ["name", "broker", "currency", "starting_cash", "paper", "risk"])
+        guard
+            let map = mapping(
+                node, at: path, keys: ["name", "broker", "currency", "starting_cash", "paper", "risk", "sizing"])
         else {
             return nil
         }
@@ -129,9 +132,10 @@ struct ConfigReader {
             paper = GatewayConfig.Paper(ledger: nil, faults: PaperFaults())
         }
         let risk = map["risk"].map { self.risk($0, at: "\(path).risk") } ?? RiskLimits.none
+        let sizing = map["sizing"].flatMap { self.sizing($0, at: "\(path).sizing") }
         guard let id, let broker, let cash else { return nil }
         return GatewayConfig.Account(
-            id: id, broker: broker, currency: currency, startingCash: cash, paper: paper, risk: risk)
+            id: id, broker: broker, currency: currency, startingCash: cash, paper: paper, risk: risk, sizing: sizing)
     }
 
     mutating func paper(_ node: Node, at path: String) -> GatewayConfig.Paper? {

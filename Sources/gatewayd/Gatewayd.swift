@@ -66,7 +66,7 @@ struct Gatewayd: AsyncParsableCommand {
         let accounts = settings.accounts.map { account in
             EngineAccount(
                 id: account.id, adapter: Self.adapter(for: account, clock: clock), openingCash: account.startingCash,
-                currency: account.currency, limits: account.risk)
+                currency: account.currency, limits: account.risk, sizing: account.sizing)
         }
         let engine: ExecutionEngine
         do {

@@ -32,7 +32,17 @@ extension EndToEnd {
                 #"{"id":4,"op":"submit","account":"paper","symbol":"AAPL","side":"buy","qty":"100","type":"limit","limit_price":"99"}"#
             )
             #expect(fine["ok"] as? Bool == true)
-            // A replace that breaks a limit is refused and the order keeps working on its old terms.
+            // Once the broker has acknowledged it, a replace that breaks a limit is refused and the order
+            // keeps working on its old terms.
+            let watcher = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
+            _ = try exchange(watcher, #"{"id":1,"op":"subscribe","after_seq":0,"kinds":["order"]}"#)
+            while let event = try watcher.readObject() {
+                if event.order["order_id"] as? String == fine.order["order_id"] as? String,
+                    event.order["status"] as? String == "acknowledged"
+                {
+                    break
+                }
+            }
             let bigger = try exchange(
                 client,
                 #"{"id":41,"op":"replace","account":"paper","order_id":"\#(fine.order["order_id"] as? String ?? "")","qty":"101"}"#
@@ -59,6 +69,23 @@ extension EndToEnd {
             #expect(await daemon.stop() == 0)
             let ledger = (try? String(contentsOfFile: daemon.ledgerPath, encoding: .utf8)) ?? ""
             #expect(!ledger.contains("big-1") && !ledger.contains("GME"))
+        }
+
+        @Test func aSignalIsSizedAndSentThroughTheDaemon() async throws {
+            let daemon = try await startedDaemon(sizing: ["method: fixed_fractional", "risk_fraction: \"0.01\""])
+            let client = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
+            _ = try exchange(client, #"{"id":1,"op":"quote","symbol":"AAPL","bid":"190","ask":"190.05"}"#)
+            let line =
+                #"{"id":2,"op":"signal","account":"paper","signal_id":"screener-20261125-AAPL-long","strategy":"turtle20","symbol":"AAPL","side":"buy","entry":{"type":"limit","price":"190.00"},"stop_price":"185.00","take_profit":"205.00"}"#
+            let answer = try exchange(client, line)
+            #expect(answer["ok"] as? Bool == true, "\(answer)")
+            let orders = answer["orders"] as? [[String: Any]] ?? []
+            #expect(orders.first?["qty"] as? String == "200")
+            #expect((answer["sizing"] as? [String: Any])?["risk_money"] as? String == "1000")
+            #expect(answer["bracket"] as? String != nil)
+            let again = try exchange(client, line.replacingOccurrences(of: #""id":2"#, with: #""id":3"#))
+            #expect(again["duplicate"] as? Bool == true)
+            #expect(await daemon.stop() == 0)
         }
 
         @Test func aConfigurationWithImpossibleLimitsIsRefusedWhole() async throws {

@@ -1,0 +1,67 @@
+import BrokerAPI
+import Execution
+import Foundation
+import GatewayCore
+import GatewayTesting
+import Testing
+
+@Suite(.timeLimit(.minutes(1)))
+struct SignalTests {
+    let folder = EngineHarness.temporaryFolder()
+    var journalPath: String { folder + "/journal.sqlite" }
+    let policy = SizingPolicy(method: .fixedFractional(riskFraction: Price("0.02")!))
+
+    func account(limits: RiskLimits = .none) -> EngineAccount {
+        EngineAccount(id: paper, adapter: FakeBroker(), openingCash: Money(50_000), limits: limits, sizing: policy)
+    }
+
+    func signal(_ id: String, entry: String? = "50", stop: String? = "48", atr: String? = nil) -> SubmitSignal {
+        SubmitSignal(
+            account: paper, signalID: ClientOrderID(id)!, symbol: aapl, side: .buy,
+            entryType: entry == nil ? .market : .limit,
+            entryPrice: entry.flatMap(Price.init), stopPrice: stop.flatMap(Price.init), atr: atr.flatMap(Price.init),
+            atrMultiple: atr == nil ? nil : Price(2))
+    }
+
+    @Test func aSignalIsSizedByTheAccountPolicyAndIdempotentAcrossRestarts() async throws {
+        let first = try EngineHarness(journalPath: journalPath, accounts: [account()])
+        // 2% of 50 000 = 1 000 at risk, 2 a share → 500 shares.
+        let outcome = try await first.engine.signal(signal("sig-1")).get()
+        #expect(outcome.orders.first?.qty == Quantity(500))
+        #expect(outcome.orders.first?.limitPrice == Price(50))
+        #expect(outcome.sizing?.riskMoney == Money(1_000))
+        #expect(outcome.bracket != nil)
+        try await first.stop()
+        let second = try EngineHarness(journalPath: journalPath, accounts: [account()])
+        let again = try await second.engine.signal(signal("sig-1", entry: "10", stop: "9")).get()
+        #expect(again.duplicate)
+        #expect(again.orders.map(\.orderID) == outcome.orders.map(\.orderID))
+        try await second.stop()
+    }
+
+    @Test func anATRStopAndTheLastQuoteServeWhenNotGiven() async throws {
+        let harness = try EngineHarness(journalPath: journalPath, accounts: [account()])
+        _ = try await harness.engine.quote(Quote(symbol: aapl, last: Price(40), ts: harness.clock.now())).get()
+        // stop = 40 − 2 × 2.5 = 35; 1 000 ÷ 5 = 200.
+        let outcome = try await harness.engine.signal(signal("sig-atr", entry: nil, stop: nil, atr: "2.5")).get()
+        #expect(outcome.orders.first?.qty == Quantity(200))
+        #expect(outcome.orders.first?.type == .market)
+        #expect(outcome.sizing?.stopDistance == Price(5))
+        try await harness.stop()
+    }
+
+    @Test func theSizeRespectsThePositionLimitAndZeroIsARefusal() async throws {
+        let harness = try EngineHarness(
+            journalPath: journalPath, accounts: [account(limits: RiskLimits(maxPositionQty: Quantity(120)))])
+        let capped = try await harness.engine.signal(signal("sig-cap")).get()
+        #expect(capped.orders.first?.qty == Quantity(120))
+        #expect(capped.sizing?.caps == ["max_position: 120"])
+        // The first signal's working order uses the whole room: the next sizes to zero and is refused.
+        let full = await harness.engine.signal(signal("sig-zero"))
+        #expect(full.failure?.code == .riskRejected)
+        #expect(full.failure?.checks?.map(\.check) == ["size_zero"])
+        let wrongSide = await harness.engine.signal(signal("sig-bad", entry: "50", stop: "51"))
+        #expect(wrongSide.failure?.field == "stop_price")
+        try await harness.stop()
+    }
+}
