@@ -109,7 +109,7 @@ extension ExecutionEngine {
     public func status() async -> Result<EngineStatus, EngineError> {
         await read { engine in
             let accounts = engine.accountOrder.map { id in
-                let open = engine.orders.values.filter { $0.account == id && $0.status.isOpen }
+                let open = (engine.openOrders[id] ?? []).compactMap { engine.orders[$0] }
                 return AccountStatus(
                     account: id, broker: engine.accounts[id]!.adapter.brokerName,
                     connection: engine.connections[id]?.rawValue ?? "disconnected",

@@ -8,7 +8,8 @@ extension ExecutionEngine {
         let book = books[order.account]
         context.positionQty = book?.positions[order.symbol]?.qty ?? .zero
         context.cash = book?.cash ?? .zero
-        for open in orders.values where open.account == order.account && open.status.isOpen {
+        for id in openOrders[order.account] ?? [] {
+            guard let open = orders[id] else { continue }
             context.openOrders += 1
             guard open.symbol == order.symbol else { continue }
             if open.side.isBuy { context.openBuyQty += open.leavesQty } else { context.openSellQty += open.leavesQty }

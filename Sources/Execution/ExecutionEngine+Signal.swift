@@ -51,9 +51,8 @@ extension ExecutionEngine {
             if let limit = account.limits.maxPositionQty {
                 // Room under the limit after the position and the working orders on the same side.
                 let held = book?.positions[signal.symbol]?.qty ?? .zero
-                let working = orders.values.filter {
-                    $0.account == signal.account && $0.symbol == signal.symbol && $0.status.isOpen
-                        && $0.side.isBuy == signal.side.isBuy
+                let working = (openOrders[signal.account] ?? []).compactMap { orders[$0] }.filter {
+                    $0.symbol == signal.symbol && $0.side.isBuy == signal.side.isBuy
                 }.reduce(Quantity.zero) { $0 + $1.leavesQty }
                 room = max(.zero, limit - (signal.side.isBuy ? held : -held) - working)
             }

@@ -74,6 +74,11 @@ extension ExecutionEngine {
     /// Stages an order's new state.
     func stageOrder(_ order: Order, change: String, reason: String? = nil) {
         orders[order.orderID] = order
+        if order.status.isOpen {
+            openOrders[order.account, default: []].insert(order.orderID)
+        } else {
+            openOrders[order.account]?.remove(order.orderID)
+        }
         stage(.order(OrderChanged(order: order, change: change, reason: reason)), at: order.updatedAt)
     }
 

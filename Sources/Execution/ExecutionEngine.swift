@@ -47,6 +47,8 @@ public actor ExecutionEngine: Service {
     // Trading state: changed only while handling a batch.
     var books: [AccountID: AccountBook] = [:]
     var orders: [OrderID: Order] = [:]
+    /// The open orders of each account, kept with `orders` so that checks never scan history.
+    var openOrders: [AccountID: Set<OrderID>] = [:]
     var clientIndex: [AccountID: [ClientOrderID: OrderID]] = [:]
     var seenFills: Set<String> = []
     var quotes: [Symbol: Quote] = [:]
@@ -90,6 +92,9 @@ public actor ExecutionEngine: Service {
         hub = EventHub(lastSeq: replay.lastSeq)
         books = replay.books
         orders = replay.orders
+        for order in replay.orders.values where order.status.isOpen {
+            openOrders[order.account, default: []].insert(order.orderID)
+        }
         clientIndex = replay.clientIndex
         seenFills = replay.seenFills
         quotes = replay.quotes
