@@ -69,7 +69,10 @@ public final class ControlClient {
         data.append(UInt8(ascii: "\n"))
         var offset = 0
         while offset < data.count {
-            let written = data[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            // MSG_NOSIGNAL: a daemon that went away is an error to report, not a SIGPIPE that kills the caller.
+            let written = data[offset...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if written < 0 {
                 if errno == EINTR { continue }
                 throw .io(String(cString: strerror(errno)))
