@@ -43,11 +43,14 @@ extension ExecutionEngine {
                 EngineError(.brokerUnavailable, "\(account.adapter.brokerName) is not connected; nothing was sent"))
         }
         clientIndex[request.account, default: [:]][clientID] = orderID
-        let failures = PreTradeRisk.evaluate(
-            RiskOrder(
-                symbol: order.symbol, side: order.side, qty: order.qty, type: order.type, limitPrice: order.limitPrice,
-                stopPrice: order.stopPrice),
-            limits: account.limits, context: riskContext(for: order, now: now))
+        let context = riskContext(for: order, now: now)
+        let failures = account.limits(for: order.strategy).flatMap { limits in
+            PreTradeRisk.evaluate(
+                RiskOrder(
+                    symbol: order.symbol, side: order.side, qty: order.qty, type: order.type,
+                    limitPrice: order.limitPrice, stopPrice: order.stopPrice),
+                limits: limits, context: context)
+        }
         guard failures.isEmpty else {
             // Rejected before it was accepted: journaled with every reason, never sent.
             order.status = .rejected
@@ -131,11 +134,13 @@ extension ExecutionEngine {
         } else {
             context.openSellQty = max(.zero, context.openSellQty - original.leavesQty)
         }
-        let failures = PreTradeRisk.evaluate(
-            RiskOrder(
-                symbol: replacement.symbol, side: replacement.side, qty: replacement.qty, type: replacement.type,
-                limitPrice: replacement.limitPrice, stopPrice: replacement.stopPrice),
-            limits: accounts[request.account]?.limits ?? .none, context: context)
+        let failures = (accounts[request.account]?.limits(for: replacement.strategy) ?? []).flatMap { limits in
+            PreTradeRisk.evaluate(
+                RiskOrder(
+                    symbol: replacement.symbol, side: replacement.side, qty: replacement.qty, type: replacement.type,
+                    limitPrice: replacement.limitPrice, stopPrice: replacement.stopPrice),
+                limits: limits, context: context)
+        }
         if !failures.isEmpty {
             let summary = failures.map(\.check).joined(separator: ", ")
             return reply(

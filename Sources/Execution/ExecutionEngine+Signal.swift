@@ -40,7 +40,7 @@ extension ExecutionEngine {
         if let given = signal.qty {
             qty = given
         } else {
-            guard let policy = account.sizing else {
+            guard let policy = signal.strategy.flatMap({ account.strategySizing[$0] }) ?? account.sizing else {
                 return .failure(.badRequest("qty", "the account has no sizing policy; give qty"))
             }
             let book = books[signal.account]

@@ -14,6 +14,16 @@ public struct EngineAccount: Sendable {
     public var limits: RiskLimits
     /// How signals are sized; `nil` means a signal must carry its own `qty`.
     public var sizing: SizingPolicy?
+    /// Limits a strategy's orders must pass as well as the account's (so a strategy can only be held
+    /// tighter, never looser), checked against the account's positions and orders.
+    public var strategyLimits: [String: RiskLimits] = [:]
+    /// Sizing policies by strategy, used instead of the account's for that strategy's signals.
+    public var strategySizing: [String: SizingPolicy] = [:]
+
+    /// The checks an order of `strategy` must pass: the account's, then the strategy's own.
+    func limits(for strategy: String?) -> [RiskLimits] {
+        [limits] + (strategy.flatMap { strategyLimits[$0] }.map { [$0] } ?? [])
+    }
 
     public init(
         id: AccountID, adapter: any BrokerAdapter, openingCash: Money, currency: String = "USD",

@@ -56,6 +56,31 @@ extension ConfigReader {
         return limits
     }
 
+    /// `accounts[].strategies`: per strategy name, `risk` limits checked as well as the account's, and a
+    /// `sizing` policy used instead of the account's.
+    mutating func strategies(_ node: Node, at path: String) -> (
+        limits: [String: RiskLimits], sizing: [String: SizingPolicy]
+    ) {
+        guard case .mapping(let mapping) = node else {
+            problems.append("\(path): must map strategy names to their risk and sizing")
+            return ([:], [:])
+        }
+        var limits: [String: RiskLimits] = [:]
+        var sizing: [String: SizingPolicy] = [:]
+        for (key, value) in mapping {
+            guard let name = key.scalar?.string, !name.isEmpty, name.utf8.count <= 64 else {
+                problems.append("\(path): strategy names are 1 to 64 characters")
+                continue
+            }
+            guard let entry = self.mapping(value, at: "\(path).\(name)", keys: ["risk", "sizing"]) else { continue }
+            if let risk = entry["risk"] { limits[name] = self.risk(risk, at: "\(path).\(name).risk") }
+            if let policy = entry["sizing"].flatMap({ self.sizing($0, at: "\(path).\(name).sizing") }) {
+                sizing[name] = policy
+            }
+        }
+        return (limits, sizing)
+    }
+
     /// `accounts[].sizing`: how signals become quantities.
     mutating func sizing(_ node: Node, at path: String) -> SizingPolicy? {
         let keys: Set<String> = ["method", "qty", "notional", "risk_fraction", "lot_size", "min_qty", "fractional"]

@@ -13,6 +13,8 @@ struct GatewayConfig: Sendable {
         var paper: Paper?
         var risk: RiskLimits
         var sizing: SizingPolicy?
+        var strategyLimits: [String: RiskLimits] = [:]
+        var strategySizing: [String: SizingPolicy] = [:]
     }
 
     struct Paper: Sendable {
@@ -103,7 +105,8 @@ struct ConfigReader {
     mutating func account(_ node: Node, at path: String) -> GatewayConfig.Account? {
         guard
             let map = mapping(
-                node, at: path, keys: ["name", "broker", "currency", "starting_cash", "paper", "risk", "sizing"])
+                node, at: path,
+                keys: ["name", "broker", "currency", "starting_cash", "paper", "risk", "sizing", "strategies"])
         else {
             return nil
         }
@@ -133,9 +136,11 @@ struct ConfigReader {
         }
         let risk = map["risk"].map { self.risk($0, at: "\(path).risk") } ?? RiskLimits.none
         let sizing = map["sizing"].flatMap { self.sizing($0, at: "\(path).sizing") }
+        let strategies = map["strategies"].map { self.strategies($0, at: "\(path).strategies") }
         guard let id, let broker, let cash else { return nil }
         return GatewayConfig.Account(
-            id: id, broker: broker, currency: currency, startingCash: cash, paper: paper, risk: risk, sizing: sizing)
+            id: id, broker: broker, currency: currency, startingCash: cash, paper: paper, risk: risk, sizing: sizing,
+            strategyLimits: strategies?.limits ?? [:], strategySizing: strategies?.sizing ?? [:])
     }
 
     mutating func paper(_ node: Node, at path: String) -> GatewayConfig.Paper? {

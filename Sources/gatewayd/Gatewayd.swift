@@ -64,9 +64,12 @@ struct Gatewayd: AsyncParsableCommand {
             throw ExitCode(74)
         }
         let accounts = settings.accounts.map { account in
-            EngineAccount(
+            var engineAccount = EngineAccount(
                 id: account.id, adapter: Self.adapter(for: account, clock: clock), openingCash: account.startingCash,
                 currency: account.currency, limits: account.risk, sizing: account.sizing)
+            engineAccount.strategyLimits = account.strategyLimits
+            engineAccount.strategySizing = account.strategySizing
+            return engineAccount
         }
         let engine: ExecutionEngine
         do {

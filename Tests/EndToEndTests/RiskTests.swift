@@ -102,10 +102,18 @@ extension EndToEnd {
                   max_open_orderz: 3
                   allowed_order_types: [market, iceberg]
                   restricted_symbols: ["$$$"]
+                strategies:
+                  scalper:
+                    risk:
+                      max_order_qtyy: "1"
             """.write(toFile: path, atomically: true, encoding: .utf8)
             let result = try await Daemon.run(Daemon.binaryFolder + "/gatewayd", ["--config", path])
             #expect(result.status == 78)
-            for problem in ["max_order_qty", "max_open_orderz", "iceberg", "$$$"] {
+            let expected = [
+                "max_order_qty", "max_open_orderz", "iceberg", "$$$",
+                "strategies.scalper.risk: unknown key 'max_order_qtyy'",
+            ]
+            for problem in expected {
                 #expect(result.err.contains(problem), "missing \(problem) in \(result.err)")
             }
         }

@@ -65,3 +65,38 @@ struct SignalTests {
         try await harness.stop()
     }
 }
+
+@Suite(.timeLimit(.minutes(1)))
+struct StrategyOverrideTests {
+    @Test func aStrategyIsHeldToItsOwnLimitsAsWellAsTheAccountsAndSizedByItsOwnPolicy() async throws {
+        let folder = EngineHarness.temporaryFolder()
+        var account = EngineAccount(
+            id: paper, adapter: FakeBroker(), openingCash: Money(50_000),
+            limits: RiskLimits(maxOrderQty: Quantity(1_000)),
+            sizing: SizingPolicy(method: .fixedQty(Quantity(500))))
+        account.strategyLimits["scalper"] = RiskLimits(maxOrderQty: Quantity(10))
+        account.strategySizing["scalper"] = SizingPolicy(method: .fixedQty(Quantity(5)))
+        account.strategyLimits["loose"] = RiskLimits(maxOrderQty: Quantity(5_000))
+        let harness = try EngineHarness(journalPath: folder + "/journal.sqlite", accounts: [account])
+        var scalp = buy(11, limit: "10")
+        scalp.strategy = "scalper"
+        let refused = await harness.engine.submit(scalp)
+        #expect(refused.failure?.checks?.map(\.check) == ["max_order_qty"])
+        #expect(refused.failure?.checks?.first?.limit == "10")
+        // Another strategy, or none, has only the account's limit.
+        var other = buy(11, limit: "10")
+        other.strategy = "swing"
+        #expect(await harness.engine.submit(other).failure == nil)
+        // A strategy can be held tighter, never looser: the account's limit still applies.
+        var loose = buy(1_001, limit: "10")
+        loose.strategy = "loose"
+        let tooBig = await harness.engine.submit(loose)
+        #expect(tooBig.failure?.checks?.map(\.limit) == ["1000"])
+        // Its signals are sized by its own policy.
+        let signal = SubmitSignal(
+            account: paper, signalID: ClientOrderID("scalp-1")!, strategy: "scalper", symbol: aapl, side: .buy,
+            entryType: .limit, entryPrice: Price(10), stopPrice: Price(9))
+        #expect(try await harness.engine.signal(signal).get().orders.first?.qty == Quantity(5))
+        try await harness.stop()
+    }
+}
