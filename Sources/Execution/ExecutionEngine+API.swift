@@ -101,7 +101,8 @@ extension ExecutionEngine {
             return .success(
                 book.snapshot(
                     marks: engine.quotes.compactMapValues(\.mark), tradingState: engine.tradingState(of: id).rawValue,
-                    broker: engine.accounts[id]?.adapter.brokerName ?? "none", today: engine.clock.now().date))
+                    broker: engine.accounts[id]?.adapter.brokerName ?? "none",
+                    today: engine.sessionDate(of: id, at: engine.clock.now())))
         }
     }
 

@@ -139,7 +139,7 @@ extension ExecutionEngine {
             fillID: brokerFill.fillID, orderID: order.orderID, clientOrderID: order.clientOrderID, account: account,
             symbol: order.symbol, side: order.side, qty: brokerFill.qty, price: brokerFill.price,
             commission: brokerFill.commission, ts: brokerFill.ts)
-        books[account]?.apply(fill)
+        books[account]?.apply(fill, sessionDate: sessionDate(of: account, at: fill.ts))
         stage(.fill(FillPayload(fill: fill)), at: fill.ts)
         let result = order.record(fill)
         var reason: String?

@@ -60,7 +60,8 @@ extension ExecutionEngine {
             return .failure(
                 EngineError(.riskRejected, "rejected by pre-trade risk: \(summary)", checks: failures, order: order))
         }
-        riskTallies[request.account, default: RiskTally()].recordAccepted(at: now)
+        riskTallies[request.account, default: RiskTally()].recordAccepted(
+            at: now, sessionDate: sessionDate(of: request.account, at: now))
         order.status = .accepted
         stageOrder(order, change: "accepted")
         send(.submit(order), to: request.account)

@@ -1,6 +1,11 @@
 import GatewayCore
 
 extension ExecutionEngine {
+    /// The trading day an instant counts to for an account.
+    func sessionDate(of account: AccountID, at ts: Timestamp) -> CalendarDate {
+        (accounts[account]?.session ?? .utcMidnight).sessionDate(of: ts)
+    }
+
     /// What the pre-trade checks need to know about the order's account, from the current state.
     func riskContext(for order: Order, now: Timestamp) -> RiskContext {
         let marks = quotes.compactMapValues(\.mark)
@@ -20,12 +25,13 @@ extension ExecutionEngine {
             context.netExposure += value
         }
         if let book {
-            let snapshot = book.snapshot(marks: marks, tradingState: "active", broker: "", today: now.date)
+            let today = sessionDate(of: order.account, at: now)
+            let snapshot = book.snapshot(marks: marks, tradingState: "active", broker: "", today: today)
             context.dailyPnL = snapshot.dayPnL
             var tally = riskTallies[order.account, default: RiskTally()]
             context.drawdown = tally.drawdown(equity: snapshot.equity)
             context.ordersLastSecond = tally.ordersInLastSecond(at: now)
-            context.ordersToday = tally.ordersOn(now.date)
+            context.ordersToday = tally.ordersOn(today)
             riskTallies[order.account] = tally
         }
         return context
@@ -43,7 +49,8 @@ extension ExecutionEngine {
             else { continue }
             let current = accountStates[id] ?? .active
             guard current.combined(with: limits.onLossBreach) != current else { continue }
-            let snapshot = book.snapshot(marks: marks, tradingState: "", broker: "", today: now.date)
+            let snapshot = book.snapshot(
+                marks: marks, tradingState: "", broker: "", today: sessionDate(of: id, at: now))
             var tally = riskTallies[id, default: RiskTally()]
             let drawdown = tally.drawdown(equity: snapshot.equity)
             riskTallies[id] = tally
@@ -65,10 +72,10 @@ struct RiskTally {
     var dayCount = 0
     var equityPeak: Money?
 
-    mutating func recordAccepted(at now: Timestamp) {
+    mutating func recordAccepted(at now: Timestamp, sessionDate: CalendarDate) {
         recent.append(now)
-        if day != now.date {
-            day = now.date
+        if day != sessionDate {
+            day = sessionDate
             dayCount = 0
         }
         dayCount += 1

@@ -46,7 +46,9 @@ extension ExecutionEngine {
             let book = books[signal.account]
             let marks = quotes.compactMapValues(\.mark)
             let equity =
-                book?.snapshot(marks: marks, tradingState: "", broker: "", today: clock.now().date).equity ?? .zero
+                book?.snapshot(
+                    marks: marks, tradingState: "", broker: "", today: sessionDate(of: signal.account, at: clock.now())
+                ).equity ?? .zero
             var room: Quantity?
             if let limit = account.limits.maxPositionQty {
                 // Room under the limit after the position and the working orders on the same side.

@@ -19,6 +19,8 @@ public struct EngineAccount: Sendable {
     public var strategyLimits: [String: RiskLimits] = [:]
     /// Sizing policies by strategy, used instead of the account's for that strategy's signals.
     public var strategySizing: [String: SizingPolicy] = [:]
+    /// When the account's trading day starts; daily figures reset then.
+    public var session: TradingSession = .utcMidnight
 
     /// The checks an order of `strategy` must pass: the account's, then the strategy's own.
     func limits(for strategy: String?) -> [RiskLimits] {
@@ -97,7 +99,8 @@ public actor ExecutionEngine: Service {
         (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        var replay = Replay(decoder: decoder)
+        let sessions = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0.session) })
+        var replay = Replay(decoder: decoder, sessions: sessions)
         try journal.forEachRecord { try replay.apply($0) }
         hub = EventHub(lastSeq: replay.lastSeq)
         books = replay.books

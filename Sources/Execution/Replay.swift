@@ -15,7 +15,12 @@ struct Replay {
     var gatewayState = TradingState.active
     var lastSeq: Int64 = 0
 
-    init(decoder: JSONDecoder) { self.decoder = decoder }
+    let sessions: [AccountID: TradingSession]
+
+    init(decoder: JSONDecoder, sessions: [AccountID: TradingSession] = [:]) {
+        self.decoder = decoder
+        self.sessions = sessions
+    }
 
     mutating func apply(_ record: JournalRecord) throws {
         guard record.seq == lastSeq + 1 else {
@@ -43,7 +48,7 @@ struct Replay {
             case .fill:
                 let fill = try decoder.decode(FillPayload.self, from: data).fill
                 seenFills.insert("\(fill.account)/\(fill.fillID)")
-                books[fill.account]?.apply(fill)
+                books[fill.account]?.apply(fill, sessionDate: sessions[fill.account]?.sessionDate(of: fill.ts))
             case .quote:
                 let quote = try decoder.decode(QuotePayload.self, from: data).quote
                 quotes[quote.symbol] = quote

@@ -15,6 +15,7 @@ struct GatewayConfig: Sendable {
         var sizing: SizingPolicy?
         var strategyLimits: [String: RiskLimits] = [:]
         var strategySizing: [String: SizingPolicy] = [:]
+        var session: TradingSession
     }
 
     struct Paper: Sendable {
@@ -106,7 +107,9 @@ struct ConfigReader {
         guard
             let map = mapping(
                 node, at: path,
-                keys: ["name", "broker", "currency", "starting_cash", "paper", "risk", "sizing", "strategies"])
+                keys: [
+                    "name", "broker", "currency", "starting_cash", "paper", "risk", "sizing", "strategies", "session",
+                ])
         else {
             return nil
         }
@@ -137,10 +140,11 @@ struct ConfigReader {
         let risk = map["risk"].map { self.risk($0, at: "\(path).risk") } ?? RiskLimits.none
         let sizing = map["sizing"].flatMap { self.sizing($0, at: "\(path).sizing") }
         let strategies = map["strategies"].map { self.strategies($0, at: "\(path).strategies") }
+        let session = self.session(map["session"], at: "\(path).session")
         guard let id, let broker, let cash else { return nil }
         return GatewayConfig.Account(
             id: id, broker: broker, currency: currency, startingCash: cash, paper: paper, risk: risk, sizing: sizing,
-            strategyLimits: strategies?.limits ?? [:], strategySizing: strategies?.sizing ?? [:])
+            strategyLimits: strategies?.limits ?? [:], strategySizing: strategies?.sizing ?? [:], session: session)
     }
 
     mutating func paper(_ node: Node, at path: String) -> GatewayConfig.Paper? {

@@ -69,6 +69,7 @@ struct Gatewayd: AsyncParsableCommand {
                 currency: account.currency, limits: account.risk, sizing: account.sizing)
             engineAccount.strategyLimits = account.strategyLimits
             engineAccount.strategySizing = account.strategySizing
+            engineAccount.session = account.session
             return engineAccount
         }
         let engine: ExecutionEngine

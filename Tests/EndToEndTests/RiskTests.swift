@@ -102,6 +102,8 @@ extension EndToEnd {
                   max_open_orderz: 3
                   allowed_order_types: [market, iceberg]
                   restricted_symbols: ["$$$"]
+                session:
+                  time_zone: Mars/Olympus
                 strategies:
                   scalper:
                     risk:
@@ -111,7 +113,7 @@ extension EndToEnd {
             #expect(result.status == 78)
             let expected = [
                 "max_order_qty", "max_open_orderz", "iceberg", "$$$",
-                "strategies.scalper.risk: unknown key 'max_order_qtyy'",
+                "strategies.scalper.risk: unknown key 'max_order_qtyy'", "Mars/Olympus",
             ]
             for problem in expected {
                 #expect(result.err.contains(problem), "missing \(problem) in \(result.err)")

@@ -78,3 +78,44 @@ import Testing
         #expect(ts.description == "1969-12-31T23:59:59.500000000Z")
     }
 }
+
+@Suite struct TradingSessionTests {
+    /// New York in winter: UTC−5, the day starting at 09:30.
+    let newYork = TradingSession(name: "New York", startMinutes: 570) { _ in -5 * 3600 }
+
+    @Test func anInstantBeforeTheSessionStartCountsToThePreviousDay() {
+        #expect(
+            newYork.sessionDate(of: Timestamp(rfc3339: "2026-11-25T14:29:59Z")!)
+                == CalendarDate(year: 2026, month: 11, day: 24))
+        #expect(
+            newYork.sessionDate(of: Timestamp(rfc3339: "2026-11-25T14:30:00Z")!)
+                == CalendarDate(year: 2026, month: 11, day: 25))
+        #expect(
+            newYork.sessionDate(of: Timestamp(rfc3339: "2026-11-26T03:00:00Z")!)
+                == CalendarDate(year: 2026, month: 11, day: 25))
+    }
+
+    @Test func utcMidnightIsTheUTCDate() {
+        let ts = Timestamp(rfc3339: "2026-11-25T00:00:00Z")!
+        #expect(TradingSession.utcMidnight.sessionDate(of: ts) == ts.date)
+    }
+
+    @Test func dayPnLCountsOnlyTheSessionsRealizedProfit() {
+        let account = AccountID("paper")!
+        var book = AccountBook(account: account, openingCash: Money(10_000))
+        func fill(_ side: OrderSide, _ price: String, at: String) -> Fill {
+            Fill(
+                fillID: FillID("f\(at)")!, orderID: OrderID("o")!, clientOrderID: ClientOrderID("c")!, account: account,
+                symbol: Symbol("AAPL")!, side: side, qty: Quantity(10), price: Price(price)!,
+                ts: Timestamp(rfc3339: at)!)
+        }
+        let yesterday = fill(.buy, "100", at: "2026-11-25T20:00:00Z")
+        book.apply(yesterday, sessionDate: newYork.sessionDate(of: yesterday.ts))
+        let closeEarly = fill(.sell, "101", at: "2026-11-26T14:00:00Z")  // 09:00 New York: still the 25th's session
+        book.apply(closeEarly, sessionDate: newYork.sessionDate(of: closeEarly.ts))
+        let today = CalendarDate(year: 2026, month: 11, day: 25)!
+        #expect(book.snapshot(marks: [:], tradingState: "active", broker: "paper", today: today).dayPnL == Money(10))
+        let tomorrow = CalendarDate(year: 2026, month: 11, day: 26)!
+        #expect(book.snapshot(marks: [:], tradingState: "active", broker: "paper", today: tomorrow).dayPnL == .zero)
+    }
+}

@@ -20,9 +20,10 @@ public struct AccountBook: Sendable {
     /// Moves cash in or out (deposits, withdrawals, the opening balance).
     public mutating func adjustCash(by amount: Money) { cash += amount }
 
-    /// Applies a fill to cash and the position; returns the realized profit.
+    /// Applies a fill to cash and the position; returns the realized profit. `sessionDate` is the trading
+    /// day the fill counts to (its UTC date when not given).
     @discardableResult
-    public mutating func apply(_ fill: Fill) -> Money {
+    public mutating func apply(_ fill: Fill, sessionDate: CalendarDate? = nil) -> Money {
         let notional = fill.price.notional(fill.qty, multiplier: fill.symbol.multiplier) ?? .zero
         cash += fill.side.isBuy ? -notional : notional
         cash -= fill.commission
@@ -31,7 +32,7 @@ public struct AccountBook: Sendable {
         let realized = position.apply(fill)
         positions[fill.symbol] = position
         realizedPnL += realized
-        let date = fill.ts.date
+        let date = sessionDate ?? fill.ts.date
         if dayDate != date {
             dayDate = date
             dayRealized = .zero

@@ -1,0 +1,32 @@
+import Foundation
+import GatewayCore
+import Yams
+
+extension ConfigReader {
+    /// `accounts[].session`: the time zone and local start of the trading day (default America/New_York
+    /// 09:30, the US equity session); daily figures and counters reset then.
+    mutating func session(_ node: Node?, at path: String) -> TradingSession {
+        var zoneName = "America/New_York"
+        var start = "09:30"
+        if let node, let map = mapping(node, at: path, keys: ["time_zone", "start"]) {
+            zoneName = string(map["time_zone"], at: "\(path).time_zone") ?? zoneName
+            start = string(map["start"], at: "\(path).start") ?? start
+        }
+        let parts = start.split(separator: ":").compactMap { Int($0) }
+        var minutes = 570
+        if parts.count == 2, (0..<24).contains(parts[0]), (0..<60).contains(parts[1]) {
+            minutes = parts[0] * 60 + parts[1]
+        } else {
+            problems.append("\(path).start: '\(start)' is not a time of day such as 09:30")
+        }
+        guard let zone = TimeZone(identifier: zoneName) else {
+            problems.append("\(path).time_zone: '\(zoneName)' is not a time zone name such as America/New_York")
+            return .utcMidnight
+        }
+        return TradingSession(name: "\(zoneName) \(start)", startMinutes: minutes) { ts in
+            Int64(
+                zone.secondsFromGMT(
+                    for: Date(timeIntervalSince1970: TimeInterval(ts.nanosecondsSinceEpoch / 1_000_000_000))))
+        }
+    }
+}
