@@ -49,6 +49,13 @@ public protocol BrokerAdapter: Sendable {
     func accountReport() async throws(BrokerError) -> BrokerAccountReport
 }
 
+/// An adapter whose broker holds brackets: an entry with a protective stop and a profit target that
+/// become live when the entry fills and cancel each other when one of them fills.
+public protocol BracketCapable: Sendable {
+    /// Sends the three orders as one bracket. Events then arrive for each order by its own id.
+    func submitBracket(entry: Order, stop: Order?, target: Order?) async throws(BrokerError)
+}
+
 /// An adapter that takes market prices: the paper simulator fills against them.
 public protocol QuoteConsumer: Sendable {
     /// A new price for a symbol. Called by the engine after the quote is journaled.

@@ -9,6 +9,10 @@ struct PaperBook {
         var status: OrderStatus
         var fills: [BrokerFill] = []
         var triggered = false
+        /// A bracket child waiting for its parent to fill.
+        var held = false
+        var parent: OrderID?
+        var sibling: OrderID?
 
         var filled: Quantity { fills.reduce(.zero) { $0 + $1.qty } }
         var leaves: Quantity { order.qty - filled }
@@ -24,9 +28,14 @@ struct PaperBook {
     var positions: [Symbol: Position] = [:]
     var quotes: [Symbol: Quote] = [:]
 
-    /// Working orders on `symbol`, oldest first.
+    /// Working orders on `symbol`, oldest first; bracket children still held are not working.
     func working(symbol: Symbol) -> [OrderID] {
-        arrival.filter { id in orders[id].map { $0.status.isOpen && $0.order.symbol == symbol } ?? false }
+        arrival.filter { id in orders[id].map { $0.status.isOpen && !$0.held && $0.order.symbol == symbol } ?? false }
+    }
+
+    /// The bracket children of `parent`.
+    func children(of parent: OrderID) -> [OrderID] {
+        arrival.filter { orders[$0]?.parent == parent }
     }
 
     mutating func apply(_ entry: PaperLedger.Entry) {
@@ -60,6 +69,15 @@ struct PaperBook {
             arrival.append(replacement.orderID)
         case .triggered(let id):
             orders[id]?.triggered = true
+        case .receivedChild(let order, let brokerID, let parent, let sibling):
+            var resting = Resting(order: order, brokerOrderID: brokerID, status: .acknowledged)
+            resting.held = true
+            resting.parent = parent
+            resting.sibling = sibling
+            orders[order.orderID] = resting
+            arrival.append(order.orderID)
+        case .activated(let id):
+            orders[id]?.held = false
         }
     }
 }

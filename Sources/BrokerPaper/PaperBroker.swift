@@ -10,7 +10,7 @@ import Glibc
 /// Like a real broker it outlives the gateway when given a ledger file: it writes every order it
 /// receives and everything that happens to it there before reporting it, and reads the file back on
 /// `connect()`, so a gateway that crashed can ask it what became of an order.
-public actor PaperBroker: BrokerAdapter, QuoteConsumer {
+public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     public nonisolated let brokerName = "paper"
     public nonisolated let events: AsyncStream<BrokerEvent>
     private let emit: AsyncStream<BrokerEvent>.Continuation
@@ -69,6 +69,28 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer {
         try match(order.orderID, fresh: true)
     }
 
+    /// Holds the stop and target until the entry fills, then works them as one-cancels-other.
+    public func submitBracket(entry: Order, stop: Order?, target: Order?) async throws(BrokerError) {
+        guard connected else { throw .notConnected(brokerName) }
+        let children = [stop, target].compactMap { $0 }
+        for order in [entry] + children where book.orders[order.orderID] != nil {
+            throw BrokerError(
+                .nonRetryable, code: "duplicate_order", message: "order \(order.orderID) already received")
+        }
+        if faults.crashInSubmit == .beforeReceive { PaperFaults.die() }
+        try apply(.received(entry, brokerOrderID: "paper-\(entry.orderID)"))
+        for child in children {
+            let sibling = children.first { $0.orderID != child.orderID }?.orderID
+            try apply(
+                .receivedChild(child, brokerOrderID: "paper-\(child.orderID)", parent: entry.orderID, sibling: sibling))
+        }
+        if faults.crashInSubmit == .afterReceive { PaperFaults.die() }
+        for order in [entry] + children {
+            emit.yield(.acknowledged(order.orderID, brokerOrderID: "paper-\(order.orderID)", ts: clock.now()))
+        }
+        try match(entry.orderID, fresh: true)
+    }
+
     public func cancel(_ order: Order) async throws(BrokerError) {
         guard connected else { throw .notConnected(brokerName) }
         guard let resting = book.orders[order.orderID], resting.status.isOpen else {
@@ -77,6 +99,15 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer {
         }
         try apply(.canceled(order.orderID))
         emit.yield(.canceled(order.orderID, reason: nil, ts: clock.now()))
+        try cancelChildren(of: order.orderID, reason: "the bracket's entry was canceled")
+    }
+
+    /// Cancels the held or working children of a bracket entry.
+    private func cancelChildren(of parent: OrderID, reason: String) throws(BrokerError) {
+        for child in book.children(of: parent) where book.orders[child]?.status.isOpen == true {
+            try apply(.canceled(child))
+            emit.yield(.canceled(child, reason: reason, ts: clock.now()))
+        }
     }
 
     public func replace(_ order: Order, with replacement: Order) async throws(BrokerError) {
@@ -138,6 +169,7 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer {
                 ts: now)
             try apply(.filled(fill))
             emit.yield(.fill(fill))
+            try afterFill(of: id)
         } else if PaperMatching.isTriggered(resting, quote: quote), !resting.triggered {
             try apply(.triggered(id))
         } else if fresh && (resting.order.tif == .ioc || resting.order.tif == .fok) {
@@ -145,6 +177,19 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer {
             emit.yield(
                 .canceled(id, reason: "\(resting.order.tif.rawValue) order could not fill at once", ts: clock.now()))
         }
+    }
+
+    /// A filled entry releases its bracket children; a filled child cancels its sibling in the same step,
+    /// so both can never fill.
+    private func afterFill(of id: OrderID) throws(BrokerError) {
+        guard let filled = book.orders[id], filled.status == .filled else { return }
+        if let sibling = filled.sibling, book.orders[sibling]?.status.isOpen == true {
+            try apply(.canceled(sibling))
+            emit.yield(.canceled(sibling, reason: "one-cancels-other: \(id) filled", ts: clock.now()))
+        }
+        let children = book.children(of: id).filter { book.orders[$0]?.held == true }
+        for child in children { try apply(.activated(child)) }
+        for child in children { try match(child, fresh: false) }
     }
 
     /// Writes the change to the ledger, then to the book.

@@ -13,6 +13,9 @@ final class PaperLedger: Sendable {
         case canceled(OrderID)
         case replaced(OrderID, by: Order, brokerOrderID: String)
         case triggered(OrderID)
+        /// A bracket's stop or target, held until its parent fills.
+        case receivedChild(Order, brokerOrderID: String, parent: OrderID, sibling: OrderID?)
+        case activated(OrderID)
     }
 
     let path: String

@@ -48,11 +48,15 @@ enum BrokerJob: Sendable {
     case quote(Quote)
     /// Ask the broker what became of an order whose outcome is unknown.
     case settle(OrderID)
+    /// An entry with its stop and/or target.
+    case submitBracket(Order, stop: Order?, target: Order?)
 }
 
 /// What a broker call returned.
 enum BrokerJobResult: Sendable {
     case submitted(OrderID)
+    case bracketSubmitted([OrderID])
+    case bracketFailed([OrderID], BrokerError)
     case submitFailed(OrderID, BrokerError)
     case cancelFailed(OrderID, BrokerError)
     case replaceFailed(old: OrderID, new: OrderID, BrokerError)

@@ -40,6 +40,15 @@ extension ExecutionEngine {
         switch result {
         case .submitted(let id):
             transition(id, .sent)
+        case .bracketSubmitted(let ids):
+            for id in ids { transition(id, .sent) }
+        case .bracketFailed(let ids, let error) where error.kind == .unknownOutcome:
+            for id in ids {
+                transition(id, .outcomeUnknown, reason: "broker: \(error)")
+                send(.settle(id), to: account)
+            }
+        case .bracketFailed(let ids, let error):
+            for id in ids { reject(id, reason: "broker: \(error)") }
         case .submitFailed(let id, let error) where error.kind == .unknownOutcome:
             transition(id, .outcomeUnknown, reason: "broker: \(error)")
             send(.settle(id), to: account)

@@ -10,7 +10,8 @@ extension ExecutionEngine {
 
     /// The order path up to the journal: idempotency, validation, broker capability, trading state,
     /// connection, pre-trade risk; stages the accepted (or risk-rejected) order and queues the broker call.
-    func accept(_ request: SubmitOrder) -> Result<SubmitOutcome, EngineError> {
+    /// With `route` false the caller sends the order itself (a bracket's entry goes with its children).
+    func accept(_ request: SubmitOrder, route: Bool = true) -> Result<SubmitOutcome, EngineError> {
         guard let account = accounts[request.account] else {
             return .failure(EngineError(.unknownAccount, "no account named '\(request.account)'"))
         }
@@ -64,7 +65,7 @@ extension ExecutionEngine {
             at: now, sessionDate: sessionDate(of: request.account, at: now))
         order.status = .accepted
         stageOrder(order, change: "accepted")
-        send(.submit(order), to: request.account)
+        if route { send(.submit(order), to: request.account) }
         return .success(SubmitOutcome(order: order, duplicate: false))
     }
 

@@ -1,5 +1,6 @@
 import BrokerAPI
 import GatewayCore
+import Journal
 
 extension ExecutionEngine {
     /// Turns a signal into an order: entry price (given, or the last quote for a market entry), stop
@@ -82,12 +83,56 @@ extension ExecutionEngine {
             type: signal.entryType, limitPrice: signal.entryType == .limit ? entry : nil,
             stopPrice: signal.entryType == .stop ? entry : nil, tif: signal.tif, strategy: signal.strategy,
             tags: signal.tags)
-        let bracket: String? =
-            stop != nil || signal.takeProfit != nil
-            ? "not placed: \(account.adapter.brokerName) does not take bracket orders yet; only the entry was sent"
-            : nil
-        return accept(request).map {
-            SignalOutcome(orders: [$0.order], sizing: sizing, duplicate: $0.duplicate, bracket: bracket)
+        let wantsBracket = stop != nil || signal.takeProfit != nil
+        guard wantsBracket, account.adapter is any BracketCapable else {
+            let note: String? =
+                wantsBracket
+                ? "not placed: \(account.adapter.brokerName) does not take bracket orders yet; only the entry was sent"
+                : nil
+            return accept(request).map {
+                SignalOutcome(orders: [$0.order], sizing: sizing, duplicate: $0.duplicate, bracket: note)
+            }
         }
+        let entryOrder: Order
+        switch accept(request, route: false) {
+        case .failure(let error): return .failure(error)
+        case .success(let outcome): entryOrder = outcome.order
+        }
+        // A duplicate, or an entry refused by risk (journaled as rejected), gets no children.
+        guard entryOrder.status == .accepted else {
+            return .success(SignalOutcome(orders: [entryOrder], sizing: sizing, duplicate: false, bracket: nil))
+        }
+        let stopChild = stop.map { child(of: entryOrder, suffix: "stop", type: .stop, stop: $0, limit: nil) }
+        let targetChild = signal.takeProfit.map {
+            child(of: entryOrder, suffix: "target", type: .limit, stop: nil, limit: $0)
+        }
+        send(.submitBracket(entryOrder, stop: stopChild, target: targetChild), to: signal.account)
+        return .success(
+            SignalOutcome(
+                orders: [entryOrder] + [stopChild, targetChild].compactMap { $0 }, sizing: sizing, duplicate: false,
+                bracket: nil))
+    }
+
+    /// Stages a bracket's exit: the opposite side of the entry, same quantity, good till canceled.
+    func child(of entry: Order, suffix: String, type: OrderType, stop: Price?, limit: Price?) -> Order {
+        let id = OrderID("\(journal.instanceID)-\(nextSeq)")!
+        let derived = entry.clientOrderID.rawValue + "-" + suffix
+        let clientID = ClientOrderID(derived) ?? ClientOrderID("gw-\(id.rawValue)")!
+        let side: OrderSide =
+            switch entry.side {
+            case .buy, .buyToCover: .sell
+            case .sell, .sellShort: .buyToCover
+            case .buyToOpen, .buyToClose: .sellToClose
+            case .sellToOpen, .sellToClose: .buyToClose
+            }
+        var order = Order(
+            orderID: id, clientOrderID: clientID, account: entry.account, symbol: entry.symbol, side: side,
+            qty: entry.qty,
+            type: type, limitPrice: limit, stopPrice: stop, tif: .gtc, strategy: entry.strategy, tags: entry.tags,
+            createdAt: entry.createdAt)
+        order.parentOrderID = entry.orderID
+        clientIndex[entry.account, default: [:]][clientID] = id
+        stageOrder(order, change: "accepted", reason: "bracket \(suffix) of \(entry.orderID)")
+        return order
     }
 }

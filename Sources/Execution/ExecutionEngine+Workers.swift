@@ -52,6 +52,18 @@ extension ExecutionEngine {
         case .quote(let quote):
             await (adapter as? any QuoteConsumer)?.receive(quote)
             return nil
+        case .submitBracket(let entry, let stop, let target):
+            let ids = [entry.orderID] + [stop, target].compactMap { $0?.orderID }
+            guard let bracketing = adapter as? any BracketCapable else {
+                return .bracketFailed(
+                    ids, BrokerError(.nonRetryable, code: "not_supported", message: "no bracket orders"))
+            }
+            do {
+                try await bracketing.submitBracket(entry: entry, stop: stop, target: target)
+                return .bracketSubmitted(ids)
+            } catch {
+                return .bracketFailed(ids, error)
+            }
         case .settle(let id):
             do {
                 return .settled(id, try await adapter.orderReport(for: id))

@@ -140,3 +140,43 @@ struct PaperBrokerTests {
         #expect(broker.unsupportedReason(for: order("1", .buy, 1)) == nil)
     }
 }
+
+@Suite(.timeLimit(.minutes(1)))
+struct PaperBracketTests {
+    let base = PaperBrokerTests()
+
+    @Test func childrenWaitForTheEntryThenCancelEachOtherEvenWhenOneQuoteTouchesBoth() async throws {
+        let broker = PaperBroker(clock: PaperBrokerTests.FixedClock())
+        try await broker.connect()
+        await broker.receive(base.quote(bid: "100", ask: "100.10"))
+        let entry = base.order("e", .buy, 10, type: .limit, limit: "99")
+        var stop = base.order("s", .sell, 10, type: .stop, stop: "95")
+        stop.parentOrderID = entry.orderID
+        var target = base.order("t", .sell, 10, type: .limit, limit: "105")
+        target.parentOrderID = entry.orderID
+        try await broker.submitBracket(entry: entry, stop: stop, target: target)
+        // A quote through the target before the entry fills does nothing to the held children.
+        await broker.receive(base.quote(bid: "106", ask: "106.10"))
+        #expect(try await broker.orderReport(for: target.orderID)?.status == .acknowledged)
+        await broker.receive(base.quote(bid: "98.90", ask: "99.00"))
+        #expect(try await broker.orderReport(for: entry.orderID)?.status == .filled)
+        // One quote that would fill both: the first to fill cancels the other.
+        await broker.receive(base.quote(bid: "105", ask: "105.10", last: "94"))
+        let stopStatus = try await broker.orderReport(for: stop.orderID)?.status
+        let targetStatus = try await broker.orderReport(for: target.orderID)?.status
+        #expect([stopStatus, targetStatus].filter { $0 == .filled }.count == 1)
+        #expect([stopStatus, targetStatus].filter { $0 == .canceled }.count == 1)
+        #expect(try await broker.positions().isEmpty)
+    }
+
+    @Test func cancellingTheEntryCancelsItsChildren() async throws {
+        let broker = PaperBroker(clock: PaperBrokerTests.FixedClock())
+        try await broker.connect()
+        let entry = base.order("e", .buy, 10, type: .limit, limit: "90")
+        var stop = base.order("s", .sell, 10, type: .stop, stop: "85")
+        stop.parentOrderID = entry.orderID
+        try await broker.submitBracket(entry: entry, stop: stop, target: nil)
+        try await broker.cancel(entry)
+        #expect(try await broker.orderReport(for: stop.orderID)?.status == .canceled)
+    }
+}

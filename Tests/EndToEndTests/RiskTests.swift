@@ -82,9 +82,27 @@ extension EndToEnd {
             let orders = answer["orders"] as? [[String: Any]] ?? []
             #expect(orders.first?["qty"] as? String == "200")
             #expect((answer["sizing"] as? [String: Any])?["risk_money"] as? String == "1000")
-            #expect(answer["bracket"] as? String != nil)
+            #expect(answer["bracket"] == nil)
+            let ids = orders.compactMap { $0["order_id"] as? String }
+            #expect(ids.count == 3)
+            #expect(orders.dropFirst().allSatisfy { $0["parent_order_id"] as? String == ids.first })
             let again = try exchange(client, line.replacingOccurrences(of: #""id":2"#, with: #""id":3"#))
             #expect(again["duplicate"] as? Bool == true)
+            // The entry fills, then the stop: the target is cancelled by the broker in the same step.
+            let watcher = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
+            _ = try exchange(watcher, #"{"id":1,"op":"subscribe","after_seq":0,"kinds":["order"]}"#)
+            _ = try exchange(client, #"{"id":4,"op":"quote","symbol":"AAPL","bid":"189.85","ask":"189.90"}"#)
+            _ = try exchange(
+                client, #"{"id":5,"op":"quote","symbol":"AAPL","bid":"184.90","ask":"185.00","last":"184.95"}"#)
+            var final: [String: String] = [:]
+            while final[ids[1]] != "filled" || final[ids[2]] != "canceled", let event = try watcher.readObject() {
+                if let id = event.order["order_id"] as? String, let status = event.order["status"] as? String {
+                    final[id] = status
+                }
+            }
+            #expect(final[ids[0]] == "filled")
+            let positions = try exchange(client, #"{"id":6,"op":"positions","account":"paper"}"#)
+            #expect((positions["positions"] as? [[String: Any]])?.first?["qty"] as? String == "0")
             #expect(await daemon.stop() == 0)
         }
 

@@ -26,6 +26,9 @@ public struct Order: Sendable, Hashable, Codable {
     /// For a replacement, the order it replaces; for a replaced order, the one that replaced it.
     public var replacesOrderID: OrderID?
     public var replacedByOrderID: OrderID?
+    /// For the stop and target of a bracket, the entry they protect; they work once it has filled and
+    /// cancel each other (one-cancels-other).
+    public var parentOrderID: OrderID?
 
     enum CodingKeys: String, CodingKey {
         case orderID = "order_id", clientOrderID = "client_order_id", account, symbol, side, qty, type
@@ -34,6 +37,7 @@ public struct Order: Sendable, Hashable, Codable {
         case filledQty = "filled_qty", avgFillPrice = "avg_fill_price", brokerOrderID = "broker_order_id"
         case createdAt = "created_at", updatedAt = "updated_at", rejectReasons = "reject_reasons"
         case replacesOrderID = "replaces_order_id", replacedByOrderID = "replaced_by_order_id"
+        case parentOrderID = "parent_order_id"
     }
 
     public init(
