@@ -23,6 +23,12 @@ extension ExecutionEngine {
         if let problem = OrderValidation.problem(with: request) {
             return .failure(problem)
         }
+        let reference = request.limitPrice ?? request.stopPrice ?? quotes[request.symbol]?.mark
+        if let problem = OrderValidation.sizeProblem(
+            qty: request.qty, price: reference, multiplier: request.symbol.multiplier)
+        {
+            return .failure(problem)
+        }
         let now = clock.now()
         let seq = nextSeq
         let orderID = OrderID("\(journal.instanceID)-\(seq)")!
@@ -112,7 +118,12 @@ extension ExecutionEngine {
             trailPrice: original.trailPrice, trailPercent: original.trailPercent, tif: request.tif ?? original.tif,
             strategy: original.strategy, tags: original.tags, createdAt: now)
         replacement.replacesOrderID = original.orderID
-        if let problem = OrderValidation.problem(with: replacement) {
+        if let problem = OrderValidation.problem(with: replacement)
+            ?? OrderValidation.sizeProblem(
+                qty: replacement.qty,
+                price: replacement.limitPrice ?? replacement.stopPrice ?? quotes[replacement.symbol]?.mark,
+                multiplier: replacement.symbol.multiplier)
+        {
             return reply(continuation, .failure(problem))
         }
         if let reason = accounts[request.account]?.adapter.unsupportedReason(for: replacement) {

@@ -17,6 +17,20 @@ enum OrderValidation {
             strategy: order.strategy, tags: order.tags)
     }
 
+    /// The largest quantity and order value the books can carry exactly (money has six decimals in
+    /// 64 bits); anything larger is a typo, refused rather than overflowing an account.
+    static let maxQty = Quantity(1_000_000_000)
+    static let maxNotional = Money(1_000_000_000_000)
+
+    static func sizeProblem(qty: Quantity, price: Price?, multiplier: Int) -> EngineError? {
+        if qty > maxQty { return .badRequest("qty", "qty \(qty) is over the gateway's ceiling of \(maxQty)") }
+        guard let price else { return nil }
+        guard let value = price.notional(qty, multiplier: multiplier), value <= maxNotional else {
+            return .badRequest("qty", "the order's value is over the gateway's ceiling of \(maxNotional)")
+        }
+        return nil
+    }
+
     static func problem(
         symbol: Symbol, side: OrderSide, qty: Quantity, type: OrderType, limit: Price?, stop: Price?,
         trailPrice: Price?, trailPercent: Price?, strategy: String?, tags: [String]?

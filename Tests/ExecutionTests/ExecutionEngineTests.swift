@@ -93,6 +93,9 @@ struct ExecutionEngineTests {
         var optionSide = buy(1)
         optionSide.side = .buyToOpen
         #expect(await harness.engine.submit(optionSide).failure?.field == "side")
+        // Values the books cannot carry are typos: refused, never overflowed.
+        #expect(await harness.engine.submit(buy(2_000_000_000, limit: "1")).failure?.field == "qty")
+        #expect(await harness.engine.submit(buy(100_000_000, limit: "100000")).failure?.field == "qty")
         var unknown = buy(1)
         unknown.account = AccountID("nope")!
         #expect(await harness.engine.submit(unknown).failure?.code == .unknownAccount)
