@@ -48,7 +48,7 @@ public enum ErrorDetails: Sendable, Hashable, Encodable {
     /// The request field at fault.
     case field(String)
     /// Each failed check of a risk rejection.
-    case checks([RiskCheckFailure])
+    case checks([RiskFailure])
 
     public func encode(to encoder: any Encoder) throws {
         switch self {
@@ -62,20 +62,6 @@ public enum ErrorDetails: Sendable, Hashable, Encodable {
     }
 
     enum FieldKey: String, CodingKey { case field }
-}
-
-/// One failed pre-trade check (PROTOCOL.md "Errors").
-public struct RiskCheckFailure: Sendable, Hashable, Codable {
-    public var check: String
-    public var limit: String
-    public var value: String
-    public var message: String
-    public init(check: String, limit: String, value: String, message: String) {
-        self.check = check
-        self.limit = limit
-        self.value = value
-        self.message = message
-    }
 }
 
 struct ErrorAnswer: Encodable {

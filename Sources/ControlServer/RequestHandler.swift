@@ -198,9 +198,7 @@ public struct RequestHandler: Sendable {
 
     private func failure(_ id: RequestID, _ error: EngineError) -> String {
         if let checks = error.checks {
-            let details = ErrorDetails.checks(
-                checks.map { RiskCheckFailure(check: $0.check, limit: $0.limit, value: $0.value, message: $0.message) })
-            return writer.failure(id: id, code: error.code.rawValue, message: error.message, details: details)
+            return writer.failure(id: id, code: error.code.rawValue, message: error.message, details: .checks(checks))
         }
         return writer.failure(
             id: id, code: error.code.rawValue, message: error.message, details: error.field.map { .field($0) })

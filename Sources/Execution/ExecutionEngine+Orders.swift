@@ -51,13 +51,7 @@ extension ExecutionEngine {
         }
         clientIndex[request.account, default: [:]][clientID] = orderID
         let context = riskContext(for: order, now: now)
-        let failures = account.limits(for: order.strategy).flatMap { limits in
-            PreTradeRisk.evaluate(
-                RiskOrder(
-                    symbol: order.symbol, side: order.side, qty: order.qty, type: order.type,
-                    limitPrice: order.limitPrice, stopPrice: order.stopPrice),
-                limits: limits, context: context)
-        }
+        let failures = account.riskFailures(of: order, context: context)
         guard failures.isEmpty else {
             // Rejected before it was accepted: journaled with every reason, never sent.
             order.status = .rejected
@@ -147,13 +141,7 @@ extension ExecutionEngine {
         } else {
             context.openSellQty = max(.zero, context.openSellQty - original.leavesQty)
         }
-        let failures = (accounts[request.account]?.limits(for: replacement.strategy) ?? []).flatMap { limits in
-            PreTradeRisk.evaluate(
-                RiskOrder(
-                    symbol: replacement.symbol, side: replacement.side, qty: replacement.qty, type: replacement.type,
-                    limitPrice: replacement.limitPrice, stopPrice: replacement.stopPrice),
-                limits: limits, context: context)
-        }
+        let failures = accounts[request.account]?.riskFailures(of: replacement, context: context) ?? []
         if !failures.isEmpty {
             let summary = failures.map(\.check).joined(separator: ", ")
             return reply(

@@ -22,9 +22,10 @@ public struct EngineAccount: Sendable {
     /// When the account's trading day starts; daily figures reset then.
     public var session: TradingSession = .utcMidnight
 
-    /// The checks an order of `strategy` must pass: the account's, then the strategy's own.
-    func limits(for strategy: String?) -> [RiskLimits] {
-        [limits] + (strategy.flatMap { strategyLimits[$0] }.map { [$0] } ?? [])
+    /// Every failed check of the account's limits, then of the order's strategy's own.
+    func riskFailures(of order: Order, context: RiskContext) -> [RiskFailure] {
+        let all = [limits] + (order.strategy.flatMap { strategyLimits[$0] }.map { [$0] } ?? [])
+        return all.flatMap { PreTradeRisk.evaluate(RiskOrder(order), limits: $0, context: context) }
     }
 
     public init(

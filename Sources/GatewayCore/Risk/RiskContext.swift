@@ -51,6 +51,13 @@ public struct RiskOrder: Sendable, Hashable {
     public var limitPrice: Price?
     public var stopPrice: Price?
 
+    /// The order's terms as the checks see them.
+    public init(_ order: Order) {
+        self.init(
+            symbol: order.symbol, side: order.side, qty: order.qty, type: order.type, limitPrice: order.limitPrice,
+            stopPrice: order.stopPrice)
+    }
+
     public init(
         symbol: Symbol, side: OrderSide, qty: Quantity, type: OrderType, limitPrice: Price? = nil,
         stopPrice: Price? = nil
