@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "gatewayd", targets: ["gatewayd"]),
         .executable(name: "gatewayctl", targets: ["gatewayctl"]),
         .executable(name: "gateway-bench", targets: ["gateway-bench"]),
+        .executable(name: "risk-bench", targets: ["risk-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -35,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/ordo-one/malloc-interposer.git", from: "1.6.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         .target(name: "GatewayCore", swiftSettings: settings),
@@ -78,7 +81,20 @@ let package = Package(
             path: "Benchmarks/gateway-bench",
             swiftSettings: settings
         ),
-        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"], swiftSettings: settings),
+        .executableTarget(
+            name: "risk-bench",
+            dependencies: [
+                "GatewayCore", argumentParser, .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+            ],
+            path: "Benchmarks/risk-bench",
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "GatewayCoreTests",
+            dependencies: ["GatewayCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "BrokerPaperTests", dependencies: ["BrokerPaper", "BrokerAPI", "GatewayCore"], swiftSettings: settings
         ),

@@ -85,6 +85,7 @@ extension ExecutionEngine {
         for id in accountOrder where books[id] == nil {
             let account = accounts[id]!
             books[id] = AccountBook(account: id, currency: account.currency, openingCash: account.openingCash)
+            riskBooks[id] = RiskBook(openingCash: account.openingCash, rateWindow: account.rateWindow)
             stage(
                 .accountOpened(
                     AccountOpened(
@@ -149,6 +150,7 @@ extension ExecutionEngine {
             symbol: order.symbol, side: order.side, qty: brokerFill.qty, price: brokerFill.price,
             commission: brokerFill.commission, ts: brokerFill.ts)
         books[account]?.apply(fill, sessionDate: sessionDate(of: account, at: fill.ts))
+        updateRisk(account, symbol: fill.symbol)
         stage(.fill(FillPayload(fill: fill)), at: fill.ts)
         let result = order.record(fill)
         var reason: String?

@@ -50,7 +50,7 @@ extension ExecutionEngine {
                 EngineError(.brokerUnavailable, "\(account.adapter.brokerName) is not connected; nothing was sent"))
         }
         clientIndex[request.account, default: [:]][clientID] = orderID
-        let context = riskContext(for: order, now: now)
+        let context = riskContext(order.account, order.symbol, now: now)
         let failures = account.riskFailures(of: order, context: context)
         guard failures.isEmpty else {
             // Rejected before it was accepted: journaled with every reason, never sent.
@@ -61,8 +61,7 @@ extension ExecutionEngine {
             return .failure(
                 EngineError(.riskRejected, "rejected by pre-trade risk: \(summary)", checks: failures, order: order))
         }
-        riskTallies[request.account, default: RiskTally()].recordAccepted(
-            at: now, sessionDate: sessionDate(of: request.account, at: now))
+        riskBooks[request.account]?.recordAccepted(at: now, sessionDate: sessionDate(of: request.account, at: now))
         order.status = .accepted
         stageOrder(order, change: "accepted")
         if route { send(.submit(order), to: request.account) }
@@ -134,7 +133,7 @@ extension ExecutionEngine {
         case .reducing: break
         }
         // The new terms face the same limits, with the order being replaced no longer counted as working.
-        var context = riskContext(for: replacement, now: now)
+        var context = riskContext(replacement.account, replacement.symbol, now: now)
         context.openOrders = max(0, context.openOrders - 1)
         if original.side.isBuy {
             context.openBuyQty = max(.zero, context.openBuyQty - original.leavesQty)
@@ -164,6 +163,7 @@ extension ExecutionEngine {
     func handleQuote(_ quote: Quote, _ continuation: Reply<Quote>) {
         let merged = quotes[quote.symbol]?.merged(with: quote) ?? quote
         quotes[quote.symbol] = merged
+        riskBooks.mark(quote.symbol, at: merged.mark)
         stage(.quote(QuotePayload(quote: merged)), at: quote.ts)
         enforceLossLimits(now: clock.now())
         reply(continuation, .success(merged))

@@ -44,20 +44,15 @@ extension ExecutionEngine {
             guard let policy = signal.strategy.flatMap({ account.strategySizing[$0] }) ?? account.sizing else {
                 return .failure(.badRequest("qty", "the account has no sizing policy; give qty"))
             }
-            let book = books[signal.account]
-            let marks = quotes.compactMapValues(\.mark)
-            let equity =
-                book?.snapshot(
-                    marks: marks, tradingState: "", broker: "", today: sessionDate(of: signal.account, at: clock.now())
-                ).equity ?? .zero
+            let now = clock.now()
+            let context = riskContext(signal.account, signal.symbol, now: now)
+            let equity = riskBooks[signal.account]?.equity ?? .zero
             var room: Quantity?
-            if let limit = account.limits.maxPositionQty {
+            if let limit = account.limits(for: signal.strategy).maxPositionQty {
                 // Room under the limit after the position and the working orders on the same side.
-                let held = book?.positions[signal.symbol]?.qty ?? .zero
-                let working = (openOrders[signal.account] ?? []).compactMap { orders[$0] }.filter {
-                    $0.symbol == signal.symbol && $0.side.isBuy == signal.side.isBuy
-                }.reduce(Quantity.zero) { $0 + $1.leavesQty }
-                room = max(.zero, limit - (signal.side.isBuy ? held : -held) - working)
+                let held = signal.side.isBuy ? context.positionQty : -context.positionQty
+                let working = signal.side.isBuy ? context.openBuyQty : context.openSellQty
+                room = max(.zero, limit - held - working)
             }
             let input = SizingInput(
                 symbol: signal.symbol, isBuy: signal.side.isBuy, entry: entry, stop: stop, equity: equity,

@@ -74,6 +74,7 @@ extension ExecutionEngine {
     /// Stages an order's new state.
     func stageOrder(_ order: Order, change: String, reason: String? = nil) {
         orders[order.orderID] = order
+        riskBooks[order.account]?.track(order)
         if order.status.isOpen {
             openOrders[order.account, default: []].insert(order.orderID)
         } else {

@@ -11,21 +11,36 @@ public struct EngineAccount: Sendable {
     public var adapter: any BrokerAdapter
     public var openingCash: Money
     public var currency: String
-    public var limits: RiskLimits
+    public var limits: RiskLimits {
+        didSet { effectiveStrategyLimits = strategyLimits.mapValues { limits.overridden(by: $0) } }
+    }
     /// How signals are sized; `nil` means a signal must carry its own `qty`.
     public var sizing: SizingPolicy?
-    /// Limits a strategy's orders must pass as well as the account's (so a strategy can only be held
-    /// tighter, never looser), checked against the account's positions and orders.
-    public var strategyLimits: [String: RiskLimits] = [:]
+    /// Per strategy, limits that override the account's for that strategy's orders
+    /// (`RiskLimits.overridden(by:)`: looser or tighter for one order, never looser for the account).
+    public var strategyLimits: [String: RiskLimits] = [:] {
+        didSet { effectiveStrategyLimits = strategyLimits.mapValues { limits.overridden(by: $0) } }
+    }
     /// Sizing policies by strategy, used instead of the account's for that strategy's signals.
     public var strategySizing: [String: SizingPolicy] = [:]
     /// When the account's trading day starts; daily figures reset then.
     public var session: TradingSession = .utcMidnight
+    private var effectiveStrategyLimits: [String: RiskLimits] = [:]
 
-    /// Every failed check of the account's limits, then of the order's strategy's own.
+    /// The limits an order of `strategy` faces.
+    func limits(for strategy: String?) -> RiskLimits {
+        guard let strategy, let merged = effectiveStrategyLimits[strategy] else { return limits }
+        return merged
+    }
+
+    /// Every failed check of the limits that apply to the order.
     func riskFailures(of order: Order, context: RiskContext) -> [RiskFailure] {
-        let all = [limits] + (order.strategy.flatMap { strategyLimits[$0] }.map { [$0] } ?? [])
-        return all.flatMap { PreTradeRisk.evaluate(RiskOrder(order), limits: $0, context: context) }
+        PreTradeRisk.evaluate(RiskOrder(order), limits: limits(for: order.strategy), context: context)
+    }
+
+    /// How many recent acceptances the order-rate check must remember.
+    var rateWindow: Int {
+        ([limits] + effectiveStrategyLimits.values).compactMap(\.maxOrdersPerSecond).max() ?? 0
     }
 
     public init(
@@ -67,9 +82,9 @@ public actor ExecutionEngine: Service {
     var quotes: [Symbol: Quote] = [:]
     var connections: [AccountID: BrokerConnectionState] = [:]
     var nextSeq: Int64 = 1
-    /// Per account: when recent orders were accepted, the day's count and the equity peak, for the
-    /// rate, daily-loss and drawdown checks. Kept in memory: they start afresh with the process.
-    var riskTallies: [AccountID: RiskTally] = [:]
+    /// Per account: the running figures of the pre-trade checks, rebuilt by replay.
+    var riskBooks: [AccountID: RiskBook] = [:]
+    var sessionDays: [AccountID: SessionDayCache] = [:]
     /// Trading states, journaled and restored: a halted gateway stays halted across restarts.
     var accountStates: [AccountID: TradingState] = [:]
     var gatewayState = TradingState.active
@@ -100,8 +115,7 @@ public actor ExecutionEngine: Service {
         (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        let sessions = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0.session) })
-        var replay = Replay(decoder: decoder, sessions: sessions)
+        var replay = Replay(decoder: decoder, accounts: self.accounts)
         try journal.forEachRecord { try replay.apply($0) }
         hub = EventHub(lastSeq: replay.lastSeq)
         books = replay.books
@@ -112,6 +126,7 @@ public actor ExecutionEngine: Service {
         clientIndex = replay.clientIndex
         seenFills = replay.seenFills
         quotes = replay.quotes
+        riskBooks = replay.riskBooks
         accountStates = replay.accountStates
         gatewayState = replay.gatewayState
         nextSeq = replay.lastSeq + 1

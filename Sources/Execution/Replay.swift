@@ -13,13 +13,14 @@ struct Replay {
     var quotes: [Symbol: Quote] = [:]
     var accountStates: [AccountID: TradingState] = [:]
     var gatewayState = TradingState.active
+    var riskBooks: [AccountID: RiskBook] = [:]
     var lastSeq: Int64 = 0
 
-    let sessions: [AccountID: TradingSession]
+    let accounts: [AccountID: EngineAccount]
 
-    init(decoder: JSONDecoder, sessions: [AccountID: TradingSession] = [:]) {
+    init(decoder: JSONDecoder, accounts: [AccountID: EngineAccount]) {
         self.decoder = decoder
-        self.sessions = sessions
+        self.accounts = accounts
     }
 
     mutating func apply(_ record: JournalRecord) throws {
@@ -34,9 +35,17 @@ struct Replay {
                 let opened = try decoder.decode(AccountOpened.self, from: data)
                 books[opened.account] = AccountBook(
                     account: opened.account, currency: opened.currency, openingCash: opened.cash)
+                riskBooks[opened.account] = RiskBook(
+                    openingCash: opened.cash, rateWindow: accounts[opened.account]?.rateWindow ?? 0)
             case .order:
                 let change = try decoder.decode(OrderChanged.self, from: data)
-                orders[change.order.orderID] = change.order
+                let order = change.order
+                orders[order.orderID] = order
+                riskBooks[order.account]?.track(order)
+                if change.change == "accepted", order.replacesOrderID == nil {
+                    let day = session(of: order.account).sessionDate(of: order.createdAt)
+                    riskBooks[order.account]?.recordAccepted(at: order.createdAt, sessionDate: day)
+                }
                 if change.change == "accepted" {
                     clientIndex[change.order.account, default: [:]][change.order.clientOrderID] = change.order.orderID
                 }
@@ -48,10 +57,13 @@ struct Replay {
             case .fill:
                 let fill = try decoder.decode(FillPayload.self, from: data).fill
                 seenFills.insert("\(fill.account)/\(fill.fillID)")
-                books[fill.account]?.apply(fill, sessionDate: sessions[fill.account]?.sessionDate(of: fill.ts))
+                let day = session(of: fill.account).sessionDate(of: fill.ts)
+                books[fill.account]?.apply(fill, sessionDate: day)
+                if let book = books[fill.account] { riskBooks[fill.account]?.update(from: book, symbol: fill.symbol) }
             case .quote:
                 let quote = try decoder.decode(QuotePayload.self, from: data).quote
                 quotes[quote.symbol] = quote
+                riskBooks.mark(quote.symbol, at: quote.mark)
             case .tradingState:
                 let change = try decoder.decode(TradingStateChange.self, from: data)
                 if let account = change.account {
@@ -65,5 +77,17 @@ struct Replay {
         } catch let error as DecodingError {
             throw JournalError("replay cannot read event \(record.seq) (\(record.kind)): \(error)")
         }
+    }
+}
+
+extension Replay {
+    func session(of account: AccountID) -> TradingSession { accounts[account]?.session ?? .utcMidnight }
+}
+
+extension Dictionary where Key == AccountID, Value == RiskBook {
+    /// A quote's new mark, for every account.
+    mutating func mark(_ symbol: Symbol, at price: Price?) {
+        guard price != nil else { return }
+        for id in keys { self[id]!.mark(symbol, at: price) }
     }
 }

@@ -68,15 +68,15 @@ struct SignalTests {
 
 @Suite(.timeLimit(.minutes(1)))
 struct StrategyOverrideTests {
-    @Test func aStrategyIsHeldToItsOwnLimitsAsWellAsTheAccountsAndSizedByItsOwnPolicy() async throws {
+    @Test func aStrategyOverridesPerOrderLimitsButNeverTheAccountsTotalsAndIsSizedByItsOwnPolicy() async throws {
         let folder = EngineHarness.temporaryFolder()
         var account = EngineAccount(
             id: paper, adapter: FakeBroker(), openingCash: Money(50_000),
-            limits: RiskLimits(maxOrderQty: Quantity(1_000)),
+            limits: RiskLimits(maxOrderQty: Quantity(1_000), maxGrossExposure: Money(20_000)),
             sizing: SizingPolicy(method: .fixedQty(Quantity(500))))
         account.strategyLimits["scalper"] = RiskLimits(maxOrderQty: Quantity(10))
         account.strategySizing["scalper"] = SizingPolicy(method: .fixedQty(Quantity(5)))
-        account.strategyLimits["loose"] = RiskLimits(maxOrderQty: Quantity(5_000))
+        account.strategyLimits["loose"] = RiskLimits(maxOrderQty: Quantity(5_000), maxGrossExposure: Money(900_000))
         let harness = try EngineHarness(journalPath: folder + "/journal.sqlite", accounts: [account])
         var scalp = buy(11, limit: "10")
         scalp.strategy = "scalper"
@@ -87,11 +87,16 @@ struct StrategyOverrideTests {
         var other = buy(11, limit: "10")
         other.strategy = "swing"
         #expect(await harness.engine.submit(other).failure == nil)
-        // A strategy can be held tighter, never looser: the account's limit still applies.
+        // A strategy's own per-order limit replaces the account's, looser or tighter...
         var loose = buy(1_001, limit: "10")
         loose.strategy = "loose"
-        let tooBig = await harness.engine.submit(loose)
-        #expect(tooBig.failure?.checks?.map(\.limit) == ["1000"])
+        #expect(await harness.engine.submit(loose).failure == nil)
+        // ...but the account's totals stay the ceiling: its gross exposure limit still applies.
+        var tooBig = buy(2_001, limit: "10")
+        tooBig.strategy = "loose"
+        let refusedTotal = await harness.engine.submit(tooBig)
+        #expect(refusedTotal.failure?.checks?.map(\.check) == ["max_exposure"])
+        #expect(refusedTotal.failure?.checks?.first?.limit == "20000")
         // Its signals are sized by its own policy.
         let signal = SubmitSignal(
             account: paper, signalID: ClientOrderID("scalp-1")!, strategy: "scalper", symbol: aapl, side: .buy,

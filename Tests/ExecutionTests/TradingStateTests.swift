@@ -105,3 +105,61 @@ struct LossLimitTests {
         try await harness.stop()
     }
 }
+
+@Suite(.timeLimit(.minutes(1)))
+struct RiskAcrossRestartTests {
+    let folder = EngineHarness.temporaryFolder()
+    var journalPath: String { folder + "/journal.sqlite" }
+
+    func harness(_ broker: FakeBroker, _ limits: RiskLimits, _ clock: ManualWallClock) throws -> EngineHarness {
+        try EngineHarness(
+            journalPath: journalPath,
+            accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(10_000), limits: limits)],
+            clock: clock)
+    }
+
+    @Test func theEquityPeakOfTheDrawdownLimitSurvivesARestart() async throws {
+        let clock = ManualWallClock()
+        let broker = FakeBroker()
+        let limits = RiskLimits(maxDrawdown: Money(100))
+        let first = try harness(broker, limits, clock)
+        var waiter = EventWaiter(first.engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        let order = try await first.engine.submit(buy(10, limit: "100")).get().order
+        _ = await waiter.order(order.orderID.rawValue, status: "acknowledged")
+        await broker.emit(
+            .fill(
+                BrokerFill(
+                    orderID: order.orderID, fillID: FillID("f")!, qty: Quantity(10), price: Price(100), ts: clock.now())
+            ))
+        _ = await waiter.order(order.orderID.rawValue, status: "filled")
+        // Equity peaks at 10 200 (the position worth 1 200), then the gateway restarts.
+        _ = try await first.engine.quote(Quote(symbol: aapl, last: Price(120), ts: clock.now())).get()
+        try await first.stop()
+
+        let second = try harness(FakeBroker(), limits, clock)
+        var states = EventWaiter(second.engine.subscribe(afterSeq: 0, kinds: ["trading_state"]))
+        // 95 below the peak kept from before the restart: still active; 100 below it: halted.
+        _ = try await second.engine.quote(Quote(symbol: aapl, last: Price("110.5"), ts: clock.now())).get()
+        #expect(try await second.engine.account(paper).get().tradingState == "active")
+        _ = try await second.engine.quote(Quote(symbol: aapl, last: Price(110), ts: clock.now())).get()
+        let change = try #require(await states.next { $0["event"] as? String == "trading_state" })
+        #expect(change["state"] as? String == "halted")
+        #expect((change["reason"] as? String)?.contains("equity peak 10200") == true)
+        try await second.stop()
+    }
+
+    @Test func theDaysOrderCountSurvivesARestart() async throws {
+        let clock = ManualWallClock()
+        let limits = RiskLimits(maxOrdersPerDay: 2)
+        let first = try harness(FakeBroker(), limits, clock)
+        #expect(await first.engine.submit(buy(1, limit: "10")).failure == nil)
+        #expect(await first.engine.submit(buy(1, limit: "10")).failure == nil)
+        try await first.stop()
+
+        let second = try harness(FakeBroker(), limits, clock)
+        let refused = await second.engine.submit(buy(1, limit: "10"))
+        #expect(refused.failure?.checks?.map(\.check) == ["order_rate"])
+        #expect(refused.failure?.checks?.first?.value == "3/day")
+        try await second.stop()
+    }
+}

@@ -1,4 +1,5 @@
 import GatewayCore
+import PropertyBased
 import Testing
 
 @Suite struct PositionSizingTests {
@@ -78,25 +79,49 @@ import Testing
         #expect(problem.code == "size_zero")
     }
 
-    /// Properties over many seeded random signals: the sized order never risks more than its budget,
-    /// never exceeds the room left, and never shrinks when equity grows.
-    @Test func sizedOrdersStayWithinBudgetAndGrowWithEquity() throws {
-        var generator = SplitMix64(seed: 2026_11_25)
-        for _ in 0..<2_000 {
-            let entryCents = Int64(generator.next() % 100_000) + 100
-            let stopCents = Int64(generator.next() % UInt64(entryCents - 1)) + 1
-            let equity = Int(generator.next() % 1_000_000) + 1
-            let room = Quantity(Int(generator.next() % 5_000))
-            let entry = Price(units: entryCents * 1_000_000)
-            let stop = Price(units: stopCents * 1_000_000)
+    @Test func aDefinedRiskSpreadRisksItsMaximumLoss() throws {
+        let long = Symbol("SPY   261218C00600000")!
+        let short = Symbol("SPY   261218C00610000")!
+        // A 10-wide call spread for a 3.50 debit loses at most 3.50 a share, 350 a spread.
+        let debit = try PositionSizing.spreadMaxLoss(long: long, short: short, netPrice: Price("3.5")!).get()
+        #expect(debit == Price("3.5")!)
+        // Sold for a 2.00 credit it loses at most the width less the credit: 8.00.
+        let credit = try PositionSizing.spreadMaxLoss(long: short, short: long, netPrice: Price(-2)).get()
+        #expect(credit == Price(8))
+        // 1% of 100 000 = 1 000 of risk → floor(1 000 ÷ 350) = 2 spreads.
+        var spread = input(entry: "3.5", stop: nil, symbol: long.text)
+        spread.spreadMaxLoss = debit
+        #expect(try PositionSizing.size(spread, policy: fractional).get().qty == Quantity(2))
+        let mismatched = PositionSizing.spreadMaxLoss(
+            long: long, short: Symbol("SPY   261218P00610000")!, netPrice: Price(1))
+        #expect(mismatched.failure?.field == "legs")
+        #expect(PositionSizing.spreadMaxLoss(long: long, short: short, netPrice: Price(-10)).failure?.field == "legs")
+        #expect(PositionSizing.spreadMaxLoss(long: aapl, short: short, netPrice: Price(1)).failure?.field == "legs")
+    }
+
+    /// Properties over random signals: the sized order never risks more than its budget, never exceeds
+    /// the room left or breaks the lot size, and never shrinks when equity grows.
+    @Test
+    func sizedOrdersStayWithinBudgetAndCapsAndGrowWithEquity() async {
+        await propertyCheck(
+            count: 2_000, input: Gen.int(in: 101...10_000_000), Gen.int(in: 1...10_000_000), Gen.int(in: 1...1_000_000),
+            Gen.int(in: 0...5_000)
+        ) { entryCents, stopSeed, equity, roomUnits in
+            let stopCents = stopSeed % (entryCents - 1) + 1
+            let room = Quantity(roomUnits)
+            let entry = Price(units: Int64(entryCents) * 1_000_000)
+            let stop = Price(units: Int64(stopCents) * 1_000_000)
+            let policy = SizingPolicy(
+                method: .fixedFractional(riskFraction: Price("0.01")!), lotSize: Quantity(roomUnits % 3 == 0 ? 10 : 1))
             var signal = SizingInput(
                 symbol: aapl, isBuy: true, entry: entry, stop: stop, equity: Money(equity), positionRoom: room)
-            guard case .success(let sized) = PositionSizing.size(signal, policy: fractional) else { continue }
-            let risked = try #require((entry - stop).notional(sized.qty))
+            guard case .success(let sized) = PositionSizing.size(signal, policy: policy) else { return }
+            let risked = (entry - stop).notional(sized.qty)!
             #expect(risked <= Money(units: Int64(equity) * 10_000))  // 1% of equity, exactly
             #expect(sized.qty <= room)
+            #expect(sized.qty.units % policy.lotSize!.units == 0)
             signal.equity = Money(equity * 2)
-            if case .success(let richer) = PositionSizing.size(signal, policy: fractional) {
+            if case .success(let richer) = PositionSizing.size(signal, policy: policy) {
                 #expect(richer.qty >= sized.qty)
             } else {
                 Issue.record("more equity failed to size")
@@ -105,15 +130,9 @@ import Testing
     }
 }
 
-/// A small deterministic generator for property tests.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+extension Result {
+    var failure: Failure? {
+        if case .failure(let failure) = self { return failure }
+        return nil
     }
 }

@@ -44,11 +44,15 @@ public struct SizingInput: Sendable, Hashable {
     public var riskFraction: Price?
     /// Room left under the position limits, in units; `nil` for no limit.
     public var positionRoom: Quantity?
+    /// For a defined-risk spread: the most one spread can lose, per share of the contract
+    /// (`PositionSizing.spreadMaxLoss`); fixed_fractional sizing divides the budget by it.
+    public var spreadMaxLoss: Price?
 
     public init(
         symbol: Symbol, isBuy: Bool, entry: Price, stop: Price?, equity: Money, riskFraction: Price? = nil,
-        positionRoom: Quantity? = nil
+        positionRoom: Quantity? = nil, spreadMaxLoss: Price? = nil
     ) {
+        self.spreadMaxLoss = spreadMaxLoss
         self.symbol = symbol
         self.isBuy = isBuy
         self.entry = entry
@@ -118,7 +122,12 @@ public enum PositionSizing {
             }
             // A bought option without a stop risks its whole premium.
             let perUnit: Price
-            if let stop = input.stop {
+            if let maxLoss = input.spreadMaxLoss {
+                guard maxLoss.isPositive else {
+                    return bad("legs", "a defined-risk spread must have a maximum loss greater than zero")
+                }
+                perUnit = maxLoss
+            } else if let stop = input.stop {
                 perUnit = (input.entry - stop).magnitude
             } else if input.symbol.isOption && input.isBuy {
                 perUnit = input.entry
@@ -169,6 +178,29 @@ public enum PositionSizing {
                 method: policy.method.name, equity: input.equity, riskMoney: riskMoney, stopDistance: distance,
                 rawQty: raw,
                 caps: caps, qty: qty))
+    }
+
+    /// The most one vertical spread (two options of one root, expiry and right, one bought and one sold)
+    /// can lose, per share: the debit paid when `netPrice` is positive, else the strikes' width less the
+    /// credit received. Anything else is not a defined-risk spread and is refused naming `legs`.
+    public static func spreadMaxLoss(long: Symbol, short: Symbol, netPrice: Price) -> Result<Price, SizingProblem> {
+        func bad(_ message: String) -> Result<Price, SizingProblem> {
+            .failure(SizingProblem(code: "bad_request", field: "legs", message: message))
+        }
+        guard case .option(let bought) = long.kind, case .option(let sold) = short.kind else {
+            return bad("a defined-risk spread needs two option legs")
+        }
+        guard bought.root == sold.root, bought.expiration == sold.expiration, bought.right == sold.right,
+            bought.strike != sold.strike
+        else {
+            return bad("the legs are not a vertical spread (one root, expiry and right, two strikes)")
+        }
+        let width = (bought.strike - sold.strike).magnitude
+        guard netPrice.magnitude < width else {
+            let what = netPrice.isPositive ? "debit" : "credit"
+            return bad("a \(what) of \(netPrice.magnitude) is not less than the spread's width \(width)")
+        }
+        return .success(netPrice.isPositive ? netPrice : width - netPrice.magnitude)
     }
 
     /// `numerator / denominator` as a fixed-point mantissa at `scale`, rounded down (never up: a sized

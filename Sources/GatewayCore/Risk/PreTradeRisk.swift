@@ -17,7 +17,8 @@ public enum PreTradeRisk {
         let reducing =
             !context.positionQty.isZero && context.positionQty.isPositive != order.side.isBuy
             && order.qty <= context.positionQty.magnitude
-        let unpriced = "no limit price and no quote for \(order.symbol)"
+        // Messages are built only for a failing check: the passing path allocates nothing.
+        func unpriced() -> String { "no limit price and no quote for \(order.symbol)" }
 
         if let limit = limits.maxOrderQty, order.qty > limit {
             fail(
@@ -32,7 +33,7 @@ public enum PreTradeRisk {
                         "order value \(notional) is over the limit of \(limit)")
                 }
             } else {
-                fail("max_order_notional", "\(limit)", "unknown", "cannot value the order: \(unpriced)")
+                fail("max_order_notional", "\(limit)", "unknown", "cannot value the order: \(unpriced())")
             }
         }
         if let limit = limits.maxPositionQty, projected.magnitude > limit, !reducing {
@@ -48,7 +49,7 @@ public enum PreTradeRisk {
                         "the position would be worth \(value), over the limit of \(limit)")
                 }
             } else {
-                fail("max_position", "\(limit)", "unknown", "cannot value the position: \(unpriced)")
+                fail("max_position", "\(limit)", "unknown", "cannot value the position: \(unpriced())")
             }
         }
         if (limits.maxGrossExposure != nil || limits.maxNetExposure != nil) && !reducing {
@@ -70,7 +71,7 @@ public enum PreTradeRisk {
             } else {
                 fail(
                     "max_exposure", "\(limits.maxGrossExposure ?? limits.maxNetExposure!)", "unknown",
-                    "cannot value the order: \(unpriced)")
+                    "cannot value the order: \(unpriced())")
             }
         }
         if let limit = limits.maxOpenOrders, context.openOrders + 1 > limit {
@@ -99,27 +100,30 @@ public enum PreTradeRisk {
                 "the drawdown \(context.drawdown) has reached the limit of \(limit)")
         }
         if let collar = limits.priceCollarPct, let reference = context.referencePrice, reference.isPositive {
-            for (name, candidate) in [("limit", order.limitPrice), ("stop", order.stopPrice)] {
-                guard let candidate else { continue }
-                // |candidate − reference| × 100 / reference, compared without division: a × 100 > pct × ref.
-                let distance = Int128((candidate - reference).magnitude.units) * 100
-                let allowed = Int128(collar.units) * Int128(reference.units) / Int128(Price.unitsPerOne)
-                if distance > allowed {
-                    fail(
-                        "price_collar", "\(collar)%", "\(candidate)",
-                        "the \(name) price \(candidate) is more than \(collar)% from the last price \(reference)")
-                }
+            // |candidate − reference| × 100 / reference, compared without division: a × 100 > pct × ref.
+            let allowed = Int128(collar.units) * Int128(reference.units) / Int128(Price.unitsPerOne)
+            func check(_ name: String, _ candidate: Price?) {
+                guard let candidate, Int128((candidate - reference).magnitude.units) * 100 > allowed else { return }
+                fail(
+                    "price_collar", "\(collar)%", "\(candidate)",
+                    "the \(name) price \(candidate) is more than \(collar)% from the last price \(reference)")
             }
+            check("limit", order.limitPrice)
+            check("stop", order.stopPrice)
         }
         if limits.requireReferencePrice && context.referencePrice == nil {
             fail("no_reference_price", "a quote", "none", "no quote is known for \(order.symbol)")
         }
-        if limits.restrictedSymbols.contains(order.symbol) {
+        // Short lists are scanned rather than hashed: cheaper, and the same answer.
+        let restricted =
+            limits.restrictedSymbols.count <= 16
+            ? limits.restrictedSymbols.contains { $0 == order.symbol } : limits.restrictedSymbols.contains(order.symbol)
+        if restricted {
             fail("restricted_symbol", "restricted", "\(order.symbol)", "\(order.symbol) is on the restricted list")
         } else if let allowed = limits.allowedSymbols, !allowed.contains(order.symbol) {
             fail("restricted_symbol", "allowed list", "\(order.symbol)", "\(order.symbol) is not on the allowed list")
         }
-        if let allowed = limits.allowedOrderTypes, !allowed.contains(order.type) {
+        if let allowed = limits.allowedOrderTypes, !allowed.contains(where: { $0 == order.type }) {
             fail(
                 "order_type_not_allowed", allowed.map(\.rawValue).sorted().joined(separator: ","), order.type.rawValue,
                 "\(order.type.rawValue) orders are not allowed on this account")
@@ -147,7 +151,7 @@ public enum PreTradeRisk {
                         "the order needs \(committed); buying power is \(power)")
                 }
             } else {
-                fail("buying_power", "\(power)", "unknown", "cannot value the order: \(unpriced)")
+                fail("buying_power", "\(power)", "unknown", "cannot value the order: \(unpriced())")
             }
         }
         return failures

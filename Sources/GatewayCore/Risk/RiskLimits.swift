@@ -56,6 +56,45 @@ public struct RiskLimits: Sendable, Hashable {
 
     /// No limits at all.
     public static var none: RiskLimits { RiskLimits() }
+
+    /// The limits a strategy's orders face: the strategy's own overriding the account's for what concerns
+    /// one order (its quantity and value, the position in its symbol, the price collar, order types,
+    /// option contracts), and the stricter of the two for what concerns the whole account (exposure,
+    /// open orders, order rate, daily loss, drawdown, buying power), so no strategy can take the account
+    /// past the account's own limits. Symbol lists only narrow: a symbol restricted by either is
+    /// restricted, and one must be on both allowed lists; shorting and the need for a quote are likewise
+    /// the stricter of the two.
+    public func overridden(by strategy: RiskLimits) -> RiskLimits {
+        func stricter<T: Comparable>(_ a: T?, _ b: T?) -> T? {
+            guard let a else { return b }
+            guard let b else { return a }
+            return Swift.min(a, b)
+        }
+        var merged = self
+        merged.maxOrderQty = strategy.maxOrderQty ?? maxOrderQty
+        merged.maxOrderNotional = strategy.maxOrderNotional ?? maxOrderNotional
+        merged.maxPositionQty = strategy.maxPositionQty ?? maxPositionQty
+        merged.maxPositionNotional = strategy.maxPositionNotional ?? maxPositionNotional
+        merged.priceCollarPct = strategy.priceCollarPct ?? priceCollarPct
+        merged.allowedOrderTypes = strategy.allowedOrderTypes ?? allowedOrderTypes
+        merged.maxOptionContracts = strategy.maxOptionContracts ?? maxOptionContracts
+        merged.maxGrossExposure = stricter(maxGrossExposure, strategy.maxGrossExposure)
+        merged.maxNetExposure = stricter(maxNetExposure, strategy.maxNetExposure)
+        merged.maxOpenOrders = stricter(maxOpenOrders, strategy.maxOpenOrders)
+        merged.maxOrdersPerSecond = stricter(maxOrdersPerSecond, strategy.maxOrdersPerSecond)
+        merged.maxOrdersPerDay = stricter(maxOrdersPerDay, strategy.maxOrdersPerDay)
+        merged.maxDailyLoss = stricter(maxDailyLoss, strategy.maxDailyLoss)
+        merged.maxDrawdown = stricter(maxDrawdown, strategy.maxDrawdown)
+        merged.buyingPowerMultiplier = stricter(buyingPowerMultiplier, strategy.buyingPowerMultiplier)
+        merged.restrictedSymbols = restrictedSymbols.union(strategy.restrictedSymbols)
+        switch (allowedSymbols, strategy.allowedSymbols) {
+        case (let a?, let b?): merged.allowedSymbols = a.intersection(b)
+        case (let a, let b): merged.allowedSymbols = a ?? b
+        }
+        merged.allowShort = allowShort && strategy.allowShort
+        merged.requireReferencePrice = requireReferencePrice || strategy.requireReferencePrice
+        return merged
+    }
 }
 
 /// One failed pre-trade check: a stable code, the limit, the value seen, and words for a person.

@@ -22,3 +22,21 @@ public struct TradingSession: Sendable {
         return Timestamp(nanosecondsSinceEpoch: local).date
     }
 }
+
+/// The session date of the last minute asked about: the date cannot change within one UTC minute (time
+/// zone offsets and session starts fall on whole minutes), so a check reads it without a time zone lookup.
+public struct SessionDayCache: Sendable {
+    private var minute = Int64.min
+    private var date = CalendarDate(daysSinceEpoch: 0)
+
+    public init() {}
+
+    public mutating func date(of ts: Timestamp, in session: TradingSession) -> CalendarDate {
+        let now = ts.nanosecondsSinceEpoch / 60_000_000_000
+        if now != minute {
+            minute = now
+            date = session.sessionDate(of: ts)
+        }
+        return date
+    }
+}

@@ -73,8 +73,26 @@ extension Fixed {
     /// `numerator / denominator` rounded half-to-even; `nil` when `exact` and there is a remainder.
     static func divideRounded(_ numerator: Int128, by denominator: Int128, exact: Bool = false) -> Int128? {
         precondition(denominator != 0, "division by zero")
-        var quotient = numerator / denominator
-        let remainder = numerator % denominator
+        // Most figures fit in 64 bits, where division is several times cheaper (the pre-trade check's
+        // budget is a few hundred nanoseconds).
+        if let n = Int64(exactly: numerator), let d = Int64(exactly: denominator), n != .min {
+            return divideRounded64(n, by: d, exact: exact).map { Int128($0) }
+        }
+        var (quotient, remainder) = numerator.quotientAndRemainder(dividingBy: denominator)
+        if remainder == 0 { return quotient }
+        if exact { return nil }
+        let twice = remainder.magnitude * 2
+        let negative = (numerator < 0) != (denominator < 0)
+        if twice > denominator.magnitude || (twice == denominator.magnitude && quotient % 2 != 0) {
+            quotient += negative ? -1 : 1
+        }
+        return quotient
+    }
+
+    /// `divideRounded` in 64 bits.
+    @inline(__always)
+    static func divideRounded64(_ numerator: Int64, by denominator: Int64, exact: Bool) -> Int64? {
+        var (quotient, remainder) = numerator.quotientAndRemainder(dividingBy: denominator)
         if remainder == 0 { return quotient }
         if exact { return nil }
         let twice = remainder.magnitude * 2

@@ -12,6 +12,8 @@ public struct Symbol: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The normalized text.
     public let text: String
     public let kind: Kind
+    /// The text's hash, computed once: symbols key the hottest lookups of the order path.
+    private let textHash: Int
 
     /// Parses an equity ticker or an OCC option symbol; `nil` when it is neither.
     public init?(_ raw: String) {
@@ -19,11 +21,13 @@ public struct Symbol: Sendable, Hashable, Comparable, CustomStringConvertible {
         if trimmed.utf8.count >= 16, let option = OptionContract(occ: trimmed) {
             self.text = option.occSymbol
             self.kind = .option(option)
+            self.textHash = text.hashValue
             return
         }
         guard Symbol.isValidTicker(trimmed) else { return nil }
         self.text = trimmed.uppercased()
         self.kind = .equity
+        self.textHash = text.hashValue
     }
 
     /// Contract size: 100 for options, 1 for equities.
@@ -38,6 +42,9 @@ public struct Symbol: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     public var description: String { text }
+    // The kind follows from the text, so the text alone decides equality and the hash.
+    public static func == (lhs: Symbol, rhs: Symbol) -> Bool { lhs.textHash == rhs.textHash && lhs.text == rhs.text }
+    public func hash(into hasher: inout Hasher) { hasher.combine(textHash) }
     public static func < (lhs: Symbol, rhs: Symbol) -> Bool { lhs.text < rhs.text }
 
     /// 1–12 characters: a letter first, then letters, digits, `.`, `/` or `-`.

@@ -1,0 +1,191 @@
+/// One account's running figures for the pre-trade checks, kept up to date change by change.
+///
+/// The engine tells it every change as it is staged — a fill's new position and cash, a quote's new mark,
+/// an order's new open quantity, an accepted order — and it keeps the per-symbol lines and the account's
+/// totals (gross and net exposure, unrealized profit, open orders, the day's count, the equity peak)
+/// current. `context(for:)` then costs one hash lookup and allocates nothing, however many positions and
+/// orders the account holds (issue: pre-trade risk, "Measure"). Replaying the journal through the same
+/// calls rebuilds it exactly, so the equity peak, the day's order count and the rate window survive a
+/// restart.
+public struct RiskBook: Sendable {
+    /// One symbol's figures.
+    struct Line: Sendable {
+        var qty: Quantity = .zero
+        var openBuy: Quantity = .zero
+        var openSell: Quantity = .zero
+        var mark: Price?
+        /// The position's signed value and unrealized profit, as counted in the account's totals.
+        var value: Money = .zero
+        var unrealized: Money = .zero
+        var position: Position?
+    }
+
+    /// A working order's contribution to its symbol's open quantity.
+    struct Working: Sendable {
+        var symbol: Symbol
+        var isBuy: Bool
+        var leaves: Quantity
+    }
+
+    public private(set) var cash: Money
+    public private(set) var grossExposure: Money = .zero
+    public private(set) var netExposure: Money = .zero
+    public private(set) var unrealizedPnL: Money = .zero
+    /// Realized profit net of commissions on `realizedDay`, the trading day of the newest fill.
+    public private(set) var realizedToday: Money = .zero
+    public private(set) var realizedDay: CalendarDate?
+    /// The highest equity seen after any change since the account opened.
+    public private(set) var equityPeak: Money
+    var lines: [Symbol: Line] = [:]
+    var working: [OrderID: Working] = [:]
+    var window: RateWindow
+    var acceptedDay: CalendarDate?
+    var acceptedOnDay = 0
+
+    /// `rateWindow` is how many recent acceptances to remember for the orders-per-second check (the
+    /// largest `max_orders_per_second` that applies to the account; zero when none does).
+    public init(openingCash: Money, rateWindow: Int = 0) {
+        cash = openingCash
+        equityPeak = openingCash
+        window = RateWindow(capacity: rateWindow)
+    }
+
+    /// Cash plus the positions' value at their marks (at their average price where no quote is known).
+    public var equity: Money { cash + netExposure }
+    /// Equity below its peak (zero or positive).
+    public var drawdown: Money { equityPeak - equity }
+    /// Working orders in the account.
+    public var openOrders: Int { working.count }
+
+    /// Realized (net of commissions) plus unrealized profit for the trading day `today`.
+    public func dayPnL(today: CalendarDate) -> Money {
+        (realizedDay == today ? realizedToday : .zero) + unrealizedPnL
+    }
+
+    /// Orders accepted on the trading day `today`.
+    public func ordersAccepted(on today: CalendarDate) -> Int { acceptedDay == today ? acceptedOnDay : 0 }
+
+    /// After a fill: the symbol's new position and the account's new cash and realized figures.
+    public mutating func update(position: Position, cash: Money, realizedToday: Money, day: CalendarDate?) {
+        self.cash = cash
+        self.realizedToday = realizedToday
+        realizedDay = day
+        var line = lines[position.symbol] ?? Line()
+        line.qty = position.qty
+        line.position = position.isFlat ? nil : position
+        revalue(&line)
+        lines[position.symbol] = line
+        notePeak()
+    }
+
+    /// After a fill in `symbol` was applied to `book`.
+    public mutating func update(from book: AccountBook, symbol: Symbol) {
+        update(
+            position: book.positions[symbol] ?? Position(account: book.account, symbol: symbol), cash: book.cash,
+            realizedToday: book.dayRealized, day: book.dayDate)
+    }
+
+    /// A new mark for `symbol`, from a quote.
+    public mutating func mark(_ symbol: Symbol, at price: Price?) {
+        guard let price else { return }
+        if var line = lines[symbol] {
+            line.mark = price
+            revalue(&line)
+            lines[symbol] = line
+            notePeak()
+        } else {
+            lines[symbol] = Line(mark: price)
+        }
+    }
+
+    /// An order's new state: working orders count their unfilled quantity, finished ones nothing.
+    public mutating func track(_ order: Order) {
+        if let old = working[order.orderID] {
+            lines[old.symbol]?.removeOpen(old)
+        }
+        guard order.status.isOpen, order.leavesQty.isPositive else {
+            working[order.orderID] = nil
+            return
+        }
+        let now = Working(symbol: order.symbol, isBuy: order.side.isBuy, leaves: order.leavesQty)
+        working[order.orderID] = now
+        lines[order.symbol, default: Line()].addOpen(now)
+    }
+
+    /// An order accepted at `ts`, counted toward the rate and the day's total of `sessionDate`.
+    public mutating func recordAccepted(at ts: Timestamp, sessionDate: CalendarDate) {
+        window.append(ts.nanosecondsSinceEpoch)
+        if acceptedDay != sessionDate {
+            acceptedDay = sessionDate
+            acceptedOnDay = 0
+        }
+        acceptedOnDay += 1
+    }
+
+    /// What the checks need to know for an order in `symbol`, read off the running figures; the reference
+    /// price is the symbol's last mark.
+    public mutating func context(for symbol: Symbol, now: Timestamp, today: CalendarDate) -> RiskContext {
+        let line = lines[symbol]
+        return RiskContext(
+            positionQty: line?.qty ?? .zero, openBuyQty: line?.openBuy ?? .zero, openSellQty: line?.openSell ?? .zero,
+            referencePrice: line?.mark, grossExposure: grossExposure, netExposure: netExposure,
+            openOrders: working.count, ordersLastSecond: window.count(after: now.nanosecondsSinceEpoch - 1_000_000_000),
+            ordersToday: ordersAccepted(on: today), dailyPnL: dayPnL(today: today), drawdown: drawdown, cash: cash)
+    }
+
+    /// Values the line's position at its mark and moves the account's totals by the difference.
+    private mutating func revalue(_ line: inout Line) {
+        let (oldValue, oldUnrealized) = (line.value, line.unrealized)
+        line.value = line.position?.marketValue(at: line.mark) ?? .zero
+        line.unrealized = line.position?.unrealizedPnL(at: line.mark) ?? .zero
+        grossExposure += line.value.magnitude - oldValue.magnitude
+        netExposure += line.value - oldValue
+        unrealizedPnL += line.unrealized - oldUnrealized
+    }
+
+    private mutating func notePeak() {
+        let now = equity
+        if now > equityPeak { equityPeak = now }
+    }
+}
+
+extension RiskBook.Line {
+    mutating func addOpen(_ working: RiskBook.Working) {
+        if working.isBuy { openBuy += working.leaves } else { openSell += working.leaves }
+    }
+
+    mutating func removeOpen(_ working: RiskBook.Working) {
+        if working.isBuy { openBuy -= working.leaves } else { openSell -= working.leaves }
+    }
+}
+
+/// The acceptance times of the most recent orders, oldest first, in a ring allocated once: appending
+/// and counting the last second's are constant time (amortized), whatever the rate.
+struct RateWindow: Sendable {
+    private var times: [Int64]
+    private var oldest = 0
+    private var filled = 0
+
+    init(capacity: Int) {
+        times = Array(repeating: 0, count: max(0, capacity))
+    }
+
+    mutating func append(_ nanoseconds: Int64) {
+        guard !times.isEmpty else { return }
+        if filled == times.count {
+            oldest = (oldest + 1) % times.count
+            filled -= 1
+        }
+        times[(oldest + filled) % times.count] = nanoseconds
+        filled += 1
+    }
+
+    /// How many remembered acceptances are later than `cutoff` (at most the capacity); forgets the rest.
+    mutating func count(after cutoff: Int64) -> Int {
+        while filled > 0, times[oldest] <= cutoff {
+            oldest = (oldest + 1) % times.count
+            filled -= 1
+        }
+        return filled
+    }
+}

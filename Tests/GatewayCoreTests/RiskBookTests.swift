@@ -1,0 +1,132 @@
+import GatewayCore
+import PropertyBased
+import Testing
+
+@Suite struct RiskBookTests {
+    let account = AccountID("acct")!
+    let symbols = ["AAPL", "MSFT", "SPY", "QQQ", "AAPL  261218C00200000"].map { Symbol($0)! }
+    let start = Timestamp(nanosecondsSinceEpoch: 1_795_000_000_000_000_000)
+
+    /// Any sequence of orders, fills, quotes and cancels leaves the running figures exactly where a walk
+    /// over every position and working order puts them, and the equity peak at the highest equity seen.
+    @Test
+    func runningFiguresEqualAFullRecount() async {
+        await propertyCheck(count: 200, input: Gen.int(in: 0...1_000_000).array(of: 1...120)) { steps in
+            var book = AccountBook(account: account, openingCash: Money(100_000))
+            var risk = RiskBook(openingCash: Money(100_000))
+            var orders: [Order] = []
+            var marks: [Symbol: Price] = [:]
+            var peak = Money(100_000)
+            for (i, step) in steps.enumerated() {
+                let symbol = symbols[(step / 4) % symbols.count]
+                let now = Timestamp(nanosecondsSinceEpoch: start.nanosecondsSinceEpoch + Int64(i))
+                switch step % 4 {
+                case 0:
+                    var order = Order(
+                        orderID: OrderID("o\(i)")!, clientOrderID: ClientOrderID("c\(i)")!, account: account,
+                        symbol: symbol, side: step % 8 < 4 ? .buy : .sellShort, qty: Quantity(step % 50 + 1),
+                        type: .limit, limitPrice: Price(step % 90 + 10), tif: .day, createdAt: now)
+                    order.status = .acknowledged
+                    orders.append(order)
+                    risk.track(order)
+                case 1:
+                    guard
+                        let index = orders.indices.first(where: {
+                            orders[(step + $0) % orders.count].leavesQty.isPositive
+                        })
+                    else { continue }
+                    let at = (step + index) % orders.count
+                    var order = orders[at]
+                    let qty = min(order.leavesQty, Quantity(step % 7 + 1))
+                    let fill = Fill(
+                        fillID: FillID("f\(i)")!, orderID: order.orderID, clientOrderID: order.clientOrderID,
+                        account: account, symbol: order.symbol, side: order.side, qty: qty,
+                        price: Price(step % 80 + 20), commission: Money("0.35")!, ts: now)
+                    book.apply(fill)
+                    _ = order.record(fill)
+                    orders[at] = order
+                    risk.update(from: book, symbol: order.symbol)
+                    risk.track(order)
+                case 2:
+                    let price = Price(step % 100 + 5)
+                    marks[symbol] = price
+                    risk.mark(symbol, at: price)
+                default:
+                    guard let at = orders.indices.last(where: { orders[$0].status.isOpen }) else { continue }
+                    orders[at].status = .canceled
+                    risk.track(orders[at])
+                }
+                peak = max(peak, recount(book, marks).equity)
+            }
+            let expected = recount(book, marks)
+            #expect(risk.grossExposure == expected.gross)
+            #expect(risk.netExposure == expected.net)
+            #expect(risk.unrealizedPnL == expected.unrealized)
+            #expect(risk.equity == expected.equity)
+            #expect(risk.equityPeak == peak)
+            #expect(risk.openOrders == orders.filter { $0.status.isOpen && $0.leavesQty.isPositive }.count)
+            for symbol in symbols {
+                var context = risk
+                let seen = context.context(for: symbol, now: start, today: start.date)
+                let working = orders.filter { $0.symbol == symbol && $0.status.isOpen }
+                #expect(seen.openBuyQty == working.filter(\.side.isBuy).reduce(.zero) { $0 + $1.leavesQty })
+                #expect(seen.openSellQty == working.filter { !$0.side.isBuy }.reduce(.zero) { $0 + $1.leavesQty })
+                #expect(seen.positionQty == (book.positions[symbol]?.qty ?? .zero))
+                #expect(seen.referencePrice == marks[symbol])
+            }
+        }
+    }
+
+    func recount(_ book: AccountBook, _ marks: [Symbol: Price]) -> (
+        gross: Money, net: Money, unrealized: Money, equity: Money
+    ) {
+        var gross = Money.zero
+        var net = Money.zero
+        var unrealized = Money.zero
+        for position in book.positions.values where !position.isFlat {
+            let value = position.marketValue(at: marks[position.symbol])
+            gross += value.magnitude
+            net += value
+            unrealized += position.unrealizedPnL(at: marks[position.symbol])
+        }
+        return (gross, net, unrealized, book.cash + net)
+    }
+
+    @Test func theRateWindowCountsTheLastSecondAndTheDayCountResetsAtTheSessionStart() {
+        var risk = RiskBook(openingCash: Money(1_000), rateWindow: 3)
+        let day = start.date
+        for offset in [0, 100, 200, 900] {
+            risk.recordAccepted(
+                at: Timestamp(nanosecondsSinceEpoch: start.nanosecondsSinceEpoch + Int64(offset) * 1_000_000),
+                sessionDate: day)
+        }
+        // Four accepted; the window remembers the last three (enough for a limit of 3).
+        let at950 = Timestamp(nanosecondsSinceEpoch: start.nanosecondsSinceEpoch + 950_000_000)
+        #expect(risk.context(for: symbols[0], now: at950, today: day).ordersLastSecond == 3)
+        let at1150 = Timestamp(nanosecondsSinceEpoch: start.nanosecondsSinceEpoch + 1_150_000_000)
+        #expect(risk.context(for: symbols[0], now: at1150, today: day).ordersLastSecond == 2)
+        #expect(risk.context(for: symbols[0], now: at1150, today: day).ordersToday == 4)
+        let tomorrow = CalendarDate(daysSinceEpoch: day.daysSinceEpoch + 1)
+        #expect(risk.context(for: symbols[0], now: at1150, today: tomorrow).ordersToday == 0)
+    }
+}
+
+@Suite struct StrategyLimitTests {
+    @Test func perOrderLimitsAreOverriddenAndAccountWideOnesOnlyTightened() {
+        let account = RiskLimits(
+            maxOrderQty: Quantity(100), maxGrossExposure: Money(50_000), maxOrdersPerSecond: 10,
+            restrictedSymbols: [Symbol("GME")!], allowedSymbols: [Symbol("AAPL")!, Symbol("MSFT")!], allowShort: true)
+        let strategy = RiskLimits(
+            maxOrderQty: Quantity(1_000), maxGrossExposure: Money(90_000), maxOrdersPerSecond: 2,
+            restrictedSymbols: [Symbol("AMC")!], allowedSymbols: [Symbol("MSFT")!, Symbol("TSLA")!], allowShort: false)
+        let merged = account.overridden(by: strategy)
+        #expect(merged.maxOrderQty == Quantity(1_000))
+        #expect(merged.maxGrossExposure == Money(50_000))
+        #expect(merged.maxOrdersPerSecond == 2)
+        #expect(merged.restrictedSymbols == [Symbol("GME")!, Symbol("AMC")!])
+        #expect(merged.allowedSymbols == [Symbol("MSFT")!])
+        #expect(!merged.allowShort)
+        // Absent keys leave the account's limits in force.
+        #expect(account.overridden(by: RiskLimits()) == account)
+    }
+}
