@@ -22,6 +22,24 @@ func sell(_ qty: Int, id: String? = nil) -> SubmitOrder {
         type: .market)
 }
 
+/// Buys `qty` AAPL at `price` through the fake broker and waits until the order is filled.
+@discardableResult
+func filledBuy(
+    _ qty: Int, at price: Int, engine: ExecutionEngine, broker: FakeBroker, clock: ManualWallClock,
+    fillID: String = "f"
+) async throws -> Order {
+    var waiter = EventWaiter(engine.subscribe(afterSeq: 0, kinds: ["order"]))
+    let order = try await engine.submit(buy(qty, limit: "\(price)")).get().order
+    _ = await waiter.order(order.orderID.rawValue, status: "acknowledged")
+    await broker.emit(
+        .fill(
+            BrokerFill(
+                orderID: order.orderID, fillID: FillID(fillID)!, qty: Quantity(qty), price: Price(price),
+                ts: clock.now())))
+    _ = await waiter.order(order.orderID.rawValue, status: "filled")
+    return order
+}
+
 @Suite(.timeLimit(.minutes(1)))
 struct ExecutionEngineTests {
     let folder = EngineHarness.temporaryFolder()

@@ -44,15 +44,7 @@ struct EngineTradingStateTests {
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(10_000))],
             clock: clock)
         let engine = engineHarness.engine
-        var waiter = EventWaiter(engine.subscribe(afterSeq: 0, kinds: ["order"]))
-        let order = try await engine.submit(buy(10, limit: "10")).get().order
-        _ = await waiter.order(order.orderID.rawValue, status: "acknowledged")
-        await broker.emit(
-            .fill(
-                BrokerFill(
-                    orderID: order.orderID, fillID: FillID("f1")!, qty: Quantity(10), price: Price(10), ts: clock.now())
-            ))
-        _ = await waiter.order(order.orderID.rawValue, status: "filled")
+        try await filledBuy(10, at: 10, engine: engine, broker: broker, clock: clock)
         _ = try await engine.resume(account: paper, state: .reducing, reason: "wind down").get()
         #expect(await engine.submit(buy(1, limit: "10")).failure?.code == .halted)
         #expect(await engine.submit(sell(11)).failure?.code == .halted)
@@ -123,15 +115,7 @@ struct RiskAcrossRestartTests {
         let broker = FakeBroker()
         let limits = RiskLimits(maxDrawdown: Money(100))
         let first = try harness(broker, limits, clock)
-        var waiter = EventWaiter(first.engine.subscribe(afterSeq: 0, kinds: ["order"]))
-        let order = try await first.engine.submit(buy(10, limit: "100")).get().order
-        _ = await waiter.order(order.orderID.rawValue, status: "acknowledged")
-        await broker.emit(
-            .fill(
-                BrokerFill(
-                    orderID: order.orderID, fillID: FillID("f")!, qty: Quantity(10), price: Price(100), ts: clock.now())
-            ))
-        _ = await waiter.order(order.orderID.rawValue, status: "filled")
+        try await filledBuy(10, at: 100, engine: first.engine, broker: broker, clock: clock)
         // Equity peaks at 10 200 (the position worth 1 200), then the gateway restarts.
         _ = try await first.engine.quote(Quote(symbol: aapl, last: Price(120), ts: clock.now())).get()
         try await first.stop()

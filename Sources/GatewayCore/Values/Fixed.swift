@@ -76,22 +76,15 @@ extension Fixed {
         // Most figures fit in 64 bits, where division is several times cheaper (the pre-trade check's
         // budget is a few hundred nanoseconds).
         if let n = Int64(exactly: numerator), let d = Int64(exactly: denominator), n != .min {
-            return divideRounded64(n, by: d, exact: exact).map { Int128($0) }
+            return roundedQuotient(n, d, exact: exact).map { Int128($0) }
         }
-        var (quotient, remainder) = numerator.quotientAndRemainder(dividingBy: denominator)
-        if remainder == 0 { return quotient }
-        if exact { return nil }
-        let twice = remainder.magnitude * 2
-        let negative = (numerator < 0) != (denominator < 0)
-        if twice > denominator.magnitude || (twice == denominator.magnitude && quotient % 2 != 0) {
-            quotient += negative ? -1 : 1
-        }
-        return quotient
+        return roundedQuotient(numerator, denominator, exact: exact)
     }
 
-    /// `divideRounded` in 64 bits.
     @inline(__always)
-    static func divideRounded64(_ numerator: Int64, by denominator: Int64, exact: Bool) -> Int64? {
+    static func roundedQuotient<T: FixedWidthInteger & SignedInteger>(_ numerator: T, _ denominator: T, exact: Bool)
+        -> T?
+    {
         var (quotient, remainder) = numerator.quotientAndRemainder(dividingBy: denominator)
         if remainder == 0 { return quotient }
         if exact { return nil }
