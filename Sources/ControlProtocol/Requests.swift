@@ -148,6 +148,15 @@ public struct JournalRequest: Sendable, Decodable {
     }
 }
 
+/// `report`: performance figures over an account, strategy, symbol and time range, all optional.
+public struct ReportRequest: Sendable, Decodable {
+    public var account: AccountID?
+    public var strategy: String?
+    public var symbol: Symbol?
+    public var since: Timestamp?
+    public var until: Timestamp?
+}
+
 /// `quote`: a market price for the paper simulator and for marks.
 public struct QuoteRequest: Sendable, Decodable {
     public var symbol: Symbol

@@ -190,6 +190,18 @@ public struct RequestHandler: Sendable {
             case .failure(let error):
                 return .answer(failure(id, error))
             }
+        case "report":
+            let request = try decode(ReportRequest.self)
+            if let since = request.since, let until = request.until, since > until {
+                throw RequestProblem(field: "since", message: "since is after until")
+            }
+            let scope = ReportScope(
+                account: request.account, strategy: request.strategy, symbol: request.symbol, since: request.since,
+                until: request.until)
+            switch engine.report(scope) {
+            case .success(let report): return .answer(writer.success(id: id, body: report))
+            case .failure(let error): return .answer(failure(id, error))
+            }
         default:
             return .answer(
                 writer.failure(id: id, code: "unknown_op", message: "unknown op '\(op)'", details: .field("op")))

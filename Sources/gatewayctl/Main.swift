@@ -71,8 +71,8 @@ struct Gatewayctl: ParsableCommand {
             """,
         subcommands: [
             Hello.self, Buy.self, Sell.self, Cancel.self, Replace.self, CancelAll.self, Orders.self, Positions.self,
-            AccountCommand.self, Status.self, QuoteCommand.self, Watch.self, JournalCommand.self, Halt.self,
-            Resume.self,
+            AccountCommand.self, Status.self, QuoteCommand.self, Watch.self, JournalCommand.self, ReportCommand.self,
+            Halt.self, Resume.self,
         ])
 }
 

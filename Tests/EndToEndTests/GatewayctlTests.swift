@@ -32,6 +32,30 @@ extension EndToEnd {
             #expect(await daemon.stop() == 0)
         }
 
+        @Test func aRoundTripShowsInTheReportAndItsChart() async throws {
+            let daemon = try await startedDaemon()
+            #expect(try await daemon.ctl(["quote", "AAPL", "--bid", "100", "--ask", "100"]).status == 0)
+            #expect(try await daemon.ctl(["buy", "AAPL", "10", "--strategy", "swing"]).status == 0)
+            #expect(try await daemon.ctl(["quote", "AAPL", "--bid", "110", "--ask", "110"]).status == 0)
+            #expect(try await daemon.ctl(["sell", "AAPL", "10", "--strategy", "swing"]).status == 0)
+            _ = try await daemon.ctl(["watch", "--after-seq", "0", "--kinds", "fill", "--count", "2"])
+            let report = object(try await daemon.ctl(["report", "--strategy", "swing", "--json"]).out)
+            #expect(report["trades"] as? Int == 1)
+            #expect(report["net_pnl"] as? String == "100")
+            #expect(report["win_rate"] as? String == "1")
+            #expect((report["by_symbol"] as? [String: Any])?["AAPL"] != nil)
+            let other = object(try await daemon.ctl(["report", "--strategy", "other", "--json"]).out)
+            #expect(other["trades"] as? Int == 0)
+            let chart = daemon.folder + "/equity.svg"
+            let table = try await daemon.ctl(["report", "--chart", chart])
+            #expect(table.status == 0 && table.out.contains("expectancy"))
+            let svg = try String(contentsOfFile: chart, encoding: .utf8)
+            #expect(svg.hasPrefix("<svg") && svg.contains("polyline") && svg.contains("Drawdown"))
+            let unknown = try await daemon.ctl(["report", "--account", "nobody"])
+            #expect(unknown.status == 1 && unknown.err.contains("unknown_account"))
+            #expect(await daemon.stop() == 0)
+        }
+
         @Test func exitCodesSayWhatHappened() async throws {
             let daemon = try await startedDaemon()
             let refused = try await daemon.ctl(["cancel", "no-such-order"])
