@@ -17,6 +17,7 @@ let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "sw
 let signals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 
 // The allowed imports of DESIGN.md are these dependency lists; `scripts/check-imports` fails CI when a
 // source file imports a module that its target does not list here.
@@ -37,13 +38,14 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/ordo-one/malloc-interposer.git", from: "1.6.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         .target(name: "GatewayCore", swiftSettings: settings),
         .target(name: "BrokerAPI", dependencies: ["GatewayCore"], swiftSettings: settings),
         .target(name: "BrokerPaper", dependencies: ["GatewayCore", "BrokerAPI"], swiftSettings: settings),
-        .target(name: "Journal", dependencies: ["GatewayCore", grdb], swiftSettings: settings),
+        .target(name: "Journal", dependencies: ["GatewayCore", grdb, crypto], swiftSettings: settings),
         .target(
             name: "Execution",
             dependencies: ["GatewayCore", "BrokerAPI", "Journal", logging, lifecycle],

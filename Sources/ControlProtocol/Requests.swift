@@ -137,6 +137,7 @@ public struct JournalRequest: Sendable, Decodable {
     public var symbol: Symbol?
     public var strategy: String?
     public var orderID: OrderID?
+    public var clientOrderID: ClientOrderID?
     public var kinds: [String]?
     public var since: Timestamp?
     public var until: Timestamp?
@@ -144,8 +145,14 @@ public struct JournalRequest: Sendable, Decodable {
     public var limit: Int?
 
     enum CodingKeys: String, CodingKey {
-        case account, symbol, strategy, orderID = "order_id", kinds, since, until, afterSeq = "after_seq", limit
+        case account, symbol, strategy, orderID = "order_id", clientOrderID = "client_order_id", kinds, since, until
+        case afterSeq = "after_seq", limit
     }
+}
+
+/// `journal_backup`: where to write a consistent copy of the journal.
+public struct BackupRequest: Sendable, Decodable {
+    public var path: String
 }
 
 /// `report`: performance figures over an account, strategy, symbol and time range, all optional.

@@ -181,7 +181,8 @@ public struct RequestHandler: Sendable {
             }
             let query = EventQuery(
                 account: request.account, symbol: request.symbol, strategy: request.strategy, orderID: request.orderID,
-                kinds: request.kinds, since: request.since, until: request.until, afterSeq: request.afterSeq,
+                clientOrderID: request.clientOrderID, kinds: request.kinds, since: request.since, until: request.until,
+                afterSeq: request.afterSeq,
                 limit: request.limit ?? 1000)
             switch engine.journalEvents(query) {
             case .success(let events):
@@ -190,6 +191,10 @@ public struct RequestHandler: Sendable {
             case .failure(let error):
                 return .answer(failure(id, error))
             }
+        case "journal_verify":
+            return answer(engine.verifyJournal())
+        case "journal_backup":
+            return answer(engine.backupJournal(to: try decode(BackupRequest.self).path))
         case "report":
             let request = try decode(ReportRequest.self)
             if let since = request.since, let until = request.until, since > until {

@@ -98,6 +98,7 @@ public struct EventQuery: Sendable, Hashable {
     public var symbol: Symbol?
     public var strategy: String?
     public var orderID: OrderID?
+    public var clientOrderID: ClientOrderID?
     public var kinds: [String]?
     public var since: Timestamp?
     public var until: Timestamp?
@@ -106,9 +107,10 @@ public struct EventQuery: Sendable, Hashable {
 
     public init(
         account: AccountID? = nil, symbol: Symbol? = nil, strategy: String? = nil, orderID: OrderID? = nil,
-        kinds: [String]? = nil, since: Timestamp? = nil, until: Timestamp? = nil, afterSeq: Int64? = nil,
-        limit: Int = 1000
+        clientOrderID: ClientOrderID? = nil, kinds: [String]? = nil, since: Timestamp? = nil,
+        until: Timestamp? = nil, afterSeq: Int64? = nil, limit: Int = 1000
     ) {
+        self.clientOrderID = clientOrderID
         self.account = account
         self.symbol = symbol
         self.strategy = strategy
@@ -171,4 +173,10 @@ public struct SignalOutcome: Sendable, Hashable {
     public var duplicate: Bool
     /// Set when a stop or target was asked for and not placed.
     public var bracket: String?
+}
+
+/// The answer of `journal_backup`: where the copy is and how many events it holds.
+public struct JournalBackup: Sendable, Hashable, Codable {
+    public var path: String
+    public var events: Int64
 }

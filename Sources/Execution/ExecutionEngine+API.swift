@@ -1,7 +1,7 @@
 import BrokerAPI
 import Logging
 public import GatewayCore
-import Journal
+public import Journal
 
 extension ExecutionEngine {
     /// Accepts a new order: journaled before the answer and before the broker hears of it. A known
@@ -128,12 +128,34 @@ extension ExecutionEngine {
     public nonisolated func journalEvents(_ query: EventQuery) -> Result<[PublishedEvent], EngineError> {
         let filter = JournalQuery(
             account: query.account?.rawValue, symbol: query.symbol?.text, strategy: query.strategy,
-            orderID: query.orderID?.rawValue, kinds: query.kinds, since: query.since?.nanosecondsSinceEpoch,
+            orderID: query.orderID?.rawValue, clientOrderID: query.clientOrderID?.rawValue, kinds: query.kinds,
+            since: query.since?.nanosecondsSinceEpoch,
             until: query.until?.nanosecondsSinceEpoch, afterSeq: query.afterSeq, limit: query.limit)
         do {
             return .success(try journal.records(matching: filter).map(PublishedEvent.init(record:)))
         } catch {
             return .failure(EngineError(.internal, "cannot read the journal: \(error)"))
+        }
+    }
+
+    /// Walks the journal's hash chain and sequence numbers (committed events only).
+    public nonisolated func verifyJournal() -> Result<JournalVerification, EngineError> {
+        do {
+            return .success(try journal.verify())
+        } catch {
+            return .failure(EngineError(.internal, "cannot read the journal: \(error)"))
+        }
+    }
+
+    /// Copies the journal, consistent, to `path` (absolute, new) while trading goes on.
+    public nonisolated func backupJournal(to path: String) -> Result<JournalBackup, EngineError> {
+        guard path.hasPrefix("/") else { return .failure(.badRequest("path", "the backup path must be absolute")) }
+        do {
+            return .success(JournalBackup(path: path, events: try journal.backup(to: path)))
+        } catch let error as JournalError {
+            return .failure(.badRequest("path", error.description))
+        } catch {
+            return .failure(EngineError(.internal, "cannot back up the journal to \(path): \(error)"))
         }
     }
 

@@ -47,21 +47,25 @@ public final class EventJournal: Sendable {
     public func append(_ records: [JournalRecord]) async throws {
         guard let first = records.first else { return }
         try await pool.write { db in
-            let last = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0
+            let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+            let last: Int64 = head?["seq"] ?? 0
             guard first.seq == last + 1 else {
                 throw JournalError("sequence \(first.seq) does not follow \(last)")
             }
+            var previous: Data = head?["hash"] ?? HashChain.genesis
             let statement = try db.cachedStatement(
                 sql: """
-                    INSERT INTO events(seq, ts, kind, account, symbol, order_id, client_order_id, strategy, payload)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO events(seq, ts, kind, account, symbol, order_id, client_order_id, strategy, payload,
+                        hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             var expected = first.seq
             for record in records {
                 guard record.seq == expected else { throw JournalError("sequence gap at \(record.seq)") }
+                previous = HashChain.link(after: previous, record)
                 try statement.execute(arguments: [
                     record.seq, record.ts, record.kind, record.account, record.symbol, record.orderID,
-                    record.clientOrderID, record.strategy, record.payload,
+                    record.clientOrderID, record.strategy, record.payload, previous,
                 ])
                 expected += 1
             }
@@ -91,6 +95,7 @@ public final class EventJournal: Sendable {
         add("symbol = ?", query.symbol)
         add("strategy = ?", query.strategy)
         add("order_id = ?", query.orderID)
+        add("client_order_id = ?", query.clientOrderID)
         add("ts >= ?", query.since)
         add("ts < ?", query.until)
         add("seq > ?", query.afterSeq)
@@ -104,6 +109,58 @@ public final class EventJournal: Sendable {
             try Row.fetchAll(db, sql: "SELECT * FROM events\(condition) ORDER BY seq LIMIT ?", arguments: arguments)
                 .map(JournalRecord.init(row:))
         }
+    }
+
+    /// Walks the whole chain from the first event: sequence numbers contiguous from 1, and every stored
+    /// hash equal to the one recomputed from the row and the link before it. Stops at the first problem.
+    public func verify() throws -> JournalVerification {
+        try pool.read { db in
+            var result = JournalVerification(
+                verified: true, events: 0, lastSeq: 0, headHash: HashChain.hex(HashChain.genesis))
+            var previous = HashChain.genesis
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM events ORDER BY seq")
+            while let row = try rows.next() {
+                let record = JournalRecord(row: row)
+                let stored: Data? = row["hash"]
+                let expected = HashChain.link(after: previous, record)
+                if record.seq != result.lastSeq + 1 {
+                    result.verified = false
+                    result.brokenSeq = result.lastSeq + 1
+                    result.problem =
+                        "sequence \(record.seq) follows \(result.lastSeq): events \(result.lastSeq + 1)…\(record.seq - 1) are missing"
+                    result.expected = "seq \(result.lastSeq + 1)"
+                    result.found = "seq \(record.seq)"
+                    return result
+                }
+                if stored != expected {
+                    result.verified = false
+                    result.brokenSeq = record.seq
+                    result.expected = HashChain.hex(expected)
+                    result.found = HashChain.hex(stored)
+                    result.problem =
+                        "the hash of event \(record.seq) does not match its contents and the chain before it"
+                    return result
+                }
+                previous = expected
+                result.events += 1
+                result.lastSeq = record.seq
+                result.headHash = HashChain.hex(expected)
+            }
+            return result
+        }
+    }
+
+    /// A consistent copy of the journal at `path` while it is in use (SQLite's online backup: readers
+    /// never block the writer in WAL mode). Refuses to overwrite an existing file.
+    public func backup(to path: String) throws -> Int64 {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw JournalError("\(path) already exists; name a new file")
+        }
+        let copy = try DatabaseQueue(path: path)
+        try pool.backup(to: copy)
+        let events = try copy.read { db in try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
+        try copy.close()
+        return events
     }
 
     /// Reads every record in order, in pages, calling `body` for each; for replay at start.

@@ -35,6 +35,7 @@ public struct JournalQuery: Sendable, Hashable {
     public var symbol: String?
     public var strategy: String?
     public var orderID: String?
+    public var clientOrderID: String?
     public var kinds: [String]?
     public var since: Int64?
     public var until: Int64?
@@ -43,12 +44,14 @@ public struct JournalQuery: Sendable, Hashable {
 
     public init(
         account: String? = nil, symbol: String? = nil, strategy: String? = nil, orderID: String? = nil,
-        kinds: [String]? = nil, since: Int64? = nil, until: Int64? = nil, afterSeq: Int64? = nil, limit: Int = 1000
+        clientOrderID: String? = nil, kinds: [String]? = nil, since: Int64? = nil, until: Int64? = nil,
+        afterSeq: Int64? = nil, limit: Int = 1000
     ) {
         self.account = account
         self.symbol = symbol
         self.strategy = strategy
         self.orderID = orderID
+        self.clientOrderID = clientOrderID
         self.kinds = kinds
         self.since = since
         self.until = until

@@ -2,6 +2,58 @@ import GRDB
 
 /// The journal's schema, as migrations: later issues add tables and columns, never rewrite events.
 enum JournalSchema {
+    /// Views for reading the journal with the `sqlite3` shell (docs/journal.md). Amounts in
+    /// `round_trips` are computed with SQLite's floating point and rounded to six places: a convenience;
+    /// the `report` verb computes them exactly.
+    static let auditViews = """
+        CREATE VIEW fills AS
+        SELECT seq, strftime('%Y-%m-%dT%H:%M:%fZ', ts / 1000000000.0, 'unixepoch') AS time, ts, account, symbol,
+            order_id, client_order_id, strategy,
+            json_extract(payload, '$.fill.fill_id') AS fill_id, json_extract(payload, '$.fill.side') AS side,
+            json_extract(payload, '$.fill.qty') AS qty, json_extract(payload, '$.fill.price') AS price,
+            json_extract(payload, '$.fill.commission') AS commission
+        FROM events WHERE kind = 'fill';
+
+        CREATE VIEW orders AS
+        SELECT order_id, client_order_id, account, symbol, strategy,
+            json_extract(payload, '$.order.side') AS side, json_extract(payload, '$.order.qty') AS qty,
+            json_extract(payload, '$.order.type') AS type, json_extract(payload, '$.order.limit_price') AS limit_price,
+            json_extract(payload, '$.order.stop_price') AS stop_price, json_extract(payload, '$.order.tif') AS tif,
+            json_extract(payload, '$.order.status') AS status, json_extract(payload, '$.order.filled_qty') AS filled_qty,
+            json_extract(payload, '$.order.avg_fill_price') AS avg_fill_price,
+            json_extract(payload, '$.order.created_at') AS created_at,
+            json_extract(payload, '$.order.updated_at') AS updated_at, seq AS last_seq
+        FROM events
+        WHERE seq IN (SELECT MAX(seq) FROM events WHERE kind = 'order' GROUP BY order_id);
+
+        CREATE VIEW round_trips AS
+        WITH f AS (
+            SELECT seq, ts, account, symbol, COALESCE(strategy, '') AS strategy,
+                (CASE WHEN json_extract(payload, '$.fill.side') LIKE 'buy%' THEN 1 ELSE -1 END)
+                    * CAST(json_extract(payload, '$.fill.qty') AS REAL) AS signed_qty,
+                CAST(json_extract(payload, '$.fill.price') AS REAL) AS price,
+                CAST(json_extract(payload, '$.fill.commission') AS REAL) AS commission,
+                CASE WHEN length(symbol) = 21 THEN 100 ELSE 1 END AS multiplier
+            FROM events WHERE kind = 'fill'),
+        p AS (
+            SELECT *, ROUND(SUM(signed_qty) OVER (PARTITION BY account, symbol, strategy ORDER BY seq), 8)
+                AS position
+            FROM f),
+        t AS (
+            SELECT *, COALESCE(SUM(CASE WHEN position = 0 THEN 1 ELSE 0 END) OVER (
+                PARTITION BY account, symbol, strategy ORDER BY seq
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS trip
+            FROM p)
+        SELECT account, symbol, NULLIF(strategy, '') AS strategy, trip + 1 AS trip,
+            strftime('%Y-%m-%dT%H:%M:%fZ', MIN(ts) / 1000000000.0, 'unixepoch') AS opened_at,
+            strftime('%Y-%m-%dT%H:%M:%fZ', MAX(ts) / 1000000000.0, 'unixepoch') AS closed_at,
+            COUNT(*) AS fills, MAX(ABS(position)) AS max_qty,
+            ROUND(-SUM(signed_qty * price * multiplier) - SUM(commission), 6) AS pnl,
+            ROUND(SUM(commission), 6) AS commissions
+        FROM t GROUP BY account, symbol, strategy, trip
+        HAVING SUM(CASE WHEN position = 0 THEN 1 ELSE 0 END) = 1;
+        """
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-events") { db in
@@ -29,6 +81,33 @@ enum JournalSchema {
                     CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
                     BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
                     """)
+        }
+        migrator.registerMigration("v2-hash-chain") { db in
+            // Journals written before the chain get theirs computed once, in order; the update trigger
+            // is lifted only inside this migration's transaction.
+            try db.execute(
+                sql: """
+                    ALTER TABLE events ADD COLUMN hash BLOB;
+                    CREATE INDEX events_by_client_order ON events(client_order_id, seq);
+                    CREATE INDEX events_by_kind ON events(kind, seq);
+                    DROP TRIGGER events_are_append_only_update;
+                    """)
+            var previous = HashChain.genesis
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM events ORDER BY seq")
+            let update = try db.makeStatement(sql: "UPDATE events SET hash = ? WHERE seq = ?")
+            while let row = try rows.next() {
+                let record = JournalRecord(row: row)
+                previous = HashChain.link(after: previous, record)
+                try update.execute(arguments: [previous, record.seq])
+            }
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
+                    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+                    """)
+        }
+        migrator.registerMigration("v3-audit-views") { db in
+            try db.execute(sql: auditViews)
         }
         return migrator
     }

@@ -136,26 +136,44 @@ struct Watch: ParsableCommand {
 
 struct JournalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "journal", abstract: "Search the journal: gatewayctl journal --symbol AAPL")
+        commandName: "journal", abstract: "Search, export, verify and back up the journal.",
+        subcommands: [JournalSearch.self, JournalExport.self, JournalVerify.self, JournalBackup.self],
+        defaultSubcommand: JournalSearch.self)
+}
+
+/// The journal verb's filters, shared by search and export.
+struct JournalFilters: ParsableArguments {
     @Option(name: .long) var account: String?
     @Option(name: .long) var symbol: String?
     @Option(name: .long) var strategy: String?
     @Option(name: [.customLong("order"), .customLong("order-id")]) var orderID: String?
-    @Option(name: .long, parsing: .upToNextOption) var kinds: [String] = []
+    @Option(name: .customLong("client-order-id")) var clientOrderID: String?
+    @Option(name: .long, parsing: .upToNextOption, help: "Event kinds: order fill quote broker trading_state ...")
+    var kinds: [String] = []
     @Option(name: .long, help: "RFC 3339 time or YYYY-MM-DD.") var since: String?
     @Option(name: .long, help: "RFC 3339 time or YYYY-MM-DD.") var until: String?
     @Option(name: .customLong("after-seq")) var afterSeq: Int?
+
+    func fields(limit: Int?) -> [String: Any] {
+        var fields: [String: Any] = [
+            "account": account as Any?, "symbol": symbol as Any?, "strategy": strategy as Any?,
+            "order_id": orderID as Any?, "client_order_id": clientOrderID as Any?, "since": since as Any?,
+            "until": until as Any?, "after_seq": afterSeq as Any?, "limit": limit as Any?,
+        ].compactMapValues { $0 }
+        if !kinds.isEmpty { fields["kinds"] = kinds }
+        return fields
+    }
+}
+
+struct JournalSearch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search", abstract: "Search the journal: gatewayctl journal --symbol AAPL")
+    @OptionGroup var filters: JournalFilters
     @Option(name: .long) var limit: Int?
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        var fields: [String: Any] = [
-            "account": account as Any?, "symbol": symbol as Any?, "strategy": strategy as Any?,
-            "order_id": orderID as Any?,
-            "since": since as Any?, "until": until as Any?, "after_seq": afterSeq as Any?, "limit": limit as Any?,
-        ].compactMapValues { $0 }
-        if !kinds.isEmpty { fields["kinds"] = kinds }
-        let answer = try Session(global).call("journal", fields)
+        let answer = try Session(global).call("journal", filters.fields(limit: limit))
         if global.json { return Output.printJSON(answer) }
         let events = answer["events"] as? [[String: Any]] ?? []
         guard !events.isEmpty else { return print("no events") }

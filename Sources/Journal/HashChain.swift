@@ -1,0 +1,73 @@
+import Crypto
+public import Foundation
+
+/// The journal's hash chain (issue: journal as an audit trail): each event stores
+/// SHA-256(previous event's hash ‖ the event's canonical bytes); the first event's previous hash is 32
+/// zero bytes. Editing, inserting or deleting a row breaks every link after it, and `verify` names the
+/// first broken one.
+///
+/// Canonical bytes, so that anyone can recompute the chain from the table with any language: `seq` and
+/// `ts` as 8-byte big-endian two's complement integers, then `kind`, `account`, `symbol`, `order_id`,
+/// `client_order_id`, `strategy` and `payload` each as one byte (0 absent, 1 present) followed, when
+/// present, by its UTF-8 length as a 4-byte big-endian integer and the UTF-8 bytes.
+public enum HashChain {
+    public static let genesis = Data(repeating: 0, count: 32)
+
+    public static func canonicalBytes(of record: JournalRecord) -> Data {
+        var bytes = Data()
+        bytes.reserveCapacity(64 + record.payload.utf8.count)
+        func integer(_ value: Int64) {
+            withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+        }
+        func text(_ value: String?) {
+            guard let value else { return bytes.append(0) }
+            bytes.append(1)
+            let utf8 = Array(value.utf8)
+            withUnsafeBytes(of: UInt32(utf8.count).bigEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: utf8)
+        }
+        integer(record.seq)
+        integer(record.ts)
+        text(record.kind)
+        text(record.account)
+        text(record.symbol)
+        text(record.orderID)
+        text(record.clientOrderID)
+        text(record.strategy)
+        text(record.payload)
+        return bytes
+    }
+
+    /// The link of `record` after `previous`.
+    public static func link(after previous: Data, _ record: JournalRecord) -> Data {
+        var hasher = SHA256()
+        hasher.update(data: previous)
+        hasher.update(data: canonicalBytes(of: record))
+        return Data(hasher.finalize())
+    }
+
+    static func hex(_ data: Data?) -> String {
+        guard let data else { return "none" }
+        return data.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// What `EventJournal.verify()` found.
+public struct JournalVerification: Sendable, Hashable, Codable {
+    public var verified: Bool
+    /// Events checked, and the last one's sequence number and hash (hex) — the head to note down
+    /// elsewhere, since cutting the newest events off the end cannot be told from the chain alone.
+    public var events: Int64
+    public var lastSeq: Int64
+    public var headHash: String
+    /// The first broken link: where, what the chain says the hash should be, and what the row holds.
+    public var brokenSeq: Int64?
+    public var expected: String?
+    public var found: String?
+    public var problem: String?
+
+    enum CodingKeys: String, CodingKey {
+        case verified, events, lastSeq = "last_seq", headHash = "head_hash", brokenSeq = "broken_seq", expected, found
+        case problem
+    }
+}
