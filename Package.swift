@@ -115,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ControlProtocol", "GatewayCore", "GatewayTesting"],
+            dependencies: ["ControlProtocol", "GatewayCore", "GatewayTesting", grdb],
             swiftSettings: settings
         ),
     ]

@@ -127,10 +127,11 @@ def status() -> Spec:
 
 def journal(account: Optional[str] = None, symbol: Optional[str] = None, strategy: Optional[str] = None,
             order_id: Optional[str] = None, kinds: Optional[Iterable[str]] = None, since: Any = None,
-            until: Any = None, after_seq: Optional[int] = None, limit: Optional[int] = None) -> Spec:
+            until: Any = None, after_seq: Optional[int] = None, limit: Optional[int] = None,
+            client_order_id: Optional[str] = None) -> Spec:
     """Journaled events, oldest first, filtered; ``since``/``until`` take datetimes or ``YYYY-MM-DD``."""
     fields = _fields(account=account, symbol=symbol, strategy=strategy, order_id=order_id, since=since,
-                     until=until)
+                     until=until, client_order_id=client_order_id)
     if kinds is not None:
         fields["kinds"] = list(kinds)
     if after_seq is not None:
@@ -138,6 +139,17 @@ def journal(account: Optional[str] = None, symbol: Optional[str] = None, strateg
     if limit is not None:
         fields["limit"] = int(limit)
     return "journal", fields, lambda a: [Event.from_wire(e) for e in a.get("events", [])]
+
+
+def journal_verify() -> Spec:
+    """Walks the journal's hash chain: ``verified``, ``events``, ``last_seq``, ``head_hash``, and for a broken
+    chain ``broken_seq``, ``expected``, ``found`` and ``problem``."""
+    return "journal_verify", {}, lambda a: a
+
+
+def journal_backup(path: str) -> Spec:
+    """Copies the journal, consistent, to ``path`` (absolute, a new file) while the daemon runs."""
+    return "journal_backup", {"path": path}, lambda a: a
 
 
 def report(account: Optional[str] = None, strategy: Optional[str] = None, symbol: Optional[str] = None,
@@ -154,4 +166,4 @@ def quote(symbol: str, bid: Optional[Number] = None, ask: Optional[Number] = Non
 
 
 VERBS = [hello, submit, signal, cancel, replace, cancel_all, halt, resume, orders, positions, account, status,
-         journal, report, quote]
+         journal, journal_verify, journal_backup, report, quote]
