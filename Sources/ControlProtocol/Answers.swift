@@ -155,12 +155,18 @@ public struct StatusAnswer: Sendable, Encodable {
     public var uptimeSeconds: Int64
     public var seq: Int64
     public var accounts: [AccountStatus]
+    /// `ok`, or why the journal failed and trading stopped.
+    public var journal: String
 
     enum CodingKeys: String, CodingKey {
-        case server, version, protocolVersion = "protocol", uptimeSeconds = "uptime_seconds", seq, accounts
+        case server, version, protocolVersion = "protocol", uptimeSeconds = "uptime_seconds", seq, accounts, journal
     }
 
-    public init(server: String, version: String, uptimeSeconds: Int64, seq: Int64, accounts: [AccountStatus]) {
+    public init(
+        server: String, version: String, uptimeSeconds: Int64, seq: Int64, accounts: [AccountStatus],
+        journal: String = "ok"
+    ) {
+        self.journal = journal
         self.server = server
         self.version = version
         self.protocolVersion = ControlProtocol.protocolVersion

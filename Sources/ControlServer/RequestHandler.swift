@@ -148,7 +148,7 @@ public struct RequestHandler: Sendable {
                 await engine.status().map { status in
                     StatusAnswer(
                         server: "gatewayd", version: version, uptimeSeconds: uptime, seq: status.seq,
-                        accounts: status.accounts)
+                        accounts: status.accounts, journal: status.journalFailure ?? "ok")
                 })
         case "quote":
             let request = try decode(QuoteRequest.self)

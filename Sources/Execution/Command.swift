@@ -18,6 +18,12 @@ enum Command {
     case brokerEvent(AccountID, BrokerEvent)
     case brokerResult(AccountID, BrokerJobResult)
 
+    /// Reads change nothing, so they are answered even after the journal failed.
+    var isRead: Bool {
+        if case .read = self { return true }
+        return false
+    }
+
     /// Commands the engine makes itself are taken even while it shuts down.
     var isInternal: Bool {
         switch self {

@@ -90,6 +90,8 @@ public struct OrderFilter: Sendable, Hashable {
 public struct EngineStatus: Sendable, Hashable {
     public var seq: Int64
     public var accounts: [AccountStatus]
+    /// Why trading stopped, when a journal append failed.
+    public var journalFailure: String?
 }
 
 /// Which journaled events `journal` returns; every field set narrows the answer.

@@ -117,7 +117,8 @@ extension ExecutionEngine {
                     tradingState: engine.tradingState(of: id).rawValue,
                     openOrders: open.count, unknownOrders: open.filter { $0.status == .unknown }.count)
             }
-            return .success(EngineStatus(seq: engine.nextSeq - 1, accounts: accounts))
+            return .success(
+                EngineStatus(seq: engine.nextSeq - 1, accounts: accounts, journalFailure: engine.journalFailure))
         }
     }
 

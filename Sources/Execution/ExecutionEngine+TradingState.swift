@@ -4,7 +4,8 @@ import Logging
 extension ExecutionEngine {
     /// The state in force for an account: the stricter of its own and the gateway's.
     func tradingState(of account: AccountID) -> TradingState {
-        gatewayState.combined(with: accountStates[account] ?? .active)
+        if journalFailure != nil { return .halted }
+        return gatewayState.combined(with: accountStates[account] ?? .active)
     }
 
     func handleHalt(

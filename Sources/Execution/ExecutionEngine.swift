@@ -88,6 +88,8 @@ public actor ExecutionEngine: Service {
     /// Trading states, journaled and restored: a halted gateway stays halted across restarts.
     var accountStates: [AccountID: TradingState] = [:]
     var gatewayState = TradingState.active
+    /// Set when a journal append failed: trading stops (only reads are answered) until a restart.
+    var journalFailure: String?
 
     // The inbox and the batch under way.
     var inbox: [Command] = []
@@ -106,7 +108,7 @@ public actor ExecutionEngine: Service {
     var listenerTasks: [Task<Void, Never>] = []
 
     /// Replays the journal into memory. The engine does nothing else until `run()`.
-    public init(journal: EventJournal, accounts: [EngineAccount], clock: any WallClock, logger: Logger) throws {
+    public init(journal: EventJournal, accounts: [EngineAccount], clock: any WallClock, logger: Logger) async throws {
         self.journal = journal
         self.clock = clock
         self.logger = logger
@@ -115,14 +117,24 @@ public actor ExecutionEngine: Service {
         (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        var replay = Replay(decoder: decoder, accounts: self.accounts)
-        try journal.forEachRecord { try replay.apply($0) }
+        let replay = try Self.replay(journal, accounts: self.accounts, decoder: decoder)
         hub = EventHub(lastSeq: replay.lastSeq)
+        load(replay)
+        for account in accounts { connections[account.id] = .disconnected }
+    }
+
+    static func replay(_ journal: EventJournal, accounts: [AccountID: EngineAccount], decoder: JSONDecoder) throws
+        -> Replay
+    {
+        var replay = Replay(decoder: decoder, accounts: accounts)
+        try journal.forEachRecord { try replay.apply($0) }
+        return replay
+    }
+
+    /// Takes the state replay rebuilt.
+    func load(_ replay: Replay) {
         books = replay.books
         orders = replay.orders
-        for order in replay.orders.values where order.status.isOpen {
-            openOrders[order.account, default: []].insert(order.orderID)
-        }
         clientIndex = replay.clientIndex
         seenFills = replay.seenFills
         quotes = replay.quotes
@@ -130,7 +142,10 @@ public actor ExecutionEngine: Service {
         accountStates = replay.accountStates
         gatewayState = replay.gatewayState
         nextSeq = replay.lastSeq + 1
-        for account in accounts { connections[account.id] = .disconnected }
+        openOrders = [:]
+        for order in replay.orders.values where order.status.isOpen {
+            openOrders[order.account, default: []].insert(order.orderID)
+        }
     }
 
     /// Connects the brokers, settles orders whose outcome the last run left unknown, then handles the
@@ -203,13 +218,51 @@ public actor ExecutionEngine: Service {
         ring.yield()
     }
 
-    /// Handles every waiting command, batch by batch, committing each batch before acting on it.
+    /// Handles every waiting command, batch by batch, committing each batch before acting on it. A
+    /// batch the journal refuses stops trading (`failStop`); the daemon stays up to say so.
     func drain() async throws {
         while !inbox.isEmpty {
             let batch = inbox
             inbox.removeAll(keepingCapacity: true)
-            for command in batch { handle(command) }
-            try await commit()
+            for command in batch {
+                if let journalFailure, !command.isRead {
+                    if case .brokerEvent(let account, let event) = command {
+                        logger.error(
+                            "broker event not journaled: the journal failed",
+                            metadata: ["account": "\(account)", "event": "\(event)"])
+                    }
+                    command.fail(EngineError(.internal, journalFailure))
+                    continue
+                }
+                handle(command)
+            }
+            do {
+                try await commit()
+            } catch {
+                failStop(error)
+            }
+        }
+    }
+
+    /// The journal refused a batch (disk full, I/O error, locked beyond the timeout): nothing of the batch
+    /// is answered as done and nothing is sent to a broker; the in-memory state goes back to what the
+    /// journal holds; from now on every request but a read is refused, and `status` says why.
+    func failStop(_ error: any Error) {
+        let reason =
+            "the journal could not be written (\(error)): trading is halted and nothing was sent; "
+            + "fix the journal's disk and restart gatewayd"
+        logger.critical("journal append failed: trading halted", metadata: ["error": "\(error)"])
+        journalFailure = reason
+        let failure = EngineError(.internal, reason)
+        let undone = deferred
+        deferred.removeAll()
+        staged.removeAll()
+        published.removeAll()
+        for item in undone { item.onFailure(failure) }
+        do {
+            load(try Self.replay(journal, accounts: accounts, decoder: decoder))
+        } catch {
+            logger.critical("cannot read the journal back after the failure", metadata: ["error": "\(error)"])
         }
     }
 

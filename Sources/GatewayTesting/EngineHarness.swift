@@ -14,12 +14,14 @@ public final class EngineHarness: Sendable {
     let running: Task<Void, any Error>
 
     /// Starts an engine over the journal at `journalPath` with the given accounts.
-    public init(journalPath: String, accounts: [EngineAccount], clock: ManualWallClock = ManualWallClock()) throws {
+    public init(journalPath: String, accounts: [EngineAccount], clock: ManualWallClock = ManualWallClock())
+        async throws
+    {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         self.clock = clock
         journal = try EventJournal(path: journalPath)
-        engine = try ExecutionEngine(journal: journal, accounts: accounts, clock: clock, logger: logger)
+        engine = try await ExecutionEngine(journal: journal, accounts: accounts, clock: clock, logger: logger)
         group = ServiceGroup(services: [engine], logger: logger)
         let group = self.group
         running = Task { try await group.run() }

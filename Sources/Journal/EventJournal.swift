@@ -1,5 +1,6 @@
 import GRDB
 import Foundation
+import Synchronization
 
 /// The append-only event journal in SQLite: WAL mode, `synchronous=FULL`, one transaction per batch
 /// (group commit), sequence numbers contiguous from 1 and enforced by triggers that refuse any update or
@@ -10,6 +11,13 @@ public final class EventJournal: Sendable {
     /// at the broker even if the journal is ever started anew.
     public let instanceID: String
     public let path: String
+    /// Fault injection for the fail-stop tests: appends left before every append fails.
+    private let failAfter = Mutex<Int?>(nil)
+
+    /// Makes every append after the next `appends` fail (as a full disk would), for fault-injection tests.
+    public func injectAppendFailure(after appends: Int) {
+        failAfter.withLock { $0 = appends }
+    }
 
     /// Opens or creates the journal at `path`, creating its folder, and migrates its schema.
     public init(path: String) throws {
@@ -46,6 +54,12 @@ public final class EventJournal: Sendable {
     /// without a gap; anything else is refused whole.
     public func append(_ records: [JournalRecord]) async throws {
         guard let first = records.first else { return }
+        let injected = failAfter.withLock { left -> Bool in
+            guard let remaining = left else { return false }
+            left = max(0, remaining - 1)
+            return remaining == 0
+        }
+        if injected { throw JournalError("injected failure: disk I/O error (the disk is full)") }
         try await pool.write { db in
             let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
             let last: Int64 = head?["seq"] ?? 0

@@ -89,6 +89,9 @@ struct Status: ParsableCommand {
         print(
             "\(Output.text(answer["server"])) \(Output.text(answer["version"])), up \(Output.text(answer["uptime_seconds"]))s, journal seq \(Output.text(answer["seq"]))"
         )
+        if let journal = answer["journal"] as? String, journal != "ok" {
+            print("JOURNAL FAILED — \(journal)")
+        }
         let accounts = answer["accounts"] as? [[String: Any]] ?? []
         let rows = accounts.map { a in
             ["account", "broker", "connection", "trading_state", "open_orders", "unknown_orders"].map {

@@ -74,7 +74,7 @@ struct Gatewayd: AsyncParsableCommand {
         }
         let engine: ExecutionEngine
         do {
-            engine = try ExecutionEngine(journal: journal, accounts: accounts, clock: clock, logger: logger)
+            engine = try await ExecutionEngine(journal: journal, accounts: accounts, clock: clock, logger: logger)
         } catch {
             logger.critical("cannot replay the journal", metadata: ["error": "\(error)"])
             throw ExitCode(74)

@@ -57,7 +57,7 @@ struct ExecutionEngineTests {
                 seenInJournal.set(records.map(\.kind))
             }
         }
-        let harness = try EngineHarness(
+        let harness = try await EngineHarness(
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
         var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
         let outcome = try await harness.engine.submit(buy(1, limit: "10")).get()
@@ -69,7 +69,7 @@ struct ExecutionEngineTests {
 
     @Test func aRepeatedClientOrderIDReturnsTheFirstOrderAndSendsNothing() async throws {
         let broker = FakeBroker()
-        let harness = try EngineHarness(
+        let harness = try await EngineHarness(
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
         var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
         let first = try await harness.engine.submit(buy(5, limit: "10", id: "strat-1")).get()
@@ -85,7 +85,7 @@ struct ExecutionEngineTests {
 
     @Test func concurrentDuplicatesInOneBatchMakeOneOrder() async throws {
         let broker = FakeBroker()
-        let harness = try EngineHarness(
+        let harness = try await EngineHarness(
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
         let engine = harness.engine
         let outcomes = await withTaskGroup(of: SubmitOutcome?.self) { group in
@@ -100,7 +100,7 @@ struct ExecutionEngineTests {
     }
 
     @Test func badOrdersAreRefusedWithTheFieldAndNothingIsJournaled() async throws {
-        let harness = try EngineHarness(
+        let harness = try await EngineHarness(
             journalPath: journalPath,
             accounts: [EngineAccount(id: paper, adapter: FakeBroker(), openingCash: Money(1000))])
         let before = try await harness.engine.status().get().seq
@@ -124,7 +124,7 @@ struct ExecutionEngineTests {
     @Test func refusesWhenTheBrokerIsNotConnected() async throws {
         let broker = FakeBroker()
         await broker.configure { $0.connectError = BrokerError(.retryable, code: "down", message: "no route") }
-        let harness = try EngineHarness(
+        let harness = try await EngineHarness(
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
         #expect(await harness.engine.submit(buy(1)).failure?.code == .brokerUnavailable)
         try await harness.stop()
@@ -138,7 +138,7 @@ struct ExecutionEngineTests {
                 throw BrokerError(.nonRetryable, code: "insufficient_funds", message: "no")
             }
         }
-        let harness = try EngineHarness(
+        let harness = try await EngineHarness(
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
         var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
         let order = try await harness.engine.submit(buy(1)).get().order
@@ -170,7 +170,7 @@ struct ExecutionEngineTests {
                         ]))
             }
         }
-        let harness = try EngineHarness(
+        let harness = try await EngineHarness(
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))],
             clock: clock)
         let id = try await harness.engine.submit(buy(2, limit: "10")).get().order.orderID

@@ -20,7 +20,7 @@ struct RecoveryTests {
 
     @Test func aRestartRebuildsOrdersPositionsAndCashFromTheJournal() async throws {
         let clock = ManualWallClock()
-        let first = try EngineHarness(journalPath: journalPath, accounts: [paperAccount(clock)], clock: clock)
+        let first = try await EngineHarness(journalPath: journalPath, accounts: [paperAccount(clock)], clock: clock)
         var waiter = EventWaiter(first.engine.subscribe(afterSeq: 0, kinds: ["order"]))
         _ = try await first.engine.quote(Quote(symbol: aapl, bid: Price("190"), ask: Price("190.05"), ts: clock.now()))
             .get()
@@ -35,7 +35,7 @@ struct RecoveryTests {
         let ordersBefore = try await first.engine.orders(OrderFilter(openOnly: false)).get()
         try await first.stop()
 
-        let second = try EngineHarness(journalPath: journalPath, accounts: [paperAccount(clock)], clock: clock)
+        let second = try await EngineHarness(journalPath: journalPath, accounts: [paperAccount(clock)], clock: clock)
         #expect(try await second.engine.account(paper).get() == accountBefore)
         #expect(try await second.engine.positions(account: paper).get() == positionsBefore)
         #expect(try await second.engine.orders(OrderFilter(openOnly: false)).get() == ordersBefore)
@@ -62,7 +62,7 @@ struct RecoveryTests {
             // The first run cannot reach the broker's records either: the order stays unknown.
             broker.report = { _ in .failure(BrokerError(.retryable, code: "down", message: "down")) }
         }
-        let first = try EngineHarness(
+        let first = try await EngineHarness(
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
         var waiter = EventWaiter(first.engine.subscribe(afterSeq: 0, kinds: ["order"]))
         let order = try await first.engine.submit(buy(1, limit: "5")).get().order
@@ -70,7 +70,7 @@ struct RecoveryTests {
         try await first.stop()
 
         let second = FakeBroker()
-        let restarted = try EngineHarness(
+        let restarted = try await EngineHarness(
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: second, openingCash: Money(1000))])
         var again = EventWaiter(restarted.engine.subscribe(afterSeq: 0, kinds: ["order"]))
         let rejected = try #require(await again.order(order.orderID.rawValue, status: "rejected"))
@@ -82,7 +82,7 @@ struct RecoveryTests {
     }
 
     @Test func aFillTheBrokerMadeWhileTheGatewayWasDownIsRecordedAtStart() async throws {
-        let first = try EngineHarness(
+        let first = try await EngineHarness(
             journalPath: journalPath,
             accounts: [EngineAccount(id: paper, adapter: FakeBroker(), openingCash: Money(1000))])
         var waiter = EventWaiter(first.engine.subscribe(afterSeq: 0, kinds: ["order"]))
@@ -106,7 +106,7 @@ struct RecoveryTests {
                         ]))
             }
         }
-        let second = try EngineHarness(
+        let second = try await EngineHarness(
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))],
             clock: clock)
         var again = EventWaiter(second.engine.subscribe(afterSeq: 0, kinds: ["order"]))
@@ -118,7 +118,7 @@ struct RecoveryTests {
     }
 
     @Test func aRestartedSimulatorIsGivenTheLastJournaledPrices() async throws {
-        let first = try EngineHarness(
+        let first = try await EngineHarness(
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: FakeBroker(), openingCash: Money(1))]
         )
         _ = try await first.engine.quote(
@@ -127,7 +127,7 @@ struct RecoveryTests {
         _ = try await first.engine.quote(Quote(symbol: aapl, last: Price("10.25"), ts: first.clock.now())).get()
         try await first.stop()
         let broker = FakeBroker()
-        let second = try EngineHarness(
+        let second = try await EngineHarness(
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1))])
         var calls = broker.callLog.makeAsyncIterator()
         #expect(await calls.next() == "quote AAPL")
@@ -138,7 +138,7 @@ struct RecoveryTests {
 
     @Test func subscribeAfterSeqReplaysExactlyTheMissedEventsThenLiveOnes() async throws {
         let clock = ManualWallClock()
-        let harness = try EngineHarness(
+        let harness = try await EngineHarness(
             journalPath: journalPath, accounts: [paperAccount(clock, ledger: false)], clock: clock)
         for price in ["10", "11", "12"] {
             _ = try await harness.engine.quote(Quote(symbol: aapl, last: Price(price), ts: clock.now())).get()

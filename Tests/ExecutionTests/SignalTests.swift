@@ -24,7 +24,7 @@ struct SignalTests {
     }
 
     @Test func aSignalIsSizedByTheAccountPolicyAndIdempotentAcrossRestarts() async throws {
-        let first = try EngineHarness(journalPath: journalPath, accounts: [account()])
+        let first = try await EngineHarness(journalPath: journalPath, accounts: [account()])
         // 2% of 50 000 = 1 000 at risk, 2 a share → 500 shares.
         let outcome = try await first.engine.signal(signal("sig-1")).get()
         #expect(outcome.orders.first?.qty == Quantity(500))
@@ -32,7 +32,7 @@ struct SignalTests {
         #expect(outcome.sizing?.riskMoney == Money(1_000))
         #expect(outcome.bracket != nil)
         try await first.stop()
-        let second = try EngineHarness(journalPath: journalPath, accounts: [account()])
+        let second = try await EngineHarness(journalPath: journalPath, accounts: [account()])
         let again = try await second.engine.signal(signal("sig-1", entry: "10", stop: "9")).get()
         #expect(again.duplicate)
         #expect(again.orders.map(\.orderID) == outcome.orders.map(\.orderID))
@@ -40,7 +40,7 @@ struct SignalTests {
     }
 
     @Test func anATRStopAndTheLastQuoteServeWhenNotGiven() async throws {
-        let harness = try EngineHarness(journalPath: journalPath, accounts: [account()])
+        let harness = try await EngineHarness(journalPath: journalPath, accounts: [account()])
         _ = try await harness.engine.quote(Quote(symbol: aapl, last: Price(40), ts: harness.clock.now())).get()
         // stop = 40 − 2 × 2.5 = 35; 1 000 ÷ 5 = 200.
         let outcome = try await harness.engine.signal(signal("sig-atr", entry: nil, stop: nil, atr: "2.5")).get()
@@ -51,7 +51,7 @@ struct SignalTests {
     }
 
     @Test func theSizeRespectsThePositionLimitAndZeroIsARefusal() async throws {
-        let harness = try EngineHarness(
+        let harness = try await EngineHarness(
             journalPath: journalPath, accounts: [account(limits: RiskLimits(maxPositionQty: Quantity(120)))])
         let capped = try await harness.engine.signal(signal("sig-cap")).get()
         #expect(capped.orders.first?.qty == Quantity(120))
@@ -77,7 +77,7 @@ struct StrategyOverrideTests {
         account.strategyLimits["scalper"] = RiskLimits(maxOrderQty: Quantity(10))
         account.strategySizing["scalper"] = SizingPolicy(method: .fixedQty(Quantity(5)))
         account.strategyLimits["loose"] = RiskLimits(maxOrderQty: Quantity(5_000), maxGrossExposure: Money(900_000))
-        let harness = try EngineHarness(journalPath: folder + "/journal.sqlite", accounts: [account])
+        let harness = try await EngineHarness(journalPath: folder + "/journal.sqlite", accounts: [account])
         var scalp = buy(11, limit: "10")
         scalp.strategy = "scalper"
         let refused = await harness.engine.submit(scalp)

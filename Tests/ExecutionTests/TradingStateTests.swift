@@ -10,14 +10,14 @@ struct EngineTradingStateTests {
     let folder = EngineHarness.temporaryFolder()
     var journalPath: String { folder + "/journal.sqlite" }
 
-    func harness(_ broker: FakeBroker = FakeBroker()) throws -> EngineHarness {
-        try EngineHarness(
+    func harness(_ broker: FakeBroker = FakeBroker()) async throws -> EngineHarness {
+        try await EngineHarness(
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(10_000))])
     }
 
     @Test func haltCancelsOpenOrdersRefusesNewOnesAndSurvivesARestart() async throws {
         let broker = FakeBroker()
-        let first = try harness(broker)
+        let first = try await harness(broker)
         var waiter = EventWaiter(first.engine.subscribe(afterSeq: 0, kinds: ["order"]))
         let resting = try await first.engine.submit(buy(5, limit: "10")).get().order
         _ = await waiter.order(resting.orderID.rawValue, status: "acknowledged")
@@ -29,7 +29,7 @@ struct EngineTradingStateTests {
         #expect(refused.failure?.code == .halted)
         try await first.stop()
 
-        let second = try harness()
+        let second = try await harness()
         #expect(await second.engine.submit(buy(1, limit: "10")).failure?.code == .halted)
         #expect(try await second.engine.status().get().accounts.first?.tradingState == "halted")
         _ = try await second.engine.resume(account: nil, state: .active, reason: "done").get()
@@ -40,7 +40,7 @@ struct EngineTradingStateTests {
     @Test func reducingLetsAPositionShrinkButNotGrow() async throws {
         let clock = ManualWallClock()
         let broker = FakeBroker()
-        let engineHarness = try EngineHarness(
+        let engineHarness = try await EngineHarness(
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(10_000))],
             clock: clock)
         let engine = engineHarness.engine
@@ -54,7 +54,7 @@ struct EngineTradingStateTests {
     }
 
     @Test func resumeCannotHaltAndUnknownAccountsAreNamed() async throws {
-        let engineHarness = try harness()
+        let engineHarness = try await harness()
         #expect(await engineHarness.engine.resume(account: nil, state: .halted, reason: nil).failure?.field == "state")
         #expect(
             await engineHarness.engine.halt(account: AccountID("ghost")!, reason: nil, cancelOpen: false).failure?.code
@@ -71,7 +71,7 @@ struct LossLimitTests {
         let broker = FakeBroker()
         var limits = RiskLimits(maxDailyLoss: Money(50))
         limits.onLossBreach = .reducing
-        let harness = try EngineHarness(
+        let harness = try await EngineHarness(
             journalPath: folder + "/journal.sqlite",
             accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(10_000), limits: limits)],
             clock: clock)
@@ -103,8 +103,8 @@ struct RiskAcrossRestartTests {
     let folder = EngineHarness.temporaryFolder()
     var journalPath: String { folder + "/journal.sqlite" }
 
-    func harness(_ broker: FakeBroker, _ limits: RiskLimits, _ clock: ManualWallClock) throws -> EngineHarness {
-        try EngineHarness(
+    func harness(_ broker: FakeBroker, _ limits: RiskLimits, _ clock: ManualWallClock) async throws -> EngineHarness {
+        try await EngineHarness(
             journalPath: journalPath,
             accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(10_000), limits: limits)],
             clock: clock)
@@ -114,13 +114,13 @@ struct RiskAcrossRestartTests {
         let clock = ManualWallClock()
         let broker = FakeBroker()
         let limits = RiskLimits(maxDrawdown: Money(100))
-        let first = try harness(broker, limits, clock)
+        let first = try await harness(broker, limits, clock)
         try await filledBuy(10, at: 100, engine: first.engine, broker: broker, clock: clock)
         // Equity peaks at 10 200 (the position worth 1 200), then the gateway restarts.
         _ = try await first.engine.quote(Quote(symbol: aapl, last: Price(120), ts: clock.now())).get()
         try await first.stop()
 
-        let second = try harness(FakeBroker(), limits, clock)
+        let second = try await harness(FakeBroker(), limits, clock)
         var states = EventWaiter(second.engine.subscribe(afterSeq: 0, kinds: ["trading_state"]))
         // 95 below the peak kept from before the restart: still active; 100 below it: halted.
         _ = try await second.engine.quote(Quote(symbol: aapl, last: Price("110.5"), ts: clock.now())).get()
@@ -135,12 +135,12 @@ struct RiskAcrossRestartTests {
     @Test func theDaysOrderCountSurvivesARestart() async throws {
         let clock = ManualWallClock()
         let limits = RiskLimits(maxOrdersPerDay: 2)
-        let first = try harness(FakeBroker(), limits, clock)
+        let first = try await harness(FakeBroker(), limits, clock)
         #expect(await first.engine.submit(buy(1, limit: "10")).failure == nil)
         #expect(await first.engine.submit(buy(1, limit: "10")).failure == nil)
         try await first.stop()
 
-        let second = try harness(FakeBroker(), limits, clock)
+        let second = try await harness(FakeBroker(), limits, clock)
         let refused = await second.engine.submit(buy(1, limit: "10"))
         #expect(refused.failure?.checks?.map(\.check) == ["order_rate"])
         #expect(refused.failure?.checks?.first?.value == "3/day")
