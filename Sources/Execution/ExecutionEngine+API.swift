@@ -1,3 +1,4 @@
+import Foundation
 import BrokerAPI
 import Logging
 public import GatewayCore
@@ -71,7 +72,18 @@ extension ExecutionEngine {
             if let account = filter.account, engine.accounts[account] == nil, engine.books[account] == nil {
                 return .failure(EngineError(.unknownAccount, "no account named '\(account)'"))
             }
-            let matching = engine.orders.values.filter { order in
+            var all = Array(engine.orders.values)
+            if !filter.openOnly {
+                do {
+                    let live = Set(all.map(\.orderID))
+                    all += try engine.journal.latestOrderPayloads(account: filter.account?.rawValue).compactMap {
+                        try? engine.decoder.decode(OrderChanged.self, from: Data($0.utf8)).order
+                    }.filter { !live.contains($0.orderID) }
+                } catch {
+                    return .failure(EngineError(.internal, "cannot read the journal: \(error)"))
+                }
+            }
+            let matching = all.filter { order in
                 (filter.account.map { order.account == $0 } ?? true) && (!filter.openOnly || order.status.isOpen)
                     && (filter.symbol.map { order.symbol == $0 } ?? true)
                     && (filter.strategy.map { order.strategy == $0 } ?? true)

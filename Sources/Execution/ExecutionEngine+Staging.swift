@@ -79,6 +79,7 @@ extension ExecutionEngine {
             openOrders[order.account, default: []].insert(order.orderID)
         } else {
             openOrders[order.account]?.remove(order.orderID)
+            finished.insert(order.orderID)
         }
         stage(.order(OrderChanged(order: order, change: change, reason: reason)), at: order.updatedAt)
     }

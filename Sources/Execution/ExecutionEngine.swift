@@ -74,7 +74,9 @@ public actor ExecutionEngine: Service {
 
     // Trading state: changed only while handling a batch.
     var books: [AccountID: AccountBook] = [:]
-    var orders: [OrderID: Order] = [:]
+    var orders: OrderStore
+    /// Orders that finished in the batch under way; they leave memory once it is committed.
+    var finished: Set<OrderID> = []
     /// The open orders of each account, kept with `orders` so that checks never scan history.
     var openOrders: [AccountID: Set<OrderID>] = [:]
     var clientIndex: [AccountID: [ClientOrderID: OrderID]] = [:]
@@ -119,6 +121,7 @@ public actor ExecutionEngine: Service {
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         let replay = try Self.replay(journal, accounts: self.accounts, decoder: decoder)
         hub = EventHub(lastSeq: replay.lastSeq)
+        orders = OrderStore(loader: Self.orderLoader(journal, decoder: decoder))
         load(replay)
         for account in accounts { connections[account.id] = .disconnected }
     }
@@ -131,10 +134,19 @@ public actor ExecutionEngine: Service {
         return replay
     }
 
+    /// Reads a finished order's last state from the journal.
+    static func orderLoader(_ journal: EventJournal, decoder: JSONDecoder) -> (OrderID) -> Order? {
+        { id in
+            guard let payload = try? journal.latestOrderPayload(id.rawValue) else { return nil }
+            return try? decoder.decode(OrderChanged.self, from: Data(payload.utf8)).order
+        }
+    }
+
     /// Takes the state replay rebuilt.
     func load(_ replay: Replay) {
         books = replay.books
-        orders = replay.orders
+        orders = OrderStore(live: replay.orders, loader: Self.orderLoader(journal, decoder: decoder))
+        finished = []
         clientIndex = replay.clientIndex
         seenFills = replay.seenFills
         quotes = replay.quotes
@@ -274,6 +286,8 @@ public actor ExecutionEngine: Service {
             hub.publish(published)
             published.removeAll(keepingCapacity: true)
         }
+        orders.evict(finished)
+        finished.removeAll(keepingCapacity: true)
         let actions = deferred
         deferred.removeAll(keepingCapacity: true)
         for action in actions { action.onCommit() }

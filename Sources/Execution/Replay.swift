@@ -40,7 +40,8 @@ struct Replay {
             case .order:
                 let change = try decoder.decode(OrderChanged.self, from: data)
                 let order = change.order
-                orders[order.orderID] = order
+                // Only working orders stay in memory; finished ones are read back from the journal.
+                orders[order.orderID] = order.status.isOpen ? order : nil
                 riskBooks[order.account]?.track(order)
                 if change.change == "accepted", order.replacesOrderID == nil {
                     let day = session(of: order.account).sessionDate(of: order.createdAt)

@@ -125,6 +125,29 @@ public final class EventJournal: Sendable {
         }
     }
 
+    /// The payload of the newest `order` event of `orderID`.
+    public func latestOrderPayload(_ orderID: String) throws -> String? {
+        try pool.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT payload FROM events WHERE order_id = ? AND kind = 'order' ORDER BY seq DESC LIMIT 1",
+                arguments: [orderID])
+        }
+    }
+
+    /// The newest `order` event payload of every order (of one account), oldest order first.
+    public func latestOrderPayloads(account: String?) throws -> [String] {
+        try pool.read { db in
+            let filter = account == nil ? "" : " AND account = ?"
+            return try String.fetchAll(
+                db,
+                sql: """
+                    SELECT payload FROM events WHERE seq IN (
+                        SELECT MAX(seq) FROM events WHERE kind = 'order'\(filter) GROUP BY order_id)
+                    ORDER BY seq
+                    """, arguments: StatementArguments(account.map { [$0] } ?? []))
+        }
+    }
+
     /// Walks the whole chain from the first event: sequence numbers contiguous from 1, and every stored
     /// hash equal to the one recomputed from the row and the link before it. Stops at the first problem.
     public func verify() throws -> JournalVerification {
