@@ -103,7 +103,9 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["Journal", "GatewayCore", grdb], swiftSettings: settings),
         .testTarget(
             name: "ExecutionTests",
-            dependencies: ["Execution", "GatewayTesting", "BrokerAPI", "Journal", "GatewayCore", "BrokerPaper"],
+            dependencies: [
+                "Execution", "GatewayTesting", "BrokerAPI", "Journal", "GatewayCore", "BrokerPaper", grdb, logging,
+            ],
             swiftSettings: settings
         ),
         .testTarget(

@@ -92,6 +92,12 @@ public actor ExecutionEngine: Service {
     var gatewayState = TradingState.active
     /// Set when a journal append failed: trading stops (only reads are answered) until a restart.
     var journalFailure: String?
+    /// Checkpoints of the state: every `checkpointEvery` events (0: never), one written at a time.
+    let checkpointEvery: Int
+    var lastCheckpointSeq: Int64
+    var checkpointWriting: Task<Void, Never>?
+    /// The checkpoint this engine started from, if any (else it replayed the whole journal).
+    public nonisolated let restoredFromCheckpoint: Int64?
 
     // The inbox and the batch under way.
     var inbox: [Command] = []
@@ -110,7 +116,15 @@ public actor ExecutionEngine: Service {
     var listenerTasks: [Task<Void, Never>] = []
 
     /// Replays the journal into memory. The engine does nothing else until `run()`.
-    public init(journal: EventJournal, accounts: [EngineAccount], clock: any WallClock, logger: Logger) async throws {
+    ///
+    /// With `checkpointEvery` above zero the engine's state is checkpointed into the journal every that
+    /// many events and at shutdown; a start loads the newest checkpoint that matches the journal and
+    /// replays only the events after it.
+    public init(
+        journal: EventJournal, accounts: [EngineAccount], clock: any WallClock, logger: Logger,
+        checkpointEvery: Int = 10_000
+    ) async throws {
+        self.checkpointEvery = checkpointEvery
         self.journal = journal
         self.clock = clock
         self.logger = logger
@@ -119,7 +133,9 @@ public actor ExecutionEngine: Service {
         (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        let replay = try Self.replay(journal, accounts: self.accounts, decoder: decoder)
+        let (replay, checkpoint) = try Self.restore(journal, accounts: self.accounts, decoder: decoder, logger: logger)
+        restoredFromCheckpoint = checkpoint
+        lastCheckpointSeq = checkpoint ?? 0
         hub = EventHub(lastSeq: replay.lastSeq)
         orders = OrderStore(loader: Self.orderLoader(journal, decoder: decoder))
         load(replay)
@@ -132,6 +148,26 @@ public actor ExecutionEngine: Service {
         var replay = Replay(decoder: decoder, accounts: accounts)
         try journal.forEachRecord { try replay.apply($0) }
         return replay
+    }
+
+    /// The state at the journal's end: from the newest checkpoint that matches the journal and the events
+    /// after it, else from the first event. Returns the checkpoint's seq when one was used.
+    static func restore(
+        _ journal: EventJournal, accounts: [AccountID: EngineAccount], decoder: JSONDecoder, logger: Logger
+    ) throws -> (Replay, Int64?) {
+        do {
+            if let (seq, state) = try journal.latestCheckpoint() {
+                let checkpoint = try decoder.decode(Checkpoint.self, from: state)
+                guard checkpoint.seq == seq else { throw JournalError("checkpoint \(seq) says seq \(checkpoint.seq)") }
+                var replay = Replay(checkpoint: checkpoint, decoder: decoder, accounts: accounts)
+                try journal.forEachRecord(after: seq) { try replay.apply($0) }
+                return (replay, seq)
+            }
+        } catch {
+            logger.warning(
+                "cannot start from the checkpoint; replaying the whole journal", metadata: ["error": "\(error)"])
+        }
+        return (try replay(journal, accounts: accounts, decoder: decoder), nil)
     }
 
     /// Reads a finished order's last state from the journal.
@@ -205,6 +241,8 @@ public actor ExecutionEngine: Service {
         for id in accountOrder { await accounts[id]!.adapter.disconnect() }
         for task in listenerTasks { await task.value }
         try await drain()
+        await checkpointIfDue(force: true)
+        await checkpointWriting?.value
         hub.close()
         logger.info("engine stopped", metadata: ["journal.seq": "\(nextSeq - 1)"])
     }
@@ -253,6 +291,33 @@ public actor ExecutionEngine: Service {
             } catch {
                 failStop(error)
             }
+            await checkpointIfDue()
+        }
+    }
+
+    /// Writes a checkpoint when `checkpointEvery` events have passed since the last (or, with `force`, when
+    /// anything has). The state is copied here (cheaply: its collections are copy-on-write) and encoded
+    /// and written off the engine, so trading goes on meanwhile.
+    func checkpointIfDue(force: Bool = false) async {
+        let seq = nextSeq - 1
+        guard journalFailure == nil, checkpointEvery > 0, seq > lastCheckpointSeq,
+            force || seq - lastCheckpointSeq >= Int64(checkpointEvery)
+        else { return }
+        if let writing = checkpointWriting { await writing.value }
+        lastCheckpointSeq = seq
+        let (books, live, clientIndex, seenFills, quotes) = (books, orders.live, clientIndex, seenFills, quotes)
+        let (accountStates, gatewayState, riskBooks) = (accountStates, gatewayState, riskBooks)
+        let (journal, logger, ts) = (journal, logger, clock.now().nanosecondsSinceEpoch)
+        checkpointWriting = Task.detached {
+            do {
+                let checkpoint = Checkpoint(
+                    seq: seq, books: books, orders: live, clientIndex: clientIndex, seenFills: seenFills,
+                    quotes: quotes, accountStates: accountStates, gatewayState: gatewayState, riskBooks: riskBooks)
+                try await journal.writeCheckpoint(seq: seq, ts: ts, state: try checkpoint.encoded())
+                logger.debug("checkpoint written", metadata: ["journal.seq": "\(seq)"])
+            } catch {
+                logger.error("checkpoint not written", metadata: ["journal.seq": "\(seq)", "error": "\(error)"])
+            }
         }
     }
 
@@ -272,7 +337,7 @@ public actor ExecutionEngine: Service {
         published.removeAll()
         for item in undone { item.onFailure(failure) }
         do {
-            load(try Self.replay(journal, accounts: accounts, decoder: decoder))
+            load(try Self.restore(journal, accounts: accounts, decoder: decoder, logger: logger).0)
         } catch {
             logger.critical("cannot read the journal back after the failure", metadata: ["error": "\(error)"])
         }

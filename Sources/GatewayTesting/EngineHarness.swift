@@ -14,14 +14,16 @@ public final class EngineHarness: Sendable {
     let running: Task<Void, any Error>
 
     /// Starts an engine over the journal at `journalPath` with the given accounts.
-    public init(journalPath: String, accounts: [EngineAccount], clock: ManualWallClock = ManualWallClock())
-        async throws
-    {
+    public init(
+        journalPath: String, accounts: [EngineAccount], clock: ManualWallClock = ManualWallClock(),
+        checkpointEvery: Int = 10_000
+    ) async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         self.clock = clock
         journal = try EventJournal(path: journalPath)
-        engine = try await ExecutionEngine(journal: journal, accounts: accounts, clock: clock, logger: logger)
+        engine = try await ExecutionEngine(
+            journal: journal, accounts: accounts, clock: clock, logger: logger, checkpointEvery: checkpointEvery)
         group = ServiceGroup(services: [engine], logger: logger)
         let group = self.group
         running = Task { try await group.run() }

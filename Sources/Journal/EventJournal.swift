@@ -1,5 +1,6 @@
+import Crypto
 import GRDB
-import Foundation
+public import Foundation
 import Synchronization
 
 /// The append-only event journal in SQLite: WAL mode, `synchronous=FULL`, one transaction per batch
@@ -125,6 +126,55 @@ public final class EventJournal: Sendable {
         }
     }
 
+    /// Stores a checkpoint of the state after event `seq`, keeping the newest `keep`. Refused when `seq`
+    /// is not a journaled event.
+    public func writeCheckpoint(seq: Int64, ts: Int64, state: Data, keep: Int = 2) async throws {
+        let stateHash = Data(SHA256.hash(data: state))
+        try await pool.write { db in
+            guard let head = try Data.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq])
+            else { throw JournalError("no event \(seq) to checkpoint after") }
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO checkpoints(seq, ts, head_hash, state_hash, state) VALUES (?, ?, ?, ?, ?)",
+                arguments: [seq, ts, head, stateHash, state])
+            try db.execute(
+                sql: "DELETE FROM checkpoints WHERE seq NOT IN (SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT ?)",
+                arguments: [keep])
+        }
+    }
+
+    /// The newest checkpoint that still matches the journal: its event's hash is the one it was taken
+    /// after, and its state hashes to what was stored. Older ones are tried when the newest does not.
+    public func latestCheckpoint() throws -> (seq: Int64, state: Data)? {
+        try pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.seq, c.state, c.state_hash, c.head_hash, e.hash AS event_hash
+                    FROM checkpoints c LEFT JOIN events e ON e.seq = c.seq ORDER BY c.seq DESC
+                    """)
+            for row in rows {
+                let state: Data = row["state"]
+                let eventHash: Data? = row["event_hash"]
+                guard eventHash == row["head_hash"], Data(SHA256.hash(data: state)) == row["state_hash"] else {
+                    continue
+                }
+                return (row["seq"], state)
+            }
+            return nil
+        }
+    }
+
+    /// Records after `seq`, in pages, calling `body` for each; replay after a checkpoint.
+    public func forEachRecord(after seq: Int64, _ body: (JournalRecord) throws -> Void) throws {
+        var after = seq
+        while true {
+            let page = try records(after: after, limit: 10_000)
+            guard let last = page.last else { return }
+            for record in page { try body(record) }
+            after = last.seq
+        }
+    }
+
     /// The payload of the newest `order` event of `orderID`.
     public func latestOrderPayload(_ orderID: String) throws -> String? {
         try pool.read { db in
@@ -202,13 +252,7 @@ public final class EventJournal: Sendable {
 
     /// Reads every record in order, in pages, calling `body` for each; for replay at start.
     public func forEachRecord(_ body: (JournalRecord) throws -> Void) throws {
-        var after: Int64 = 0
-        while true {
-            let page = try records(after: after, limit: 10_000)
-            guard let last = page.last else { return }
-            for record in page { try body(record) }
-            after = last.seq
-        }
+        try forEachRecord(after: 0, body)
     }
 
     /// Checkpoints the WAL into the main file and closes the database.

@@ -109,6 +109,20 @@ enum JournalSchema {
         migrator.registerMigration("v3-audit-views") { db in
             try db.execute(sql: auditViews)
         }
+        migrator.registerMigration("v4-checkpoints") { db in
+            // The engine's state after event `seq`, bound to the chain by the event's hash there and to
+            // itself by its own hash. Not events: older checkpoints are deleted as newer ones land.
+            try db.execute(
+                sql: """
+                    CREATE TABLE checkpoints (
+                        seq INTEGER PRIMARY KEY NOT NULL,
+                        ts INTEGER NOT NULL,
+                        head_hash BLOB NOT NULL,
+                        state_hash BLOB NOT NULL,
+                        state BLOB NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

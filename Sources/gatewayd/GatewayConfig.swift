@@ -26,10 +26,13 @@ struct GatewayConfig: Sendable {
     var socket: String
     var socketMode: UInt32
     var journal: String
+    /// Events between checkpoints of the engine's state (0: none; a restart then replays everything).
+    var checkpointEvery: Int
     var logLevel: String
     var accounts: [Account]
 
     static let brokers: Set<String> = ["paper"]
+    static let checkpointEvery = 10_000
     static let logLevels: Set<String> = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     /// Parses and validates `text`; throws `ConfigProblems` listing everything wrong.
@@ -64,7 +67,8 @@ struct ConfigReader {
     mutating func gateway(_ node: Node) -> GatewayConfig? {
         guard
             let map = mapping(
-                node, at: "the top level", keys: ["socket", "socket_mode", "journal", "log_level", "accounts"])
+                node, at: "the top level",
+                keys: ["socket", "socket_mode", "journal", "journal_checkpoint_every", "log_level", "accounts"])
         else {
             return nil
         }
@@ -75,6 +79,8 @@ struct ConfigReader {
         if socketMode == nil || socketMode! > 0o777 {
             problems.append("socket_mode: '\(modeText)' is not an octal file mode such as 0660")
         }
+        let checkpointEvery =
+            count(map["journal_checkpoint_every"], at: "journal_checkpoint_every") ?? GatewayConfig.checkpointEvery
         let logLevel = string(map["log_level"], at: "log_level") ?? "info"
         if !GatewayConfig.logLevels.contains(logLevel) {
             problems.append(
@@ -100,7 +106,8 @@ struct ConfigReader {
             problems.append("accounts: configure at least one account")
         }
         return GatewayConfig(
-            socket: socket, socketMode: socketMode ?? 0o660, journal: journal, logLevel: logLevel, accounts: accounts)
+            socket: socket, socketMode: socketMode ?? 0o660, journal: journal, checkpointEvery: checkpointEvery,
+            logLevel: logLevel, accounts: accounts)
     }
 
     mutating func account(_ node: Node, at path: String) -> GatewayConfig.Account? {

@@ -74,7 +74,9 @@ struct Gatewayd: AsyncParsableCommand {
         }
         let engine: ExecutionEngine
         do {
-            engine = try await ExecutionEngine(journal: journal, accounts: accounts, clock: clock, logger: logger)
+            engine = try await ExecutionEngine(
+                journal: journal, accounts: accounts, clock: clock, logger: logger,
+                checkpointEvery: settings.checkpointEvery)
         } catch {
             logger.critical("cannot replay the journal", metadata: ["error": "\(error)"])
             throw ExitCode(74)

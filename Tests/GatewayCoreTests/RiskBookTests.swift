@@ -66,8 +66,7 @@ import Testing
             #expect(risk.equityPeak == peak)
             #expect(risk.openOrders == orders.filter { $0.status.isOpen && $0.leavesQty.isPositive }.count)
             for symbol in symbols {
-                var context = risk
-                let seen = context.context(for: symbol, now: start, today: start.date)
+                let seen = risk.context(for: symbol, now: start, today: start.date)
                 let working = orders.filter { $0.symbol == symbol && $0.status.isOpen }
                 #expect(seen.openBuyQty == working.filter(\.side.isBuy).reduce(.zero) { $0 + $1.leavesQty })
                 #expect(seen.openSellQty == working.filter { !$0.side.isBuy }.reduce(.zero) { $0 + $1.leavesQty })
@@ -94,6 +93,7 @@ import Testing
 
     @Test func theRateWindowCountsTheLastSecondAndTheDayCountResetsAtTheSessionStart() {
         var risk = RiskBook(openingCash: Money(1_000), rateWindow: 3)
+        #expect(risk.context(for: symbols[0], now: start, today: start.date).ordersLastSecond == 0)
         let day = start.date
         for offset in [0, 100, 200, 900] {
             risk.recordAccepted(

@@ -114,3 +114,37 @@ public struct PositionSnapshot: Sendable, Hashable, Codable {
         realizedPnL = position.realizedPnL
     }
 }
+
+// Checkpoints of the engine's state carry books whole; positions in symbol order, so that the same
+// book always encodes to the same bytes.
+extension AccountBook: Codable {
+    enum CodingKeys: String, CodingKey {
+        case account, currency, cash, positions, realizedPnL = "realized_pnl", commissions
+        case dayRealized = "day_realized", dayDate = "day_date"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        account = try c.decode(AccountID.self, forKey: .account)
+        currency = try c.decode(String.self, forKey: .currency)
+        cash = try c.decode(Money.self, forKey: .cash)
+        let list = try c.decode([Position].self, forKey: .positions)
+        positions = Dictionary(list.map { ($0.symbol, $0) }, uniquingKeysWith: { _, last in last })
+        realizedPnL = try c.decode(Money.self, forKey: .realizedPnL)
+        commissions = try c.decode(Money.self, forKey: .commissions)
+        dayRealized = try c.decode(Money.self, forKey: .dayRealized)
+        dayDate = try c.decodeIfPresent(CalendarDate.self, forKey: .dayDate)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(account, forKey: .account)
+        try c.encode(currency, forKey: .currency)
+        try c.encode(cash, forKey: .cash)
+        try c.encode(positions.values.sorted { $0.symbol < $1.symbol }, forKey: .positions)
+        try c.encode(realizedPnL, forKey: .realizedPnL)
+        try c.encode(commissions, forKey: .commissions)
+        try c.encode(dayRealized, forKey: .dayRealized)
+        try c.encodeIfPresent(dayDate, forKey: .dayDate)
+    }
+}

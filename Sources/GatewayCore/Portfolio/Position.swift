@@ -61,3 +61,10 @@ public struct Position: Sendable, Hashable {
         return price.notional(qty, multiplier: symbol.multiplier) ?? .zero
     }
 }
+
+// Checkpoints of the engine's state carry positions whole.
+extension Position: Codable {
+    enum CodingKeys: String, CodingKey {
+        case account, symbol, qty, avgPrice = "avg_price", realizedPnL = "realized_pnl"
+    }
+}

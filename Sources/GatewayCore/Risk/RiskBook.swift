@@ -112,6 +112,11 @@ public struct RiskBook: Sendable {
         lines[order.symbol, default: Line()].addOpen(now)
     }
 
+    /// Remembers `capacity` recent acceptances from now on (the configuration changed since a checkpoint).
+    public mutating func resizeRateWindow(to capacity: Int) {
+        window = window.resized(to: capacity)
+    }
+
     /// An order accepted at `ts`, counted toward the rate and the day's total of `sessionDate`.
     public mutating func recordAccepted(at ts: Timestamp, sessionDate: CalendarDate) {
         window.append(ts.nanosecondsSinceEpoch)
@@ -124,7 +129,7 @@ public struct RiskBook: Sendable {
 
     /// What the checks need to know for an order in `symbol`, read off the running figures; the reference
     /// price is the symbol's last mark.
-    public mutating func context(for symbol: Symbol, now: Timestamp, today: CalendarDate) -> RiskContext {
+    public func context(for symbol: Symbol, now: Timestamp, today: CalendarDate) -> RiskContext {
         let line = lines[symbol]
         return RiskContext(
             positionQty: line?.qty ?? .zero, openBuyQty: line?.openBuy ?? .zero, openSellQty: line?.openSell ?? .zero,
@@ -159,8 +164,8 @@ extension RiskBook.Line {
     }
 }
 
-/// The acceptance times of the most recent orders, oldest first, in a ring allocated once: appending
-/// and counting the last second's are constant time (amortized), whatever the rate.
+/// The acceptance times of the most recent orders, oldest first, in a ring allocated once: appending is
+/// constant time and counting the last second's a binary search, whatever the rate.
 struct RateWindow: Sendable {
     private var times: [Int64]
     private var oldest = 0
@@ -180,12 +185,85 @@ struct RateWindow: Sendable {
         filled += 1
     }
 
-    /// How many remembered acceptances are later than `cutoff` (at most the capacity); forgets the rest.
-    mutating func count(after cutoff: Int64) -> Int {
-        while filled > 0, times[oldest] <= cutoff {
-            oldest = (oldest + 1) % times.count
-            filled -= 1
+    /// The same window remembering `capacity` acceptances (the newest, when it shrinks).
+    func resized(to capacity: Int) -> RateWindow {
+        guard capacity != times.count else { return self }
+        var resized = RateWindow(capacity: capacity)
+        for index in max(0, filled - capacity)..<filled { resized.append(times[(oldest + index) % times.count]) }
+        return resized
+    }
+
+    /// How many remembered acceptances are later than `cutoff` (at most the capacity): a binary search
+    /// over the ring, oldest to newest, so reading changes nothing.
+    func count(after cutoff: Int64) -> Int {
+        var low = 0
+        var high = filled
+        while low < high {
+            let middle = (low + high) / 2
+            if times[(oldest + middle) % times.count] <= cutoff { low = middle + 1 } else { high = middle }
         }
-        return filled
+        return filled - low
     }
 }
+
+// Checkpoints of the engine's state carry the running figures whole, lines and working orders in a
+// fixed order so that the same book always encodes to the same bytes.
+extension RiskBook: Codable {
+    enum CodingKeys: String, CodingKey {
+        case cash, grossExposure = "gross_exposure", netExposure = "net_exposure", unrealizedPnL = "unrealized_pnl"
+        case realizedToday = "realized_today", realizedDay = "realized_day", equityPeak = "equity_peak", lines
+        case working, window, acceptedDay = "accepted_day", acceptedOnDay = "accepted_on_day"
+    }
+
+    struct SymbolLine: Codable {
+        var symbol: Symbol
+        var line: Line
+    }
+
+    struct WorkingOrder: Codable {
+        var orderID: OrderID
+        var working: Working
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        cash = try c.decode(Money.self, forKey: .cash)
+        grossExposure = try c.decode(Money.self, forKey: .grossExposure)
+        netExposure = try c.decode(Money.self, forKey: .netExposure)
+        unrealizedPnL = try c.decode(Money.self, forKey: .unrealizedPnL)
+        realizedToday = try c.decode(Money.self, forKey: .realizedToday)
+        realizedDay = try c.decodeIfPresent(CalendarDate.self, forKey: .realizedDay)
+        equityPeak = try c.decode(Money.self, forKey: .equityPeak)
+        lines = Dictionary(
+            try c.decode([SymbolLine].self, forKey: .lines).map { ($0.symbol, $0.line) }, uniquingKeysWith: { $1 })
+        working = Dictionary(
+            try c.decode([WorkingOrder].self, forKey: .working).map { ($0.orderID, $0.working) },
+            uniquingKeysWith: { $1 })
+        window = try c.decode(RateWindow.self, forKey: .window)
+        acceptedDay = try c.decodeIfPresent(CalendarDate.self, forKey: .acceptedDay)
+        acceptedOnDay = try c.decode(Int.self, forKey: .acceptedOnDay)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(cash, forKey: .cash)
+        try c.encode(grossExposure, forKey: .grossExposure)
+        try c.encode(netExposure, forKey: .netExposure)
+        try c.encode(unrealizedPnL, forKey: .unrealizedPnL)
+        try c.encode(realizedToday, forKey: .realizedToday)
+        try c.encodeIfPresent(realizedDay, forKey: .realizedDay)
+        try c.encode(equityPeak, forKey: .equityPeak)
+        try c.encode(
+            lines.sorted { $0.key < $1.key }.map { SymbolLine(symbol: $0.key, line: $0.value) }, forKey: .lines)
+        try c.encode(
+            working.sorted { $0.key < $1.key }.map { WorkingOrder(orderID: $0.key, working: $0.value) },
+            forKey: .working)
+        try c.encode(window, forKey: .window)
+        try c.encodeIfPresent(acceptedDay, forKey: .acceptedDay)
+        try c.encode(acceptedOnDay, forKey: .acceptedOnDay)
+    }
+}
+
+extension RiskBook.Line: Codable {}
+extension RiskBook.Working: Codable {}
+extension RateWindow: Codable {}

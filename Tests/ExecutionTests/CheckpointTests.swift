@@ -1,0 +1,112 @@
+import BrokerAPI
+import Foundation
+import GRDB
+import GatewayCore
+import GatewayTesting
+import Journal
+import Logging
+import Testing
+
+@testable import Execution
+
+@Suite(.timeLimit(.minutes(1)))
+struct CheckpointTests {
+    let folder = EngineHarness.temporaryFolder()
+    var journalPath: String { folder + "/journal.sqlite" }
+
+    func account(_ broker: FakeBroker) -> EngineAccount {
+        var account = EngineAccount(
+            id: paper, adapter: broker, openingCash: Money(100_000),
+            limits: RiskLimits(maxOrdersPerSecond: 100, maxOrdersPerDay: 1_000, maxDrawdown: Money(50_000)))
+        account.session = .utcMidnight
+        return account
+    }
+
+    /// A session with a bit of everything: quotes, fills (one partial), a cancel, a replace, a halt.
+    func trade(_ harness: EngineHarness, _ broker: FakeBroker, tag: String) async throws {
+        let engine = harness.engine
+        let clock = harness.clock
+        var waiter = EventWaiter(engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        for (n, price) in ["100", "101", "99.5"].enumerated() {
+            _ = try await engine.quote(Quote(symbol: aapl, bid: Price(price), ask: Price(price), ts: clock.now())).get()
+            let order = try await engine.submit(buy(10, limit: price, id: "\(tag)-\(n)")).get().order
+            _ = await waiter.order(order.orderID.rawValue, status: "acknowledged")
+            await broker.emit(
+                .fill(
+                    BrokerFill(
+                        orderID: order.orderID, fillID: FillID("\(tag)-f\(n)")!, qty: Quantity(n == 2 ? 4 : 10),
+                        price: Price(price)!, ts: clock.now())))
+            _ = await waiter.order(order.orderID.rawValue, status: n == 2 ? "partially_filled" : "filled")
+        }
+        let resting = try await engine.submit(buy(5, limit: "90", id: "\(tag)-rest")).get().order
+        _ = await waiter.order(resting.orderID.rawValue, status: "acknowledged")
+        let replaced = try await engine.replace(
+            ReplaceOrder(account: paper, reference: .orderID(resting.orderID), limitPrice: Price(91))
+        ).get()
+        await broker.emit(
+            .replaced(old: resting.orderID, new: replaced.orderID, brokerOrderID: "b-\(tag)", ts: clock.now()))
+        _ = await waiter.order(replaced.orderID.rawValue, status: "acknowledged")
+        _ = try await engine.cancel(account: paper, .orderID(replaced.orderID)).get()
+        await broker.emit(.canceled(replaced.orderID, reason: nil, ts: clock.now()))
+        _ = await waiter.order(replaced.orderID.rawValue, status: "canceled")
+        _ = try await engine.halt(account: paper, reason: "test", cancelOpen: false).get()
+        _ = try await engine.resume(account: paper, state: .active, reason: nil).get()
+    }
+
+    func encodedFullReplay(upTo last: Int64? = nil, accounts: [EngineAccount]) throws -> Data {
+        let journal = try EventJournal(path: journalPath)
+        defer { try? journal.close() }
+        var replay = Replay(
+            decoder: JSONDecoder(), accounts: Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) }))
+        try journal.forEachRecord { record in
+            if record.seq <= last ?? .max { try replay.apply(record) }
+        }
+        return try Checkpoint(replay).encoded()
+    }
+
+    @Test func aCheckpointEqualsAFullReplayAndARestartStartsFromTheNewest() async throws {
+        let broker = FakeBroker()
+        let first = try await EngineHarness(
+            journalPath: journalPath, accounts: [account(broker)], checkpointEvery: 7)
+        try await trade(first, broker, tag: "a")
+        try await first.stop()  // a graceful stop writes a last checkpoint
+
+        let journal = try EventJournal(path: journalPath)
+        let last = try journal.lastSequence()
+        let (seq, state) = try #require(try journal.latestCheckpoint())
+        try journal.close()
+        #expect(seq == last)
+        #expect(state == (try encodedFullReplay(accounts: [account(broker)])))
+
+        // A second session starts from it, trades on, checkpoints every 7 events but stops abruptly
+        // enough that its tail is newer than any checkpoint: the restored state still equals a full replay.
+        let secondBroker = FakeBroker()
+        let second = try await EngineHarness(
+            journalPath: journalPath, accounts: [account(secondBroker)], checkpointEvery: 1_000_000)
+        #expect(second.engine.restoredFromCheckpoint == last)
+        try await trade(second, secondBroker, tag: "b")
+        // Read while the second engine still runs: everything is committed, no checkpoint since `last`.
+        let reopened = try EventJournal(path: journalPath)
+        let (restored, from) = try ExecutionEngine.restore(
+            reopened, accounts: [paper: account(secondBroker)], decoder: JSONDecoder(), logger: Logger(label: "t"))
+        #expect(from == last)
+        #expect(restored.lastSeq > last)
+        #expect(try Checkpoint(restored).encoded() == (try encodedFullReplay(accounts: [account(secondBroker)])))
+        try reopened.close()
+        try await second.stop()
+    }
+
+    @Test func aCheckpointThatDoesNotMatchTheJournalIsPassedOverForAFullReplay() async throws {
+        let broker = FakeBroker()
+        let first = try await EngineHarness(journalPath: journalPath, accounts: [account(broker)], checkpointEvery: 5)
+        try await trade(first, broker, tag: "a")
+        try await first.stop()
+        let raw = try DatabaseQueue(path: journalPath)
+        try await raw.write { db in try db.execute(sql: "UPDATE checkpoints SET state = replace(state, 'a-0', 'a-9')") }
+        try raw.close()
+        let again = try await EngineHarness(journalPath: journalPath, accounts: [account(FakeBroker())])
+        #expect(again.engine.restoredFromCheckpoint == nil)
+        #expect(try await again.engine.submit(buy(1, limit: "100", id: "a-0")).get().duplicate)
+        try await again.stop()
+    }
+}
