@@ -28,6 +28,7 @@ let package = Package(
         .executable(name: "gatewayctl", targets: ["gatewayctl"]),
         .executable(name: "gateway-bench", targets: ["gateway-bench"]),
         .executable(name: "risk-bench", targets: ["risk-bench"]),
+        .executable(name: "journal-bench", targets: ["journal-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -90,6 +91,14 @@ let package = Package(
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
             path: "Benchmarks/risk-bench",
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "journal-bench",
+            dependencies: [
+                "GatewayCore", "BrokerPaper", "Journal", "Execution", grdb, logging, lifecycle, argumentParser,
+            ],
+            path: "Benchmarks/journal-bench",
             swiftSettings: settings
         ),
         .testTarget(

@@ -150,6 +150,11 @@ public struct JournalRequest: Sendable, Decodable {
     }
 }
 
+/// `journal_verify`: with `state: true`, also compare the engine's state with a fresh replay.
+public struct VerifyRequest: Sendable, Decodable {
+    public var state: Bool?
+}
+
 /// `journal_backup`: where to write a consistent copy of the journal.
 public struct BackupRequest: Sendable, Decodable {
     public var path: String

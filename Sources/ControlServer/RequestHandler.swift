@@ -192,7 +192,7 @@ public struct RequestHandler: Sendable {
                 return .answer(failure(id, error))
             }
         case "journal_verify":
-            return answer(engine.verifyJournal())
+            return answer(await engine.audit(comparingState: try decode(VerifyRequest.self).state == true))
         case "journal_backup":
             return answer(engine.backupJournal(to: try decode(BackupRequest.self).path))
         case "report":

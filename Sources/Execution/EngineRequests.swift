@@ -1,4 +1,5 @@
 public import GatewayCore
+public import Journal
 
 /// A new order as a client asks for it.
 public struct SubmitOrder: Sendable, Hashable {
@@ -181,4 +182,32 @@ public struct SignalOutcome: Sendable, Hashable {
 public struct JournalBackup: Sendable, Hashable, Codable {
     public var path: String
     public var events: Int64
+}
+
+/// The answer of `journal_verify` with `state: true`: whether the engine's state equals a fresh replay.
+public struct StateCheck: Sendable, Hashable, Codable {
+    public var seq: Int64
+    public var matches: Bool
+    public var restoredFromCheckpoint: Int64?
+    public var liveBytes: Int
+    public var replayBytes: Int
+
+    enum CodingKeys: String, CodingKey {
+        case seq, matches, restoredFromCheckpoint = "restored_from_checkpoint", liveBytes = "live_bytes"
+        case replayBytes = "replay_bytes"
+    }
+}
+
+/// The answer of `journal_verify`: the chain's figures, and with `state: true` the state check.
+public struct JournalAudit: Sendable, Encodable {
+    public var chain: JournalVerification
+    public var state: StateCheck?
+
+    enum CodingKeys: String, CodingKey { case state }
+
+    public func encode(to encoder: any Encoder) throws {
+        try chain.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(state, forKey: .state)
+    }
 }

@@ -160,6 +160,50 @@ extension ExecutionEngine {
         }
     }
 
+    /// The chain's verification and, when asked, the state compared with a fresh replay.
+    public func audit(comparingState: Bool) async -> Result<JournalAudit, EngineError> {
+        switch verifyJournal() {
+        case .failure(let error): return .failure(error)
+        case .success(let chain):
+            guard comparingState else { return .success(JournalAudit(chain: chain, state: nil)) }
+            return await verifyState().map { JournalAudit(chain: chain, state: $0) }
+        }
+    }
+
+    /// Compares the state the engine holds with a fresh replay of the whole journal, right after a
+    /// commit: both encoded as a checkpoint, byte for byte. The engine waits for the replay, so this is
+    /// an audit tool, not something to poll.
+    public func verifyState() async -> Result<StateCheck, EngineError> {
+        await withCheckedContinuation { (continuation: Reply<StateCheck>) in
+            enqueue(
+                .read(
+                    { engine in
+                        engine.afterCommit(
+                            { continuation.resume(returning: engine.compareWithReplay()) },
+                            onFailure: { continuation.resume(returning: .failure($0)) })
+                    }, fail: { continuation.resume(returning: .failure($0)) }))
+        }
+    }
+
+    func compareWithReplay() -> Result<StateCheck, EngineError> {
+        let seq = nextSeq - 1
+        do {
+            let live = try Checkpoint(
+                seq: seq, books: books, orders: orders.live, clientIndex: clientIndex, seenFills: seenFills,
+                quotes: quotes, accountStates: accountStates, gatewayState: gatewayState, riskBooks: riskBooks
+            ).encoded()
+            var replay = Replay(decoder: JSONDecoder(), accounts: accounts)
+            try journal.forEachRecord { record in if record.seq <= seq { try replay.apply(record) } }
+            let fresh = try Checkpoint(replay).encoded()
+            return .success(
+                StateCheck(
+                    seq: seq, matches: live == fresh, restoredFromCheckpoint: restoredFromCheckpoint,
+                    liveBytes: live.count, replayBytes: fresh.count))
+        } catch {
+            return .failure(EngineError(.internal, "cannot compare the state with a replay: \(error)"))
+        }
+    }
+
     /// Copies the journal, consistent, to `path` (absolute, new) while trading goes on.
     public nonisolated func backupJournal(to path: String) -> Result<JournalBackup, EngineError> {
         guard path.hasPrefix("/") else { return .failure(.badRequest("path", "the backup path must be absolute")) }

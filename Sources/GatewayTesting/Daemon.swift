@@ -43,8 +43,11 @@ public final class Daemon: Sendable {
     /// Writes a paper config (`extraPaper` adds lines under `paper:`) and starts the daemon; returns when
     /// it listens, or `false` when it exited first.
     @discardableResult
-    public func start(extraPaper: [String] = [], risk: [String] = [], sizing: [String] = []) async throws -> Bool {
+    public func start(extraPaper: [String] = [], risk: [String] = [], sizing: [String] = [], top: [String] = [])
+        async throws -> Bool
+    {
         let config = """
+            \(top.joined(separator: "\n"))
             socket: \(socketPath)
             journal: \(journalPath)
             log_level: info

@@ -76,16 +76,29 @@ struct JournalVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Walk the journal's hash chain and sequence numbers; name the first broken link.")
+    @Flag(name: .long, help: "Also compare the daemon's state with a fresh replay of the whole journal.")
+    var state = false
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let answer = try Session(global).call("journal_verify")
+        let answer = try Session(global).call("journal_verify", state ? ["state": true] : [:])
+        if let check = answer["state"] as? [String: Any], check["matches"] as? Bool != true {
+            if global.json { Output.printJSON(answer) }
+            throw CommandFailure(
+                status: ExitStatus.refused,
+                message:
+                    "gatewayctl: the daemon's state at seq \(Output.text(check["seq"])) does NOT equal a fresh replay of the journal"
+            )
+        }
         if global.json { Output.printJSON(answer) }
         if answer["verified"] as? Bool == true {
             if !global.json {
                 print(
                     "journal verified: \(Output.text(answer["events"])) events, seq 1…\(Output.text(answer["last_seq"])), head \(Output.text(answer["head_hash"]))"
                 )
+                if let check = answer["state"] as? [String: Any] {
+                    print("state at seq \(Output.text(check["seq"])) equals a fresh replay of the journal")
+                }
             }
             return
         }

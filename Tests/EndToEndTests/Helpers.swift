@@ -22,12 +22,14 @@ func exchange(_ client: ControlClient, _ line: String) throws -> [String: Any] {
 }
 
 /// Starts a daemon or fails the test with its log.
-func startedDaemon(extraPaper: [String] = [], risk: [String] = [], sizing: [String] = []) async throws -> Daemon {
+func startedDaemon(extraPaper: [String] = [], risk: [String] = [], sizing: [String] = [], top: [String] = [])
+    async throws -> Daemon
+{
     let daemon = Daemon()
     let binary = Daemon.binaryFolder + "/gatewayd"
     try #require(
         FileManager.default.isExecutableFile(atPath: binary), "build gatewayd first (swift build): no \(binary)")
-    let listening = try await daemon.start(extraPaper: extraPaper, risk: risk, sizing: sizing)
+    let listening = try await daemon.start(extraPaper: extraPaper, risk: risk, sizing: sizing, top: top)
     try #require(listening, "gatewayd did not start:\n\(daemon.log)")
     return daemon
 }

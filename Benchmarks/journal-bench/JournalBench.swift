@@ -1,0 +1,206 @@
+import ArgumentParser
+import BrokerPaper
+import Execution
+import Foundation
+import GRDB
+import GatewayCore
+import Glibc
+import Journal
+import Logging
+import ServiceLifecycle
+
+/// The journal at scale (issue: journal as an audit trail, "Measure"): builds a journal of N events with
+/// the real engine and paper broker (market orders, their fills, quotes on 50 symbols, spread over 10
+/// trading days), then measures, each several times, beside a baseline from the same run:
+///
+/// - restart, from launching `gatewayd` to its socket listening, with the checkpoint and with the
+///   checkpoints deleted (a full replay) — baseline: the same on an empty journal;
+/// - a filtered audit query, one symbol over one day;
+/// - bytes per event on disk.
+@main
+struct JournalBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journal-bench", abstract: "Restart time, audit query time and size of a large journal.")
+
+    @Option(help: "Events to journal (roughly).") var events = 1_000_000
+    @Option(help: "Runs of each measurement; medians are printed.") var runs = 5
+    @Option(help: "Reuse this journal instead of building one (it is built there when missing).") var journal: String?
+    @Option(help: "The gatewayd binary (default: next to this one).") var gatewayd: String?
+
+    func run() async throws {
+        let folder = NSTemporaryDirectory() + "journal-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = journal ?? folder + "/journal.sqlite"
+        if !FileManager.default.fileExists(atPath: path) {
+            let started = Date()
+            try await Self.build(path: path, events: events)
+            print("built \(path) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        }
+        let binary =
+            gatewayd ?? (URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/gatewayd")
+
+        let store = try EventJournal(path: path)
+        let count = try store.lastSequence()
+        let checkpoint = try store.latestCheckpoint()
+        try store.close()
+        let size = Self.fileSize(path)
+        print(
+            "journal: \(count) events, \(size / 1_048_576) MiB, newest checkpoint after event \(checkpoint?.seq ?? 0)")
+
+        let bare = folder + "/bare.sqlite"
+        try? FileManager.default.removeItem(atPath: bare)
+        try FileManager.default.copyItem(atPath: path, toPath: bare)
+        let copy = try DatabaseQueue(path: bare)
+        try await copy.write { db in try db.execute(sql: "DELETE FROM checkpoints") }
+        try await copy.writeWithoutTransaction { db in try db.execute(sql: "VACUUM") }
+        try copy.close()
+        let bareSize = Self.fileSize(bare)
+
+        var empty: [Double] = []
+        var withCheckpoint: [Double] = []
+        var fullReplay: [Double] = []
+        for run in 1...runs {
+            let emptyJournal = folder + "/empty-\(run).sqlite"
+            empty.append(try Self.timeStart(binary: binary, journal: emptyJournal, folder: folder))
+            withCheckpoint.append(try Self.timeStart(binary: binary, journal: path, folder: folder))
+            fullReplay.append(try Self.timeStart(binary: binary, journal: bare, folder: folder))
+            print(
+                "run \(run)  start: empty journal \(Self.ms(empty.last!))  with checkpoint \(Self.ms(withCheckpoint.last!))  full replay \(Self.ms(fullReplay.last!))"
+            )
+        }
+
+        let reader = try EventJournal(path: path)
+        let day = 86_400_000_000_000 as Int64
+        let first = try reader.records(after: 0, limit: 1).first?.ts ?? 0
+        var queries: [Double] = []
+        var matched = 0
+        for run in 0..<max(runs, 20) {
+            let since = first + Int64(run % 10) * day
+            let query = JournalQuery(symbol: "S\(run % 50)", since: since, until: since + day, limit: 100_000)
+            let started = DispatchTime.now().uptimeNanoseconds
+            matched = try reader.records(matching: query).count
+            queries.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
+        }
+        let countStarted = DispatchTime.now().uptimeNanoseconds
+        _ = try reader.lastSequence()
+        let indexLookup = Double(DispatchTime.now().uptimeNanoseconds - countStarted) / 1e6
+        try reader.close()
+
+        print("\nmedians of \(runs) runs (\(count) events):")
+        print("  start, empty journal (baseline)      \(Self.ms(Self.median(empty)))")
+        print("  start, with checkpoint               \(Self.ms(Self.median(withCheckpoint)))")
+        print("  start, full replay (no checkpoint)   \(Self.ms(Self.median(fullReplay)))")
+        print(
+            "  audit query, one symbol, one day     \(String(format: "%.2f", Self.median(queries))) ms (\(matched) events; baseline: newest seq lookup \(String(format: "%.3f", indexLookup)) ms)"
+        )
+        print(
+            "  bytes per event                      \(size / max(1, Int(count))) with checkpoints, \(bareSize / max(1, Int(count))) without"
+        )
+    }
+
+    static func ms(_ seconds: Double) -> String { String(format: "%.0f ms", seconds * 1000) }
+
+    static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+    static func fileSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
+    }
+
+    /// Launches gatewayd on `journal` and returns the seconds until its socket listens; then stops it.
+    static func timeStart(binary: String, journal: String, folder: String) throws -> Double {
+        let socket = folder + "/bench.sock"
+        let config = folder + "/bench.yaml"
+        try """
+        socket: \(socket)
+        journal: \(journal)
+        log_level: info
+        accounts:
+          - name: paper
+            broker: paper
+            starting_cash: "100000000"
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--config", config]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        let started = Date()
+        try process.run()
+        var log = ""
+        let handle = pipe.fileHandleForReading
+        while !log.contains("[ControlServer] listening") {
+            let data = handle.availableData
+            if data.isEmpty { throw ValidationError("gatewayd stopped before listening:\n\(log)") }
+            log += String(decoding: data, as: UTF8.self)
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        process.interrupt()
+        while !handle.availableData.isEmpty {}
+        process.waitUntilExit()
+        return elapsed
+    }
+
+    /// Builds a journal of about `events` events with the real engine: 64 clients submit market orders
+    /// on 50 symbols that the paper broker fills at once, with a quote before each; the clock moves so
+    /// that the events span ten trading days.
+    static func build(path: String, events: Int) async throws {
+        var logger = Logger(label: "journal-bench")
+        logger.logLevel = .error
+        let clock = SteppingClock()
+        let broker = PaperBroker(clock: clock)
+        let journal = try EventJournal(path: path)
+        let account = EngineAccount(id: AccountID("paper")!, adapter: broker, openingCash: Money(100_000_000))
+        let engine = try await ExecutionEngine(
+            journal: journal, accounts: [account], clock: clock, logger: logger, checkpointEvery: 10_000)
+        let group = ServiceGroup(services: [engine], logger: logger)
+        let runner = Task { try await group.run() }
+        // About six events per order: a quote, accepted, submitted, acknowledged, the fill, filled.
+        let orders = events / 6
+        let perDay = max(1, orders / 10)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in 0..<64 {
+                group.addTask {
+                    var n = client
+                    while n < orders {
+                        clock.set(day: n / perDay, step: n)
+                        let symbol = Symbol("S\(n % 50)")!
+                        let price = Price(100 + n % 7)
+                        _ = try await engine.quote(Quote(symbol: symbol, bid: price, ask: price, ts: clock.now())).get()
+                        let request = SubmitOrder(
+                            account: AccountID("paper")!, clientOrderID: ClientOrderID("b-\(n)"), symbol: symbol,
+                            side: n % 2 == 0 ? .buy : .sell, qty: Quantity(1), type: .market)
+                        _ = try await engine.submit(request).get()
+                        n += 64
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        // Let the last fills land, then stop the way SIGTERM would (which writes a last checkpoint).
+        while case .success(let open) = await engine.orders(OrderFilter()), !open.isEmpty { await Task.yield() }
+        await group.triggerGracefulShutdown()
+        try await runner.value
+        try journal.close()
+    }
+}
+
+/// A clock the builder moves: each order lands on its trading day, a microsecond apart.
+final class SteppingClock: WallClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = Timestamp(nanosecondsSinceEpoch: 1_795_000_000_000_000_000)
+
+    func set(day: Int, step: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        let target = 1_795_000_000_000_000_000 + Int64(day) * 86_400_000_000_000 + Int64(step) * 1_000
+        if target > current.nanosecondsSinceEpoch { current = Timestamp(nanosecondsSinceEpoch: target) }
+    }
+
+    func now() -> Timestamp {
+        lock.lock()
+        defer { lock.unlock() }
+        return current
+    }
+}
