@@ -11,8 +11,8 @@ extension ExecutionEngine {
     /// figures (which hold every quote's mark as well).
     func riskContext(_ account: AccountID, _ symbol: Symbol, now: Timestamp) -> RiskContext {
         let today = sessionDate(of: account, at: now)
-        return riskBooks[account]?.context(for: symbol, now: now, today: today)
-            ?? RiskContext(referencePrice: quotes[symbol]?.mark)
+        guard let book = riskBooks[account] else { return RiskContext(referencePrice: quotes[symbol]?.mark) }
+        return book.context(for: symbol, now: now, today: today)
     }
 
     /// After a fill was applied to the account's book.

@@ -137,7 +137,7 @@ public actor ExecutionEngine: Service {
         restoredFromCheckpoint = checkpoint
         lastCheckpointSeq = checkpoint ?? 0
         hub = EventHub(lastSeq: replay.lastSeq)
-        orders = OrderStore(loader: Self.orderLoader(journal, decoder: decoder))
+        orders = OrderStore(journal: journal, decoder: decoder)
         load(replay)
         for account in accounts { connections[account.id] = .disconnected }
     }
@@ -170,18 +170,10 @@ public actor ExecutionEngine: Service {
         return (try replay(journal, accounts: accounts, decoder: decoder), nil)
     }
 
-    /// Reads a finished order's last state from the journal.
-    static func orderLoader(_ journal: EventJournal, decoder: JSONDecoder) -> (OrderID) -> Order? {
-        { id in
-            guard let payload = try? journal.latestOrderPayload(id.rawValue) else { return nil }
-            return try? decoder.decode(OrderChanged.self, from: Data(payload.utf8)).order
-        }
-    }
-
     /// Takes the state replay rebuilt.
     func load(_ replay: Replay) {
         books = replay.books
-        orders = OrderStore(live: replay.orders, loader: Self.orderLoader(journal, decoder: decoder))
+        orders = OrderStore(live: replay.orders, journal: journal, decoder: decoder)
         finished = []
         clientIndex = replay.clientIndex
         seenFills = replay.seenFills

@@ -1,21 +1,31 @@
+import Foundation
 import GatewayCore
+import Journal
 
 /// The engine's orders: every working order in memory, and finished ones read back from the journal
 /// when asked for (a late fill, a duplicate submit, a cancel of a filled order). Memory and checkpoints
 /// then grow with what is working, not with the account's whole history.
 struct OrderStore {
     private(set) var live: [OrderID: Order] = [:]
-    /// Reads a finished order's last journaled state.
-    let loader: (OrderID) -> Order?
+    /// Where finished orders' last journaled states are read from.
+    let journal: EventJournal
+    let decoder: JSONDecoder
 
-    init(live: [OrderID: Order] = [:], loader: @escaping (OrderID) -> Order?) {
+    init(live: [OrderID: Order] = [:], journal: EventJournal, decoder: JSONDecoder) {
         self.live = live
-        self.loader = loader
+        self.journal = journal
+        self.decoder = decoder
     }
 
     subscript(id: OrderID) -> Order? {
-        get { live[id] ?? loader(id) }
+        get { live[id] ?? finished(id) }
         set { live[id] = newValue }
+    }
+
+    /// A finished order's last journaled state.
+    func finished(_ id: OrderID) -> Order? {
+        guard let payload = try? journal.latestOrderPayload(id.rawValue) else { return nil }
+        return try? decoder.decode(OrderChanged.self, from: Data(payload.utf8)).order
     }
 
     /// Orders held in memory: every working one, and those that finished in the batch under way.
