@@ -14,7 +14,8 @@ import ServiceLifecycle
 /// trading days), then measures, each several times, beside a baseline from the same run:
 ///
 /// - restart, from launching `gatewayd` to its socket listening, with the checkpoint and with the
-///   checkpoints deleted (a full replay) — baseline: the same on an empty journal;
+///   checkpoints deleted (a full replay) — baseline: the same on an empty journal; the daemon is killed
+///   with SIGKILL after each start, so that no start writes a checkpoint for the next;
 /// - a filtered audit query, one symbol over one day;
 /// - bytes per event on disk.
 @main
@@ -136,7 +137,8 @@ struct JournalBench: AsyncParsableCommand {
             log += String(decoding: data, as: UTF8.self)
         }
         let elapsed = Date().timeIntervalSince(started)
-        process.interrupt()
+        // SIGKILL, not SIGTERM: a graceful stop would write a checkpoint and spoil the next full replay.
+        kill(process.processIdentifier, SIGKILL)
         while !handle.availableData.isEmpty {}
         process.waitUntilExit()
         return elapsed

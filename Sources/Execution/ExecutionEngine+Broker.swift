@@ -122,15 +122,23 @@ extension ExecutionEngine {
             }
             return
         }
-        if let brokerID = report.brokerOrderID { orders[id]?.brokerOrderID = brokerID }
         for fill in report.fills { record(fill, account: account) }
+        // The broker's id is journaled with the settled status, never only set in memory.
+        let brokerID: (inout Order) -> Void = { order in
+            if let id = report.brokerOrderID { order.brokerOrderID = id }
+        }
         switch report.status {
-        case .canceled: transition(id, .canceled, reason: report.reason)
-        case .expired: transition(id, .expired, reason: report.reason)
-        case .rejected: reject(id, reason: report.reason ?? "rejected by the broker")
+        case .canceled: transition(id, .canceled, reason: report.reason, edit: brokerID)
+        case .expired: transition(id, .expired, reason: report.reason, edit: brokerID)
+        case .rejected:
+            let reason = report.reason ?? "rejected by the broker"
+            transition(id, .rejected, reason: reason) {
+                brokerID(&$0)
+                $0.rejectReasons = ($0.rejectReasons ?? []) + [reason]
+            }
         case .filled, .partiallyFilled, .acknowledged, .submitted, .accepted, .pendingCancel, .pendingReplace,
             .replaced, .unknown:
-            transition(id, .acknowledged, reason: "settled with the broker")
+            transition(id, .acknowledged, reason: "settled with the broker", edit: brokerID)
         }
     }
 

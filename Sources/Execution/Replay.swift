@@ -43,12 +43,18 @@ struct Replay {
                 // Only working orders stay in memory; finished ones are read back from the journal.
                 orders[order.orderID] = order.status.isOpen ? order : nil
                 riskBooks[order.account]?.track(order)
-                if change.change == "accepted", order.replacesOrderID == nil {
+                // New orders count toward the rate and the day's total as the engine counted them: not a
+                // replacement, not a bracket's exit.
+                if change.change == "accepted", order.replacesOrderID == nil, order.parentOrderID == nil {
                     let day = session(of: order.account).sessionDate(of: order.createdAt)
                     riskBooks[order.account]?.recordAccepted(at: order.createdAt, sessionDate: day)
                 }
                 if change.change == "accepted" {
                     clientIndex[change.order.account, default: [:]][change.order.clientOrderID] = change.order.orderID
+                }
+                // An order refused by pre-trade risk is never accepted, but its client_order_id is taken.
+                if change.change == "rejected", clientIndex[order.account]?[order.clientOrderID] == nil {
+                    clientIndex[order.account, default: [:]][order.clientOrderID] = order.orderID
                 }
                 if change.change == "rejected", let replaced = change.order.replacesOrderID,
                     let original = orders[replaced]

@@ -123,6 +123,10 @@ enum JournalSchema {
                     );
                     """)
         }
+        migrator.registerMigration("v5-symbol-time-index") { db in
+            // The audit question "this symbol on that day" reads only the day's rows.
+            try db.execute(sql: "CREATE INDEX events_by_symbol_time ON events(symbol, ts)")
+        }
         return migrator
     }
 }

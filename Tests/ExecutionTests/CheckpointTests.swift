@@ -17,7 +17,9 @@ struct CheckpointTests {
     func account(_ broker: FakeBroker) -> EngineAccount {
         var account = EngineAccount(
             id: paper, adapter: broker, openingCash: Money(100_000),
-            limits: RiskLimits(maxOrdersPerSecond: 100, maxOrdersPerDay: 1_000, maxDrawdown: Money(50_000)))
+            limits: RiskLimits(
+                maxOrderQty: Quantity(1_000), maxOrdersPerSecond: 100, maxOrdersPerDay: 1_000,
+                maxDrawdown: Money(50_000)))
         account.session = .utcMidnight
         return account
     }
@@ -49,6 +51,8 @@ struct CheckpointTests {
         _ = try await engine.cancel(account: paper, .orderID(replaced.orderID)).get()
         await broker.emit(.canceled(replaced.orderID, reason: nil, ts: clock.now()))
         _ = await waiter.order(replaced.orderID.rawValue, status: "canceled")
+        // Refused by pre-trade risk: journaled as rejected, its client_order_id taken for good.
+        #expect(await engine.submit(buy(5_000, limit: "100", id: "\(tag)-big")).failure?.code == .riskRejected)
         _ = try await engine.halt(account: paper, reason: "test", cancelOpen: false).get()
         _ = try await engine.resume(account: paper, state: .active, reason: nil).get()
     }
@@ -93,6 +97,9 @@ struct CheckpointTests {
         #expect(restored.lastSeq > last)
         #expect(try Checkpoint(restored).encoded() == (try encodedFullReplay(accounts: [account(secondBroker)])))
         try reopened.close()
+        // The running engine's own state equals a fresh replay too, and a refused id stays taken.
+        #expect(try await second.engine.verifyState().get().matches)
+        #expect(try await second.engine.submit(buy(1, limit: "100", id: "a-big")).get().duplicate)
         try await second.stop()
     }
 

@@ -141,10 +141,11 @@ def journal(account: Optional[str] = None, symbol: Optional[str] = None, strateg
     return "journal", fields, lambda a: [Event.from_wire(e) for e in a.get("events", [])]
 
 
-def journal_verify() -> Spec:
+def journal_verify(state: bool = False) -> Spec:
     """Walks the journal's hash chain: ``verified``, ``events``, ``last_seq``, ``head_hash``, and for a broken
-    chain ``broken_seq``, ``expected``, ``found`` and ``problem``."""
-    return "journal_verify", {}, lambda a: a
+    chain ``broken_seq``, ``expected``, ``found`` and ``problem``. With ``state=True`` the daemon also
+    compares its state with a fresh replay of the journal (``state.matches``)."""
+    return "journal_verify", ({"state": True} if state else {}), lambda a: a
 
 
 def journal_backup(path: str) -> Spec:

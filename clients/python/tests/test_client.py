@@ -92,6 +92,7 @@ def test_every_verb_through_the_sync_client(daemon):
         assert report.by_symbol["AAPL"]["trades"] == 1 and report.round_trips[0]["pnl"] == Decimal("99.5")
 
         assert gw.journal_verify()["verified"] is True
+        assert gw.journal_verify(state=True)["state"]["matches"] is True
         backup = str(daemon.folder / "copy.sqlite")
         assert gw.journal_backup(backup)["events"] > 0
         assert [e.kind for e in gw.journal(client_order_id="py-sync-1", kinds=["fill"])] == ["fill"]
