@@ -122,23 +122,19 @@ extension ExecutionEngine {
             }
             return
         }
-        for fill in report.fills { record(fill, account: account) }
-        // The broker's id is journaled with the settled status, never only set in memory.
-        let brokerID: (inout Order) -> Void = { order in
-            if let id = report.brokerOrderID { order.brokerOrderID = id }
+        // The broker's id first, journaled (never only set in memory), so every event after carries it.
+        if let brokerID = report.brokerOrderID, var known = orders[id], known.brokerOrderID != brokerID {
+            known.brokerOrderID = brokerID
+            stageOrder(known, change: known.status.rawValue, reason: "the broker's order id, from settling")
         }
+        for fill in report.fills { record(fill, account: account) }
         switch report.status {
-        case .canceled: transition(id, .canceled, reason: report.reason, edit: brokerID)
-        case .expired: transition(id, .expired, reason: report.reason, edit: brokerID)
-        case .rejected:
-            let reason = report.reason ?? "rejected by the broker"
-            transition(id, .rejected, reason: reason) {
-                brokerID(&$0)
-                $0.rejectReasons = ($0.rejectReasons ?? []) + [reason]
-            }
+        case .canceled: transition(id, .canceled, reason: report.reason)
+        case .expired: transition(id, .expired, reason: report.reason)
+        case .rejected: reject(id, reason: report.reason ?? "rejected by the broker")
         case .filled, .partiallyFilled, .acknowledged, .submitted, .accepted, .pendingCancel, .pendingReplace,
             .replaced, .unknown:
-            transition(id, .acknowledged, reason: "settled with the broker", edit: brokerID)
+            transition(id, .acknowledged, reason: "settled with the broker")
         }
     }
 
