@@ -24,10 +24,8 @@ struct ReportCommand: ParsableCommand {
             "since": since as Any?, "until": until as Any?,
         ].compactMapValues { $0 }
         let answer = try Session(global).call("report", fields)
-        let curve = (answer["equity_curve"] as? [[String: Any]] ?? []).compactMap { point -> (String, Double)? in
-            guard let date = point["date"] as? String, let equity = Double(Output.text(point["equity"])) else {
-                return nil
-            }
+        let curve = (answer["equity_curve"] as? [[String: Any]] ?? []).compactMap { point -> (String, String)? in
+            guard let date = point["date"] as? String, let equity = point["equity"] as? String else { return nil }
             return (date, equity)
         }
         if let chart {
@@ -56,9 +54,12 @@ struct ReportCommand: ParsableCommand {
     }
 }
 
-/// The equity curve above its drawdown, as a self-contained SVG picture: any browser shows it.
+/// The equity curve above its drawdown, as a self-contained SVG picture: any browser shows it. Amounts
+/// arrive as the daemon's exact decimal strings; they become floating point only as pixel positions, and
+/// the labels print the exact strings.
 enum EquityChart {
-    static func svg(_ curve: [(date: String, equity: Double)], title: String) -> String {
+    static func svg(_ points: [(date: String, equity: String)], title: String) -> String {
+        let curve = points.map { (date: $0.date, y: Double($0.equity) ?? 0, text: $0.equity) }
         let width = 900.0
         let top = 40.0
         let equityHeight = 300.0
@@ -71,11 +72,13 @@ enum EquityChart {
         var drawdowns: [Double] = []
         var peak = -Double.infinity
         for point in curve {
-            peak = max(peak, point.equity)
-            drawdowns.append(point.equity - peak)
+            peak = max(peak, point.y)
+            drawdowns.append(point.y - peak)
         }
-        let low = curve.map(\.equity).min() ?? 0
-        let high = curve.map(\.equity).max() ?? 1
+        let low = curve.map(\.y).min() ?? 0
+        let high = curve.map(\.y).max() ?? 1
+        let highText = curve.max { $0.y < $1.y }?.text ?? ""
+        let lowText = curve.min { $0.y < $1.y }?.text ?? ""
         let span = high > low ? high - low : max(1, abs(high) * 0.01)
         let deepest = min(drawdowns.min() ?? 0, -1e-9)
         func x(_ index: Int) -> Double {
@@ -84,7 +87,7 @@ enum EquityChart {
         func yEquity(_ value: Double) -> Double { top + equityHeight - (value - low) / span * equityHeight }
         func yDrawdown(_ value: Double) -> Double { top + equityHeight + gap + value / deepest * drawdownHeight }
         func number(_ value: Double) -> String { String(format: "%.2f", value) }
-        let equityPath = curve.indices.map { "\(number(x($0))),\(number(yEquity(curve[$0].equity)))" }
+        let equityPath = curve.indices.map { "\(number(x($0))),\(number(yEquity(curve[$0].y)))" }
         let ddBase = top + equityHeight + gap
         var ddPath = ["\(number(x(0))),\(number(ddBase))"]
         ddPath += drawdowns.indices.map { "\(number(x($0))),\(number(yDrawdown(drawdowns[$0])))" }
@@ -95,8 +98,8 @@ enum EquityChart {
             "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
             "<text x=\"\(left)\" y=\"24\" font-size=\"16\">\(escape(title))</text>",
             "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(top + equityHeight)\" stroke=\"#888\"/>",
-            "<text x=\"\(left - 8)\" y=\"\(top + 4)\" text-anchor=\"end\">\(number(high))</text>",
-            "<text x=\"\(left - 8)\" y=\"\(top + equityHeight)\" text-anchor=\"end\">\(number(low))</text>",
+            "<text x=\"\(left - 8)\" y=\"\(top + 4)\" text-anchor=\"end\">\(escape(highText))</text>",
+            "<text x=\"\(left - 8)\" y=\"\(top + equityHeight)\" text-anchor=\"end\">\(escape(lowText))</text>",
             "<polyline fill=\"none\" stroke=\"#1f6feb\" stroke-width=\"2\" points=\"\(equityPath.joined(separator: " "))\"/>",
             "<text x=\"\(left)\" y=\"\(ddBase - 8)\">Drawdown from peak</text>",
             "<polygon fill=\"#f85149\" fill-opacity=\"0.5\" stroke=\"#da3633\" points=\"\(ddPath.joined(separator: " "))\"/>",
