@@ -27,6 +27,7 @@ struct JournalBench: AsyncParsableCommand {
     @Option(help: "Runs of each measurement; medians are printed.") var runs = 5
     @Option(help: "Reuse this journal instead of building one (it is built there when missing).") var journal: String?
     @Option(help: "The gatewayd binary (default: next to this one).") var gatewayd: String?
+    @Flag(help: "Only time walking the hash chain once, in process.") var verifyOnly = false
 
     func run() async throws {
         let folder = NSTemporaryDirectory() + "journal-bench-\(getpid())"
@@ -42,6 +43,12 @@ struct JournalBench: AsyncParsableCommand {
             gatewayd ?? (URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/gatewayd")
 
         let store = try EventJournal(path: path)
+        if verifyOnly {
+            let started = Date()
+            let result = try store.verify()
+            print("verify: \(result.events) events in \(Self.ms(Date().timeIntervalSince(started)))")
+            return
+        }
         let count = try store.lastSequence()
         let checkpoint = try store.latestCheckpoint()
         try store.close()

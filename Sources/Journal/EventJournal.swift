@@ -231,8 +231,8 @@ public final class EventJournal: Sendable {
                 previous = expected
                 result.events += 1
                 result.lastSeq = record.seq
-                result.headHash = HashChain.hex(expected)
             }
+            result.headHash = HashChain.hex(previous)
             return result
         }
     }

@@ -13,42 +13,50 @@ public import Foundation
 public enum HashChain {
     public static let genesis = Data(repeating: 0, count: 32)
 
-    public static func canonicalBytes(of record: JournalRecord) -> Data {
-        var bytes = Data()
+    public static func canonicalBytes(of record: JournalRecord) -> [UInt8] {
+        var bytes: [UInt8] = []
         bytes.reserveCapacity(64 + record.payload.utf8.count)
-        func integer(_ value: Int64) {
-            withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
-        }
-        func text(_ value: String?) {
-            guard let value else { return bytes.append(0) }
-            bytes.append(1)
-            let utf8 = Array(value.utf8)
-            withUnsafeBytes(of: UInt32(utf8.count).bigEndian) { bytes.append(contentsOf: $0) }
-            bytes.append(contentsOf: utf8)
-        }
-        integer(record.seq)
-        integer(record.ts)
-        text(record.kind)
-        text(record.account)
-        text(record.symbol)
-        text(record.orderID)
-        text(record.clientOrderID)
-        text(record.strategy)
-        text(record.payload)
+        append(record.seq, to: &bytes)
+        append(record.ts, to: &bytes)
+        append(record.kind, to: &bytes)
+        append(record.account, to: &bytes)
+        append(record.symbol, to: &bytes)
+        append(record.orderID, to: &bytes)
+        append(record.clientOrderID, to: &bytes)
+        append(record.strategy, to: &bytes)
+        append(record.payload, to: &bytes)
         return bytes
+    }
+
+    private static func append(_ value: Int64, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    private static func append(_ value: String?, to bytes: inout [UInt8]) {
+        guard let value else { return bytes.append(0) }
+        bytes.append(1)
+        withUnsafeBytes(of: UInt32(value.utf8.count).bigEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: value.utf8)
     }
 
     /// The link of `record` after `previous`.
     public static func link(after previous: Data, _ record: JournalRecord) -> Data {
         var hasher = SHA256()
         hasher.update(data: previous)
-        hasher.update(data: canonicalBytes(of: record))
+        canonicalBytes(of: record).withUnsafeBytes { hasher.update(bufferPointer: $0) }
         return Data(hasher.finalize())
     }
 
     static func hex(_ data: Data?) -> String {
         guard let data else { return "none" }
-        return data.map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(data.count * 2)
+        for byte in data {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }
 
