@@ -33,33 +33,27 @@ struct Checkpoint: Codable, Sendable {
     var gatewayState: TradingState
     var riskBooks: [AccountRisk]
 
-    init(
-        seq: Int64, books: [AccountID: AccountBook], orders: [OrderID: Order],
-        clientIndex: [AccountID: [ClientOrderID: OrderID]], seenFills: Set<String>, quotes: [Symbol: Quote],
-        accountStates: [AccountID: TradingState], gatewayState: TradingState, riskBooks: [AccountID: RiskBook]
-    ) {
+    /// The state after event `seq`, put in a fixed order (sorting is the costly part: do it off the engine).
+    init(seq: Int64, state: StateCopy) {
         self.seq = seq
-        self.books = books.values.sorted { $0.account < $1.account }
-        self.orders = orders.values.filter(\.status.isOpen).sorted { $0.orderID < $1.orderID }
-        self.clientIndex = clientIndex.flatMap { account, index in
+        books = state.books.values.sorted { $0.account < $1.account }
+        orders = state.orders.values.filter(\.status.isOpen).sorted { $0.orderID < $1.orderID }
+        clientIndex = state.clientIndex.flatMap { account, index in
             index.map { ClientEntry(account: account, clientOrderID: $0.key, orderID: $0.value) }
         }.sorted { ($0.account, $0.clientOrderID) < ($1.account, $1.clientOrderID) }
-        self.seenFills = seenFills.sorted()
-        self.quotes = quotes.values.sorted { $0.symbol < $1.symbol }
-        self.accountStates = accountStates.map { AccountState(account: $0.key, state: $0.value) }.sorted {
+        seenFills = state.seenFills.sorted()
+        quotes = state.quotes.values.sorted { $0.symbol < $1.symbol }
+        accountStates = state.accountStates.map { AccountState(account: $0.key, state: $0.value) }.sorted {
             $0.account < $1.account
         }
-        self.gatewayState = gatewayState
-        self.riskBooks = riskBooks.map { AccountRisk(account: $0.key, risk: $0.value) }.sorted {
+        gatewayState = state.gatewayState
+        riskBooks = state.riskBooks.map { AccountRisk(account: $0.key, risk: $0.value) }.sorted {
             $0.account < $1.account
         }
     }
 
     init(_ replay: Replay) {
-        self.init(
-            seq: replay.lastSeq, books: replay.books, orders: replay.orders, clientIndex: replay.clientIndex,
-            seenFills: replay.seenFills, quotes: replay.quotes, accountStates: replay.accountStates,
-            gatewayState: replay.gatewayState, riskBooks: replay.riskBooks)
+        self.init(seq: replay.lastSeq, state: replay.stateCopy)
     }
 
     func encoded() throws -> Data {
@@ -69,7 +63,34 @@ struct Checkpoint: Codable, Sendable {
     }
 }
 
+/// The state a checkpoint holds, as the engine or a replay keeps it: copying it is cheap (its
+/// collections are copy-on-write), so the engine hands it to a task that sorts and encodes it.
+struct StateCopy: Sendable {
+    var books: [AccountID: AccountBook]
+    var orders: [OrderID: Order]
+    var clientIndex: [AccountID: [ClientOrderID: OrderID]]
+    var seenFills: Set<String>
+    var quotes: [Symbol: Quote]
+    var accountStates: [AccountID: TradingState]
+    var gatewayState: TradingState
+    var riskBooks: [AccountID: RiskBook]
+}
+
+extension ExecutionEngine {
+    var stateCopy: StateCopy {
+        StateCopy(
+            books: books, orders: orders.live, clientIndex: clientIndex, seenFills: seenFills, quotes: quotes,
+            accountStates: accountStates, gatewayState: gatewayState, riskBooks: riskBooks)
+    }
+}
+
 extension Replay {
+    var stateCopy: StateCopy {
+        StateCopy(
+            books: books, orders: orders, clientIndex: clientIndex, seenFills: seenFills, quotes: quotes,
+            accountStates: accountStates, gatewayState: gatewayState, riskBooks: riskBooks)
+    }
+
     /// Replay picking up after a checkpoint.
     init(checkpoint: Checkpoint, decoder: JSONDecoder, accounts: [AccountID: EngineAccount]) {
         self.init(decoder: decoder, accounts: accounts)

@@ -188,10 +188,7 @@ extension ExecutionEngine {
     func compareWithReplay() -> Result<StateCheck, EngineError> {
         let seq = nextSeq - 1
         do {
-            let live = try Checkpoint(
-                seq: seq, books: books, orders: orders.live, clientIndex: clientIndex, seenFills: seenFills,
-                quotes: quotes, accountStates: accountStates, gatewayState: gatewayState, riskBooks: riskBooks
-            ).encoded()
+            let live = try Checkpoint(seq: seq, state: stateCopy).encoded()
             var replay = Replay(decoder: JSONDecoder(), accounts: accounts)
             try journal.forEachRecord { record in if record.seq <= seq { try replay.apply(record) } }
             let fresh = try Checkpoint(replay).encoded()

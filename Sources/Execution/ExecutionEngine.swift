@@ -297,14 +297,10 @@ public actor ExecutionEngine: Service {
         else { return }
         if let writing = checkpointWriting { await writing.value }
         lastCheckpointSeq = seq
-        let (books, live, clientIndex, seenFills, quotes) = (books, orders.live, clientIndex, seenFills, quotes)
-        let (accountStates, gatewayState, riskBooks) = (accountStates, gatewayState, riskBooks)
-        let (journal, logger, ts) = (journal, logger, clock.now().nanosecondsSinceEpoch)
+        let (state, journal, logger, ts) = (stateCopy, journal, logger, clock.now().nanosecondsSinceEpoch)
         checkpointWriting = Task.detached {
             do {
-                let checkpoint = Checkpoint(
-                    seq: seq, books: books, orders: live, clientIndex: clientIndex, seenFills: seenFills,
-                    quotes: quotes, accountStates: accountStates, gatewayState: gatewayState, riskBooks: riskBooks)
+                let checkpoint = Checkpoint(seq: seq, state: state)
                 try await journal.writeCheckpoint(seq: seq, ts: ts, state: try checkpoint.encoded())
                 logger.debug("checkpoint written", metadata: ["journal.seq": "\(seq)"])
             } catch {
