@@ -11,6 +11,7 @@ let settings: [SwiftSetting] = [
 
 let nio = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioHTTP = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
@@ -52,6 +53,7 @@ let package = Package(
             dependencies: ["GatewayCore", "BrokerAPI", "Journal", logging, lifecycle],
             swiftSettings: settings
         ),
+        .target(name: "Alerts", dependencies: ["GatewayCore", crypto, logging, lifecycle], swiftSettings: settings),
         .target(name: "ControlProtocol", dependencies: ["GatewayCore"], swiftSettings: settings),
         .target(
             name: "ControlServer",
@@ -60,13 +62,16 @@ let package = Package(
         ),
         .target(
             name: "GatewayTesting",
-            dependencies: ["GatewayCore", "BrokerAPI", "Journal", "Execution", "ControlProtocol", logging, lifecycle],
+            dependencies: [
+                "GatewayCore", "BrokerAPI", "Journal", "Execution", "ControlProtocol", logging, lifecycle, nio, nioPosix,
+                nioHTTP,
+            ],
             swiftSettings: settings
         ),
         .executableTarget(
             name: "gatewayd",
             dependencies: [
-                "GatewayCore", "BrokerAPI", "BrokerPaper", "Journal", "Execution", "ControlServer",
+                "GatewayCore", "BrokerAPI", "BrokerPaper", "Journal", "Execution", "ControlServer", "Alerts",
                 logging, lifecycle, signals, argumentParser, yams,
             ],
             swiftSettings: settings
@@ -115,6 +120,11 @@ let package = Package(
             dependencies: [
                 "Execution", "GatewayTesting", "BrokerAPI", "Journal", "GatewayCore", "BrokerPaper", grdb, logging,
             ],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "AlertsTests",
+            dependencies: ["Alerts", "GatewayCore", "GatewayTesting", logging],
             swiftSettings: settings
         ),
         .testTarget(

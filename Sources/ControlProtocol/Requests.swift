@@ -258,3 +258,8 @@ public struct SignalRequest: Sendable, Decodable {
         tags = try c.decodeIfPresent([String].self, forKey: .tags)
     }
 }
+
+/// `alert_test`: a test message to one alert destination, or to every one when `destination` is absent.
+public struct AlertTestRequest: Sendable, Decodable {
+    public var destination: String?
+}

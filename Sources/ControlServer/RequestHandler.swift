@@ -16,9 +16,11 @@ public struct RequestHandler: Sendable {
     let clock: any WallClock
     let startedAt: Timestamp
     let version: String
+    let alerts: (any AlertTesting)?
     let writer = AnswerWriter()
 
-    public init(engine: ExecutionEngine, clock: any WallClock, version: String) {
+    public init(engine: ExecutionEngine, clock: any WallClock, version: String, alerts: (any AlertTesting)? = nil) {
+        self.alerts = alerts
         self.engine = engine
         self.clock = clock
         self.startedAt = clock.now()
@@ -207,6 +209,21 @@ public struct RequestHandler: Sendable {
             case .success(let report): return .answer(writer.success(id: id, body: report))
             case .failure(let error): return .answer(failure(id, error))
             }
+        case "alert_test":
+            let request = try decode(AlertTestRequest.self)
+            guard let alerts, !alerts.destinationNames.isEmpty else {
+                throw RequestProblem(
+                    field: "destination", message: "no alert destinations are configured (alerts: in the config)")
+            }
+            if let name = request.destination, !alerts.destinationNames.contains(name) {
+                throw RequestProblem(
+                    field: "destination",
+                    message:
+                        "no alert destination named '\(name)' (configured: \(alerts.destinationNames.joined(separator: ", ")))"
+                )
+            }
+            return answer(Result<AlertTestAnswer, EngineError>.success(
+                AlertTestAnswer(results: await alerts.sendTest(to: request.destination))))
         default:
             return .answer(
                 writer.failure(id: id, code: "unknown_op", message: "unknown op '\(op)'", details: .field("op")))

@@ -17,6 +17,8 @@ enum Command {
     case read((isolated ExecutionEngine) -> Void, fail: (EngineError) -> Void)
     case brokerEvent(AccountID, BrokerEvent)
     case brokerResult(AccountID, BrokerJobResult)
+    /// A note from the alert dispatcher, journaled as it is.
+    case alertDropped(AlertDropped, Reply<Int64>)
 
     /// Reads change nothing, so they are answered even after the journal failed.
     var isRead: Bool {
@@ -28,7 +30,7 @@ enum Command {
     var isInternal: Bool {
         switch self {
         case .brokerEvent, .brokerResult: true
-        case .submit, .signal, .cancel, .replace, .cancelAll, .quote, .read, .halt, .resume: false
+        case .submit, .signal, .cancel, .replace, .cancelAll, .quote, .read, .halt, .resume, .alertDropped: false
         }
     }
 
@@ -41,6 +43,7 @@ enum Command {
         case .quote(_, let reply): reply.resume(returning: .failure(error))
         case .halt(_, _, _, let reply), .resume(_, _, _, let reply): reply.resume(returning: .failure(error))
         case .read(_, let fail): fail(error)
+        case .alertDropped(_, let reply): reply.resume(returning: .failure(error))
         case .brokerEvent, .brokerResult: break
         }
     }

@@ -14,6 +14,8 @@ enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case brokerUnmatched = "broker_unmatched"
     /// The trading state of an account or of the whole gateway changed.
     case tradingState = "trading_state"
+    /// An alert destination dropped alerts (queue full while it was down, or it refused them).
+    case alertDropped = "alert_dropped"
 }
 
 /// One event as the engine journals it: a kind and a payload whose JSON object is the event's body on
@@ -26,6 +28,7 @@ enum EngineEvent: Sendable {
     case broker(BrokerChanged)
     case brokerUnmatched(BrokerUnmatched)
     case tradingState(TradingStateChange)
+    case alertDropped(AlertDropped)
 
     var kind: EventKind {
         switch self {
@@ -36,6 +39,7 @@ enum EngineEvent: Sendable {
         case .broker: .broker
         case .brokerUnmatched: .brokerUnmatched
         case .tradingState: .tradingState
+        case .alertDropped: .alertDropped
         }
     }
 }
@@ -74,4 +78,23 @@ struct BrokerChanged: Codable, Sendable {
 struct BrokerUnmatched: Codable, Sendable {
     var account: AccountID
     var report: String
+}
+
+/// Alerts one destination dropped since the previous such event; history only, replay skips it.
+public struct AlertDropped: Codable, Sendable, Hashable {
+    public var destination: String
+    public var dropped: Int
+    public var droppedTotal: Int
+    public var reason: String
+
+    enum CodingKeys: String, CodingKey {
+        case destination, dropped, droppedTotal = "dropped_total", reason
+    }
+
+    public init(destination: String, dropped: Int, droppedTotal: Int, reason: String) {
+        self.destination = destination
+        self.dropped = dropped
+        self.droppedTotal = droppedTotal
+        self.reason = reason
+    }
 }

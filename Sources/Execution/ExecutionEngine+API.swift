@@ -213,6 +213,14 @@ extension ExecutionEngine {
         }
     }
 
+    /// The sequence number of the last event published to subscribers (after replay: the journal's last).
+    public nonisolated var lastPublishedSeq: Int64 { hub.lastSeq }
+
+    /// Journals that an alert destination dropped alerts; answers the event's sequence number.
+    public func journalAlertDrop(_ note: AlertDropped) async -> Result<Int64, EngineError> {
+        await withCheckedContinuation { enqueue(.alertDropped(note, $0)) }
+    }
+
     /// Events journaled after `afterSeq` (none when `nil`), then live ones as they commit, filtered by
     /// kind. The stream ends when the engine stops or the subscriber falls too far behind; a client
     /// then subscribes again with the last `seq` it saw.
@@ -248,6 +256,7 @@ extension PublishedEvent {
         let body = record.payload.dropFirst()
         self.init(
             seq: record.seq, kind: record.kind,
-            line: "{\"event\":\"\(record.kind)\",\"seq\":\(record.seq),\"ts\":\"\(ts)\"," + body)
+            line: "{\"event\":\"\(record.kind)\",\"seq\":\(record.seq),\"ts\":\"\(ts)\"," + body,
+            strategy: record.strategy)
     }
 }

@@ -37,7 +37,7 @@ extension ExecutionEngine {
             } else if let limit = limits.maxDrawdown, book.drawdown >= limit {
                 reason = "drawdown \(book.drawdown) reached the limit of \(limit) (equity peak \(book.equityPeak))"
             }
-            if let reason { setState(limits.onLossBreach, of: id, reason: reason) }
+            if let reason { setState(limits.onLossBreach, of: id, reason: reason, cause: "risk_limit") }
         }
     }
 }

@@ -18,6 +18,8 @@ extension ExecutionEngine {
         case .brokerResult(let account, let result): handleBrokerResult(account, result)
         case .halt(let account, let reason, let cancelOpen, let reply): handleHalt(account, reason, cancelOpen, reply)
         case .resume(let account, let state, let reason, let reply): handleResume(account, state, reason, reply)
+        case .alertDropped(let note, let reply):
+            self.reply(reply, .success(stage(.alertDropped(note), at: clock.now())))
         }
     }
 
@@ -59,6 +61,8 @@ extension ExecutionEngine {
             case .tradingState(let change):
                 record.account = change.account?.rawValue
                 data = try encoder.encode(change)
+            case .alertDropped(let note):
+                data = try encoder.encode(note)
             }
         } catch {
             // The payload types hold only strings and integers; an encoding failure is a bug, and the

@@ -15,8 +15,8 @@ extension ExecutionEngine {
             return reply(continuation, .failure(EngineError(.unknownAccount, "no account named '\(account)'")))
         }
         let why = reason ?? "halted by an operator"
-        setState(.halted, of: account, reason: why)
-        var change = TradingStateChange(account: account, state: .halted, reason: why)
+        setState(.halted, of: account, reason: why, cause: "operator")
+        var change = TradingStateChange(account: account, state: .halted, reason: why, cause: "operator")
         if cancelOpen {
             change.canceled = requestCancels(account: account, symbol: nil).map(\.orderID)
         }
@@ -34,18 +34,21 @@ extension ExecutionEngine {
                 continuation, .failure(.badRequest("state", "resume takes active or reducing; halt with halt")))
         }
         let why = reason ?? "resumed by an operator"
-        setState(state, of: account, reason: why)
-        reply(continuation, .success(TradingStateChange(account: account, state: state, reason: why)))
+        setState(state, of: account, reason: why, cause: "operator")
+        reply(
+            continuation, .success(TradingStateChange(account: account, state: state, reason: why, cause: "operator")))
     }
 
     /// Journals and applies a state; a halt or resume of the whole gateway is journaled once.
-    func setState(_ state: TradingState, of account: AccountID?, reason: String) {
+    func setState(_ state: TradingState, of account: AccountID?, reason: String, cause: String) {
         if let account {
             accountStates[account] = state
         } else {
             gatewayState = state
         }
-        stage(.tradingState(TradingStateChange(account: account, state: state, reason: reason)), at: clock.now())
+        stage(
+            .tradingState(TradingStateChange(account: account, state: state, reason: reason, cause: cause)),
+            at: clock.now())
         logger.notice(
             "trading state changed",
             metadata: [

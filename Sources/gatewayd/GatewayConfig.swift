@@ -30,6 +30,9 @@ struct GatewayConfig: Sendable {
     var checkpointEvery: Int
     var logLevel: String
     var accounts: [Account]
+    /// Where credential files are read from outside systemd (`$CREDENTIALS_DIRECTORY` wins).
+    var credentialsDir: String?
+    var alerts: [Alert] = []
 
     static let brokers: Set<String> = ["paper"]
     static let checkpointEvery = 10_000
@@ -68,7 +71,10 @@ struct ConfigReader {
         guard
             let map = mapping(
                 node, at: "the top level",
-                keys: ["socket", "socket_mode", "journal", "journal_checkpoint_every", "log_level", "accounts"])
+                keys: [
+                    "socket", "socket_mode", "journal", "journal_checkpoint_every", "log_level", "accounts",
+                    "credentials_dir", "alerts",
+                ])
         else {
             return nil
         }
@@ -105,9 +111,11 @@ struct ConfigReader {
         if map["accounts"] != nil, accounts.isEmpty, problems.isEmpty {
             problems.append("accounts: configure at least one account")
         }
+        let credentialsDir = string(map["credentials_dir"], at: "credentials_dir")
+        let alerts = self.alerts(map["alerts"], accounts: accounts)
         return GatewayConfig(
             socket: socket, socketMode: socketMode ?? 0o660, journal: journal, checkpointEvery: checkpointEvery,
-            logLevel: logLevel, accounts: accounts)
+            logLevel: logLevel, accounts: accounts, credentialsDir: credentialsDir, alerts: alerts)
     }
 
     mutating func account(_ node: Node, at path: String) -> GatewayConfig.Account? {

@@ -1,3 +1,4 @@
+import Alerts
 import ArgumentParser
 import BrokerAPI
 import BrokerPaper
@@ -54,6 +55,15 @@ struct Gatewayd: AsyncParsableCommand {
         }
         let logger = Logger(label: "gatewayd")
         let clock = SystemWallClock()
+        let credentials = Credentials(
+            environment: ProcessInfo.processInfo.environment, configured: settings.credentialsDir)
+        let destinations: [AlertDestination]
+        switch settings.alertDestinations(credentials) {
+        case .success(let found): destinations = found
+        case .failure(let problems):
+            FileHandle.standardError.write(Data("gatewayd: \(config) has problems:\n\(problems)\n".utf8))
+            throw ExitCode(78)
+        }
 
         let journal: EventJournal
         do {
@@ -81,13 +91,26 @@ struct Gatewayd: AsyncParsableCommand {
             logger.critical("cannot replay the journal", metadata: ["error": "\(error)"])
             throw ExitCode(74)
         }
+        let alerts = Self.alertDispatcher(destinations, engine: engine, clock: clock, logger: logger)
         let server = ControlServer(
             socketPath: settings.socket,
-            handler: RequestHandler(engine: engine, clock: clock, version: Self.version),
+            handler: RequestHandler(
+                engine: engine, clock: clock, version: Self.version,
+                alerts: alerts.map { DispatcherAlertTesting(dispatcher: $0, host: Self.host) }),
             logger: logger, socketMode: settings.socketMode)
+        // The alert dispatcher comes first so that it stops last: it tells the destinations about the
+        // engine's final events, then that the gateway is stopping.
+        let alertServices: [ServiceGroupConfiguration.ServiceConfiguration] =
+            alerts.map {
+                [
+                    .init(
+                        service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup)
+                ]
+            } ?? []
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
+                services: alertServices + [
                     .init(
                         service: engine, successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup),
@@ -120,6 +143,42 @@ struct Gatewayd: AsyncParsableCommand {
         }
         if failure != nil { throw ExitCode(1) }
         logger.info("gatewayd stopped")
+    }
+
+    static var host: String { ProcessInfo.processInfo.hostName }
+
+    /// The alert dispatcher, fed the engine's events from the journal's current end; `nil` without
+    /// destinations.
+    static func alertDispatcher(
+        _ destinations: [AlertDestination], engine: ExecutionEngine, clock: any WallClock, logger: Logger
+    ) -> AlertDispatcher<ContinuousClock>? {
+        guard !destinations.isEmpty else { return nil }
+        let accounts = engine.accountIDs.count
+        return AlertDispatcher(
+            destinations: destinations, transport: URLSessionAlertTransport(), clock: ContinuousClock(),
+            wallClock: clock, logger: logger,
+            startText: "GATEWAY started · gatewayd \(version) on \(host) · \(accounts) account\(accounts == 1 ? "" : "s")",
+            startAfter: engine.lastPublishedSeq,
+            notes: { note in
+                let dropped = AlertDropped(
+                    destination: note.destination, dropped: note.dropped, droppedTotal: note.droppedTotal,
+                    reason: note.reason)
+                if case .success = await engine.journalAlertDrop(dropped) { return true }
+                return false
+            },
+            feed: { after in
+                let events = engine.subscribe(afterSeq: after, kinds: AlertFeedEvent.kinds)
+                return AsyncStream { continuation in
+                    let task = Task {
+                        for await event in events {
+                            continuation.yield(
+                                AlertFeedEvent(seq: event.seq, kind: event.kind, strategy: event.strategy, line: event.line))
+                        }
+                        continuation.finish()
+                    }
+                    continuation.onTermination = { _ in task.cancel() }
+                }
+            })
     }
 
     /// The one place that knows every broker adapter.

@@ -39,8 +39,14 @@ public struct TradingStateChange: Sendable, Hashable, Codable {
     public var reason: String?
     /// For a halt with `cancel_open`: the orders now pending cancel.
     public var canceled: [OrderID]?
+    /// What made the change: `operator` (halt, resume, SIGUSR1) or `risk_limit` (a loss or drawdown
+    /// limit was reached). Absent in events journaled before it was recorded.
+    public var cause: String?
 
-    public init(account: AccountID?, state: TradingState, reason: String?, canceled: [OrderID]? = nil) {
+    public init(
+        account: AccountID?, state: TradingState, reason: String?, canceled: [OrderID]? = nil, cause: String? = nil
+    ) {
+        self.cause = cause
         self.scope = account == nil ? "gateway" : "account"
         self.account = account
         self.state = state

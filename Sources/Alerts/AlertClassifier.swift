@@ -1,0 +1,147 @@
+import Foundation
+import GatewayCore
+
+/// Turns a committed event into the alert a person would want, or `nil` when the event is not worth
+/// one (an order accepted, a quote). Pure: no I/O, no state.
+public enum AlertClassifier {
+    private struct Envelope: Decodable {
+        var ts: Timestamp
+    }
+
+    private struct OrderEvent: Decodable {
+        var order: Order
+        var change: String
+        var reason: String?
+    }
+
+    private struct FillEvent: Decodable {
+        var fill: Fill
+    }
+
+    private struct TradingStateEvent: Decodable {
+        var account: AccountID?
+        var state: TradingState
+        var reason: String?
+        var cause: String?
+        var canceled: [OrderID]?
+    }
+
+    private struct BrokerEvent: Decodable {
+        var account: AccountID
+        var broker: String
+        var state: String
+        var detail: String?
+    }
+
+    private struct UnmatchedEvent: Decodable {
+        var account: AccountID
+        var report: String
+    }
+
+    /// The alert for `event`, if any. An event that cannot be read makes no alert (the journal, not
+    /// the alerting, is the record; a decoding failure here is not a reason to stop).
+    public static func alert(for event: AlertFeedEvent) -> Alert? {
+        guard AlertFeedEvent.kinds.contains(event.kind) else { return nil }
+        let data = Data(event.line.utf8)
+        let decoder = JSONDecoder()
+        guard let ts = try? decoder.decode(Envelope.self, from: data).ts else { return nil }
+        var alert: Alert?
+        switch event.kind {
+        case "fill":
+            guard let fill = try? decoder.decode(FillEvent.self, from: data).fill else { return nil }
+            alert = Alert(
+                category: .fill,
+                text: "FILLED \(fill.side.rawValue) \(fill.qty) \(fill.symbol.text) @ \(fill.price)"
+                    + trailer(fill.account, event.strategy),
+                account: fill.account, strategy: event.strategy, symbol: fill.symbol.text, ts: ts)
+        case "order":
+            guard let change = try? decoder.decode(OrderEvent.self, from: data) else { return nil }
+            alert = orderAlert(change.order, change: change.change, reason: change.reason, ts: ts)
+        case "trading_state":
+            guard let change = try? decoder.decode(TradingStateEvent.self, from: data) else { return nil }
+            let scope = change.account?.rawValue ?? "gateway"
+            let why = change.reason.map { ": \($0)" } ?? ""
+            if change.cause == "risk_limit" {
+                alert = Alert(
+                    category: .riskState, text: "RISK \(scope) is now \(change.state.rawValue)\(why)",
+                    account: change.account, ts: ts)
+            } else {
+                let canceling = change.canceled.map { $0.isEmpty ? "" : " (\(ordersCount($0.count)) canceling)" } ?? ""
+                let verb = change.state == .halted ? "KILL SWITCH" : "RESUMED"
+                alert = Alert(
+                    category: .killSwitch, text: "\(verb) \(scope) is now \(change.state.rawValue)\(why)\(canceling)",
+                    account: change.account, ts: ts)
+            }
+        case "broker":
+            guard let change = try? decoder.decode(BrokerEvent.self, from: data) else { return nil }
+            let detail = change.detail.map { ": \(clipped($0))" } ?? ""
+            alert = Alert(
+                category: .broker,
+                text: "BROKER \(change.broker) \(change.state) · \(change.account)\(detail)", account: change.account,
+                ts: ts)
+        case "broker_unmatched":
+            guard let unmatched = try? decoder.decode(UnmatchedEvent.self, from: data) else { return nil }
+            alert = Alert(
+                category: .reconciliation,
+                text: "RECONCILE \(unmatched.account): the broker reported what the journal does not hold: "
+                    + clipped(unmatched.report),
+                account: unmatched.account, ts: ts)
+        default:
+            return nil
+        }
+        alert?.seq = event.seq
+        alert?.event = event.line
+        return alert
+    }
+
+    static func orderAlert(_ order: Order, change: String, reason: String?, ts: Timestamp) -> Alert? {
+        let category: AlertCategory
+        let headline: String
+        switch change {
+        case "rejected":
+            category = order.brokerOrderID == nil ? .reject : .lateReject
+            headline = order.brokerOrderID == nil ? "REJECTED" : "LATE REJECT"
+        case "canceled": (category, headline) = (.order, "CANCELED")
+        case "expired": (category, headline) = (.order, "EXPIRED")
+        case "unknown": (category, headline) = (.order, "OUTCOME UNKNOWN")
+        case "cancel_rejected": (category, headline) = (.order, "CANCEL REFUSED")
+        case "replace_rejected": (category, headline) = (.order, "REPLACE REFUSED")
+        default: return nil
+        }
+        var text = "\(headline) \(order.side.rawValue) \(order.qty) \(order.symbol.text) \(terms(order))"
+        if order.filledQty.isPositive, change != "rejected" { text += " (\(order.filledQty) filled)" }
+        text += trailer(order.account, order.strategy)
+        let why = reason ?? order.rejectReasons?.joined(separator: "; ")
+        if let why, !why.isEmpty { text += " — " + clipped(why) }
+        if change == "unknown", reason == nil { text += " — asking the broker before anything is sent again" }
+        return Alert(
+            category: category, text: text, account: order.account, strategy: order.strategy,
+            symbol: order.symbol.text, ts: ts)
+    }
+
+    /// "limit 190.50", "stop 185", "market".
+    static func terms(_ order: Order) -> String {
+        switch order.type {
+        case .limit: "limit \(order.limitPrice.map { "\($0)" } ?? "?")"
+        case .stop: "stop \(order.stopPrice.map { "\($0)" } ?? "?")"
+        case .stopLimit:
+            "stop \(order.stopPrice.map { "\($0)" } ?? "?") limit \(order.limitPrice.map { "\($0)" } ?? "?")"
+        case .trailingStop:
+            order.trailPercent.map { "trailing \($0)%" } ?? "trailing \(order.trailPrice.map { "\($0)" } ?? "?")"
+        case .market: "market"
+        }
+    }
+
+    /// " · paper · turtle20"
+    static func trailer(_ account: AccountID, _ strategy: String?) -> String {
+        " · \(account)" + (strategy.map { " · \($0)" } ?? "")
+    }
+
+    static func ordersCount(_ count: Int) -> String { count == 1 ? "1 order" : "\(count) orders" }
+
+    /// At most 300 characters of a free text, on one line.
+    static func clipped(_ text: String) -> String {
+        let line = text.replacingOccurrences(of: "\n", with: " ")
+        return line.count <= 300 ? line : String(line.prefix(299)) + "…"
+    }
+}
