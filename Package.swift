@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AlertsTests",
-            dependencies: ["Alerts", "GatewayCore", "GatewayTesting", logging],
+            dependencies: ["Alerts", "GatewayCore", "GatewayTesting", logging, lifecycle],
             swiftSettings: settings
         ),
         .testTarget(

@@ -9,6 +9,14 @@ public struct AlertTestResult: Sendable, Hashable {
     public var status: Int?
     /// Why it was not delivered; never holds a URL or a token.
     public var problem: String?
+
+    public init(destination: String, kind: String, delivered: Bool, status: Int? = nil, problem: String? = nil) {
+        self.destination = destination
+        self.kind = kind
+        self.delivered = delivered
+        self.status = status
+        self.problem = problem
+    }
 }
 
 extension AlertDispatcher {

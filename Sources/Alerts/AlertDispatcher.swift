@@ -33,7 +33,7 @@ public final class AlertDispatcher<C: Clock>: Service, Sendable where C.Duration
     let feed: Feed
     let startText: String
     let startAfter: Int64?
-    let flushTimeout: Duration
+    public let flushTimeout: Duration
     private let state = Mutex(State())
 
     struct State {
@@ -115,7 +115,7 @@ public final class AlertDispatcher<C: Clock>: Service, Sendable where C.Duration
                     "alerts not delivered before stopping",
                     metadata: ["alert.destination": "\(lane.destination.name)", "alert.count": "\(left)"])
             }
-            await perform(effects, lane, journal: false)
+            await perform(effects, lane, journal: true)
         }
         logger.info("alerts stopped")
     }
@@ -204,7 +204,8 @@ public final class AlertDispatcher<C: Clock>: Service, Sendable where C.Duration
                     ])
                 if journal, await notes(note) { continue }
                 if journal {
-                    logger.error("the note of dropped alerts could not be journaled", metadata: ["alert.destination": "\(name)"])
+                    logger.error(
+                        "the note of dropped alerts could not be journaled", metadata: ["alert.destination": "\(name)"])
                 }
             }
         }

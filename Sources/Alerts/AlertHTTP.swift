@@ -45,7 +45,9 @@ public enum AlertHTTPResponse: Sendable, Hashable {
     static func seconds(_ header: String?) -> Duration? {
         guard let text = header?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
         if let whole = Int(text), whole >= 0 { return .seconds(whole) }
-        if let value = Double(text), value.isFinite, value >= 0 { return .milliseconds(Int((value * 1000).rounded(.up))) }
+        if let value = Double(text), value.isFinite, value >= 0 {
+            return .milliseconds(Int((value * 1000).rounded(.up)))
+        }
         return nil
     }
 

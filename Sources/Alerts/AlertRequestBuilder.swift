@@ -29,7 +29,9 @@ public enum AlertRequestBuilder {
             let counts = Dictionary(uniqueKeysWithValues: summary.counts.map { ($0.key.rawValue, $0.value) })
             return post(
                 category: "summary", text: summary.text,
-                fields: ["count": summary.count, "counts": counts, "symbols": summary.symbols, "dropped": summary.dropped],
+                fields: [
+                    "count": summary.count, "counts": counts, "symbols": summary.symbols, "dropped": summary.dropped,
+                ],
                 to: destination)
         }
     }
@@ -60,7 +62,8 @@ public enum AlertRequestBuilder {
             url = hook
             object = fields.merging(["category": category, "text": text, "destination": destination.name]) { $1 }
         }
-        let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+        let body =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
             ?? Data("{}".utf8)
         if case .webhook(_, let key?, let header) = destination.service {
             headers[header] = "sha256=" + signature(of: body, key: key)

@@ -31,7 +31,8 @@ public struct AlertSummary: Sendable, Hashable {
             parts.append(named.joined(separator: ", "))
         }
         if dropped > 0 {
-            parts.append("\(dropped) \(dropped == 1 ? "alert" : "alerts") dropped while this destination was unreachable")
+            parts.append(
+                "\(dropped) \(dropped == 1 ? "alert" : "alerts") dropped while this destination was unreachable")
         }
         return "SUMMARY " + parts.joined(separator: " · ")
     }

@@ -222,8 +222,9 @@ public struct RequestHandler: Sendable {
                         "no alert destination named '\(name)' (configured: \(alerts.destinationNames.joined(separator: ", ")))"
                 )
             }
-            return answer(Result<AlertTestAnswer, EngineError>.success(
-                AlertTestAnswer(results: await alerts.sendTest(to: request.destination))))
+            return answer(
+                Result<AlertTestAnswer, EngineError>.success(
+                    AlertTestAnswer(results: await alerts.sendTest(to: request.destination))))
         default:
             return .answer(
                 writer.failure(id: id, code: "unknown_op", message: "unknown op '\(op)'", details: .field("op")))

@@ -91,7 +91,9 @@ extension ConfigReader {
             if url != nil || urlCredential != nil {
                 problems.append("\(path): a telegram alert takes token_credential and chat_id, not url")
             }
-            if token == nil { problems.append("\(path).token_credential: missing; a telegram alert needs the bot token") }
+            if token == nil {
+                problems.append("\(path).token_credential: missing; a telegram alert needs the bot token")
+            }
             if chatID == nil { problems.append("\(path).chat_id: missing; a telegram alert needs the chat to post to") }
         case "webhook":
             switch (url, urlCredential) {
@@ -105,7 +107,8 @@ extension ConfigReader {
             break
         }
         if kind != "telegram" {
-            for (key, value) in [("token_credential", token), ("chat_id", chatID), ("api_url", apiURL)] where value != nil {
+            for (key, value) in [("token_credential", token), ("chat_id", chatID), ("api_url", apiURL)]
+            where value != nil {
                 problems.append("\(path).\(key): only a telegram alert takes it")
             }
         }
@@ -206,7 +209,9 @@ extension ConfigReader {
 
     static func isPlainName(_ text: String) -> Bool {
         (1...64).contains(text.utf8.count)
-            && text.utf8.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+            && text.utf8.allSatisfy {
+                $0.isASCIIAlphanumeric || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+            }
     }
 }
 

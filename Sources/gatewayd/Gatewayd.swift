@@ -157,7 +157,8 @@ struct Gatewayd: AsyncParsableCommand {
         return AlertDispatcher(
             destinations: destinations, transport: URLSessionAlertTransport(), clock: ContinuousClock(),
             wallClock: clock, logger: logger,
-            startText: "GATEWAY started · gatewayd \(version) on \(host) · \(accounts) account\(accounts == 1 ? "" : "s")",
+            startText:
+                "GATEWAY started · gatewayd \(version) on \(host) · \(accounts) account\(accounts == 1 ? "" : "s")",
             startAfter: engine.lastPublishedSeq,
             notes: { note in
                 let dropped = AlertDropped(
@@ -172,7 +173,8 @@ struct Gatewayd: AsyncParsableCommand {
                     let task = Task {
                         for await event in events {
                             continuation.yield(
-                                AlertFeedEvent(seq: event.seq, kind: event.kind, strategy: event.strategy, line: event.line))
+                                AlertFeedEvent(
+                                    seq: event.seq, kind: event.kind, strategy: event.strategy, line: event.line))
                         }
                         continuation.finish()
                     }
