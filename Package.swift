@@ -71,8 +71,8 @@ let package = Package(
         .executableTarget(
             name: "gatewayd",
             dependencies: [
-                "GatewayCore", "BrokerAPI", "BrokerPaper", "Journal", "Execution", "ControlServer", "Alerts",
-                logging, lifecycle, signals, argumentParser, yams,
+                "GatewayCore", "BrokerAPI", "BrokerPaper", "Journal", "Execution", "ControlServer", "ControlProtocol",
+                "Alerts", logging, lifecycle, signals, argumentParser, yams,
             ],
             swiftSettings: settings
         ),
@@ -136,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ControlProtocol", "GatewayCore", "GatewayTesting", grdb],
+            dependencies: ["ControlProtocol", "GatewayCore", "GatewayTesting", grdb, crypto],
             swiftSettings: settings
         ),
     ]
