@@ -153,6 +153,12 @@ def journal_backup(path: str) -> Spec:
     return "journal_backup", {"path": path}, lambda a: a
 
 
+def alert_test(destination: Optional[str] = None) -> Spec:
+    """Sends a test message now to one alert destination (every one when ``None``); returns one result per
+    destination: ``destination``, ``kind``, ``delivered``, ``status`` and, when not delivered, ``problem``."""
+    return "alert_test", _fields(destination=destination), lambda a: a.get("results", [])
+
+
 def report(account: Optional[str] = None, strategy: Optional[str] = None, symbol: Optional[str] = None,
            since: Any = None, until: Any = None) -> Spec:
     """Performance of closed round trips: every figure overall and by strategy, tag and symbol."""
@@ -167,4 +173,4 @@ def quote(symbol: str, bid: Optional[Number] = None, ask: Optional[Number] = Non
 
 
 VERBS = [hello, submit, signal, cancel, replace, cancel_all, halt, resume, orders, positions, account, status,
-         journal, journal_verify, journal_backup, report, quote]
+         journal, journal_verify, journal_backup, alert_test, report, quote]

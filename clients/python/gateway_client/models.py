@@ -143,6 +143,8 @@ class TradingState:
     account: Optional[str] = None
     reason: Optional[str] = None
     canceled: Optional[List[str]] = None
+    #: ``operator`` (halt, resume, SIGUSR1) or ``risk_limit`` (a loss or drawdown limit was reached).
+    cause: Optional[str] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod

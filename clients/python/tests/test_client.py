@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from gateway_client import (AsyncClient, Client, Event, Halted, InvalidState, Order, RiskRejected, UnknownOrder)
+from gateway_client import (AsyncClient, BadRequest, Client, Event, Halted, InvalidState, Order, RiskRejected, UnknownOrder)
 
 ACCOUNT = "paper"
 
@@ -79,7 +79,7 @@ def test_every_verb_through_the_sync_client(daemon):
                          stop_price="185").duplicate
 
         halted = gw.halt(ACCOUNT, reason="pytest", cancel_open=True)
-        assert halted.state == "halted" and halted.account == ACCOUNT
+        assert halted.state == "halted" and halted.account == ACCOUNT and halted.cause == "operator"
         with pytest.raises(Halted):
             gw.submit(ACCOUNT, "AAPL", "buy", 1)
         assert gw.resume(ACCOUNT, state="active").state == "active"
@@ -90,6 +90,10 @@ def test_every_verb_through_the_sync_client(daemon):
         report = gw.report(strategy="py")
         assert report.trades == 1 and report.net_pnl == Decimal("99.5")
         assert report.by_symbol["AAPL"]["trades"] == 1 and report.round_trips[0]["pnl"] == Decimal("99.5")
+
+        with pytest.raises(BadRequest) as no_alerts:  # this daemon's config has no alerts:
+            gw.alert_test()
+        assert no_alerts.value.field == "destination"
 
         assert gw.journal_verify()["verified"] is True
         assert gw.journal_verify(state=True)["state"]["matches"] is True
