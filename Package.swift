@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "gateway-bench", targets: ["gateway-bench"]),
         .executable(name: "risk-bench", targets: ["risk-bench"]),
         .executable(name: "journal-bench", targets: ["journal-bench"]),
+        .executable(name: "alert-bench", targets: ["alert-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -104,6 +105,15 @@ let package = Package(
                 "GatewayCore", "BrokerPaper", "Journal", "Execution", grdb, logging, lifecycle, argumentParser,
             ],
             path: "Benchmarks/journal-bench",
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "alert-bench",
+            dependencies: [
+                "Alerts", "GatewayCore", argumentParser, logging,
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Benchmarks/alert-bench",
             swiftSettings: settings
         ),
         .testTarget(

@@ -17,6 +17,12 @@ struct GatewayBench: ParsableCommand {
     @Option(help: "Submits per client per run.") var orders = 2_000
     @Option(help: "Runs; medians across runs are printed last.") var runs = 3
     @Option(help: "The gatewayd binary (default: next to this one).") var gatewayd: String?
+    @Flag(
+        help: """
+            Also run a second gatewayd whose alerts (every event, three destinations) go to an endpoint that \
+            accepts connections and never answers, and measure its submits beside the first's.
+            """)
+    var compareAlerts = false
 
     func run() throws {
         let folder = NSTemporaryDirectory() + "gateway-bench-\(getpid())"
@@ -26,27 +32,48 @@ struct GatewayBench: ParsableCommand {
             gatewayd ?? (URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/gatewayd")
         let daemon = try BenchDaemon(binary: binary, folder: folder)
         defer { daemon.stop() }
+        let stalled = compareAlerts ? try StalledEndpoint() : nil
+        let alerting = try stalled.map { endpoint in
+            try BenchDaemon(binary: binary, folder: folder + "/alerting", alerts: endpoint.url)
+        }
+        defer { alerting?.stop() }
 
         print(
             "gateway-bench: \(clients) clients × \(orders) submits, \(runs) runs, journal \(folder)/journal.sqlite (synchronous=FULL)"
         )
         let setup = try ControlClient(socketPath: daemon.socket)
         _ = try setup.request("quote", ["symbol": "BENCH", "bid": "100", "ask": "100.01"])
+        if let alerting {
+            _ = try ControlClient(socketPath: alerting.socket).request(
+                "quote", ["symbol": "BENCH", "bid": "100", "ask": "100.01"])
+        }
+        var names = ["fsync", "socket round trip (hello)", "submit → answer"]
+        if alerting != nil { names.append("submit, alerts stalled") }
         var results: [String: [Summary]] = [:]
         for run in 1...runs {
-            let fsync = Self.fsyncBaseline(folder: folder, count: 300)
-            let hello = try drive(socket: daemon.socket, run: run, op: "hello")
-            let submit = try drive(socket: daemon.socket, run: run, op: "submit")
-            for (name, summary) in [
-                ("fsync", fsync), ("socket round trip (hello)", hello), ("submit → answer", submit),
-            ] {
+            var measured = [
+                ("fsync", Self.fsyncBaseline(folder: folder, count: 300)),
+                ("socket round trip (hello)", try drive(socket: daemon.socket, run: run, op: "hello")),
+                ("submit → answer", try drive(socket: daemon.socket, run: run, op: "submit")),
+            ]
+            if let alerting {
+                measured.append(("submit, alerts stalled", try drive(socket: alerting.socket, run: run, op: "submit")))
+            }
+            for (name, summary) in measured {
                 results[name, default: []].append(summary)
                 print("run \(run)  \(summary.line(name))")
             }
         }
         print("\nmedians of \(runs) runs:")
-        for name in ["fsync", "socket round trip (hello)", "submit → answer"] {
+        for name in names {
             print("  " + Summary.median(results[name]!).line(name))
+        }
+        if let alerting {
+            let dropped = try ControlClient(socketPath: alerting.socket).request(
+                "journal", ["kinds": ["alert_dropped"], "limit": 10_000])
+            let notes = dropped["events"] as? [[String: Any]] ?? []
+            let total = notes.compactMap { $0["dropped"] as? Int }.reduce(0, +)
+            print("alerting daemon: \(notes.count) alert_dropped notes journaled, \(total) alerts dropped")
         }
         let status = try setup.request("status")
         print("journal seq after the benchmark: \(status["seq"] ?? "?")")
@@ -188,19 +215,28 @@ final class BenchDaemon {
     let process = Process()
     let socket: String
 
-    init(binary: String, folder: String) throws {
+    init(binary: String, folder: String, alerts url: String? = nil) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         socket = folder + "/gatewayd.sock"
-        let config = """
-            socket: \(socket)
-            journal: \(folder)/journal.sqlite
-            log_level: warning
-            accounts:
-              - name: paper
-                broker: paper
-                starting_cash: "100000000"
-                paper:
-                  ledger: \(folder)/paper-broker.jsonl
-            """
+        let alerts =
+            url.map { url in
+                "alerts:\n"
+                    + ["ops", "desk", "phone"].map {
+                        "  - {name: \($0), kind: webhook, url: \"\(url)\", events: [all], timeout_seconds: 120}\n"
+                    }.joined()
+            } ?? ""
+        let config =
+            alerts + """
+                socket: \(socket)
+                journal: \(folder)/journal.sqlite
+                log_level: warning
+                accounts:
+                  - name: paper
+                    broker: paper
+                    starting_cash: "100000000"
+                    paper:
+                      ledger: \(folder)/paper-broker.jsonl
+                """
         try config.write(toFile: folder + "/gatewayd.yaml", atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["--config", folder + "/gatewayd.yaml"]
@@ -218,4 +254,34 @@ final class BenchDaemon {
         process.terminate()
         process.waitUntilExit()
     }
+}
+
+/// A TCP endpoint on 127.0.0.1 that accepts connections (the kernel completes them into its backlog)
+/// and never answers: an alert destination that hangs.
+final class StalledEndpoint {
+    let fd: Int32
+    let url: String
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0, listen(fd, 1024) == 0 else {
+            close(fd)
+            throw ValidationError("cannot listen on 127.0.0.1")
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        url = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))/hook"
+    }
+
+    deinit { close(fd) }
 }

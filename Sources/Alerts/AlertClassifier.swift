@@ -42,6 +42,13 @@ public enum AlertClassifier {
     /// the alerting, is the record; a decoding failure here is not a reason to stop).
     public static func alert(for event: AlertFeedEvent) -> Alert? {
         guard AlertFeedEvent.kinds.contains(event.kind) else { return nil }
+        // Most order events (accepted, submitted, acknowledged, filled …) make no alert: read their
+        // `change` off the line before paying for a decode.
+        if event.kind == "order", let change = topLevelString("change", in: event.line),
+            !alertingChanges.contains(change)
+        {
+            return nil
+        }
         let data = Data(event.line.utf8)
         let decoder = JSONDecoder()
         guard let ts = try? decoder.decode(Envelope.self, from: data).ts else { return nil }
@@ -92,6 +99,42 @@ public enum AlertClassifier {
         alert?.seq = event.seq
         alert?.event = event.line
         return alert
+    }
+
+    static let alertingChanges: Set<Substring> = [
+        "rejected", "canceled", "expired", "unknown", "cancel_rejected", "replace_rejected",
+    ]
+
+    /// The value of `"name":"…"` in `line` when it occurs once and holds no escape; else `nil` (the caller
+    /// then decodes). Events are written with sorted keys by the engine, and an order's own fields hold
+    /// no key named `change`.
+    static func topLevelString(_ name: String, in line: String) -> Substring? {
+        let key = Array("\"\(name)\":\"".utf8)
+        var text = line
+        let range: Range<Int>? = text.withUTF8 { bytes in
+            var found: Int?
+            var index = 0
+            while index + key.count <= bytes.count {
+                if bytes[index] == key[0], (1..<key.count).allSatisfy({ bytes[index + $0] == key[$0] }) {
+                    guard found == nil else { return nil }
+                    found = index + key.count
+                    index += key.count
+                } else {
+                    index += 1
+                }
+            }
+            guard let start = found else { return nil }
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
+                if bytes[end] == UInt8(ascii: "\\") { return nil }
+                end += 1
+            }
+            return end < bytes.count ? start..<end : nil
+        }
+        guard let range else { return nil }
+        let utf8 = line.utf8
+        let start = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+        return line[start..<utf8.index(start, offsetBy: range.count)]
     }
 
     static func orderAlert(_ order: Order, change: String, reason: String?, ts: Timestamp) -> Alert? {

@@ -1,4 +1,4 @@
-import Alerts
+@testable import Alerts
 import GatewayCore
 import Testing
 
@@ -99,5 +99,16 @@ import Testing
         #expect(Self.alert("alert_dropped", #"{"event":"alert_dropped","seq":1,"ts":"2026-11-25T14:32:05Z"}"#) == nil)
         #expect(Self.alert("fill", "not json") == nil)
         #expect(Self.alert("fill", #"{"event":"fill","seq":1,"ts":"2026-11-25T14:32:05Z","fill":{}}"#) == nil)
+    }
+}
+
+@Suite struct TopLevelStringTests {
+    @Test func readsAFieldOnceAndGivesUpOnAnythingUnusual() {
+        #expect(AlertClassifier.topLevelString("change", in: #"{"a":1,"change":"accepted","order":{}}"#) == "accepted")
+        #expect(AlertClassifier.topLevelString("change", in: #"{"change":"a","x":{"change":"b"}}"#) == nil)
+        #expect(AlertClassifier.topLevelString("change", in: #"{"change":"a\"b"}"#) == nil)
+        #expect(AlertClassifier.topLevelString("change", in: #"{"change":"unterminated"#) == nil)
+        #expect(AlertClassifier.topLevelString("change", in: #"{"other":"x"}"#) == nil)
+        #expect(AlertClassifier.topLevelString("change", in: #"{"change":"é·x","n":"ü"}"#) == "é·x")
     }
 }
