@@ -49,6 +49,12 @@ public enum AlertClassifier {
         {
             return nil
         }
+        if event.kind == "fill", let alert = quickFill(event) { return alert }
+        return decoded(event)
+    }
+
+    /// The alert for `event` by decoding its JSON whole.
+    static func decoded(_ event: AlertFeedEvent) -> Alert? {
         let data = Data(event.line.utf8)
         let decoder = JSONDecoder()
         guard let ts = try? decoder.decode(Envelope.self, from: data).ts else { return nil }
@@ -101,14 +107,31 @@ public enum AlertClassifier {
         return alert
     }
 
+    /// A fill's alert read straight off its line (each field it needs occurs once there; the envelope's
+    /// `ts` comes first), checked as the decoder would check it; `nil` sends the event to the decoder.
+    static func quickFill(_ event: AlertFeedEvent) -> Alert? {
+        let line = event.line
+        guard let account = topLevelString("account", in: line).flatMap({ AccountID(String($0)) }),
+            let side = topLevelString("side", in: line).flatMap({ OrderSide(rawValue: String($0)) }),
+            let qty = topLevelString("qty", in: line).flatMap({ Quantity(String($0)) }),
+            let symbol = topLevelString("symbol", in: line).flatMap({ Symbol(String($0)) }),
+            let price = topLevelString("price", in: line).flatMap({ Price(String($0)) }),
+            let ts = topLevelString("ts", in: line, first: true).flatMap({ Timestamp(rfc3339: String($0)) })
+        else { return nil }
+        return Alert(
+            category: .fill,
+            text: "FILLED \(side.rawValue) \(qty) \(symbol.text) @ \(price)" + trailer(account, event.strategy),
+            account: account, strategy: event.strategy, symbol: symbol.text, seq: event.seq, ts: ts, event: line)
+    }
+
     static let alertingChanges: Set<Substring> = [
         "rejected", "canceled", "expired", "unknown", "cancel_rejected", "replace_rejected",
     ]
 
-    /// The value of `"name":"…"` in `line` when it occurs once and holds no escape; else `nil` (the caller
-    /// then decodes). Events are written with sorted keys by the engine, and an order's own fields hold
+    /// The value of `"name":"…"` in `line` when it occurs once (or, with `first`, its first occurrence)
+    /// and holds no escape; else `nil` (the caller then decodes). Events are written with sorted keys by the engine, and an order's own fields hold
     /// no key named `change`.
-    static func topLevelString(_ name: String, in line: String) -> Substring? {
+    static func topLevelString(_ name: String, in line: String, first: Bool = false) -> Substring? {
         let key = Array("\"\(name)\":\"".utf8)
         var text = line
         let range: Range<Int>? = text.withUTF8 { bytes in
@@ -118,6 +141,7 @@ public enum AlertClassifier {
                 if bytes[index] == key[0], (1..<key.count).allSatisfy({ bytes[index + $0] == key[$0] }) {
                     guard found == nil else { return nil }
                     found = index + key.count
+                    if first { break }
                     index += key.count
                 } else {
                     index += 1

@@ -1,4 +1,5 @@
 @testable import Alerts
+import Foundation
 import GatewayCore
 import Testing
 
@@ -110,5 +111,27 @@ import Testing
         #expect(AlertClassifier.topLevelString("change", in: #"{"change":"unterminated"#) == nil)
         #expect(AlertClassifier.topLevelString("change", in: #"{"other":"x"}"#) == nil)
         #expect(AlertClassifier.topLevelString("change", in: #"{"change":"é·x","n":"ü"}"#) == "é·x")
+    }
+}
+
+@Suite struct QuickFillTests {
+    @Test func theQuickReadingOfAFillEqualsTheDecodedOne() throws {
+        for (qty, price) in [("100", "190.12"), ("0.5", "0.0001"), ("12345678", "99999.99")] {
+            let event = AlertFeedEvent(
+                seq: 3, kind: "fill", strategy: "s", line: fillLine(seq: 3, qty: qty, price: price))
+            let quick = try #require(AlertClassifier.quickFill(event))
+            #expect(quick == AlertClassifier.decoded(event))
+            #expect(quick.text == "FILLED buy \(qty) AAPL @ \(price) · paper · s")
+            #expect(quick.ts.description == "2026-11-25T14:32:05.123456789Z")
+        }
+        // Anything the quick reading cannot vouch for goes to the decoder.
+        #expect(
+            AlertClassifier.quickFill(AlertFeedEvent(seq: 1, kind: "fill", strategy: nil, line: #"{"qty":"x"}"#)) == nil
+        )
+        let escaped = fillLine().replacingOccurrences(of: #""symbol":"AAPL""#, with: #""symbol":"AA\u0050L""#)
+        #expect(AlertClassifier.quickFill(AlertFeedEvent(seq: 1, kind: "fill", strategy: nil, line: escaped)) == nil)
+        #expect(
+            AlertClassifier.alert(for: AlertFeedEvent(seq: 1, kind: "fill", strategy: nil, line: escaped))?.text
+                == "FILLED buy 100 AAPL @ 190.12 · paper")
     }
 }
