@@ -21,7 +21,9 @@ public final class AlertDispatcher<C: Clock>: Service, Sendable where C.Duration
     /// Journals a note that alerts were dropped. Called from a delivery task, never from the feed.
     public typealias NoteSink = @Sendable (AlertDropNote) async -> Bool
     /// A subscription to the engine's events after a sequence number (`nil`: from now on).
-    public typealias Feed = @Sendable (Int64?) -> AsyncStream<AlertFeedEvent>
+    /// Called on the dispatcher's feed task, which iterates what it returns; a mapped view of the
+    /// engine's own stream needs no task of its own.
+    public typealias Feed = @Sendable (Int64?) -> any AsyncSequence<AlertFeedEvent, Never>
 
     let lanes: [AlertLane]
     let transport: any AlertTransport

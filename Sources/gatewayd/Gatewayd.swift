@@ -168,17 +168,8 @@ struct Gatewayd: AsyncParsableCommand {
                 return false
             },
             feed: { after in
-                let events = engine.subscribe(afterSeq: after, kinds: AlertFeedEvent.kinds)
-                return AsyncStream { continuation in
-                    let task = Task {
-                        for await event in events {
-                            continuation.yield(
-                                AlertFeedEvent(
-                                    seq: event.seq, kind: event.kind, strategy: event.strategy, line: event.line))
-                        }
-                        continuation.finish()
-                    }
-                    continuation.onTermination = { _ in task.cancel() }
+                engine.subscribe(afterSeq: after, kinds: AlertFeedEvent.kinds).map { event in
+                    AlertFeedEvent(seq: event.seq, kind: event.kind, strategy: event.strategy, line: event.line)
                 }
             })
     }
