@@ -96,6 +96,10 @@ public actor ExecutionEngine: Service {
     let checkpointEvery: Int
     var lastCheckpointSeq: Int64
     var checkpointWriting: Task<Void, Never>?
+    /// Yields once, then ends, when the journal is recovered, the brokers were asked to connect and the
+    /// startup was journaled: the engine then takes requests.
+    public nonisolated let started: AsyncStream<Void>
+    let startedSignal: AsyncStream<Void>.Continuation
     /// The checkpoint this engine started from, if any (else it replayed the whole journal).
     public nonisolated let restoredFromCheckpoint: Int64?
 
@@ -131,6 +135,7 @@ public actor ExecutionEngine: Service {
         self.accounts = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) })
         self.accountOrder = accounts.map(\.id)
         (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (started, startedSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         let (replay, checkpoint) = try Self.restore(journal, accounts: self.accounts, decoder: decoder, logger: logger)
@@ -207,6 +212,8 @@ public actor ExecutionEngine: Service {
             handleStartup()
             try await commit()
             logger.info("engine started", metadata: ["journal.seq": "\(nextSeq - 1)"])
+            startedSignal.yield()
+            startedSignal.finish()
             // Graceful shutdown ends the doorbell, not the task: a batch being committed always finishes.
             let ring = self.ring
             try await withGracefulShutdownHandler {

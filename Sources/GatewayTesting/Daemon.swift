@@ -43,9 +43,10 @@ public final class Daemon: Sendable {
     /// Writes a paper config (`extraPaper` adds lines under `paper:`) and starts the daemon; returns when
     /// it listens, or `false` when it exited first.
     @discardableResult
-    public func start(extraPaper: [String] = [], risk: [String] = [], sizing: [String] = [], top: [String] = [])
-        async throws -> Bool
-    {
+    public func start(
+        extraPaper: [String] = [], risk: [String] = [], sizing: [String] = [], top: [String] = [],
+        environment: [String: String] = [:]
+    ) async throws -> Bool {
         let config = """
             \(top.joined(separator: "\n"))
             socket: \(socketPath)
@@ -63,12 +64,15 @@ public final class Daemon: Sendable {
             """
         let configPath = folder + "/gatewayd.yaml"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        return try await launch(["--config", configPath])
+        return try await launch(["--config", configPath], environment: environment)
     }
 
     /// Starts the binary with these arguments; returns when it listens, or `false` if it exited first.
-    public func launch(_ arguments: [String]) async throws -> Bool {
+    public func launch(_ arguments: [String], environment: [String: String] = [:]) async throws -> Bool {
         let process = Process()
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.executableURL = URL(fileURLWithPath: Self.binaryFolder + "/gatewayd")
         process.arguments = arguments
         let pipe = Pipe()

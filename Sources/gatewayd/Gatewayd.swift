@@ -121,6 +121,12 @@ struct Gatewayd: AsyncParsableCommand {
                     .init(
                         service: server, successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(
+                        service: SystemdNotifyService(
+                            notifier: SystemdNotifier(environment: ProcessInfo.processInfo.environment),
+                            engine: engine, server: server, logger: logger),
+                        successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
