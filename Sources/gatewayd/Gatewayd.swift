@@ -23,7 +23,12 @@ struct Gatewayd: AsyncParsableCommand {
         version: version)
 
     @Option(name: .long, help: "The YAML configuration file.")
-    var config: String
+    var config: String?
+
+    @Option(
+        name: .customLong("check-config"),
+        help: "Check this configuration file and its credentials, print every problem, and exit (78 when any).")
+    var checkConfig: String?
 
     @Option(name: .long, help: "The control socket's path (overrides the file).")
     var socket: String?
@@ -31,11 +36,37 @@ struct Gatewayd: AsyncParsableCommand {
     @Option(name: .long, help: "The journal's path (overrides the file).")
     var journal: String?
 
+    func validate() throws {
+        guard (config == nil) != (checkConfig == nil) else {
+            throw ValidationError("give --config FILE to run, or --check-config FILE to check a file")
+        }
+    }
+
     func run() async throws {
-        var settings: GatewayConfig
+        if let checkConfig {
+            let settings = try Self.read(checkConfig)
+            let credentials = Credentials(
+                environment: ProcessInfo.processInfo.environment, configured: settings.credentialsDir)
+            if case .failure(let problems) = settings.alertDestinations(credentials) {
+                FileHandle.standardError.write(Data("gatewayd: \(checkConfig) has problems:\n\(problems)\n".utf8))
+                throw ExitCode(78)
+            }
+            print(
+                "gatewayd: \(checkConfig) is good: \(settings.accounts.count) account(s), "
+                    + "\(settings.alerts.count) alert destination(s)")
+            return
+        }
+        var settings = try Self.read(config!)
+        if let socket { settings.socket = socket }
+        if let journal { settings.journal = journal }
+        try await serve(settings)
+    }
+
+    /// The file parsed and validated; every problem printed, and exit 78, when it is not good.
+    static func read(_ config: String) throws -> GatewayConfig {
         do {
             let text = try String(contentsOfFile: config, encoding: .utf8)
-            settings = try GatewayConfig.parse(text)
+            return try GatewayConfig.parse(text)
         } catch let problems as ConfigProblems {
             FileHandle.standardError.write(Data("gatewayd: \(config) has problems:\n\(problems)\n".utf8))
             throw ExitCode(78)
@@ -44,8 +75,10 @@ struct Gatewayd: AsyncParsableCommand {
                 Data("gatewayd: cannot read \(config): \(error.localizedDescription)\n".utf8))
             throw ExitCode(66)
         }
-        if let socket { settings.socket = socket }
-        if let journal { settings.journal = journal }
+    }
+
+    func serve(_ settings: GatewayConfig) async throws {
+        let config = self.config ?? ""
 
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in

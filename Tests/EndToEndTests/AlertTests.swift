@@ -195,3 +195,36 @@ func hmacHex(_ body: Data, key: String) -> String {
     HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(key.utf8)))
         .map { String(format: "%02x", $0) }.joined()
 }
+
+extension EndToEnd {
+    @Suite struct CheckConfigTests {
+        @Test func checkConfigReportsEveryProblemOrSaysTheFileIsGood() async throws {
+            let folder = NSTemporaryDirectory() + "check-" + String(UUID().uuidString.prefix(8))
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let good = folder + "/good.yaml"
+            try "accounts:\n  - {name: paper, broker: paper}\n".write(toFile: good, atomically: true, encoding: .utf8)
+            let ok = try await Daemon.run(Daemon.binaryFolder + "/gatewayd", ["--check-config", good])
+            #expect(ok.status == 0)
+            #expect(ok.out == "gatewayd: \(good) is good: 1 account(s), 0 alert destination(s)\n")
+            let bad = folder + "/bad.yaml"
+            try """
+            log_level: loud
+            alerts:
+              - {name: phone, kind: telegram, token_credential: tg-token, chat_id: "1", events: [fill]}
+            accounts:
+              - {name: paper, broker: paper}
+            """.write(toFile: bad, atomically: true, encoding: .utf8)
+            let refused = try await Daemon.run(Daemon.binaryFolder + "/gatewayd", ["--check-config", bad])
+            #expect(refused.status == 78)
+            #expect(refused.err.contains("log_level: 'loud' is not one of"))
+            try
+                "accounts:\n  - {name: paper, broker: paper}\ncredentials_dir: \(folder)\nalerts:\n  - {name: phone, kind: telegram, token_credential: tg-token, chat_id: \"1\", events: [fill]}\n"
+                .write(toFile: bad, atomically: true, encoding: .utf8)
+            let missing = try await Daemon.run(Daemon.binaryFolder + "/gatewayd", ["--check-config", bad])
+            #expect(missing.status == 78)
+            #expect(missing.err.contains("alerts[0].token_credential: credential 'tg-token' not found in \(folder)"))
+            let neither = try await Daemon.run(Daemon.binaryFolder + "/gatewayd", [])
+            #expect(neither.status != 0)
+        }
+    }
+}
