@@ -54,7 +54,9 @@ let package = Package(
             dependencies: ["GatewayCore", "BrokerAPI", "Journal", logging, lifecycle],
             swiftSettings: settings
         ),
-        .target(name: "Alerts", dependencies: ["GatewayCore", crypto, logging, lifecycle], swiftSettings: settings),
+        .target(
+            name: "Alerts", dependencies: ["GatewayCore", "ControlProtocol", crypto, logging, lifecycle],
+            swiftSettings: settings),
         .target(name: "ControlProtocol", dependencies: ["GatewayCore"], swiftSettings: settings),
         .target(
             name: "ControlServer",
@@ -134,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AlertsTests",
-            dependencies: ["Alerts", "GatewayCore", "GatewayTesting", logging, lifecycle],
+            dependencies: ["Alerts", "ControlProtocol", "GatewayCore", "GatewayTesting", logging, lifecycle],
             swiftSettings: settings
         ),
         .testTarget(

@@ -4,21 +4,20 @@ import GatewayCore
 /// Turns a committed event into the alert a person would want, or `nil` when the event is not worth
 /// one (an order accepted, a quote). Pure: no I/O, no state.
 public enum AlertClassifier {
-    private struct Envelope: Decodable {
-        var ts: Timestamp
-    }
-
     private struct OrderEvent: Decodable {
+        var ts: Timestamp
         var order: Order
         var change: String
         var reason: String?
     }
 
     private struct FillEvent: Decodable {
+        var ts: Timestamp
         var fill: Fill
     }
 
     private struct TradingStateEvent: Decodable {
+        var ts: Timestamp
         var account: AccountID?
         var state: TradingState
         var reason: String?
@@ -27,6 +26,7 @@ public enum AlertClassifier {
     }
 
     private struct BrokerEvent: Decodable {
+        var ts: Timestamp
         var account: AccountID
         var broker: String
         var state: String
@@ -34,6 +34,7 @@ public enum AlertClassifier {
     }
 
     private struct UnmatchedEvent: Decodable {
+        var ts: Timestamp
         var account: AccountID
         var report: String
     }
@@ -57,19 +58,16 @@ public enum AlertClassifier {
     static func decoded(_ event: AlertFeedEvent) -> Alert? {
         let data = Data(event.line.utf8)
         let decoder = JSONDecoder()
-        guard let ts = try? decoder.decode(Envelope.self, from: data).ts else { return nil }
         var alert: Alert?
         switch event.kind {
         case "fill":
-            guard let fill = try? decoder.decode(FillEvent.self, from: data).fill else { return nil }
-            alert = Alert(
-                category: .fill,
-                text: "FILLED \(fill.side.rawValue) \(fill.qty) \(fill.symbol.text) @ \(fill.price)"
-                    + trailer(fill.account, event.strategy),
-                account: fill.account, strategy: event.strategy, symbol: fill.symbol.text, ts: ts)
+            guard let payload = try? decoder.decode(FillEvent.self, from: data) else { return nil }
+            let fill = payload.fill
+            alert = fillAlert(
+                fill.account, fill.side, fill.qty, fill.symbol, fill.price, strategy: event.strategy, ts: payload.ts)
         case "order":
             guard let change = try? decoder.decode(OrderEvent.self, from: data) else { return nil }
-            alert = orderAlert(change.order, change: change.change, reason: change.reason, ts: ts)
+            alert = orderAlert(change.order, change: change.change, reason: change.reason, ts: change.ts)
         case "trading_state":
             guard let change = try? decoder.decode(TradingStateEvent.self, from: data) else { return nil }
             let scope = change.account?.rawValue ?? "gateway"
@@ -77,13 +75,13 @@ public enum AlertClassifier {
             if change.cause == "risk_limit" {
                 alert = Alert(
                     category: .riskState, text: "RISK \(scope) is now \(change.state.rawValue)\(why)",
-                    account: change.account, ts: ts)
+                    account: change.account, ts: change.ts)
             } else {
                 let canceling = change.canceled.map { $0.isEmpty ? "" : " (\(ordersCount($0.count)) canceling)" } ?? ""
                 let verb = change.state == .halted ? "KILL SWITCH" : "RESUMED"
                 alert = Alert(
                     category: .killSwitch, text: "\(verb) \(scope) is now \(change.state.rawValue)\(why)\(canceling)",
-                    account: change.account, ts: ts)
+                    account: change.account, ts: change.ts)
             }
         case "broker":
             guard let change = try? decoder.decode(BrokerEvent.self, from: data) else { return nil }
@@ -91,14 +89,14 @@ public enum AlertClassifier {
             alert = Alert(
                 category: .broker,
                 text: "BROKER \(change.broker) \(change.state) · \(change.account)\(detail)", account: change.account,
-                ts: ts)
+                ts: change.ts)
         case "broker_unmatched":
             guard let unmatched = try? decoder.decode(UnmatchedEvent.self, from: data) else { return nil }
             alert = Alert(
                 category: .reconciliation,
                 text: "RECONCILE \(unmatched.account): the broker reported what the journal does not hold: "
                     + clipped(unmatched.report),
-                account: unmatched.account, ts: ts)
+                account: unmatched.account, ts: unmatched.ts)
         default:
             return nil
         }
@@ -118,10 +116,20 @@ public enum AlertClassifier {
             let price = topLevelString("price", in: line).flatMap({ Price(String($0)) }),
             let ts = topLevelString("ts", in: line, first: true).flatMap({ Timestamp(rfc3339: String($0)) })
         else { return nil }
-        return Alert(
+        var alert = fillAlert(account, side, qty, symbol, price, strategy: event.strategy, ts: ts)
+        alert.seq = event.seq
+        alert.event = line
+        return alert
+    }
+
+    static func fillAlert(
+        _ account: AccountID, _ side: OrderSide, _ qty: Quantity, _ symbol: Symbol, _ price: Price, strategy: String?,
+        ts: Timestamp
+    ) -> Alert {
+        Alert(
             category: .fill,
-            text: "FILLED \(side.rawValue) \(qty) \(symbol.text) @ \(price)" + trailer(account, event.strategy),
-            account: account, strategy: event.strategy, symbol: symbol.text, seq: event.seq, ts: ts, event: line)
+            text: "FILLED \(side.rawValue) \(qty) \(symbol.text) @ \(price)" + trailer(account, strategy),
+            account: account, strategy: strategy, symbol: symbol.text, ts: ts)
     }
 
     static let alertingChanges: Set<Substring> = [

@@ -1,38 +1,20 @@
+public import ControlProtocol
 import Logging
-
-/// The outcome of one test message.
-public struct AlertTestResult: Sendable, Hashable {
-    public var destination: String
-    public var kind: String
-    public var delivered: Bool
-    /// The HTTP status the destination answered with, if it answered.
-    public var status: Int?
-    /// Why it was not delivered; never holds a URL or a token.
-    public var problem: String?
-
-    public init(destination: String, kind: String, delivered: Bool, status: Int? = nil, problem: String? = nil) {
-        self.destination = destination
-        self.kind = kind
-        self.delivered = delivered
-        self.status = status
-        self.problem = problem
-    }
-}
 
 extension AlertDispatcher {
     /// Sends a test message to `name` (every destination when `nil`) now, past the queue and its limits,
     /// and reports what each answered. `nil` when no destination has that name.
-    public func sendTest(to name: String?, from host: String) async -> [AlertTestResult]? {
+    public func sendTest(to name: String?, from host: String) async -> [AlertTestOutcome]? {
         let chosen = lanes.filter { name == nil || $0.destination.name == name }
         guard !chosen.isEmpty else { return nil }
-        return await withTaskGroup(of: (Int, AlertTestResult).self) { group in
+        return await withTaskGroup(of: (Int, AlertTestOutcome).self) { group in
             for (index, lane) in chosen.enumerated() {
                 group.addTask {
                     let destination = lane.destination
                     let text = "TEST alert from gatewayd on \(host) to '\(destination.name)': alerts reach you"
                     let request = AlertRequestBuilder.testRequest(to: destination, text: text)
                     let response = await self.transport.post(request, timeout: destination.timeout)
-                    var result = AlertTestResult(
+                    var result = AlertTestOutcome(
                         destination: destination.name, kind: destination.service.kind, delivered: false)
                     switch response {
                     case .answered(let status, _, _):
@@ -51,7 +33,7 @@ extension AlertDispatcher {
                     return (index, result)
                 }
             }
-            var results: [(Int, AlertTestResult)] = []
+            var results: [(Int, AlertTestOutcome)] = []
             for await result in group { results.append(result) }
             return results.sorted { $0.0 < $1.0 }.map(\.1)
         }

@@ -41,7 +41,6 @@ public final class AlertDispatcher<C: Clock>: Service, Sendable where C.Duration
     struct State {
         var lastSeq: Int64?
         var stopping = false
-        var offered = 0
     }
 
     public init(

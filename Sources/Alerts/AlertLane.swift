@@ -22,6 +22,4 @@ final class AlertLane: Sendable {
     }
 
     func wake() { ring.yield() }
-
-    func close() { ring.finish() }
 }

@@ -18,7 +18,7 @@ enum Command {
     case brokerEvent(AccountID, BrokerEvent)
     case brokerResult(AccountID, BrokerJobResult)
     /// A note from the alert dispatcher, journaled as it is.
-    case alertDropped(AlertDropped, Reply<Int64>)
+    case alertDropped(AlertDropNote, Reply<Int64>)
 
     /// Reads change nothing, so they are answered even after the journal failed.
     var isRead: Bool {

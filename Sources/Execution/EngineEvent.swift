@@ -28,7 +28,7 @@ enum EngineEvent: Sendable {
     case broker(BrokerChanged)
     case brokerUnmatched(BrokerUnmatched)
     case tradingState(TradingStateChange)
-    case alertDropped(AlertDropped)
+    case alertDropped(AlertDropNote)
 
     var kind: EventKind {
         switch self {
@@ -78,23 +78,4 @@ struct BrokerChanged: Codable, Sendable {
 struct BrokerUnmatched: Codable, Sendable {
     var account: AccountID
     var report: String
-}
-
-/// Alerts one destination dropped since the previous such event; history only, replay skips it.
-public struct AlertDropped: Codable, Sendable, Hashable {
-    public var destination: String
-    public var dropped: Int
-    public var droppedTotal: Int
-    public var reason: String
-
-    enum CodingKeys: String, CodingKey {
-        case destination, dropped, droppedTotal = "dropped_total", reason
-    }
-
-    public init(destination: String, dropped: Int, droppedTotal: Int, reason: String) {
-        self.destination = destination
-        self.dropped = dropped
-        self.droppedTotal = droppedTotal
-        self.reason = reason
-    }
 }

@@ -217,7 +217,7 @@ extension ExecutionEngine {
     public nonisolated var lastPublishedSeq: Int64 { hub.lastSeq }
 
     /// Journals that an alert destination dropped alerts; answers the event's sequence number.
-    public func journalAlertDrop(_ note: AlertDropped) async -> Result<Int64, EngineError> {
+    public func journalAlertDrop(_ note: AlertDropNote) async -> Result<Int64, EngineError> {
         await withCheckedContinuation { enqueue(.alertDropped(note, $0)) }
     }
 

@@ -200,10 +200,7 @@ struct Gatewayd: AsyncParsableCommand {
                 "GATEWAY started · gatewayd \(version) on \(host) · \(accounts) account\(accounts == 1 ? "" : "s")",
             startAfter: engine.lastPublishedSeq,
             notes: { note in
-                let dropped = AlertDropped(
-                    destination: note.destination, dropped: note.dropped, droppedTotal: note.droppedTotal,
-                    reason: note.reason)
-                if case .success = await engine.journalAlertDrop(dropped) { return true }
+                if case .success = await engine.journalAlertDrop(note) { return true }
                 return false
             },
             feed: { after in

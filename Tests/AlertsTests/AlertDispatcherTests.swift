@@ -1,4 +1,5 @@
 import Alerts
+import ControlProtocol
 import Foundation
 import GatewayCore
 import GatewayTesting
@@ -169,7 +170,8 @@ import Testing
         let results = try #require(await rig.dispatcher.sendTest(to: nil, from: "host"))
         #expect(
             results == [
-                AlertTestResult(destination: "phone", kind: "telegram", delivered: false, problem: "connection refused")
+                AlertTestOutcome(
+                    destination: "phone", kind: "telegram", delivered: false, problem: "connection refused")
             ])
         try await rig.stopAtFlushDeadline(running, sleepingLanes: 1)
         let logs = rig.logs.text
@@ -190,8 +192,8 @@ import Testing
         let all = try #require(await rig.dispatcher.sendTest(to: nil, from: "desk"))
         #expect(
             all == [
-                AlertTestResult(destination: "ops", kind: "webhook", delivered: true, status: 200),
-                AlertTestResult(
+                AlertTestOutcome(destination: "ops", kind: "webhook", delivered: true, status: 200),
+                AlertTestOutcome(
                     destination: "broken", kind: "webhook", delivered: false, status: 404, problem: "HTTP 404"),
             ])
         let body = try #require(good.requests.first?.json)

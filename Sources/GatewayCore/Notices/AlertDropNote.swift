@@ -1,4 +1,5 @@
-/// Alerts a destination dropped, as journaled (event kind `alert_dropped`).
+/// Alerts a destination dropped, as the alert dispatcher reports it and the journal keeps it (event kind
+/// `alert_dropped`, history only: replay skips it).
 public struct AlertDropNote: Sendable, Hashable, Codable {
     public var destination: String
     /// Dropped since the previous note.
