@@ -19,6 +19,8 @@ let signals = Target.Dependency.product(name: "UnixSignals", package: "swift-ser
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 
 // The allowed imports of DESIGN.md are these dependency lists; `scripts/check-imports` fails CI when a
 // source file imports a module that its target does not list here.
@@ -43,6 +45,8 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/malloc-interposer.git", from: "1.6.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .target(name: "GatewayCore", swiftSettings: settings),
@@ -51,16 +55,19 @@ let package = Package(
         .target(name: "Journal", dependencies: ["GatewayCore", grdb, crypto], swiftSettings: settings),
         .target(
             name: "Execution",
-            dependencies: ["GatewayCore", "BrokerAPI", "Journal", logging, lifecycle],
+            dependencies: ["GatewayCore", "BrokerAPI", "Journal", logging, lifecycle, metrics],
             swiftSettings: settings
         ),
+        .target(name: "SystemdIntegration", dependencies: [logging], swiftSettings: settings),
         .target(
             name: "Alerts", dependencies: ["GatewayCore", "ControlProtocol", crypto, logging, lifecycle],
             swiftSettings: settings),
         .target(name: "ControlProtocol", dependencies: ["GatewayCore"], swiftSettings: settings),
         .target(
             name: "ControlServer",
-            dependencies: ["ControlProtocol", "Execution", "GatewayCore", nio, nioPosix, logging, lifecycle],
+            dependencies: [
+                "ControlProtocol", "Execution", "GatewayCore", nio, nioPosix, nioHTTP, logging, lifecycle, metrics,
+            ],
             swiftSettings: settings
         ),
         .target(
@@ -75,7 +82,7 @@ let package = Package(
             name: "gatewayd",
             dependencies: [
                 "GatewayCore", "BrokerAPI", "BrokerPaper", "Journal", "Execution", "ControlServer", "ControlProtocol",
-                "Alerts", logging, lifecycle, signals, argumentParser, yams,
+                "Alerts", "SystemdIntegration", logging, lifecycle, signals, argumentParser, yams, metrics, prometheus,
             ],
             swiftSettings: settings
         ),
@@ -146,6 +153,8 @@ let package = Package(
             dependencies: ["ControlServer", nio, .product(name: "NIOTestUtils", package: "swift-nio")],
             swiftSettings: settings
         ),
+        .testTarget(
+            name: "SystemdIntegrationTests", dependencies: ["SystemdIntegration", logging], swiftSettings: settings),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["ControlProtocol", "GatewayCore", "GatewayTesting", grdb, crypto],

@@ -234,6 +234,7 @@ final class BenchDaemon {
         let config =
             alerts + """
                 socket: \(socket)
+                metrics_listen: 127.0.0.1:0
                 journal: \(folder)/journal.sqlite
                 log_level: warning
                 accounts:

@@ -121,6 +121,7 @@ struct JournalBench: AsyncParsableCommand {
         let config = folder + "/bench.yaml"
         try """
         socket: \(socket)
+        metrics_listen: off
         journal: \(journal)
         log_level: info
         accounts:

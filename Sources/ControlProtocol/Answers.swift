@@ -49,6 +49,10 @@ public enum ErrorDetails: Sendable, Hashable, Encodable {
     case field(String)
     /// Each failed check of a risk rejection.
     case checks([RiskFailure])
+    /// Everything wrong with a configuration file (`reload`).
+    case problems([String])
+    /// An `unauthorized` verb: the peer's role (`nil`: none) and the role the verb needs.
+    case access(role: Role?, required: Role)
 
     public func encode(to encoder: any Encoder) throws {
         switch self {
@@ -58,10 +62,17 @@ public enum ErrorDetails: Sendable, Hashable, Encodable {
         case .checks(let checks):
             var container = encoder.singleValueContainer()
             try container.encode(checks)
+        case .problems(let problems):
+            var container = encoder.container(keyedBy: FieldKey.self)
+            try container.encode(problems, forKey: .problems)
+        case .access(let role, let required):
+            var container = encoder.container(keyedBy: FieldKey.self)
+            try container.encode(role?.rawValue ?? "none", forKey: .role)
+            try container.encode(required, forKey: .required)
         }
     }
 
-    enum FieldKey: String, CodingKey { case field }
+    enum FieldKey: String, CodingKey { case field, problems, role, required }
 }
 
 struct ErrorAnswer: Encodable {
@@ -86,8 +97,11 @@ public struct HelloAnswer: Sendable, Encodable {
     public var `protocol`: Int
     public var server: Server
     public var accounts: [AccountID]
+    /// What this peer may do (`viewer`, `trader`, `admin`), or `nil` when it may do nothing but `hello`.
+    public var role: Role?
 
-    public init(server: String, version: String, accounts: [AccountID]) {
+    public init(server: String, version: String, accounts: [AccountID], role: Role? = .admin) {
+        self.role = role
         self.protocol = protocolVersion
         self.server = Server(name: server, version: version)
         self.accounts = accounts

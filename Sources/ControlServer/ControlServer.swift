@@ -14,10 +14,10 @@ import Foundation
 /// connection closed. On graceful shutdown it stops accepting, stops reading, finishes the requests in
 /// flight and closes every connection.
 public final class ControlServer: Service, Sendable {
-    let socketPath: String
+    let listener: ControlListener
     let handler: RequestHandler
     let logger: Logger
-    let socketMode: mode_t
+    let access: AccessControl
     private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
     /// Event streams under way, ended at shutdown so that no connection outlives the server.
     private let subscriptions = Mutex<(stopping: Bool, tasks: [ObjectIdentifier: Task<Void, Never>])>((false, [:]))
@@ -25,30 +25,28 @@ public final class ControlServer: Service, Sendable {
     /// Yields once when the socket is listening.
     public let listening: AsyncStream<Void>
 
-    public init(socketPath: String, handler: RequestHandler, logger: Logger, socketMode: UInt32 = 0o660) {
-        self.socketPath = socketPath
+    /// Serves `listener` (already listening: connections made before `run` wait in its queue); every
+    /// request is checked against the peer's role under `access`.
+    public init(listener: ControlListener, handler: RequestHandler, logger: Logger, access: AccessControl) {
+        self.listener = listener
         self.handler = handler
         self.logger = logger
-        self.socketMode = mode_t(socketMode)
+        self.access = access
         (listening, ready) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     public func run() async throws {
-        let folder = (socketPath as NSString).deletingLastPathComponent
-        if !folder.isEmpty {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        }
-        try Self.refuseIfInUse(socketPath)
+        let socketPath = listener.path
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
-            .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { channel in
+            .bind(listener.descriptor) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder()))
                     return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        chmod(socketPath, socketMode)
-        logger.info("listening", metadata: ["socket": "\(socketPath)"])
+        logger.info(
+            "listening",
+            metadata: ["socket": "\(socketPath)", "socket.activated": "\(!listener.ownsPath)"])
         ready.yield()
         let serverChannel = server.channel
         try await withGracefulShutdownHandler {
@@ -63,16 +61,8 @@ public final class ControlServer: Service, Sendable {
             serverChannel.close(promise: nil)
             self.stopReading()
         }
-        unlink(socketPath)
+        if listener.ownsPath { unlink(socketPath) }
         logger.info("control server stopped")
-    }
-
-    /// Refuses to start over a socket another daemon is listening on.
-    static func refuseIfInUse(_ path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else { return }
-        if (try? ControlClient(socketPath: path)) != nil {
-            throw ControlServerError("another gatewayd is already listening at \(path)")
-        }
     }
 
     private func stopReading() {
@@ -98,9 +88,10 @@ public final class ControlServer: Service, Sendable {
         let key = ObjectIdentifier(connection.channel)
         connections.withLock { $0[key] = connection.channel }
         defer { _ = connections.withLock { $0.removeValue(forKey: key) } }
+        let peer = await PeerCredentials.of(connection.channel)
         do {
             try await connection.executeThenClose { inbound, outbound in
-                try await self.converse(key, inbound: inbound, outbound: outbound)
+                try await self.converse(key, peer: peer, inbound: inbound, outbound: outbound)
             }
         } catch {
             logger.debug("connection ended", metadata: ["error": "\(error)"])
@@ -108,7 +99,7 @@ public final class ControlServer: Service, Sendable {
     }
 
     private func converse(
-        _ key: ObjectIdentifier, inbound: NIOAsyncChannelInboundStream<LineFrame>,
+        _ key: ObjectIdentifier, peer: PeerCredentials?, inbound: NIOAsyncChannelInboundStream<LineFrame>,
         outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     ) async throws {
         var subscription: Task<Void, Never>?
@@ -125,7 +116,9 @@ public final class ControlServer: Service, Sendable {
                 try await outbound.write(ByteBuffer(string: answer + "\n"))
                 return
             case .line(let buffer):
-                let outcome = await handler.handle(Data(buffer.readableBytesView))
+                // The role is looked up for each request, so a reload of `access:` applies at once.
+                let caller = RequestHandler.Caller(peer: peer, role: access.policy.role(of: peer))
+                let outcome = await handler.handle(Data(buffer.readableBytesView), from: caller)
                 switch outcome {
                 case .answer(let line):
                     try await outbound.write(ByteBuffer(string: line + "\n"))

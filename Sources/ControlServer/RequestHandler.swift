@@ -1,7 +1,8 @@
-import ControlProtocol
+public import ControlProtocol
 public import Execution
 public import GatewayCore
 public import Foundation
+import Metrics
 
 /// Turns one request line into its answer by calling the engine. Holds no state of its own, so every
 /// connection shares one.
@@ -17,18 +18,24 @@ public struct RequestHandler: Sendable {
     let startedAt: Timestamp
     let version: String
     let alerts: (any AlertTesting)?
+    let reloader: (any ConfigReloading)?
     let writer = AnswerWriter()
 
-    public init(engine: ExecutionEngine, clock: any WallClock, version: String, alerts: (any AlertTesting)? = nil) {
+    public init(
+        engine: ExecutionEngine, clock: any WallClock, version: String, alerts: (any AlertTesting)? = nil,
+        reloader: (any ConfigReloading)? = nil
+    ) {
         self.alerts = alerts
+        self.reloader = reloader
         self.engine = engine
         self.clock = clock
         self.startedAt = clock.now()
         self.version = version
     }
 
-    /// Answers one line. Bad input becomes an error answer; nothing here throws.
-    public func handle(_ line: Data) async -> Outcome {
+    /// Answers one line. Bad input becomes an error answer; nothing here throws. A verb outside the
+    /// caller's role is answered `unauthorized` and journaled (`access_denied`).
+    public func handle(_ line: Data, from caller: Caller = .local) async -> Outcome {
         let decoder = JSONDecoder()
         let envelope: RequestEnvelope
         do {
@@ -43,8 +50,13 @@ public struct RequestHandler: Sendable {
             return .answer(
                 writer.failure(id: id, code: "bad_request", message: "missing field 'op'", details: .field("op")))
         }
+        if let required = Role.required(for: op), !(caller.role.map { $0 >= required } ?? false) {
+            return .answer(await deny(op, id: id, caller: caller, required: required))
+        }
+        let began = ContinuousClock.now
+        defer { RequestTimers.byOp[op]?.record(duration: ContinuousClock.now - began) }
         do {
-            return try await dispatch(op, id: id, line: line, decoder: decoder)
+            return try await dispatch(op, id: id, line: line, decoder: decoder, caller: caller)
         } catch let error as DecodingError {
             let problem = RequestProblem(error)
             return .answer(
@@ -59,7 +71,28 @@ public struct RequestHandler: Sendable {
         }
     }
 
-    private func dispatch(_ op: String, id: RequestID, line: Data, decoder: JSONDecoder) async throws -> Outcome {
+    /// Journals the refusal, then answers it; the answer names the user, its role and the role needed.
+    private func deny(_ op: String, id: RequestID, caller: Caller, required: Role) async -> String {
+        let user = caller.peer?.userName ?? "an unidentified peer"
+        let role = caller.role?.rawValue ?? "none"
+        let note = AccessDeniedNote(
+            op: op, uid: caller.peer?.uid, gid: caller.peer?.gid, pid: caller.peer?.pid, user: user, role: role,
+            required: required.rawValue)
+        let journaled: String
+        switch await engine.journalAccessDenied(note) {
+        case .success(let seq): journaled = " (journaled as event \(seq))"
+        case .failure: journaled = ""
+        }
+        let has = caller.role.map { "has role \($0.rawValue)" } ?? "has no role"
+        return writer.failure(
+            id: id, code: "unauthorized",
+            message: "'\(op)' needs role \(required.rawValue); \(user) \(has)\(journaled)",
+            details: .access(role: caller.role, required: required))
+    }
+
+    private func dispatch(_ op: String, id: RequestID, line: Data, decoder: JSONDecoder, caller: Caller)
+        async throws -> Outcome
+    {
         func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decode(type, from: line) }
         func answer<T: Encodable & Sendable>(_ result: Result<T, EngineError>) -> Outcome {
             switch result {
@@ -75,7 +108,21 @@ public struct RequestHandler: Sendable {
                     field: "protocol",
                     message: "protocol \(version) is not spoken here; this gateway speaks \(protocolVersion)")
             }
-            return answer(.success(HelloAnswer(server: "gatewayd", version: version, accounts: engine.accountIDs)))
+            return answer(
+                .success(
+                    HelloAnswer(server: "gatewayd", version: version, accounts: engine.accountIDs, role: caller.role)))
+        case "reload":
+            guard let reloader else {
+                return .answer(
+                    writer.failure(id: id, code: "not_supported", message: "this gateway has no file to reload"))
+            }
+            switch await reloader.reload(requestedBy: caller.description) {
+            case .success(let reloaded): return .answer(writer.success(id: id, body: reloaded))
+            case .failure(let failure):
+                return .answer(
+                    writer.failure(
+                        id: id, code: "invalid_config", message: failure.message, details: .problems(failure.problems)))
+            }
         case "submit":
             let request = try decode(SubmitRequest.self)
             guard request.legs == nil, let symbol = request.symbol, let side = request.side else {
@@ -239,9 +286,38 @@ public struct RequestHandler: Sendable {
             id: id, code: error.code.rawValue, message: error.message, details: error.field.map { .field($0) })
     }
 
+    /// Who sent a request: the peer's credentials and the role `access:` gives it.
+    public struct Caller: Sendable, CustomStringConvertible {
+        public var peer: PeerCredentials?
+        public var role: Role?
+
+        public init(peer: PeerCredentials?, role: Role?) {
+            self.peer = peer
+            self.role = role
+        }
+
+        /// In-process callers (tests, tools): `admin`.
+        public static let local = Caller(peer: nil, role: .admin)
+
+        /// `uid 1000 (alice)`, for the journal.
+        public var description: String {
+            guard let peer else { return "an unidentified peer" }
+            return "uid \(peer.uid) (\(peer.userName)) pid \(peer.pid)"
+        }
+    }
+
     static func reference(_ orderID: OrderID?, _ clientOrderID: ClientOrderID?) throws -> OrderReference {
         if let orderID { return .orderID(orderID) }
         if let clientOrderID { return .clientOrderID(clientOrderID) }
         throw RequestProblem(field: "order_id", message: "name the order with order_id or client_order_id")
     }
+}
+
+/// `gateway_request_seconds{op}`: from a request line read to its answer made, for the verbs of the order
+/// path. Made on first use, after `gatewayd` has chosen the metrics backend.
+enum RequestTimers {
+    static let byOp: [String: Metrics.Timer] = Dictionary(
+        uniqueKeysWithValues: ["submit", "signal", "cancel", "replace", "cancel_all"].map {
+            ($0, Metrics.Timer(label: "gateway_request_seconds", dimensions: [("op", $0)]))
+        })
 }

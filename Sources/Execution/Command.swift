@@ -17,8 +17,10 @@ enum Command {
     case read((isolated ExecutionEngine) -> Void, fail: (EngineError) -> Void)
     case brokerEvent(AccountID, BrokerEvent)
     case brokerResult(AccountID, BrokerJobResult)
-    /// A note from the alert dispatcher, journaled as it is.
-    case alertDropped(AlertDropNote, Reply<Int64>)
+    /// A history-only note (an alert drop, a refused verb), journaled as it is.
+    case note(EngineEvent, Reply<Int64>)
+    /// New risk limits and sizing from a configuration reload, journaled with the note saying so.
+    case reload([AccountID: AccountLimits], ConfigReloadNote, Reply<Int64>)
 
     /// Reads change nothing, so they are answered even after the journal failed.
     var isRead: Bool {
@@ -30,7 +32,7 @@ enum Command {
     var isInternal: Bool {
         switch self {
         case .brokerEvent, .brokerResult: true
-        case .submit, .signal, .cancel, .replace, .cancelAll, .quote, .read, .halt, .resume, .alertDropped: false
+        case .submit, .signal, .cancel, .replace, .cancelAll, .quote, .read, .halt, .resume, .note, .reload: false
         }
     }
 
@@ -43,7 +45,7 @@ enum Command {
         case .quote(_, let reply): reply.resume(returning: .failure(error))
         case .halt(_, _, _, let reply), .resume(_, _, _, let reply): reply.resume(returning: .failure(error))
         case .read(_, let fail): fail(error)
-        case .alertDropped(_, let reply): reply.resume(returning: .failure(error))
+        case .note(_, let reply), .reload(_, _, let reply): reply.resume(returning: .failure(error))
         case .brokerEvent, .brokerResult: break
         }
     }

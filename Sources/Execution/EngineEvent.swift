@@ -16,6 +16,10 @@ enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case tradingState = "trading_state"
     /// An alert destination dropped alerts (queue full while it was down, or it refused them).
     case alertDropped = "alert_dropped"
+    /// A control-socket verb refused for the peer's role.
+    case accessDenied = "access_denied"
+    /// Risk limits, sizing or alert settings re-read from the configuration while running.
+    case configReloaded = "config_reloaded"
 }
 
 /// One event as the engine journals it: a kind and a payload whose JSON object is the event's body on
@@ -29,6 +33,8 @@ enum EngineEvent: Sendable {
     case brokerUnmatched(BrokerUnmatched)
     case tradingState(TradingStateChange)
     case alertDropped(AlertDropNote)
+    case accessDenied(AccessDeniedNote)
+    case configReloaded(ConfigReloadNote)
 
     var kind: EventKind {
         switch self {
@@ -40,6 +46,8 @@ enum EngineEvent: Sendable {
         case .brokerUnmatched: .brokerUnmatched
         case .tradingState: .tradingState
         case .alertDropped: .alertDropped
+        case .accessDenied: .accessDenied
+        case .configReloaded: .configReloaded
         }
     }
 }

@@ -218,7 +218,28 @@ extension ExecutionEngine {
 
     /// Journals that an alert destination dropped alerts; answers the event's sequence number.
     public func journalAlertDrop(_ note: AlertDropNote) async -> Result<Int64, EngineError> {
-        await withCheckedContinuation { enqueue(.alertDropped(note, $0)) }
+        await withCheckedContinuation { enqueue(.note(.alertDropped(note), $0)) }
+    }
+
+    /// Journals a control-socket verb refused for the peer's role; answers the event's sequence number.
+    public func journalAccessDenied(_ note: AccessDeniedNote) async -> Result<Int64, EngineError> {
+        await withCheckedContinuation { enqueue(.note(.accessDenied(note), $0)) }
+    }
+
+    /// Replaces the risk limits and sizing of the accounts named in `limits` (others keep theirs) and
+    /// journals `note` in the same batch: the next order faces the new limits. Running figures (today's
+    /// orders, losses, exposure) are kept. Answers the `config_reloaded` event's sequence number.
+    public func reloadLimits(_ limits: [AccountID: AccountLimits], note: ConfigReloadNote) async -> Result<
+        Int64, EngineError
+    > {
+        await withCheckedContinuation { enqueue(.reload(limits, note, $0)) }
+    }
+
+    /// Answers once the engine has handled everything enqueued before it and committed that batch: the
+    /// watchdog's proof that the engine is making progress (a stuck commit or a busy loop delays it).
+    public func ping() async -> Bool {
+        if case .success = await read({ _ in .success(true) }) { return true }
+        return false
     }
 
     /// Events journaled after `afterSeq` (none when `nil`), then live ones as they commit, filtered by

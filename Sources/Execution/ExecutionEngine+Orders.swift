@@ -57,6 +57,7 @@ extension ExecutionEngine {
             order.status = .rejected
             order.rejectReasons = failures.map { "\($0.check): \($0.message)" }
             stageOrder(order, change: "rejected", reason: "pre-trade risk")
+            metrics.rejected(order.account, checks: failures)
             let summary = failures.map(\.check).joined(separator: ", ")
             return .failure(
                 EngineError(.riskRejected, "rejected by pre-trade risk: \(summary)", checks: failures, order: order))
@@ -142,6 +143,7 @@ extension ExecutionEngine {
         }
         let failures = accounts[request.account]?.riskFailures(of: replacement, context: context) ?? []
         if !failures.isEmpty {
+            metrics.rejected(request.account, checks: failures)
             let summary = failures.map(\.check).joined(separator: ", ")
             return reply(
                 continuation,

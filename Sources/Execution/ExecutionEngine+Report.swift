@@ -6,10 +6,10 @@ extension ExecutionEngine {
     /// A performance report over the committed journal (PROTOCOL.md `report`), read off the actor: it
     /// walks the journal's accounts, orders (for strategy and tags), fills and quotes in order.
     public nonisolated func report(_ scope: ReportScope) -> Result<PerformanceReport, EngineError> {
-        if let account = scope.account, accounts[account] == nil {
+        if let account = scope.account, sessions[account] == nil {
             return .failure(EngineError(.unknownAccount, "no account named '\(account)'"))
         }
-        let session = accounts[scope.account ?? accountOrder.first ?? AccountID("none")!]?.session ?? .utcMidnight
+        let session = sessions[scope.account ?? accountOrder.first ?? AccountID("none")!] ?? .utcMidnight
         var builder = ReportBuilder(scope: scope) { session.sessionDate(of: $0) }
         var labels: [OrderID: (strategy: String?, tags: [String])] = [:]
         let decoder = JSONDecoder()

@@ -18,8 +18,10 @@ extension ExecutionEngine {
         case .brokerResult(let account, let result): handleBrokerResult(account, result)
         case .halt(let account, let reason, let cancelOpen, let reply): handleHalt(account, reason, cancelOpen, reply)
         case .resume(let account, let state, let reason, let reply): handleResume(account, state, reason, reply)
-        case .alertDropped(let note, let reply):
-            self.reply(reply, .success(stage(.alertDropped(note), at: clock.now())))
+        case .note(let event, let reply):
+            self.reply(reply, .success(stage(event, at: clock.now())))
+        case .reload(let limits, let note, let reply):
+            self.reply(reply, .success(applyLimits(limits, note: note)))
         }
     }
 
@@ -63,6 +65,10 @@ extension ExecutionEngine {
                 data = try encoder.encode(change)
             case .alertDropped(let note):
                 data = try encoder.encode(note)
+            case .accessDenied(let note):
+                data = try encoder.encode(note)
+            case .configReloaded(let note):
+                data = try encoder.encode(note)
             }
         } catch {
             // The payload types hold only strings and integers; an encoding failure is a bug, and the
@@ -77,6 +83,7 @@ extension ExecutionEngine {
 
     /// Stages an order's new state.
     func stageOrder(_ order: Order, change: String, reason: String? = nil) {
+        if change == order.status.rawValue { metrics.order(order.account, reached: order.status) }
         orders[order.orderID] = order
         riskBooks[order.account]?.track(order)
         if order.status.isOpen {

@@ -69,7 +69,10 @@ public actor ExecutionEngine: Service {
     let clock: any WallClock
     let logger: Logger
     let hub: EventHub
-    let accounts: [AccountID: EngineAccount]
+    /// The configured accounts; their limits and sizing change on a configuration reload.
+    var accounts: [AccountID: EngineAccount]
+    /// Each account's trading session, which a reload does not change (read outside the actor).
+    let sessions: [AccountID: TradingSession]
     let accountOrder: [AccountID]
 
     // Trading state: changed only while handling a batch.
@@ -111,6 +114,7 @@ public actor ExecutionEngine: Service {
     var published: [PublishedEvent] = []
     var deferred: [Deferred] = []
     var accepting = true
+    var metrics = EngineMetrics()
     let encoder: JSONEncoder
     let decoder = JSONDecoder()
 
@@ -126,7 +130,7 @@ public actor ExecutionEngine: Service {
     /// replays only the events after it.
     public init(
         journal: EventJournal, accounts: [EngineAccount], clock: any WallClock, logger: Logger,
-        checkpointEvery: Int = 10_000
+        checkpointEvery: Int = 10_000, progress: RecoveryProgress? = nil
     ) async throws {
         self.checkpointEvery = checkpointEvery
         self.journal = journal
@@ -134,11 +138,13 @@ public actor ExecutionEngine: Service {
         self.logger = logger
         self.accounts = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) })
         self.accountOrder = accounts.map(\.id)
+        self.sessions = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0.session) })
         (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (started, startedSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        let (replay, checkpoint) = try Self.restore(journal, accounts: self.accounts, decoder: decoder, logger: logger)
+        let (replay, checkpoint) = try Self.restore(
+            journal, accounts: self.accounts, decoder: decoder, logger: logger, progress: progress)
         restoredFromCheckpoint = checkpoint
         lastCheckpointSeq = checkpoint ?? 0
         hub = EventHub(lastSeq: replay.lastSeq)
@@ -147,32 +153,40 @@ public actor ExecutionEngine: Service {
         for account in accounts { connections[account.id] = .disconnected }
     }
 
-    static func replay(_ journal: EventJournal, accounts: [AccountID: EngineAccount], decoder: JSONDecoder) throws
-        -> Replay
-    {
+    static func replay(
+        _ journal: EventJournal, accounts: [AccountID: EngineAccount], decoder: JSONDecoder,
+        progress: RecoveryProgress? = nil
+    ) throws -> Replay {
         var replay = Replay(decoder: decoder, accounts: accounts)
-        try journal.forEachRecord { try replay.apply($0) }
+        try journal.forEachRecord {
+            try replay.apply($0)
+            progress?.advance()
+        }
         return replay
     }
 
     /// The state at the journal's end: from the newest checkpoint that matches the journal and the events
     /// after it, else from the first event. Returns the checkpoint's seq when one was used.
     static func restore(
-        _ journal: EventJournal, accounts: [AccountID: EngineAccount], decoder: JSONDecoder, logger: Logger
+        _ journal: EventJournal, accounts: [AccountID: EngineAccount], decoder: JSONDecoder, logger: Logger,
+        progress: RecoveryProgress? = nil
     ) throws -> (Replay, Int64?) {
         do {
             if let (seq, state) = try journal.latestCheckpoint() {
                 let checkpoint = try decoder.decode(Checkpoint.self, from: state)
                 guard checkpoint.seq == seq else { throw JournalError("checkpoint \(seq) says seq \(checkpoint.seq)") }
                 var replay = Replay(checkpoint: checkpoint, decoder: decoder, accounts: accounts)
-                try journal.forEachRecord(after: seq) { try replay.apply($0) }
+                try journal.forEachRecord(after: seq) {
+                    try replay.apply($0)
+                    progress?.advance()
+                }
                 return (replay, seq)
             }
         } catch {
             logger.warning(
                 "cannot start from the checkpoint; replaying the whole journal", metadata: ["error": "\(error)"])
         }
-        return (try replay(journal, accounts: accounts, decoder: decoder), nil)
+        return (try replay(journal, accounts: accounts, decoder: decoder, progress: progress), nil)
     }
 
     /// Takes the state replay rebuilt.
@@ -342,7 +356,9 @@ public actor ExecutionEngine: Service {
         if !staged.isEmpty {
             let records = staged
             staged.removeAll(keepingCapacity: true)
+            let began = ContinuousClock.now
             try await journal.append(records)
+            metrics.committed(in: ContinuousClock.now - began)
             hub.publish(published)
             published.removeAll(keepingCapacity: true)
         }

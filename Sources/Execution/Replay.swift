@@ -78,7 +78,7 @@ struct Replay {
                 } else {
                     gatewayState = change.state
                 }
-            case .broker, .brokerUnmatched, .alertDropped, nil:
+            case .broker, .brokerUnmatched, .alertDropped, .accessDenied, .configReloaded, nil:
                 break  // history only; kinds added later are skipped by older builds
             }
         } catch let error as DecodingError {

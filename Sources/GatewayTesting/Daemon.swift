@@ -47,8 +47,18 @@ public final class Daemon: Sendable {
         extraPaper: [String] = [], risk: [String] = [], sizing: [String] = [], top: [String] = [],
         environment: [String: String] = [:]
     ) async throws -> Bool {
+        try writeConfig(extraPaper: extraPaper, risk: risk, sizing: sizing, top: top)
+        return try await launch(["--config", configPath], environment: environment)
+    }
+
+    /// Writes the paper config `start` uses, without starting anything.
+    public func writeConfig(
+        extraPaper: [String] = [], risk: [String] = [], sizing: [String] = [], top: [String] = []
+    ) throws {
+        // Tests run many daemons at once: no metrics port unless the test asks for one.
+        let metrics = top.contains { $0.hasPrefix("metrics_listen:") } ? [] : ["metrics_listen: off"]
         let config = """
-            \(top.joined(separator: "\n"))
+            \((metrics + top).joined(separator: "\n"))
             socket: \(socketPath)
             journal: \(journalPath)
             log_level: info
@@ -62,18 +72,24 @@ public final class Daemon: Sendable {
             \(risk.isEmpty ? "" : "    risk:\n" + risk.map { "      " + $0 }.joined(separator: "\n"))
             \(sizing.isEmpty ? "" : "    sizing:\n" + sizing.map { "      " + $0 }.joined(separator: "\n"))
             """
-        let configPath = folder + "/gatewayd.yaml"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        return try await launch(["--config", configPath], environment: environment)
     }
 
-    /// Starts the binary with these arguments; returns when it listens, or `false` if it exited first.
-    public func launch(_ arguments: [String], environment: [String: String] = [:]) async throws -> Bool {
+    /// The paper config `start` writes, for a test that launches the daemon another way.
+    public var configPath: String { folder + "/gatewayd.yaml" }
+
+    /// Starts the binary (or `executable`, which runs it: `systemd-socket-activate`) with these
+    /// arguments; returns when the log shows `until` (by default: the daemon listens), or `false` if it
+    /// exited first.
+    public func launch(
+        _ arguments: [String], environment: [String: String] = [:], executable: String? = nil,
+        until: String = "[ControlServer] listening"
+    ) async throws -> Bool {
         let process = Process()
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
-        process.executableURL = URL(fileURLWithPath: Self.binaryFolder + "/gatewayd")
+        process.executableURL = URL(fileURLWithPath: executable ?? Self.binaryFolder + "/gatewayd")
         process.arguments = arguments
         let pipe = Pipe()
         process.standardError = pipe
@@ -97,7 +113,7 @@ public final class Daemon: Sendable {
             }
         }
         reader.start()
-        return await waitForLog("[ControlServer] listening")
+        return await waitForLog(until)
     }
 
     /// Returns when the log contains `text` (true), or when the daemon exits without it (false).

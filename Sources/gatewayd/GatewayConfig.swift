@@ -33,6 +33,9 @@ struct GatewayConfig: Sendable {
     /// Where credential files are read from outside systemd (`$CREDENTIALS_DIRECTORY` wins).
     var credentialsDir: String?
     var alerts: [Alert] = []
+    /// Who may do what on the control socket; `nil` when the file has no `access:`.
+    var access: [Access]? = nil
+    var metricsListen: MetricsAddress? = GatewayConfig.defaultMetricsAddress
 
     static let brokers: Set<String> = ["paper"]
     static let checkpointEvery = 10_000
@@ -73,7 +76,7 @@ struct ConfigReader {
                 node, at: "the top level",
                 keys: [
                     "socket", "socket_mode", "journal", "journal_checkpoint_every", "log_level", "accounts",
-                    "credentials_dir", "alerts",
+                    "credentials_dir", "alerts", "access", "metrics_listen",
                 ])
         else {
             return nil
@@ -115,7 +118,8 @@ struct ConfigReader {
         let alerts = self.alerts(map["alerts"], accounts: accounts)
         return GatewayConfig(
             socket: socket, socketMode: socketMode ?? 0o660, journal: journal, checkpointEvery: checkpointEvery,
-            logLevel: logLevel, accounts: accounts, credentialsDir: credentialsDir, alerts: alerts)
+            logLevel: logLevel, accounts: accounts, credentialsDir: credentialsDir, alerts: alerts,
+            access: access(map["access"]), metricsListen: metricsListen(map["metrics_listen"]))
     }
 
     mutating func account(_ node: Node, at path: String) -> GatewayConfig.Account? {

@@ -9,6 +9,7 @@ import GatewayCore
 import Journal
 import Logging
 import ServiceLifecycle
+import SystemdIntegration
 import UnixSignals
 
 /// `gatewayd`: reads the configuration, opens the journal, replays it, connects the brokers and serves
@@ -79,23 +80,38 @@ struct Gatewayd: AsyncParsableCommand {
 
     func serve(_ settings: GatewayConfig) async throws {
         let config = self.config ?? ""
-
-        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let environment = ProcessInfo.processInfo.environment
+        // SIGHUP reloads; until its service traps it, it must not end the process.
+        signal(SIGHUP, SIG_IGN)
+        Self.bootstrapLogging(settings, environment: environment)
         let logger = Logger(label: "gatewayd")
         let clock = SystemWallClock()
-        let credentials = Credentials(
-            environment: ProcessInfo.processInfo.environment, configured: settings.credentialsDir)
+        let notifier = SystemdNotifier(environment: environment)
+        let credentials = Credentials(environment: environment, configured: settings.credentialsDir)
         let destinations: [AlertDestination]
         switch settings.alertDestinations(credentials) {
         case .success(let found): destinations = found
         case .failure(let problems):
             FileHandle.standardError.write(Data("gatewayd: \(config) has problems:\n\(problems)\n".utf8))
             throw ExitCode(78)
+        }
+        let access: AccessPolicy
+        switch settings.accessPolicy() {
+        case .success(let policy): access = policy
+        case .failure(let problems):
+            FileHandle.standardError.write(Data("gatewayd: \(config) has problems:\n\(problems)\n".utf8))
+            throw ExitCode(78)
+        }
+        let registry = settings.metricsListen.map { _ in MetricsWiring.bootstrap() }
+
+        // The socket listens before the journal is replayed: a client that connects during a long
+        // recovery waits in the listen queue and is answered once the engine has started.
+        let listener: ControlListener
+        do {
+            listener = try Self.listener(settings, environment: environment)
+        } catch {
+            logger.critical("cannot listen on the control socket", metadata: ["error": "\(error)"])
+            throw ExitCode(71)
         }
 
         let journal: EventJournal
@@ -115,58 +131,60 @@ struct Gatewayd: AsyncParsableCommand {
             engineAccount.session = account.session
             return engineAccount
         }
+        let progress = RecoveryProgress()
+        let extender = StartupExtender.start(notifier: notifier, progress: progress)
         let engine: ExecutionEngine
         do {
             engine = try await ExecutionEngine(
                 journal: journal, accounts: accounts, clock: clock, logger: logger,
-                checkpointEvery: settings.checkpointEvery)
+                checkpointEvery: settings.checkpointEvery, progress: progress)
+            extender?.stop()
         } catch {
+            extender?.stop()
             logger.critical("cannot replay the journal", metadata: ["error": "\(error)"])
             throw ExitCode(74)
         }
+        logger.info("journal recovered", metadata: ["journal.events_replayed": "\(progress.events)"])
+        let accessControl = AccessControl(access)
+        let reloader = ConfigReloader(
+            path: config, settings: settings, engine: engine, access: accessControl, logger: logger,
+            overrides: (socket, journal: self.journal))
         let alerts = Self.alertDispatcher(destinations, engine: engine, clock: clock, logger: logger)
         let server = ControlServer(
-            socketPath: settings.socket,
+            listener: listener,
             handler: RequestHandler(
                 engine: engine, clock: clock, version: Self.version,
-                alerts: alerts.map { DispatcherAlertTesting(dispatcher: $0, host: Self.host) }),
-            logger: logger, socketMode: settings.socketMode)
+                alerts: alerts.map { DispatcherAlertTesting(dispatcher: $0, host: Self.host) }, reloader: reloader),
+            logger: logger, access: accessControl)
+        let metricsServices: [any Service] =
+            zip(settings.metricsListen.map { [$0] } ?? [], registry.map { [$0] } ?? []).map { address, registry in
+                MetricsServer(host: address.host, port: address.port, logger: logger) {
+                    await MetricsWiring.page(registry, engine: engine)
+                }
+            }
+        func service(_ service: any Service) -> ServiceGroupConfiguration.ServiceConfiguration {
+            .init(
+                service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup)
+        }
         // The alert dispatcher comes first so that it stops last: it tells the destinations about the
-        // engine's final events, then that the gateway is stopping.
-        let alertServices: [ServiceGroupConfiguration.ServiceConfiguration] =
-            alerts.map {
-                [
-                    .init(
-                        service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup)
-                ]
-            } ?? []
+        // engine's final events, then that the gateway is stopping. The notify service comes last so that
+        // it hears of the shutdown first (STOPPING=1).
+        let services: [any Service] =
+            (alerts.map { [$0] } ?? []) + [engine, KillSwitchSignal(engine: engine, logger: logger)]
+            + [ReloadSignal(reloader: reloader, logger: logger), server] + metricsServices
+            + [
+                SystemdNotifyService(
+                    notifier: notifier, watchdog: WatchdogSettings(environment: environment), engine: engine,
+                    server: server, logger: logger)
+            ]
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: alertServices + [
-                    .init(
-                        service: engine, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(
-                        service: KillSwitchSignal(engine: engine, logger: logger),
-                        successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(
-                        service: server, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(
-                        service: SystemdNotifyService(
-                            notifier: SystemdNotifier(environment: ProcessInfo.processInfo.environment),
-                            engine: engine, server: server, logger: logger),
-                        successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+                services: services.map(service), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info(
             "gatewayd starting",
             metadata: [
-                "version": "\(Self.version)", "journal.path": "\(settings.journal)", "socket": "\(settings.socket)",
+                "version": "\(Self.version)", "journal.path": "\(settings.journal)", "socket": "\(listener.path)",
             ])
         var failure: (any Error)?
         do {
@@ -182,6 +200,39 @@ struct Gatewayd: AsyncParsableCommand {
         }
         if failure != nil { throw ExitCode(1) }
         logger.info("gatewayd stopped")
+    }
+
+    /// Structured journald entries when stderr is the journal (or `$GATEWAYD_JOURNAL_SOCKET` names a
+    /// socket speaking journald's protocol); readable lines on stderr otherwise.
+    static func bootstrapLogging(_ settings: GatewayConfig, environment: [String: String]) {
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let journald =
+            environment["GATEWAYD_JOURNAL_SOCKET"]
+            ?? (JournaldLogHandler.stderrIsJournal(environment: environment) ? JournaldLogHandler.defaultSocket : nil)
+        LoggingSystem.bootstrap { label in
+            if let journald {
+                var handler = JournaldLogHandler(label: label, socketPath: journald)
+                handler.logLevel = level
+                return handler
+            }
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+
+    /// The socket systemd passed (socket activation), or the configured path bound here.
+    static func listener(_ settings: GatewayConfig, environment: [String: String]) throws -> ControlListener {
+        let passed = try SocketActivation.passedSockets(environment: environment)
+        for name in SocketActivation.variables { unsetenv(name) }
+        guard let first = passed.first else {
+            return try ControlListener.bind(path: settings.socket, mode: settings.socketMode)
+        }
+        guard passed.count == 1 else {
+            throw ActivationError(
+                "systemd passed \(passed.count) sockets; gatewayd.socket must have exactly one ListenStream=")
+        }
+        return ControlListener.inherited(first)
     }
 
     static var host: String { ProcessInfo.processInfo.hostName }

@@ -1,4 +1,6 @@
+import ControlProtocol
 import Foundation
+import GRDB
 import GatewayTesting
 import Glibc
 import Testing
@@ -36,6 +38,26 @@ final class NotifySocket: Sendable {
         }
     }
 
+    /// The next datagram if one arrives within `milliseconds`, else `nil`.
+    func receive(within milliseconds: Int32) async -> String? {
+        let fd = self.fd
+        return await offPool {
+            var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&waiting, 1, milliseconds) == 1 else { return nil }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
+        }
+    }
+
+    /// Datagrams until one starts with `prefix` (returned); `nil` if none comes within 30 s.
+    func receive(startingWith prefix: String) async -> String? {
+        while let datagram = await receive() {
+            if datagram.hasPrefix(prefix) { return datagram }
+        }
+        return nil
+    }
+
     deinit {
         close(fd)
         unlink(path)
@@ -45,19 +67,65 @@ final class NotifySocket: Sendable {
 extension EndToEnd {
     @Suite(.timeLimit(.minutes(2)))
     struct SystemdNotifyTests {
-        @Test func tellsSystemdReadyWithAStatusThenStopping() async throws {
+        @Test func extendsTheStartThenTellsReadyWithAStatusThenStopping() async throws {
             let daemon = Daemon()
             let notify = try NotifySocket(path: daemon.folder + "/notify.sock")
             try #require(
                 try await daemon.start(environment: ["NOTIFY_SOCKET": notify.path]), "did not start:\n\(daemon.log)")
-            let ready = try #require(await notify.receive())
+            let extend = try #require(await notify.receive())
+            #expect(extend.hasPrefix("EXTEND_TIMEOUT_USEC=15000000\nSTATUS=recovering the journal"))
+            let ready = try #require(await notify.receive(startingWith: "READY=1"))
             let lines = ready.split(separator: "\n").map(String.init)
-            #expect(lines.first == "READY=1")
             #expect(lines.count == 2)
             #expect(lines.last?.hasPrefix("STATUS=trading · paper: active, connected, 0 open · journal seq ") == true)
             #expect(await daemon.stop() == 0)
             let stopping = try #require(await notify.receive())
             #expect(stopping.hasPrefix("STOPPING=1\nSTATUS=stopping"))
+        }
+
+        /// WATCHDOG=1 comes only from the engine's own progress: with the journal's write lock held by
+        /// the test, an order's commit waits, the engine's ping waits behind it, and the pings stop; when
+        /// the lock is released the order is accepted and the pings resume.
+        @Test func aStalledEngineStopsTheWatchdogPings() async throws {
+            let daemon = Daemon()
+            let notify = try NotifySocket(path: daemon.folder + "/notify.sock")
+            try #require(
+                try await daemon.start(environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"]),
+                "did not start:\n\(daemon.log)")
+            _ = try #require(await notify.receive(startingWith: "READY=1"))
+            for _ in 0..<3 {
+                let ping = try #require(await notify.receive(startingWith: "WATCHDOG=1"))
+                #expect(ping.contains("STATUS=trading · paper: active"))
+            }
+            var holding = Configuration()
+            holding.allowsUnsafeTransactions = true  // the test holds the write lock across accesses
+            let journal = try DatabaseQueue(path: daemon.journalPath, configuration: holding)
+            try await journal.writeWithoutTransaction { try $0.execute(sql: "BEGIN IMMEDIATE") }
+            let socket = daemon.socketPath
+            let submitted = Task {
+                await offPool {
+                    let client = try? ControlClient(socketPath: socket)
+                    let answer = try? client?.request(
+                        "submit",
+                        [
+                            "account": "paper", "client_order_id": "stall-1", "symbol": "AAPL", "side": "buy",
+                            "qty": "1", "type": "market",
+                        ])
+                    return answer.map { $0.order["status"] as? String ?? "\($0)" } ?? "no answer"
+                }
+            }
+            #expect(await daemon.waitForLog("has not answered the watchdog ping"), "no stall seen:\n\(daemon.log)")
+            // Pings sent before the stall was noticed are already queued; none may come after it.
+            for _ in 0..<20 where await notify.receive(within: 0) != nil {}
+            var during: [String] = []
+            while during.count < 10, let late = await notify.receive(within: 1_000) { during.append(late) }
+            #expect(!during.contains { $0.hasPrefix("WATCHDOG=1") }, "pings went on while the engine was stalled")
+            try await journal.writeWithoutTransaction { try $0.execute(sql: "COMMIT") }
+            #expect(await submitted.value == "accepted")
+            #expect(await daemon.waitForLog("the engine answers again"))
+            _ = try #require(await notify.receive(startingWith: "WATCHDOG=1"))
+            try journal.close()
+            #expect(await daemon.stop() == 0)
         }
     }
 }

@@ -30,6 +30,7 @@ class Daemon:
         risk_lines = "\n".join("      " + line for line in (risk or []))
         self.config.write_text(
             f"socket: {self.socket}\n"
+            "metrics_listen: off\n"
             f"journal: {folder / 'journal.sqlite'}\n"
             "log_level: info\n"
             "accounts:\n"
