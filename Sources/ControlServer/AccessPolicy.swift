@@ -2,7 +2,7 @@ public import ControlProtocol
 import Synchronization
 
 /// Maps a peer's uid and groups to a role (`access:` in the configuration). A peer gets the highest role
-/// any rule gives it; root and the daemon's own user are always `admin`. Without rules (`open`) every
+/// any rule gives it; root is always `admin` (it could stop the daemon or edit the journal anyway). Without rules (`open`) every
 /// peer that can open the socket — the socket's file mode and group decide who can — is `admin`.
 public struct AccessPolicy: Sendable {
     /// Users and groups given one role.
@@ -20,15 +20,12 @@ public struct AccessPolicy: Sendable {
 
     /// `nil`: no `access:` section, so the socket's permissions are the only guard.
     public let rules: [Rule]?
-    /// The daemon's own uid, always `admin`.
-    public let ownUID: UInt32
 
     /// Every peer is `admin`.
-    public static func open(ownUID: UInt32) -> AccessPolicy { AccessPolicy(rules: nil, ownUID: ownUID) }
+    public static let open = AccessPolicy(rules: nil)
 
-    public init(rules: [Rule]?, ownUID: UInt32) {
+    public init(rules: [Rule]?) {
         self.rules = rules
-        self.ownUID = ownUID
     }
 
     /// The peer's role, or `nil` when no rule names it (it may then only say `hello`). A peer whose
@@ -36,7 +33,7 @@ public struct AccessPolicy: Sendable {
     public func role(of peer: PeerCredentials?) -> Role? {
         guard let rules else { return .admin }
         guard let peer else { return nil }
-        if peer.uid == 0 || peer.uid == ownUID { return .admin }
+        if peer.uid == 0 { return .admin }
         return rules.filter { $0.users.contains(peer.uid) || !$0.groups.isDisjoint(with: peer.groups) }
             .map(\.role).max()
     }

@@ -83,7 +83,10 @@ extension ExecutionEngine {
 
     /// Stages an order's new state.
     func stageOrder(_ order: Order, change: String, reason: String? = nil) {
-        if change == order.status.rawValue { metrics.order(order.account, reached: order.status) }
+        if change == order.status.rawValue {
+            metrics.order(order.account, reached: order.status)
+            if order.status == .rejected || order.status == .unknown { logOutcome(order, reason: reason) }
+        }
         orders[order.orderID] = order
         riskBooks[order.account]?.track(order)
         if order.status.isOpen {
@@ -93,6 +96,21 @@ extension ExecutionEngine {
             finished.insert(order.orderID)
         }
         stage(.order(OrderChanged(order: order, change: change, reason: reason)), at: order.updatedAt)
+    }
+
+    /// A rejection or an unknown outcome, logged with the fields an operator searches by (journald:
+    /// `journalctl ACCOUNT=paper CLIENT_ORDER_ID=…`). Other transitions are in the journal, not the log.
+    func logOutcome(_ order: Order, reason: String?) {
+        let metadata: Logger.Metadata = [
+            "account": "\(order.account)", "broker": "\(accounts[order.account]?.adapter.brokerName ?? "?")",
+            "order.id": "\(order.orderID)", "order.client_id": "\(order.clientOrderID)",
+            "symbol": "\(order.symbol.text)", "reason": "\(order.rejectReasons?.first ?? reason ?? "-")",
+        ]
+        if order.status == .unknown {
+            logger.warning("order outcome unknown; settling with the broker", metadata: metadata)
+        } else {
+            logger.notice("order rejected", metadata: metadata)
+        }
     }
 
     /// Runs `event` through the order's state machine and journals the change; `edit` may change other

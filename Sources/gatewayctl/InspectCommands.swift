@@ -12,7 +12,7 @@ struct Hello: ParsableCommand {
         if global.json { return Output.printJSON(answer) }
         let server = answer["server"] as? [String: Any] ?? [:]
         print(
-            "\(Output.text(server["name"])) \(Output.text(server["version"])), protocol \(Output.text(answer["protocol"])), accounts: \(Output.text(answer["accounts"]))"
+            "\(Output.text(server["name"])) \(Output.text(server["version"])), protocol \(Output.text(answer["protocol"])), accounts: \(Output.text(answer["accounts"])), role: \(Output.text(answer["role"] ?? "none"))"
         )
     }
 }

@@ -56,6 +56,8 @@ enum Output {
         var text = "gatewayctl: refused (\(code)): \(message)"
         if let details = error["details"] as? [String: Any], let field = details["field"] as? String {
             text += " [field: \(field)]"
+        } else if let details = error["details"] as? [String: Any], let problems = details["problems"] as? [String] {
+            for problem in problems { text += "\n  - \(problem)" }
         } else if let checks = error["details"] as? [[String: Any]] {
             for check in checks {
                 text +=

@@ -43,3 +43,26 @@ extension Output {
         return line
     }
 }
+
+struct Reload: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Re-read the daemon's configuration file: risk limits, sizing and access roles take effect at once.",
+        discussion: """
+            The same as `systemctl reload gatewayd` (SIGHUP), but answered: what took effect, and what differs \
+            but needs a restart (accounts, paths, credentials, alerts, metrics). A file with problems changes \
+            nothing; every problem is printed.
+            """)
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let answer = try Session(global).call("reload", [:])
+        if global.json { return Output.printJSON(answer) }
+        let applied = answer["applied"] as? [String] ?? []
+        let restart = answer["needs_restart"] as? [String] ?? []
+        print("reloaded (journal seq \(Output.text(answer["seq"])))")
+        print(
+            applied.isEmpty
+                ? "  nothing changed that applies while running" : "  applied: " + applied.joined(separator: "; "))
+        if !restart.isEmpty { print("  needs a restart: " + restart.joined(separator: "; ")) }
+    }
+}

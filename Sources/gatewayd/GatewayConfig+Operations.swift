@@ -23,7 +23,7 @@ extension GatewayConfig {
     /// The access rules with every user and group looked up; `nil` rules (no `access:`) mean every peer
     /// that can open the socket is `admin`.
     func accessPolicy() -> Result<AccessPolicy, ConfigProblems> {
-        guard let access else { return .success(.open(ownUID: getuid())) }
+        guard let access else { return .success(.open) }
         var problems: [String] = []
         let rules = access.map { entry in
             var rule = AccessPolicy.Rule(role: entry.role)
@@ -44,7 +44,7 @@ extension GatewayConfig {
             return rule
         }
         return problems.isEmpty
-            ? .success(AccessPolicy(rules: rules, ownUID: getuid())) : .failure(ConfigProblems(problems))
+            ? .success(AccessPolicy(rules: rules)) : .failure(ConfigProblems(problems))
     }
 
     static func userID(_ name: String) -> UInt32? {
