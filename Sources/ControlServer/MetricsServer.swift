@@ -27,8 +27,7 @@ public final class MetricsServer: Service, Sendable {
 
     public func run() async throws {
         defer { boundSignal.finish() }
-        let server:
-            NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>, Never>
+        let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
         do {
             server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -39,7 +38,7 @@ public final class MetricsServer: Service, Sendable {
                             wrappingChannelSynchronously: channel,
                             configuration: .init(
                                 inboundType: HTTPServerRequestPart.self,
-                                outboundType: HTTPPart<HTTPResponseHead, ByteBuffer>.self))
+                                outboundType: HTTPServerResponsePart.self))
                     }
                 }
         } catch {
@@ -67,7 +66,7 @@ public final class MetricsServer: Service, Sendable {
     }
 
     private func serve(
-        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>
+        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
     ) async {
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
@@ -84,7 +83,7 @@ public final class MetricsServer: Service, Sendable {
                     if !request.isKeepAlive { headers.add(name: "Connection", value: "close") }
                     try await outbound.write(
                         .head(HTTPResponseHead(version: request.version, status: status, headers: headers)))
-                    try await outbound.write(.body(ByteBuffer(bytes: body)))
+                    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
                     try await outbound.write(.end(nil))
                     if !request.isKeepAlive { return }
                 }
