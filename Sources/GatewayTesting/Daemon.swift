@@ -79,11 +79,11 @@ public final class Daemon: Sendable {
     public var configPath: String { folder + "/gatewayd.yaml" }
 
     /// Starts the binary (or `executable`, which runs it: `systemd-socket-activate`) with these
-    /// arguments; returns when the log shows `until` (by default: the daemon listens), or `false` if it
-    /// exited first.
+    /// arguments; returns when the log shows `until` (by default: the daemon listens; `nil`: at once),
+    /// or `false` if it exited first.
     public func launch(
         _ arguments: [String], environment: [String: String] = [:], executable: String? = nil,
-        until: String = "[ControlServer] listening"
+        until: String? = "[ControlServer] listening"
     ) async throws -> Bool {
         let process = Process()
         if !environment.isEmpty {
@@ -113,6 +113,7 @@ public final class Daemon: Sendable {
             }
         }
         reader.start()
+        guard let until else { return true }
         return await waitForLog(until)
     }
 

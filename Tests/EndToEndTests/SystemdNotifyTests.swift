@@ -32,7 +32,7 @@ final class NotifySocket: Sendable {
     func receive() async -> String? {
         let fd = self.fd
         return await offPool {
-            var buffer = [UInt8](repeating: 0, count: 4096)
+            var buffer = [UInt8](repeating: 0, count: 65_536)
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
         }
@@ -44,7 +44,7 @@ final class NotifySocket: Sendable {
         return await offPool {
             var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&waiting, 1, milliseconds) == 1 else { return nil }
-            var buffer = [UInt8](repeating: 0, count: 4096)
+            var buffer = [UInt8](repeating: 0, count: 65_536)
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
         }
