@@ -48,8 +48,12 @@ struct Gatewayd: AsyncParsableCommand {
             let settings = try Self.read(checkConfig)
             let credentials = Credentials(
                 environment: ProcessInfo.processInfo.environment, configured: settings.credentialsDir)
-            if case .failure(let problems) = settings.alertDestinations(credentials) {
-                FileHandle.standardError.write(Data("gatewayd: \(checkConfig) has problems:\n\(problems)\n".utf8))
+            var problems: [String] = []
+            if case .failure(let found) = settings.alertDestinations(credentials) { problems += found.problems }
+            if case .failure(let found) = settings.accessPolicy() { problems += found.problems }
+            guard problems.isEmpty else {
+                FileHandle.standardError.write(
+                    Data("gatewayd: \(checkConfig) has problems:\n\(ConfigProblems(problems))\n".utf8))
                 throw ExitCode(78)
             }
             print(
