@@ -17,6 +17,16 @@ public struct AlertDestination: Sendable, CustomStringConvertible {
         /// `signatureHeader` as `sha256=<hex>`.
         case webhook(url: URL, signingKey: Data?, signatureHeader: String)
 
+        /// Everything that says where and how messages go, secrets included: compared, never printed.
+        var settings: [String] {
+            switch self {
+            case .discord(let url), .slack(let url): [kind, url.absoluteString]
+            case .telegram(let api, let token, let chatID): [kind, api.absoluteString, token, chatID]
+            case .webhook(let url, let key, let header):
+                [kind, url.absoluteString, key.map { $0.base64EncodedString() } ?? "", header]
+            }
+        }
+
         /// The config's name for the service.
         public var kind: String {
             switch self {
@@ -44,6 +54,13 @@ public struct AlertDestination: Sendable, CustomStringConvertible {
     public var timeout: Duration
     /// Every value this destination read from a credential file; redacted from anything logged.
     public var secrets: [String]
+
+    /// Whether `other` is this destination with every setting the same (a reload keeps its queue).
+    public func hasSameSettings(as other: AlertDestination) -> Bool {
+        name == other.name && service.settings == other.service.settings && categories == other.categories
+            && accounts == other.accounts && strategies == other.strategies && maxPerMinute == other.maxPerMinute
+            && queueCapacity == other.queueCapacity && timeout == other.timeout
+    }
 
     public static let defaultMaxPerMinute = 20
     public static let defaultQueueCapacity = 1_000

@@ -25,7 +25,8 @@ public final class AlertDispatcher<C: Clock>: Service, Sendable where C.Duration
     /// engine's own stream needs no task of its own.
     public typealias Feed = @Sendable (Int64?) -> any AsyncSequence<AlertFeedEvent, Never>
 
-    let lanes: [AlertLane]
+    /// The destinations' lanes; a reload replaces the list (`replace(destinations:)`).
+    var lanes: [AlertLane] { state.withLock { $0.current } }
     let transport: any AlertTransport
     let clock: C
     let wallClock: any WallClock
@@ -36,11 +37,17 @@ public final class AlertDispatcher<C: Clock>: Service, Sendable where C.Duration
     let startText: String
     let startAfter: Int64?
     public let flushTimeout: Duration
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+    private let added: AsyncStream<AlertLane>
 
     struct State {
         var lastSeq: Int64?
         var stopping = false
+        var current: [AlertLane]
+        /// Every lane with a delivery task, retired ones still draining included.
+        var all: [AlertLane]
+        /// Hands lanes added by a reload to the running delivery group.
+        var adding: AsyncStream<AlertLane>.Continuation?
     }
 
     public init(
@@ -50,7 +57,10 @@ public final class AlertDispatcher<C: Clock>: Service, Sendable where C.Duration
         notes: @escaping NoteSink, feed: @escaping Feed
     ) {
         self.startAfter = startAfter
-        lanes = destinations.map(AlertLane.init)
+        let lanes = destinations.map(AlertLane.init)
+        let (added, adding) = AsyncStream.makeStream(of: AlertLane.self)
+        self.added = added
+        state = Mutex(State(current: lanes, all: lanes, adding: adding))
         self.transport = transport
         self.clock = clock
         self.wallClock = wallClock
@@ -64,6 +74,49 @@ public final class AlertDispatcher<C: Clock>: Service, Sendable where C.Duration
 
     /// The destinations, in configuration order.
     public var destinations: [AlertDestination] { lanes.map(\.destination) }
+
+    /// A configuration reload: destinations whose settings are unchanged keep their queues; removed or
+    /// changed ones send what they have queued, then stop; new ones start. Returns one line saying what
+    /// changed, or `nil` when nothing did. Ignored once the dispatcher is stopping.
+    @discardableResult
+    public func replace(destinations: [AlertDestination]) -> String? {
+        let (change, started, retired) = state.withLock { state -> (String?, [AlertLane], [AlertLane]) in
+            guard !state.stopping, let adding = state.adding else { return (nil, [], []) }
+            var kept: [String] = []
+            var started: [AlertLane] = []
+            let lanes = destinations.map { destination -> AlertLane in
+                if let same = state.current.first(where: { $0.destination.hasSameSettings(as: destination) }) {
+                    kept.append(destination.name)
+                    return same
+                }
+                let lane = AlertLane(destination)
+                started.append(lane)
+                return lane
+            }
+            let retired = state.current.filter { old in !lanes.contains { $0 === old } }
+            guard !started.isEmpty || !retired.isEmpty else { return (nil, [], []) }
+            state.current = lanes
+            state.all += started
+            for lane in started { adding.yield(lane) }
+            let line =
+                "alerts: \(lanes.count) destination\(lanes.count == 1 ? "" : "s")"
+                + (started.isEmpty
+                    ? "" : ", new or changed: " + started.map(\.destination.name).joined(separator: ", "))
+                + (retired.isEmpty
+                    ? "" : ", removed or changed: " + retired.map(\.destination.name).joined(separator: ", "))
+            return (line, started, retired)
+        }
+        for lane in retired { lane.retire() }
+        if change != nil {
+            logger.notice(
+                "alert destinations replaced",
+                metadata: [
+                    "alerts.started": "\(started.map(\.destination.name))",
+                    "alerts.retired": "\(retired.map(\.destination.name))",
+                ])
+        }
+        return change
+    }
 
     /// Time since this dispatcher was made, the queues' time line.
     func elapsed() -> Duration { origin.duration(to: clock.now) }
@@ -86,9 +139,10 @@ public final class AlertDispatcher<C: Clock>: Service, Sendable where C.Duration
 
     public func run() async throws {
         logger.info("alerts started", metadata: ["alerts.destinations": "\(lanes.map(\.destination.name))"])
-        let lanesTask = Task { [self] in
+        let lanesTask = Task { [self, added] in
             await withTaskGroup(of: Void.self) { group in
                 for lane in lanes { group.addTask { await self.deliver(lane) } }
+                for await lane in added { group.addTask { await self.deliver(lane) } }
             }
         }
         let feedTask = Task { [self] in await self.follow() }
@@ -103,11 +157,16 @@ public final class AlertDispatcher<C: Clock>: Service, Sendable where C.Duration
         }
         await feedTask.value
         offer(Alert(category: .daemon, text: "GATEWAY stopping", ts: wallClock.now()))
-        state.withLock { $0.stopping = true }
-        for lane in lanes { lane.wake() }
+        let every = state.withLock { state in
+            state.stopping = true
+            state.adding?.finish()
+            state.adding = nil
+            return state.all
+        }
+        for lane in every { lane.wake() }
         await lanesTask.value
         deadline.cancel()
-        for lane in lanes {
+        for lane in every {
             let (effects, left) = lane.queue.withLock { queue in
                 (queue.flushNote(now: self.elapsed()), queue.waitingCount + (queue.isEmpty ? 0 : 1))
             }
@@ -149,7 +208,7 @@ public final class AlertDispatcher<C: Clock>: Service, Sendable where C.Duration
             let now = elapsed()
             switch lane.queue.withLock({ $0.next(now: now) }) {
             case .idle:
-                if state.withLock({ $0.stopping }) { return }
+                if state.withLock({ $0.stopping }) || lane.isRetired { return }
                 if await bell.next() == nil { return }
             case .wait(let until):
                 do {

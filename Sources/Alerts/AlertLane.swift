@@ -8,6 +8,9 @@ final class AlertLane: Sendable {
     let queue: Mutex<DeliveryQueue>
     let doorbell: AsyncStream<Void>
     private let ring: AsyncStream<Void>.Continuation
+    /// Set when a reload removed or changed the destination: its delivery task sends what is queued,
+    /// then ends.
+    private let retiredFlag = Atomic<Bool>(false)
 
     init(_ destination: AlertDestination) {
         self.destination = destination
@@ -22,4 +25,11 @@ final class AlertLane: Sendable {
     }
 
     func wake() { ring.yield() }
+
+    var isRetired: Bool { retiredFlag.load(ordering: .acquiring) }
+
+    func retire() {
+        retiredFlag.store(true, ordering: .releasing)
+        ring.yield()
+    }
 }

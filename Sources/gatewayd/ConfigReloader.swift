@@ -1,3 +1,4 @@
+import Alerts
 import ControlProtocol
 import ControlServer
 import Execution
@@ -9,14 +10,19 @@ import UnixSignals
 
 /// Re-reads the configuration file (SIGHUP, or the `reload` verb) and applies what can change while
 /// trading: each account's risk limits and sizing (the engine takes them and journals
-/// `config_reloaded` in one batch, so the next order faces them) and the control socket's `access:`
-/// roles. Everything else that differs from the running daemon — accounts, brokers, paths, credentials,
-/// alerts, metrics, log level — is listed as needing a restart, never half-applied. A file with problems
-/// changes nothing. One reload at a time.
+/// `config_reloaded` in one batch, so the next order faces them), the control socket's `access:` roles
+/// and the alert destinations (unchanged ones keep their queues). Credentials are not re-read: under
+/// systemd they are fixed for the service's life, so a destination's secret comes from the same files
+/// as at start. Everything else that differs from the running daemon — accounts, brokers, paths, metrics,
+/// log level — is listed as needing a restart, never half-applied. A file with problems changes
+/// nothing. One reload at a time.
 actor ConfigReloader: ConfigReloading {
     let path: String
     let engine: ExecutionEngine
     let access: AccessControl
+    /// `nil` when the daemon started without alert destinations: adding some then needs a restart.
+    let alerts: AlertDispatcher<ContinuousClock>?
+    let credentials: Credentials
     let logger: Logger
     /// Command-line overrides, applied to the re-read file as at start.
     let overrides: (socket: String?, journal: String?)
@@ -26,9 +32,12 @@ actor ConfigReloader: ConfigReloading {
     var current: GatewayConfig
 
     init(
-        path: String, settings: GatewayConfig, engine: ExecutionEngine, access: AccessControl, logger: Logger,
+        path: String, settings: GatewayConfig, engine: ExecutionEngine, access: AccessControl,
+        alerts: AlertDispatcher<ContinuousClock>?, credentials: Credentials, logger: Logger,
         overrides: (socket: String?, journal: String?)
     ) {
+        self.alerts = alerts
+        self.credentials = credentials
         self.path = path
         self.started = settings
         self.current = settings
@@ -55,6 +64,12 @@ actor ConfigReloader: ConfigReloading {
         case .failure(let problems):
             return refuse("\(path) has problems; nothing changed", problems.problems, requestedBy)
         }
+        let destinations: [AlertDestination]
+        switch next.alertDestinations(credentials) {
+        case .success(let found): destinations = found
+        case .failure(let problems):
+            return refuse("\(path) has problems; nothing changed", problems.problems, requestedBy)
+        }
         var applied: [String] = []
         var limits: [AccountID: AccountLimits] = [:]
         let running = Dictionary(uniqueKeysWithValues: current.accounts.map { ($0.id, $0) })
@@ -73,12 +88,21 @@ actor ConfigReloader: ConfigReloading {
                 strategySizing: account.strategySizing)
         }
         if next.access != current.access { applied.append("access: roles") }
-        let needsRestart = Self.restartOnly(started, next)
+        var needsRestart = Self.restartOnly(started, next)
+        let alertsChanged = "\(current.alerts)" != "\(next.alerts)"
+        if alertsChanged {
+            if alerts != nil {
+                applied.append("alerts: \(destinations.count) destination\(destinations.count == 1 ? "" : "s")")
+            } else {
+                needsRestart.append("alerts (none were configured at start)")
+            }
+        }
         let note = ConfigReloadNote(
             requestedBy: requestedBy, path: path, applied: applied, needsRestart: needsRestart)
         switch await engine.reloadLimits(limits, note: note) {
         case .success(let seq):
             access.replace(with: policy)
+            if alertsChanged { alerts?.replace(destinations: destinations) }
             current = next
             return .success(ReloadAnswer(applied: applied, needsRestart: needsRestart, seq: seq))
         case .failure(let error):
@@ -109,7 +133,6 @@ actor ConfigReloader: ConfigReloading {
         check("log_level", old.logLevel != new.logLevel)
         check("credentials_dir", old.credentialsDir != new.credentialsDir)
         check("metrics_listen", old.metricsListen != new.metricsListen)
-        check("alerts", "\(old.alerts)" != "\(new.alerts)")
         let oldAccounts = Dictionary(uniqueKeysWithValues: old.accounts.map { ($0.id, $0) })
         let newIDs = Set(new.accounts.map(\.id))
         for account in new.accounts {

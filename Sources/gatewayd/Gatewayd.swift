@@ -150,10 +150,10 @@ struct Gatewayd: AsyncParsableCommand {
         }
         logger.info("journal recovered", metadata: ["journal.events_replayed": "\(progress.events)"])
         let accessControl = AccessControl(access)
-        let reloader = ConfigReloader(
-            path: config, settings: settings, engine: engine, access: accessControl, logger: logger,
-            overrides: (socket, journal: self.journal))
         let alerts = Self.alertDispatcher(destinations, engine: engine, clock: clock, logger: logger)
+        let reloader = ConfigReloader(
+            path: config, settings: settings, engine: engine, access: accessControl, alerts: alerts,
+            credentials: credentials, logger: logger, overrides: (socket, journal: self.journal))
         let server = ControlServer(
             listener: listener,
             handler: RequestHandler(

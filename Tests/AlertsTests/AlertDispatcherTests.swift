@@ -64,6 +64,38 @@ import Testing
         for server in [discord, slack, telegram, webhook] { await server.shutdown() }
     }
 
+    /// A reload keeps an unchanged destination (and its queue), stops a removed one after what it had,
+    /// and starts a new one; what is offered after the reload goes to the new set only.
+    @Test func aReloadReplacesDestinationsAndKeepsUnchangedOnes() async throws {
+        let kept = try await LoopbackHTTPServer()
+        let removed = try await LoopbackHTTPServer()
+        let added = try await LoopbackHTTPServer()
+        var leaving = AlertDestination.webhook(removed)
+        leaving.name = "desk"
+        var arriving = AlertDestination.webhook(added)
+        arriving.name = "phone"
+        let rig = DispatcherRig([.webhook(kept), leaving])
+        let running = rig.start()
+        rig.dispatcher.offer(fillEvent(seq: 1))
+        _ = await kept.requests(atLeast: 1)
+        _ = await removed.requests(atLeast: 1)
+
+        let unchanged = rig.dispatcher.replace(destinations: [.webhook(kept), leaving])
+        #expect(unchanged == nil)
+        let change = rig.dispatcher.replace(destinations: [.webhook(kept), arriving])
+        #expect(change == "alerts: 2 destinations, new or changed: phone, removed or changed: desk")
+        #expect(rig.dispatcher.destinations.map(\.name) == ["ops", "phone"])
+
+        rig.dispatcher.offer(fillEvent(seq: 2))
+        let toKept = await kept.requests(atLeast: 2)
+        let toAdded = await added.requests(atLeast: 1)
+        #expect(toKept.compactMap { $0.json?["seq"] as? Int } == [1, 2])
+        #expect(toAdded.compactMap { $0.json?["seq"] as? Int } == [2])
+        try await rig.stop(running)
+        #expect(removed.requests.count == 1)
+        for server in [kept, removed, added] { await server.shutdown() }
+    }
+
     @Test func signsWithHMACSHA256() {
         // RFC 4231, test case 2.
         #expect(

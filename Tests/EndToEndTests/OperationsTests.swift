@@ -87,6 +87,27 @@ extension EndToEnd {
             #expect(await daemon.stop() == 0)
         }
 
+        @Test func reloadReplacesAlertDestinations() async throws {
+            let before = try await LoopbackHTTPServer()
+            let after = try await LoopbackHTTPServer()
+            func alerts(_ name: String, _ server: LoopbackHTTPServer) -> [String] {
+                ["alerts:", "  - {name: \(name), kind: webhook, url: \"\(server.url("/hook"))\", events: [all]}"]
+            }
+            let daemon = try await startedDaemon(top: alerts("ops", before))
+            _ = try #require(await AlertTests.request(before, startingWith: "GATEWAY started"))
+            try daemon.writeConfig(top: alerts("desk", after))
+            let client = try ControlClient(socketPath: daemon.socketPath)
+            let reloaded = try client.request("reload")
+            #expect(reloaded["applied"] as? [String] == ["alerts: 1 destination"], "\(reloaded)")
+            _ = try client.request("halt", ["reason": "reload test"])
+            let halt = try #require(await AlertTests.request(after, startingWith: "KILL SWITCH"))
+            #expect(halt.json?["destination"] as? String == "desk")
+            #expect(await daemon.stop() == 0)
+            #expect(!AlertTests.texts(before).contains { $0.hasPrefix("KILL SWITCH") }, "\(AlertTests.texts(before))")
+            await before.shutdown()
+            await after.shutdown()
+        }
+
         @Test func metricsShowOrdersRejectionsLatencyAndState() async throws {
             let daemon = try await startedDaemon(risk: ["max_order_qty: \"10\""], top: ["metrics_listen: 127.0.0.1:0"])
             #expect(await daemon.waitForLog("metrics endpoint listening"))
