@@ -23,6 +23,12 @@ struct GatewayBench: ParsableCommand {
             accepts connections and never answers, and measure its submits beside the first's.
             """)
     var compareAlerts = false
+    @Flag(
+        help: """
+            Also run a second gatewayd with metrics off (metrics_listen: off), and scrape the first's /metrics \
+            ten times a second while it is measured, to show what metrics cost the order path.
+            """)
+    var compareMetrics = false
 
     func run() throws {
         let folder = NSTemporaryDirectory() + "gateway-bench-\(getpid())"
@@ -30,39 +36,42 @@ struct GatewayBench: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let binary =
             gatewayd ?? (URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/gatewayd")
-        let daemon = try BenchDaemon(binary: binary, folder: folder)
+        let daemon = try BenchDaemon(binary: binary, folder: folder, metricsPort: try freePort())
         defer { daemon.stop() }
         let stalled = compareAlerts ? try StalledEndpoint() : nil
-        let alerting = try stalled.map { endpoint in
-            try BenchDaemon(binary: binary, folder: folder + "/alerting", alerts: endpoint.url)
+        // Other daemons measured beside the first, each in turn, taking turns going first.
+        var others: [(name: String, daemon: BenchDaemon)] = []
+        if let stalled {
+            others.append(
+                ("submit, alerts stalled", try BenchDaemon(binary: binary, folder: folder + "/alerting", alerts: stalled.url)))
         }
-        defer { alerting?.stop() }
+        if compareMetrics {
+            others.append(("submit, metrics off", try BenchDaemon(binary: binary, folder: folder + "/no-metrics")))
+        }
+        defer { for other in others { other.daemon.stop() } }
 
         print(
             "gateway-bench: \(clients) clients × \(orders) submits, \(runs) runs, journal \(folder)/journal.sqlite (synchronous=FULL)"
         )
         let setup = try ControlClient(socketPath: daemon.socket)
-        _ = try setup.request("quote", ["symbol": "BENCH", "bid": "100", "ask": "100.01"])
-        if let alerting {
-            _ = try ControlClient(socketPath: alerting.socket).request(
-                "quote", ["symbol": "BENCH", "bid": "100", "ask": "100.01"])
+        for socket in [daemon.socket] + others.map(\.daemon.socket) {
+            _ = try ControlClient(socketPath: socket).request("quote", ["symbol": "BENCH", "bid": "100", "ask": "100.01"])
         }
-        var names = ["fsync", "socket round trip (hello)", "submit → answer"]
-        if alerting != nil { names.append("submit, alerts stalled") }
+        let submitName = compareMetrics ? "submit, metrics on" : "submit → answer"
+        let names = ["fsync", "socket round trip (hello)", submitName] + others.map(\.name)
         var results: [String: [Summary]] = [:]
         for run in 1...runs {
             var measured = [
                 ("fsync", Self.fsyncBaseline(folder: folder, count: 300)),
                 ("socket round trip (hello)", try drive(socket: daemon.socket, run: run, op: "hello")),
             ]
-            // With the alerting daemon, the two take turns going first, so neither gains from the order.
-            let alertingFirst = alerting != nil && run % 2 == 0
-            if alertingFirst, let alerting {
-                measured.append(("submit, alerts stalled", try drive(socket: alerting.socket, run: run, op: "submit")))
-            }
-            measured.append(("submit → answer", try drive(socket: daemon.socket, run: run, op: "submit")))
-            if !alertingFirst, let alerting {
-                measured.append(("submit, alerts stalled", try drive(socket: alerting.socket, run: run, op: "submit")))
+            // The daemons take turns going first, so none gains from the order.
+            let first = run % (others.count + 1)
+            let order = Array(([(submitName, daemon)] + others)[first...]) + Array(([(submitName, daemon)] + others)[..<first])
+            for (name, target) in order {
+                let scraper = compareMetrics && target === daemon ? daemon.metricsPort.map(Scraper.init) : nil
+                measured.append((name, try drive(socket: target.socket, run: run, op: "submit")))
+                if let scraper { print("run \(run)  scraped /metrics \(scraper.stop()) times while measuring") }
             }
             for (name, summary) in measured {
                 results[name, default: []].append(summary)
@@ -73,7 +82,7 @@ struct GatewayBench: ParsableCommand {
         for name in names {
             print("  " + Summary.median(results[name]!).line(name))
         }
-        if let alerting {
+        if let alerting = others.first(where: { $0.name == "submit, alerts stalled" })?.daemon {
             let dropped = try ControlClient(socketPath: alerting.socket).request(
                 "journal", ["kinds": ["alert_dropped"], "limit": 10_000])
             let notes = dropped["events"] as? [[String: Any]] ?? []
@@ -220,8 +229,10 @@ func monotonicNanos() -> UInt64 {
 final class BenchDaemon {
     let process = Process()
     let socket: String
+    let metricsPort: Int?
 
-    init(binary: String, folder: String, alerts url: String? = nil) throws {
+    init(binary: String, folder: String, alerts url: String? = nil, metricsPort: Int? = nil) throws {
+        self.metricsPort = metricsPort
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         socket = folder + "/gatewayd.sock"
         let alerts =
@@ -234,7 +245,7 @@ final class BenchDaemon {
         let config =
             alerts + """
                 socket: \(socket)
-                metrics_listen: 127.0.0.1:0
+                metrics_listen: \(metricsPort.map { "127.0.0.1:\($0)" } ?? "off")
                 journal: \(folder)/journal.sqlite
                 log_level: warning
                 accounts:
@@ -291,4 +302,75 @@ final class StalledEndpoint {
     }
 
     deinit { close(fd) }
+}
+
+/// A free TCP port on 127.0.0.1, found by binding port 0 and closing.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    }
+    guard bound == 0 else { throw ValidationError("cannot bind 127.0.0.1") }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Scrapes `http://127.0.0.1:PORT/metrics` ten times a second on a thread of its own until stopped.
+final class Scraper: @unchecked Sendable {
+    private let stopping = NSCondition()
+    private var stopped = false
+    private var count = 0
+    private let done = DispatchSemaphore(value: 0)
+
+    init(port: Int) {
+        Thread { [self] in
+            while true {
+                Self.scrape(port: port)
+                stopping.lock()
+                count += 1
+                let wake = Date().addingTimeInterval(0.1)
+                while !stopped, stopping.wait(until: wake) {}
+                let finished = stopped
+                stopping.unlock()
+                if finished { break }
+            }
+            done.signal()
+        }.start()
+    }
+
+    /// Stops, waits for the thread; returns how many scrapes were made.
+    func stop() -> Int {
+        stopping.lock()
+        stopped = true
+        stopping.signal()
+        stopping.unlock()
+        done.wait()
+        return count
+    }
+
+    static func scrape(port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { return }
+        let request = Array("GET /metrics HTTP/1.0\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while buffer.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 {}
+    }
 }
