@@ -43,7 +43,10 @@ struct GatewayBench: ParsableCommand {
         var others: [(name: String, daemon: BenchDaemon)] = []
         if let stalled {
             others.append(
-                ("submit, alerts stalled", try BenchDaemon(binary: binary, folder: folder + "/alerting", alerts: stalled.url)))
+                (
+                    "submit, alerts stalled",
+                    try BenchDaemon(binary: binary, folder: folder + "/alerting", alerts: stalled.url)
+                ))
         }
         if compareMetrics {
             others.append(("submit, metrics off", try BenchDaemon(binary: binary, folder: folder + "/no-metrics")))
@@ -55,7 +58,8 @@ struct GatewayBench: ParsableCommand {
         )
         let setup = try ControlClient(socketPath: daemon.socket)
         for socket in [daemon.socket] + others.map(\.daemon.socket) {
-            _ = try ControlClient(socketPath: socket).request("quote", ["symbol": "BENCH", "bid": "100", "ask": "100.01"])
+            _ = try ControlClient(socketPath: socket).request(
+                "quote", ["symbol": "BENCH", "bid": "100", "ask": "100.01"])
         }
         let submitName = compareMetrics ? "submit, metrics on" : "submit → answer"
         let names = ["fsync", "socket round trip (hello)", submitName] + others.map(\.name)
@@ -67,7 +71,8 @@ struct GatewayBench: ParsableCommand {
             ]
             // The daemons take turns going first, so none gains from the order.
             let first = run % (others.count + 1)
-            let order = Array(([(submitName, daemon)] + others)[first...]) + Array(([(submitName, daemon)] + others)[..<first])
+            let order =
+                Array(([(submitName, daemon)] + others)[first...]) + Array(([(submitName, daemon)] + others)[..<first])
             for (name, target) in order {
                 let scraper = compareMetrics && target === daemon ? daemon.metricsPort.map(Scraper.init) : nil
                 measured.append((name, try drive(socket: target.socket, run: run, op: "submit")))

@@ -83,9 +83,10 @@ extension EndToEnd {
             #expect(stopping.hasPrefix("STOPPING=1\nSTATUS=stopping"))
         }
 
-        /// WATCHDOG=1 comes only from the engine's own progress: with the journal's write lock held by
-        /// the test, an order's commit waits, the engine's ping waits behind it, and the pings stop; when
-        /// the lock is released the order is accepted and the pings resume.
+        /// READY, WATCHDOG and STOPPING in order; and WATCHDOG=1 comes only from the engine's own
+        /// progress: with the journal's write lock held by the test, an order's commit waits, the
+        /// engine's ping waits behind it, and the pings stop; when the lock is released the order is
+        /// accepted and the pings resume.
         @Test func aStalledEngineStopsTheWatchdogPings() async throws {
             let daemon = Daemon()
             let notify = try NotifySocket(path: daemon.folder + "/notify.sock")
@@ -126,6 +127,9 @@ extension EndToEnd {
             _ = try #require(await notify.receive(startingWith: "WATCHDOG=1"))
             try journal.close()
             #expect(await daemon.stop() == 0)
+            // After the pings, STOPPING=1 comes last.
+            let stopping = try #require(await notify.receive(startingWith: "STOPPING=1"))
+            #expect(stopping.contains("STATUS=stopping"))
         }
     }
 }
