@@ -15,7 +15,8 @@ public final class Daemon: Sendable {
         var process: Process?
         var log = ""
         var earlierLogs = ""
-        var waiters: [(String, CheckedContinuation<Bool, Never>)] = []
+        /// Text awaited, how many times the current run's log must hold it, and who waits.
+        var waiters: [(String, Int, CheckedContinuation<Bool, Never>)] = []
         var exited = false
         var generation = 0
     }
@@ -117,18 +118,24 @@ public final class Daemon: Sendable {
         return await waitForLog(until)
     }
 
-    /// Returns when the log contains `text` (true), or when the daemon exits without it (false).
-    public func waitForLog(_ text: String) async -> Bool {
+    /// Returns when the current run's log contains `text` at least `times` times (true), or when the
+    /// daemon exits first (false).
+    public func waitForLog(_ text: String, times: Int = 1) async -> Bool {
         await withCheckedContinuation { continuation in
             let answer: Bool? = state.withLock { state in
-                if state.log.contains(text) { return true }
+                if Self.count(text, in: state.log) >= times { return true }
                 if state.exited { return false }
-                state.waiters.append((text, continuation))
+                state.waiters.append((text, times, continuation))
                 return nil
             }
             if let answer { continuation.resume(returning: answer) }
         }
     }
+
+    /// How many times the current run's log holds `text`.
+    public func logCount(_ text: String) -> Int { state.withLock { Self.count(text, in: $0.log) } }
+
+    static func count(_ text: String, in log: String) -> Int { log.components(separatedBy: text).count - 1 }
 
     /// Everything the daemon wrote to stderr, over every start.
     public var log: String { state.withLock { $0.earlierLogs + $0.log } }
@@ -141,9 +148,9 @@ public final class Daemon: Sendable {
             }
             state.log += text
             let (met, waiting) = state.waiters.reduce(
-                into: ([CheckedContinuation<Bool, Never>](), [(String, CheckedContinuation<Bool, Never>)]())
+                into: ([CheckedContinuation<Bool, Never>](), [(String, Int, CheckedContinuation<Bool, Never>)]())
             ) {
-                if state.log.contains($1.0) { $0.0.append($1.1) } else { $0.1.append($1) }
+                if Self.count($1.0, in: state.log) >= $1.1 { $0.0.append($1.2) } else { $0.1.append($1) }
             }
             state.waiters = waiting
             return met
@@ -157,7 +164,7 @@ public final class Daemon: Sendable {
             guard state.process === ended else { return [] }
             state.exited = true
             defer { state.waiters = [] }
-            return state.waiters.map(\.1)
+            return state.waiters.map(\.2)
         }
         for continuation in waiting { continuation.resume(returning: false) }
     }
