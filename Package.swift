@@ -59,6 +59,7 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(name: "SystemdIntegration", dependencies: [logging], swiftSettings: settings),
+        .target(name: "BrokerAlpaca", dependencies: ["GatewayCore", "BrokerAPI", logging], swiftSettings: settings),
         .target(
             name: "Alerts", dependencies: ["GatewayCore", "ControlProtocol", crypto, logging, lifecycle],
             swiftSettings: settings),
@@ -153,6 +154,9 @@ let package = Package(
             dependencies: ["ControlServer", nio, .product(name: "NIOTestUtils", package: "swift-nio")],
             swiftSettings: settings
         ),
+        .testTarget(
+            name: "BrokerAlpacaTests", dependencies: ["BrokerAlpaca", "BrokerAPI", "GatewayCore"],
+            swiftSettings: settings),
         .testTarget(
             name: "SystemdIntegrationTests", dependencies: ["SystemdIntegration", logging], swiftSettings: settings),
         .testTarget(
