@@ -155,7 +155,7 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(
-            name: "BrokerAlpacaTests", dependencies: ["BrokerAlpaca", "BrokerAPI", "GatewayCore"],
+            name: "BrokerAlpacaTests", dependencies: ["BrokerAlpaca", "BrokerAPI", "GatewayCore", "GatewayTesting"],
             swiftSettings: settings),
         .testTarget(
             name: "SystemdIntegrationTests", dependencies: ["SystemdIntegration", logging], swiftSettings: settings),

@@ -41,6 +41,7 @@ public final class LoopbackHTTPServer: Sendable {
         var requests: [Request] = []
         var scripted: [Reply] = []
         var defaultReply = Reply(status: 200, body: "{\"ok\":true}")
+        var responder: (@Sendable (Request) -> Reply)?
         var holding = false
         var held: [@Sendable () -> Void] = []
         var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
@@ -96,6 +97,12 @@ public final class LoopbackHTTPServer: Sendable {
 
     public func setDefault(_ reply: Reply) { state.withLock { $0.defaultReply = reply } }
 
+    /// Answers requests that no scripted reply is waiting for by calling `responder` (a fake service
+    /// with state of its own), instead of with the default.
+    public func respond(with responder: @escaping @Sendable (Request) -> Reply) {
+        state.withLock { $0.responder = responder }
+    }
+
     /// Stops answering: requests are recorded and left waiting.
     public func hold() { state.withLock { $0.holding = true } }
 
@@ -121,7 +128,9 @@ public final class LoopbackHTTPServer: Sendable {
             let count = state.requests.count
             let ready = state.waiters.filter { $0.0 <= count }.map(\.1)
             state.waiters.removeAll { $0.0 <= count }
-            let reply = state.scripted.isEmpty ? state.defaultReply : state.scripted.removeFirst()
+            let reply =
+                state.scripted.isEmpty
+                ? (state.responder?(request) ?? state.defaultReply) : state.scripted.removeFirst()
             if state.holding {
                 state.held.append { answer(reply) }
                 return (nil, ready)

@@ -1,0 +1,163 @@
+import Foundation
+import Synchronization
+
+/// A loopback Alpaca Trading API (REST, as `reference/brokers/alpaca.md` describes it) with state of its
+/// own: orders by id and by client order id, cancels, replaces, the account and positions. It checks
+/// the two `APCA-` headers on every request, refuses a reused `client_order_id` as Alpaca does (422), and
+/// misbehaves on command: the next requests answered 429 with a `Retry-After`, or an order taken and
+/// then answered 500, as if the answer were lost.
+public final class FakeAlpaca: Sendable {
+    public let server: LoopbackHTTPServer
+    public let keyID: String
+    public let secret: String
+    private let state = Mutex(State())
+
+    /// An order as the fake keeps it: Alpaca's Order object as a JSON dictionary.
+    struct State {
+        var orders: [String: [String: any Sendable]] = [:]
+        var order: [String] = []
+        var byClientID: [String: String] = [:]
+        var next = 1
+        var acceptThenFail = 0
+        var positions: [[String: String]] = []
+    }
+
+    public init(keyID: String = "PKTEST", secret: String = "fake-secret-never-logged") async throws {
+        server = try await LoopbackHTTPServer()
+        self.keyID = keyID
+        self.secret = secret
+        server.respond { [weak self] request in
+            self?.answer(request) ?? .init(status: 503)
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, the REST base URL.
+    public var url: String { server.url("") }
+
+    /// The next `count` requests are answered 429 with `Retry-After: seconds`.
+    public func rateLimit(next count: Int, retryAfter seconds: Int) {
+        server.script(
+            Array(
+                repeating: .init(
+                    status: 429, headers: ["Retry-After": "\(seconds)"], body: #"{"message":"too many requests"}"#),
+                count: count))
+    }
+
+    /// The next order POSTed is taken, then answered 500: the client cannot know it was taken.
+    public func acceptThenFailNextOrder() { state.withLock { $0.acceptThenFail += 1 } }
+
+    /// The orders the fake holds, oldest first, as Alpaca would return them.
+    public var orders: [[String: any Sendable]] {
+        state.withLock { state in state.order.compactMap { state.orders[$0] } }
+    }
+
+    /// Moves an order to a new status (`filled`, `canceled`, …) with `filled_qty`.
+    public func set(clientOrderID: String, status: String, filledQty: String? = nil) {
+        state.withLock { state in
+            guard let id = state.byClientID[clientOrderID] else { return }
+            state.orders[id]?["status"] = status
+            if let filledQty { state.orders[id]?["filled_qty"] = filledQty }
+        }
+    }
+
+    public func setPositions(_ positions: [[String: String]]) { state.withLock { $0.positions = positions } }
+
+    func answer(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Reply {
+        guard request.headers["apca-api-key-id"] == keyID, request.headers["apca-api-secret-key"] == secret else {
+            return .init(status: 401, body: #"{"message":"unauthorized"}"#)
+        }
+        let parts = request.uri.split(separator: "?", maxSplits: 1)
+        let path = String(parts.first ?? "")
+        let query = parts.count > 1 ? Self.query(String(parts[1])) : [:]
+        switch (request.method, path) {
+        case ("POST", "/v2/orders"): return submit(request.json ?? [:])
+        case ("GET", "/v2/orders:by_client_order_id"):
+            return state.withLock { state in
+                guard let id = state.byClientID[query["client_order_id"] ?? ""], let order = state.orders[id] else {
+                    return Self.notFound
+                }
+                return Self.json(order)
+            }
+        case ("GET", "/v2/orders"):
+            let open: Set<String> = ["new", "accepted", "pending_new", "partially_filled", "held", "pending_cancel"]
+            return Self.json(orders.filter { open.contains($0["status"] as? String ?? "") })
+        case ("GET", "/v2/account"):
+            return Self.json([
+                "id": "fake-account", "status": "ACTIVE", "currency": "USD", "cash": "100000", "equity": "100000",
+                "buying_power": "200000", "trading_blocked": false,
+            ])
+        case ("GET", "/v2/positions"):
+            return Self.json(state.withLock { $0.positions })
+        default:
+            break
+        }
+        if path.hasPrefix("/v2/orders/") {
+            let id = String(path.dropFirst("/v2/orders/".count))
+            switch request.method {
+            case "GET":
+                return state.withLock { $0.orders[id].map(Self.json) ?? Self.notFound }
+            case "DELETE":
+                return state.withLock { state in
+                    guard let status = state.orders[id]?["status"] as? String else { return Self.notFound }
+                    if ["filled", "canceled", "expired", "replaced", "rejected"].contains(status) {
+                        return .init(status: 422, body: #"{"code":42210000,"message":"order is not cancelable"}"#)
+                    }
+                    state.orders[id]?["status"] = "pending_cancel"
+                    return .init(status: 204)
+                }
+            default: break
+            }
+        }
+        return .init(status: 404, body: #"{"code":40410000,"message":"endpoint not found"}"#)
+    }
+
+    func submit(_ body: [String: Any]) -> LoopbackHTTPServer.Reply {
+        state.withLock { state in
+            let clientID = body["client_order_id"] as? String ?? UUID().uuidString
+            if state.byClientID[clientID] != nil {
+                return .init(status: 422, body: #"{"code":40010001,"message":"client_order_id must be unique"}"#)
+            }
+            let id = String(format: "00000000-0000-4000-8000-%012d", state.next)
+            state.next += 1
+            var order: [String: any Sendable] = [
+                "id": id, "client_order_id": clientID, "status": "accepted", "filled_qty": "0",
+                "order_class": body["order_class"] as? String ?? "", "created_at": "2026-12-02T14:30:00.000000000Z",
+            ]
+            for key in [
+                "symbol", "qty", "side", "type", "time_in_force", "limit_price", "stop_price", "trail_price",
+                "trail_percent",
+            ] {
+                if let value = body[key] as? String { order[key] = value }
+            }
+            state.orders[id] = order
+            state.order.append(id)
+            state.byClientID[clientID] = id
+            if state.acceptThenFail > 0 {
+                state.acceptThenFail -= 1
+                return .init(status: 500, body: #"{"message":"internal server error"}"#)
+            }
+            return Self.json(order)
+        }
+    }
+
+    static let notFound = LoopbackHTTPServer.Reply(status: 404, body: #"{"code":40410000,"message":"order not found"}"#)
+
+    static func json(_ object: Any) -> LoopbackHTTPServer.Reply {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return .init(
+            status: 200, headers: ["Content-Type": "application/json"], body: String(decoding: data, as: UTF8.self))
+    }
+
+    static func query(_ text: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).removingPercentEncoding ?? String($0)
+            }
+            if parts.count == 2 { result[parts[0]] = parts[1] }
+        }
+        return result
+    }
+
+    public func shutdown() async { await server.shutdown() }
+}

@@ -1,0 +1,145 @@
+import BrokerAPI
+import Foundation
+import GatewayCore
+import GatewayTesting
+import Synchronization
+import Testing
+
+@testable import BrokerAlpaca
+
+/// The REST client against the loopback fake: what reaches Alpaca, what comes back, and how each kind
+/// of failure is told to the engine. Waits are recorded, never slept.
+@Suite struct AlpacaRESTTests {
+    final class Waits: Sendable {
+        let taken = Mutex<[Duration]>([])
+        var all: [Duration] { taken.withLock { $0 } }
+    }
+
+    func client(_ fake: FakeAlpaca, secret: String? = nil, waits: Waits = Waits()) -> AlpacaREST {
+        AlpacaREST(
+            base: URL(string: fake.url)!, keyID: fake.keyID, secret: secret ?? fake.secret,
+            sleep: { duration in waits.taken.withLock { $0.append(duration) } })
+    }
+
+    @Test func anOrderReachesAlpacaWithTheCredentialsAndComesBackAccepted() async throws {
+        let fake = try await FakeAlpaca()
+        let placed = try await client(fake).submit(AlpacaOrderRequest(order("ord-7", tif: .day)))
+        #expect(placed.clientOrderID == "ord-7")
+        #expect(placed.gatewayStatus == .acknowledged)
+        let sent = try #require(fake.server.requests.last)
+        #expect(sent.method == "POST")
+        #expect(sent.uri == "/v2/orders")
+        #expect(sent.headers["apca-api-key-id"] == fake.keyID)
+        #expect(sent.headers["apca-api-secret-key"] == fake.secret)
+        #expect(sent.headers["content-type"] == "application/json")
+        expectFields(
+            try #require(sent.json),
+            [
+                "symbol": "AAPL", "qty": "2", "side": "buy", "type": "limit", "time_in_force": "day",
+                "limit_price": "150", "client_order_id": "ord-7",
+            ])
+        let found = try #require(try await client(fake).order(clientOrderID: "ord-7"))
+        #expect(found.id == placed.id)
+        #expect(try await client(fake).order(clientOrderID: "never-sent") == nil)
+        await fake.shutdown()
+    }
+
+    @Test func alpacaItselfRefusesASecondOrderWithTheSameID() async throws {
+        let fake = try await FakeAlpaca()
+        _ = try await client(fake).submit(AlpacaOrderRequest(order("dup-1")))
+        do {
+            _ = try await client(fake).submit(AlpacaOrderRequest(order("dup-1")))
+            Issue.record("a reused client_order_id was taken")
+        } catch {
+            #expect(error.kind == .nonRetryable)
+            #expect(error.message.contains("client_order_id must be unique"))
+        }
+        #expect(fake.orders.count == 1)
+        await fake.shutdown()
+    }
+
+    @Test func aRateLimitIsWaitedOutAsAlpacaAsks() async throws {
+        let fake = try await FakeAlpaca()
+        let waits = Waits()
+        fake.rateLimit(next: 2, retryAfter: 2)
+        let placed = try await client(fake, waits: waits).submit(AlpacaOrderRequest(order("rl-1")))
+        #expect(placed.clientOrderID == "rl-1")
+        #expect(waits.all == [.seconds(2), .seconds(2)])
+        #expect(fake.orders.count == 1)
+        fake.rateLimit(next: 3, retryAfter: 1)
+        do {
+            _ = try await client(fake, waits: waits).submit(AlpacaOrderRequest(order("rl-2")))
+            Issue.record("three 429s in a row were not reported")
+        } catch {
+            #expect(error.kind == .retryable)
+            #expect(error.code == "rate_limited")
+        }
+        await fake.shutdown()
+    }
+
+    /// Alpaca took the order but the answer was a 500: the engine hears "unknown outcome", asks by
+    /// client order id, and finds exactly one order.
+    @Test func aServerErrorAfterSendingIsAnUnknownOutcomeAndTheOrderIsFoundByItsID() async throws {
+        let fake = try await FakeAlpaca()
+        fake.acceptThenFailNextOrder()
+        do {
+            _ = try await client(fake).submit(AlpacaOrderRequest(order("lost-1")))
+            Issue.record("a 500 after sending was not reported")
+        } catch {
+            #expect(error.kind == .unknownOutcome)
+        }
+        let found = try #require(try await client(fake).order(clientOrderID: "lost-1"))
+        #expect(found.gatewayStatus == .acknowledged)
+        #expect(fake.orders.count == 1)
+        await fake.shutdown()
+    }
+
+    @Test func wrongCredentialsAreFatalAndNeverEchoed() async throws {
+        let fake = try await FakeAlpaca()
+        do {
+            _ = try await client(fake, secret: "wrong-secret-value").account()
+            Issue.record("wrong credentials were taken")
+        } catch {
+            #expect(error.kind == .fatal)
+            #expect(!error.description.contains("wrong-secret-value"))
+            #expect(!error.description.contains(fake.secret))
+        }
+        await fake.shutdown()
+    }
+
+    @Test func aRefusedConnectionBeforeSendingIsRetryable() async throws {
+        let fake = try await FakeAlpaca()
+        let url = fake.url
+        await fake.shutdown()
+        let closed = AlpacaREST(base: URL(string: url)!, keyID: "k", secret: "s")
+        do {
+            _ = try await closed.submit(AlpacaOrderRequest(order("nobody-home")))
+            Issue.record("a refused connection was not reported")
+        } catch {
+            #expect(error.kind == .retryable, "\(error)")
+        }
+    }
+
+    @Test func cancelAccountPositionsAndOpenOrders() async throws {
+        let fake = try await FakeAlpaca()
+        let rest = client(fake)
+        let placed = try await rest.submit(AlpacaOrderRequest(order("c-1")))
+        _ = try await rest.submit(AlpacaOrderRequest(order("c-2")))
+        fake.set(clientOrderID: "c-2", status: "filled", filledQty: "2")
+        #expect(try await rest.openOrders().map(\.clientOrderID) == ["c-1"])
+        try await rest.cancel(alpacaID: placed.id)
+        #expect(try await rest.order(clientOrderID: "c-1")?.gatewayStatus == .pendingCancel)
+        let filled = try #require(try await rest.order(clientOrderID: "c-2"))
+        do {
+            try await rest.cancel(alpacaID: filled.id)
+            Issue.record("cancelling a filled order was taken")
+        } catch {
+            #expect(error.kind == .nonRetryable)
+        }
+        let account = try await rest.account()
+        #expect(account.buyingPower == "200000")
+        fake.setPositions([["symbol": "AAPL", "qty": "-5", "avg_entry_price": "150.25"]])
+        #expect(try await rest.positions().map(\.qty) == ["-5"])
+        await fake.shutdown()
+    }
+}
