@@ -12,6 +12,8 @@ let settings: [SwiftSetting] = [
 let nio = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let nioHTTP = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let nioWebSocket = Target.Dependency.product(name: "NIOWebSocket", package: "swift-nio")
+let wsClient = Target.Dependency.product(name: "WSClient", package: "swift-websocket")
 let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
@@ -47,6 +49,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
     ],
     targets: [
         .target(name: "GatewayCore", swiftSettings: settings),
@@ -59,7 +62,9 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(name: "SystemdIntegration", dependencies: [logging], swiftSettings: settings),
-        .target(name: "BrokerAlpaca", dependencies: ["GatewayCore", "BrokerAPI", logging], swiftSettings: settings),
+        .target(
+            name: "BrokerAlpaca", dependencies: ["GatewayCore", "BrokerAPI", logging, wsClient, nio],
+            swiftSettings: settings),
         .target(
             name: "Alerts", dependencies: ["GatewayCore", "ControlProtocol", crypto, logging, lifecycle],
             swiftSettings: settings),
@@ -75,7 +80,7 @@ let package = Package(
             name: "GatewayTesting",
             dependencies: [
                 "GatewayCore", "BrokerAPI", "Journal", "Execution", "ControlProtocol", logging, lifecycle, nio, nioPosix,
-                nioHTTP,
+                nioHTTP, nioWebSocket,
             ],
             swiftSettings: settings
         ),
