@@ -9,6 +9,7 @@ public struct AlpacaOrder: Sendable, Hashable, Decodable {
     public var clientOrderID: String
     public var status: String
     public var symbol: String?
+    public var type: String?
     public var qty: String?
     public var filledQty: String?
     public var filledAvgPrice: String?
@@ -17,7 +18,7 @@ public struct AlpacaOrder: Sendable, Hashable, Decodable {
     public var legs: [AlpacaOrder]?
 
     enum CodingKeys: String, CodingKey {
-        case id, clientOrderID = "client_order_id", status, symbol, qty, filledQty = "filled_qty"
+        case id, clientOrderID = "client_order_id", status, symbol, type, qty, filledQty = "filled_qty"
         case filledAvgPrice = "filled_avg_price", replaces, replacedBy = "replaced_by", legs
     }
 

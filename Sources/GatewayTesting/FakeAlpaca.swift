@@ -51,12 +51,24 @@ public final class FakeAlpaca: Sendable {
         state.withLock { state in state.order.compactMap { state.orders[$0] } }
     }
 
-    /// Moves an order to a new status (`filled`, `canceled`, …) with `filled_qty`.
-    public func set(clientOrderID: String, status: String, filledQty: String? = nil) {
+    /// Moves an order to a new status (`filled`, `canceled`, …) with `filled_qty` and
+    /// `filled_avg_price`, as Alpaca would after executions.
+    public func set(clientOrderID: String, status: String, filledQty: String? = nil, avgPrice: String? = nil) {
         state.withLock { state in
             guard let id = state.byClientID[clientOrderID] else { return }
             state.orders[id]?["status"] = status
             if let filledQty { state.orders[id]?["filled_qty"] = filledQty }
+            if let avgPrice { state.orders[id]?["filled_avg_price"] = avgPrice }
+        }
+    }
+
+    /// The order as Alpaca's JSON, for a stream event about it.
+    public func json(ofOrder clientOrderID: String) -> String? {
+        state.withLock { state in
+            guard let id = state.byClientID[clientOrderID], let order = state.orders[id],
+                let data = try? JSONSerialization.data(withJSONObject: order, options: [.sortedKeys])
+            else { return nil }
+            return String(decoding: data, as: UTF8.self)
         }
     }
 

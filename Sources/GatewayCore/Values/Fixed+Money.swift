@@ -10,6 +10,19 @@ extension Fixed where Kind == PriceKind {
         return Money(units: units)
     }
 
+    /// The price at which `quantity` units come to `money` (a fill's price from the change in an order's
+    /// total notional), rounded half-to-even to price's scale; `nil` for a quantity that is not positive
+    /// or on overflow.
+    public static func perUnit(_ money: Money, _ quantity: Quantity) -> Price? {
+        guard quantity.units > 0 else { return nil }
+        var factor: Int128 = 1
+        for _ in 0..<(PriceKind.scale + QuantityKind.scale - MoneyKind.scale) { factor *= 10 }
+        guard let units = Fixed.divideRounded(Int128(money.units) * factor, by: Int128(quantity.units)),
+            let exact = Int64(exactly: units)
+        else { return nil }
+        return Price(units: exact)
+    }
+
     /// The quantity-weighted average of two (price, quantity) pairs with positive quantities, rounded
     /// half-to-even to price's scale.
     public static func weightedAverage(_ a: Price, _ qa: Quantity, _ b: Price, _ qb: Quantity) -> Price {

@@ -1,0 +1,154 @@
+import BrokerAPI
+import Foundation
+import GatewayCore
+import GatewayTesting
+import Logging
+import Testing
+
+@testable import BrokerAlpaca
+
+/// The adapter against both fakes: acknowledgements, fills counted once by cumulative quantity,
+/// a fill during a stream outage recovered before the account is connected again, orders refused while
+/// the stream is down, and an unknown outcome settled by client order id.
+@Suite(.timeLimit(.minutes(1))) struct AlpacaAdapterTests {
+    struct Rig {
+        let rest: FakeAlpaca
+        let stream: FakeAlpacaStream
+        let adapter: AlpacaAdapter
+        var events: AsyncStream<BrokerEvent>.Iterator
+
+        init() async throws {
+            rest = try await FakeAlpaca()
+            stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: rest.secret)
+            adapter = AlpacaAdapter(
+                settings: AlpacaSettings(
+                    restURL: URL(string: rest.url)!, streamURL: stream.url, keyID: rest.keyID, secret: rest.secret),
+                clock: ManualWallClock(), logger: Logger(label: "alpaca-test"), backoff: { _ in })
+            events = adapter.events.makeAsyncIterator()
+        }
+
+        /// The next event that is not about the connection's progress.
+        mutating func next() async -> BrokerEvent? { await events.next() }
+
+        /// Pushes a trade update for the fake's order `id`.
+        func push(_ event: String, _ id: String, execution: String? = nil) {
+            let order = rest.json(ofOrder: id)!
+            let execution = execution.map { #","execution_id":"\#($0)""# } ?? ""
+            stream.push(
+                update: #"{"event":"\#(event)"\#(execution),"timestamp":"2026-12-02T14:30:05Z","order":\#(order)}"#)
+        }
+
+        func shutdown() async {
+            await adapter.disconnect()
+            await rest.shutdown()
+            await stream.shutdown()
+        }
+    }
+
+    @Test func fillsAreReportedOnceAtTheirOwnPrices() async throws {
+        var rig = try await Rig()
+        try await rig.adapter.connect()
+        #expect(await rig.next() == .connection(.connecting, detail: nil))
+        #expect(await rig.next() == .connection(.connected, detail: nil))
+        try await rig.adapter.submit(order("f-1", qty: "3", tif: .day))
+        guard case .acknowledged(let id, let alpacaID, _) = await rig.next() else {
+            Issue.record("no acknowledgement")
+            return
+        }
+        #expect(id == OrderID("f-1")!)
+        #expect(alpacaID == rig.rest.orders.first?["id"] as? String)
+
+        rig.rest.set(clientOrderID: "f-1", status: "partially_filled", filledQty: "1", avgPrice: "150")
+        rig.push("partial_fill", "f-1", execution: "x-1")
+        rig.push("partial_fill", "f-1", execution: "x-1")  // the same execution sent twice
+        rig.rest.set(clientOrderID: "f-1", status: "filled", filledQty: "3", avgPrice: "150.5")
+        rig.push("fill", "f-1", execution: "x-2")
+        guard case .fill(let first) = await rig.next(), case .fill(let second) = await rig.next() else {
+            Issue.record("fills missing")
+            return
+        }
+        #expect(first.fillID == FillID("x-1")!)
+        #expect(first.qty == Quantity("1")!)
+        #expect(first.price == Price("150")!)
+        #expect(second.fillID == FillID("x-2")!)
+        #expect(second.qty == Quantity("2")!)
+        #expect(second.price == Price("150.75")!)  // 3 @ 150.5 = 451.5; 451.5 − 150 = 301.5 for 2
+        await rig.shutdown()
+    }
+
+    @Test func aFillDuringAnOutageIsRecoveredBeforeTheAccountIsConnectedAgain() async throws {
+        var rig = try await Rig()
+        try await rig.adapter.connect()
+        _ = await rig.next()
+        _ = await rig.next()
+        try await rig.adapter.submit(order("o-1", qty: "2", tif: .day))
+        _ = await rig.next()
+        rig.stream.dropAll()
+        guard case .connection(.disconnected, _) = await rig.next() else {
+            Issue.record("the outage was not reported")
+            return
+        }
+        do {
+            try await rig.adapter.submit(order("o-2", tif: .day))
+            Issue.record("an order was sent while the stream was down")
+        } catch {
+            #expect(error.code == "not_connected")
+        }
+        rig.rest.set(clientOrderID: "o-1", status: "filled", filledQty: "2", avgPrice: "151")
+        await rig.stream.sessions(atLeast: 2)
+        guard case .fill(let fill) = await rig.next() else {
+            Issue.record("the fill missed during the outage was not recovered")
+            return
+        }
+        #expect(fill.qty == Quantity("2")!)
+        #expect(fill.price == Price("151")!)
+        #expect(await rig.next() == .connection(.connected, detail: nil))
+        // The stream now repeats the fill: it is not counted again.
+        rig.push("fill", "o-1", execution: "late-1")
+        try await rig.adapter.submit(order("o-3", tif: .day))
+        guard case .acknowledged(let next, _, _) = await rig.next() else {
+            Issue.record("expected the next order's acknowledgement, not a second fill")
+            return
+        }
+        #expect(next == OrderID("o-3")!)
+        #expect(rig.rest.orders.count == 2)
+        await rig.shutdown()
+    }
+
+    @Test func anUnknownOutcomeIsSettledByClientOrderIDWithoutSendingAgain() async throws {
+        var rig = try await Rig()
+        try await rig.adapter.connect()
+        _ = await rig.next()
+        _ = await rig.next()
+        rig.rest.acceptThenFailNextOrder()
+        do {
+            try await rig.adapter.submit(order("u-1", tif: .day))
+            Issue.record("the 500 was not reported")
+        } catch {
+            #expect(error.kind == .unknownOutcome)
+        }
+        let report = try #require(try await rig.adapter.orderReport(for: OrderID("u-1")!))
+        #expect(report.status == .acknowledged)
+        #expect(try await rig.adapter.orderReport(for: OrderID("never")!) == nil)
+        #expect(rig.rest.orders.count == 1)
+        await rig.shutdown()
+    }
+
+    @Test func refusedCredentialsFailTheConnectForGood() async throws {
+        let rest = try await FakeAlpaca()
+        let stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: "another")
+        let adapter = AlpacaAdapter(
+            settings: AlpacaSettings(
+                restURL: URL(string: rest.url)!, streamURL: stream.url, keyID: rest.keyID, secret: rest.secret),
+            clock: ManualWallClock(), logger: Logger(label: "alpaca-test"), backoff: { _ in })
+        do throws(BrokerError) {
+            try await adapter.connect()
+            Issue.record("refused credentials connected")
+        } catch {
+            #expect(error.kind == .fatal)
+        }
+        await adapter.disconnect()
+        await rest.shutdown()
+        await stream.shutdown()
+    }
+}
