@@ -61,3 +61,10 @@ public protocol QuoteConsumer: Sendable {
     /// A new price for a symbol. Called by the engine after the quote is journaled.
     func receive(_ quote: Quote) async
 }
+
+/// An adapter that reports fills from an order's running totals (Alpaca reports an order's cumulative
+/// quantity and average price): before it is asked about an order it is told what the journal already
+/// holds of it, so that it reports only fills beyond those — also after a restart.
+public protocol JournaledTotalsAware: Sendable {
+    func know(_ order: Order) async
+}

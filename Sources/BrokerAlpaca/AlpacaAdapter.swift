@@ -31,10 +31,10 @@ public struct AlpacaSettings: Sendable {
 /// event, the same event sent twice, or the catch-up read — so a fill is reported once, for exactly the
 /// quantity beyond what was reported before, at the price that moves the order's average to Alpaca's.
 ///
-/// Not yet (issue 7 goes on): the totals live in memory, so after a restart `orderReport(for:)` knows
-/// nothing of fills the journal already holds; the adapter is not yet offered by `gatewayd`'s
-/// configuration until the engine hands it the journaled totals.
-public actor AlpacaAdapter: BrokerAdapter, BracketCapable {
+/// The totals live in memory; after a restart the engine tells the adapter what the journal holds of
+/// each working order (`JournaledTotalsAware`) before asking about it, so a fill is never reported twice
+/// across a restart. Not yet offered by `gatewayd`'s configuration (issue 7 goes on).
+public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware {
     public nonisolated let brokerName = "alpaca"
     public nonisolated let events: AsyncStream<BrokerEvent>
     private let emit: AsyncStream<BrokerEvent>.Continuation
@@ -271,6 +271,23 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable {
     func remember(_ order: AlpacaOrder, as orderID: OrderID) {
         tracked[orderID, default: Tracked()].alpacaID = order.id
         byAlpacaID[order.id] = orderID
+    }
+
+    /// What the journal holds of `order`: its fills so far, and whether it is still working.
+    public func know(_ order: Order) {
+        var totals = tracked[order.orderID] ?? Tracked()
+        if order.filledQty > totals.filled, let average = order.avgFillPrice,
+            let notional = average.notional(order.filledQty)
+        {
+            totals.filled = order.filledQty
+            totals.notional = notional
+        }
+        if totals.alpacaID == nil, let alpacaID = order.brokerOrderID {
+            totals.alpacaID = alpacaID
+            byAlpacaID[alpacaID] = order.orderID
+        }
+        tracked[order.orderID] = totals
+        if order.status.isOpen { working.insert(order.orderID) }
     }
 
     // MARK: Stream events

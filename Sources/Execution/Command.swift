@@ -57,8 +57,9 @@ enum BrokerJob: Sendable {
     case cancel(Order)
     case replace(Order, with: Order)
     case quote(Quote)
-    /// Ask the broker what became of an order whose outcome is unknown.
-    case settle(OrderID)
+    /// Ask the broker what became of an order whose outcome is unknown; `known` is the order as the
+    /// journal has it (fills included), for adapters that report fills from running totals.
+    case settle(OrderID, known: Order?)
     /// An entry with its stop and/or target.
     case submitBracket(Order, stop: Order?, target: Order?)
 }

@@ -45,18 +45,18 @@ extension ExecutionEngine {
         case .bracketFailed(let ids, let error) where error.kind == .unknownOutcome:
             for id in ids {
                 transition(id, .outcomeUnknown, reason: "broker: \(error)")
-                send(.settle(id), to: account)
+                send(.settle(id, known: orders[id]), to: account)
             }
         case .bracketFailed(let ids, let error):
             for id in ids { reject(id, reason: "broker: \(error)") }
         case .submitFailed(let id, let error) where error.kind == .unknownOutcome:
             transition(id, .outcomeUnknown, reason: "broker: \(error)")
-            send(.settle(id), to: account)
+            send(.settle(id, known: orders[id]), to: account)
         case .submitFailed(let id, let error):
             reject(id, reason: "broker: \(error)")
             if error.kind == .fatal { handleConnection(account, .disconnected, detail: error.description) }
         case .cancelFailed(let id, let error) where error.kind == .unknownOutcome:
-            send(.settle(id), to: account)
+            send(.settle(id, known: orders[id]), to: account)
         case .cancelFailed(let id, let error):
             transition(id, .cancelRejected, reason: "broker: \(error)")
         case .replaceFailed(let old, let new, let error):
@@ -102,7 +102,7 @@ extension ExecutionEngine {
                     order.orderID, .outcomeUnknown,
                     reason: "the gateway stopped before the broker confirmed receipt; asking the broker")
             }
-            send(.settle(order.orderID), to: order.account)
+            send(.settle(order.orderID, known: orders[order.orderID]), to: order.account)
         }
         // A simulator that restarted with the gateway knows no prices: give it the last ones journaled.
         for quote in quotes.values.sorted(by: { $0.symbol < $1.symbol }) {

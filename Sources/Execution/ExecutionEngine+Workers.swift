@@ -64,7 +64,8 @@ extension ExecutionEngine {
             } catch {
                 return .bracketFailed(ids, error)
             }
-        case .settle(let id):
+        case .settle(let id, let known):
+            if let known, let aware = adapter as? any JournaledTotalsAware { await aware.know(known) }
             do {
                 return .settled(id, try await adapter.orderReport(for: id))
             } catch {

@@ -134,6 +134,35 @@ import Testing
         await rig.shutdown()
     }
 
+    /// After a restart the adapter knows nothing; the engine tells it what the journal holds, and only
+    /// the rest is reported.
+    @Test func afterARestartOnlyFillsTheJournalLacksAreReported() async throws {
+        var rig = try await Rig()
+        try await rig.adapter.connect()
+        _ = await rig.next()
+        _ = await rig.next()
+        try await rig.adapter.submit(order("r-1", qty: "3", tif: .day))
+        _ = await rig.next()
+        rig.rest.set(clientOrderID: "r-1", status: "filled", filledQty: "3", avgPrice: "150.5")
+        let restarted = AlpacaAdapter(
+            settings: AlpacaSettings(
+                restURL: URL(string: rig.rest.url)!, streamURL: rig.stream.url, keyID: rig.rest.keyID,
+                secret: rig.rest.secret),
+            clock: ManualWallClock(), logger: Logger(label: "alpaca-test"), backoff: { _ in })
+        var journaled = order("r-1", qty: "3", tif: .day)
+        journaled.status = .partiallyFilled
+        journaled.filledQty = Quantity("1")!
+        journaled.avgFillPrice = Price("150")!
+        await restarted.know(journaled)
+        let report = try #require(try await restarted.orderReport(for: OrderID("r-1")!))
+        #expect(report.status == .filled)
+        #expect(report.fills.map(\.qty) == [Quantity("2")!])
+        #expect(report.fills.map(\.price) == [Price("150.75")!])
+        #expect(try await restarted.orderReport(for: OrderID("r-1")!)?.fills.isEmpty == true)
+        await restarted.disconnect()
+        await rig.shutdown()
+    }
+
     @Test func refusedCredentialsFailTheConnectForGood() async throws {
         let rest = try await FakeAlpaca()
         let stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: "another")
