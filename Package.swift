@@ -87,8 +87,8 @@ let package = Package(
         .executableTarget(
             name: "gatewayd",
             dependencies: [
-                "GatewayCore", "BrokerAPI", "BrokerPaper", "Journal", "Execution", "ControlServer", "ControlProtocol",
-                "Alerts", "SystemdIntegration", logging, lifecycle, signals, argumentParser, yams, metrics, prometheus,
+                "GatewayCore", "BrokerAPI", "BrokerPaper", "BrokerAlpaca", "Journal", "Execution", "ControlServer",
+                "ControlProtocol", "Alerts", "SystemdIntegration", logging, lifecycle, signals, argumentParser, yams, metrics, prometheus,
             ],
             swiftSettings: settings
         ),

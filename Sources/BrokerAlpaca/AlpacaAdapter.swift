@@ -21,6 +21,9 @@ public struct AlpacaSettings: Sendable {
 /// Alpaca behind the `BrokerAdapter` protocol: orders over REST, what happens to them from the
 /// `trade_updates` stream.
 ///
+/// `connect` answers for the first connection; after it, each drop and return of the stream is an
+/// event (`disconnected`, `connected`), so the engine's view never goes back to an older state.
+///
 /// The stream is kept up by one task: connect, authenticate, listen, then catch up — every order this
 /// adapter knows to be working is read back over REST and what changed while the stream was down is
 /// reported — and only then is the account `connected`. When the stream drops, the account is
@@ -33,7 +36,7 @@ public struct AlpacaSettings: Sendable {
 ///
 /// The totals live in memory; after a restart the engine tells the adapter what the journal holds of
 /// each working order (`JournaledTotalsAware`) before asking about it, so a fill is never reported twice
-/// across a restart. Not yet offered by `gatewayd`'s configuration (issue 7 goes on).
+/// across a restart.
 public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware {
     public nonisolated let brokerName = "alpaca"
     public nonisolated let events: AsyncStream<BrokerEvent>
@@ -89,7 +92,6 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
     /// task goes on trying in the background unless the credentials were refused).
     public func connect() async throws(BrokerError) {
         guard streamTask == nil else { return }
-        emit.yield(.connection(.connecting, detail: nil))
         let result = await withCheckedContinuation { continuation in
             firstConnect = continuation
             streamTask = Task { await self.keepStreaming() }
@@ -120,11 +122,15 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
                 healthy = false
                 let detail = error.description
                 if Task.isCancelled { return }
-                emit.yield(.connection(.disconnected, detail: detail))
                 logger.warning("Alpaca's trade_updates stream is down", metadata: ["error": "\(detail)"])
                 let fatal = error == .unauthorized
-                finishFirstConnect(
-                    .failure(BrokerError(fatal ? .fatal : .retryable, code: "stream_down", message: detail)))
+                // The first attempt's outcome is `connect`'s answer; later ones are events.
+                if firstConnect != nil {
+                    finishFirstConnect(
+                        .failure(BrokerError(fatal ? .fatal : .retryable, code: "stream_down", message: detail)))
+                } else {
+                    emit.yield(.connection(.disconnected, detail: detail))
+                }
                 if fatal { return }
             }
             attempt += 1
@@ -136,8 +142,11 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
     func listening() async {
         await catchUp()
         healthy = true
-        emit.yield(.connection(.connected, detail: nil))
-        finishFirstConnect(.success(()))
+        if firstConnect != nil {
+            finishFirstConnect(.success(()))
+        } else {
+            emit.yield(.connection(.connected, detail: nil))
+        }
     }
 
     /// The first connection took too long: `connect` reports it and the task goes on trying.

@@ -144,6 +144,7 @@ actor ConfigReloader: ConfigReloading {
                 ("broker", before.broker != account.broker), ("currency", before.currency != account.currency),
                 ("starting_cash", before.startingCash != account.startingCash),
                 ("paper", "\(String(describing: before.paper))" != "\(String(describing: account.paper))"),
+                ("alpaca", before.alpaca != account.alpaca),
                 ("session", "\(before.session)" != "\(account.session)"),
             ]
             for (field, changed) in fields where changed { differences.append("\(account.id): \(field)") }

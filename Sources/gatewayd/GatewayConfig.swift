@@ -11,6 +11,7 @@ struct GatewayConfig: Sendable {
         var currency: String
         var startingCash: Money
         var paper: Paper?
+        var alpaca: Alpaca?
         var risk: RiskLimits
         var sizing: SizingPolicy?
         var strategyLimits: [String: RiskLimits] = [:]
@@ -37,7 +38,7 @@ struct GatewayConfig: Sendable {
     var access: [Access]? = nil
     var metricsListen: MetricsAddress? = GatewayConfig.defaultMetricsAddress
 
-    static let brokers: Set<String> = ["paper"]
+    static let brokers: Set<String> = ["paper", "alpaca"]
     static let checkpointEvery = 10_000
     static let logLevels: Set<String> = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -127,7 +128,8 @@ struct ConfigReader {
             let map = mapping(
                 node, at: path,
                 keys: [
-                    "name", "broker", "currency", "starting_cash", "paper", "risk", "sizing", "strategies", "session",
+                    "name", "broker", "currency", "starting_cash", "paper", "alpaca", "risk", "sizing", "strategies",
+                    "session",
                 ])
         else {
             return nil
@@ -156,13 +158,23 @@ struct ConfigReader {
         } else if broker == "paper" {
             paper = GatewayConfig.Paper(ledger: nil, faults: PaperFaults())
         }
+        var alpaca: GatewayConfig.Alpaca?
+        if let alpacaNode = map["alpaca"] {
+            alpaca = self.alpaca(alpacaNode, at: "\(path).alpaca")
+            if broker != "alpaca" { problems.append("\(path).alpaca: only an alpaca account takes alpaca settings") }
+        } else if broker == "alpaca" {
+            problems.append(
+                "\(path).alpaca: missing; an alpaca account needs rest_url, stream_url, key_id_credential, secret_credential"
+            )
+        }
         let risk = map["risk"].map { self.risk($0, at: "\(path).risk") } ?? RiskLimits.none
         let sizing = map["sizing"].flatMap { self.sizing($0, at: "\(path).sizing") }
         let strategies = map["strategies"].map { self.strategies($0, at: "\(path).strategies") }
         let session = self.session(map["session"], at: "\(path).session")
         guard let id, let broker, let cash else { return nil }
         return GatewayConfig.Account(
-            id: id, broker: broker, currency: currency, startingCash: cash, paper: paper, risk: risk, sizing: sizing,
+            id: id, broker: broker, currency: currency, startingCash: cash, paper: paper, alpaca: alpaca, risk: risk,
+            sizing: sizing,
             strategyLimits: strategies?.limits ?? [:], strategySizing: strategies?.sizing ?? [:], session: session)
     }
 

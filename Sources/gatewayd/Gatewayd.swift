@@ -1,6 +1,7 @@
 import Alerts
 import ArgumentParser
 import BrokerAPI
+import BrokerAlpaca
 import BrokerPaper
 import ControlServer
 import Execution
@@ -51,6 +52,7 @@ struct Gatewayd: AsyncParsableCommand {
             var problems: [String] = []
             if case .failure(let found) = settings.alertDestinations(credentials) { problems += found.problems }
             if case .failure(let found) = settings.accessPolicy() { problems += found.problems }
+            if case .failure(let found) = settings.alpacaSettings(credentials) { problems += found.problems }
             guard problems.isEmpty else {
                 FileHandle.standardError.write(
                     Data("gatewayd: \(checkConfig) has problems:\n\(ConfigProblems(problems))\n".utf8))
@@ -106,6 +108,13 @@ struct Gatewayd: AsyncParsableCommand {
             FileHandle.standardError.write(Data("gatewayd: \(config) has problems:\n\(problems)\n".utf8))
             throw ExitCode(78)
         }
+        let alpaca: [AccountID: AlpacaSettings]
+        switch settings.alpacaSettings(credentials) {
+        case .success(let found): alpaca = found
+        case .failure(let problems):
+            FileHandle.standardError.write(Data("gatewayd: \(config) has problems:\n\(problems)\n".utf8))
+            throw ExitCode(78)
+        }
         let registry = settings.metricsListen.map { _ in MetricsWiring.bootstrap() }
 
         // The socket listens before the journal is replayed: a client that connects during a long
@@ -128,7 +137,9 @@ struct Gatewayd: AsyncParsableCommand {
         }
         let accounts = settings.accounts.map { account in
             var engineAccount = EngineAccount(
-                id: account.id, adapter: Self.adapter(for: account, clock: clock), openingCash: account.startingCash,
+                id: account.id,
+                adapter: Self.adapter(for: account, alpaca: alpaca[account.id], clock: clock, logger: logger),
+                openingCash: account.startingCash,
                 currency: account.currency, limits: account.risk, sizing: account.sizing)
             engineAccount.strategyLimits = account.strategyLimits
             engineAccount.strategySizing = account.strategySizing
@@ -266,8 +277,15 @@ struct Gatewayd: AsyncParsableCommand {
     }
 
     /// The one place that knows every broker adapter.
-    static func adapter(for account: GatewayConfig.Account, clock: any WallClock) -> any BrokerAdapter {
+    static func adapter(
+        for account: GatewayConfig.Account, alpaca: AlpacaSettings?, clock: any WallClock, logger: Logger
+    ) -> any BrokerAdapter {
         switch account.broker {
+        case "alpaca" where alpaca != nil:
+            var logger = logger
+            logger[metadataKey: "account"] = "\(account.id)"
+            logger[metadataKey: "broker"] = "alpaca"
+            return AlpacaAdapter(settings: alpaca!, clock: clock, logger: logger)
         default:
             return PaperBroker(
                 clock: clock, ledgerPath: account.paper?.ledger, faults: account.paper?.faults ?? PaperFaults())

@@ -48,8 +48,6 @@ import Testing
     @Test func fillsAreReportedOnceAtTheirOwnPrices() async throws {
         var rig = try await Rig()
         try await rig.adapter.connect()
-        #expect(await rig.next() == .connection(.connecting, detail: nil))
-        #expect(await rig.next() == .connection(.connected, detail: nil))
         try await rig.adapter.submit(order("f-1", qty: "3", tif: .day))
         guard case .acknowledged(let id, let alpacaID, _) = await rig.next() else {
             Issue.record("no acknowledgement")
@@ -79,8 +77,6 @@ import Testing
     @Test func aFillDuringAnOutageIsRecoveredBeforeTheAccountIsConnectedAgain() async throws {
         var rig = try await Rig()
         try await rig.adapter.connect()
-        _ = await rig.next()
-        _ = await rig.next()
         try await rig.adapter.submit(order("o-1", qty: "2", tif: .day))
         _ = await rig.next()
         rig.stream.dropAll()
@@ -116,10 +112,8 @@ import Testing
     }
 
     @Test func anUnknownOutcomeIsSettledByClientOrderIDWithoutSendingAgain() async throws {
-        var rig = try await Rig()
+        let rig = try await Rig()
         try await rig.adapter.connect()
-        _ = await rig.next()
-        _ = await rig.next()
         rig.rest.acceptThenFailNextOrder()
         do {
             try await rig.adapter.submit(order("u-1", tif: .day))
@@ -139,8 +133,6 @@ import Testing
     @Test func afterARestartOnlyFillsTheJournalLacksAreReported() async throws {
         var rig = try await Rig()
         try await rig.adapter.connect()
-        _ = await rig.next()
-        _ = await rig.next()
         try await rig.adapter.submit(order("r-1", qty: "3", tif: .day))
         _ = await rig.next()
         rig.rest.set(clientOrderID: "r-1", status: "filled", filledQty: "3", avgPrice: "150.5")

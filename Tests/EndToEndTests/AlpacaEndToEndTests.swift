@@ -1,0 +1,78 @@
+import ControlProtocol
+import Foundation
+import GatewayTesting
+import Testing
+
+extension EndToEnd {
+    /// The real gatewayd with an Alpaca account pointed at the loopback fakes: an order goes out with
+    /// the gateway's id as Alpaca's client_order_id, a fill on the stream comes back as a journaled fill,
+    /// and the key and secret appear in no log line and no journal byte.
+    @Suite(.timeLimit(.minutes(2)))
+    struct AlpacaEndToEndTests {
+        @Test func anOrderGoesToAlpacaAndItsFillComesBack() async throws {
+            let rest = try await FakeAlpaca(keyID: "PKE2EKEYID0001", secret: "e2e-secret-never-logged")
+            let stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: rest.secret)
+            let daemon = Daemon()
+            let credentials = daemon.folder + "/credentials"
+            try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
+            try (rest.keyID + "\n").write(toFile: credentials + "/alpaca-key-id", atomically: true, encoding: .utf8)
+            try rest.secret.write(toFile: credentials + "/alpaca-secret", atomically: true, encoding: .utf8)
+            try """
+            metrics_listen: off
+            socket: \(daemon.socketPath)
+            journal: \(daemon.journalPath)
+            credentials_dir: \(credentials)
+            accounts:
+              - name: alpaca-paper
+                broker: alpaca
+                starting_cash: "100000"
+                alpaca:
+                  rest_url: \(rest.url)
+                  stream_url: \(stream.url)
+                  key_id_credential: alpaca-key-id
+                  secret_credential: alpaca-secret
+            """.write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+            try #require(try await daemon.launch(["--config", daemon.configPath]), "did not start:\n\(daemon.log)")
+
+            let client = try ControlClient(socketPath: daemon.socketPath)
+            let accepted = try client.request(
+                "submit",
+                [
+                    "account": "alpaca-paper", "client_order_id": "e2e-1", "symbol": "AAPL", "side": "buy", "qty": "2",
+                    "type": "limit", "limit_price": "150", "tif": "day",
+                ])
+            let orderID = try #require(accepted.order["order_id"] as? String, "\(accepted)")
+            let post = try #require(await rest.server.requests(atLeast: 1).first { $0.method == "POST" })
+            #expect(post.json?["client_order_id"] as? String == orderID)
+            #expect(post.json?["limit_price"] as? String == "150")
+
+            let watcher = try ControlClient(socketPath: daemon.socketPath)
+            _ = try watcher.request("subscribe", ["kinds": ["fill"]])
+            rest.set(clientOrderID: orderID, status: "filled", filledQty: "2", avgPrice: "149.95")
+            let order = try #require(rest.json(ofOrder: orderID))
+            stream.push(
+                update:
+                    #"{"event":"fill","execution_id":"e2e-exec-1","timestamp":"2026-12-02T15:00:00Z","price":"149.95","qty":"2","position_qty":"2","order":\#(order)}"#
+            )
+            let fill = try #require(try watcher.readObject())
+            #expect(fill["event"] as? String == "fill")
+            let body = fill["fill"] as? [String: Any] ?? [:]
+            #expect(body["qty"] as? String == "2")
+            #expect(body["price"] as? String == "149.95")
+            #expect(body["fill_id"] as? String == "e2e-exec-1")
+            let orders = try client.request("orders", ["status": "all"])["orders"] as? [[String: Any]] ?? []
+            #expect(orders.first?["status"] as? String == "filled", "\(orders)")
+            #expect(orders.first?["broker_order_id"] as? String == rest.orders.first?["id"] as? String)
+
+            #expect(await daemon.stop() == 0)
+            let journal = try String(
+                decoding: Data(contentsOf: URL(fileURLWithPath: daemon.journalPath)), as: UTF8.self)
+            for secret in [rest.secret, rest.keyID] {
+                #expect(!daemon.log.contains(secret))
+                #expect(!journal.contains(secret))
+            }
+            await rest.shutdown()
+            await stream.shutdown()
+        }
+    }
+}
