@@ -108,6 +108,8 @@ public final class FakeAlpaca: Sendable {
             switch request.method {
             case "GET":
                 return state.withLock { $0.orders[id].map(Self.json) ?? Self.notFound }
+            case "PATCH":
+                return replace(id, with: request.json ?? [:])
             case "DELETE":
                 return state.withLock { state in
                     guard let status = state.orders[id]?["status"] as? String else { return Self.notFound }
@@ -149,6 +151,34 @@ public final class FakeAlpaca: Sendable {
                 return .init(status: 500, body: #"{"message":"internal server error"}"#)
             }
             return Self.json(order)
+        }
+    }
+
+    /// `PATCH /v2/orders/{id}`: a new order with the changes (`replaces` the old one), the old one
+    /// `replaced` by it.
+    func replace(_ id: String, with changes: [String: Any]) -> LoopbackHTTPServer.Reply {
+        state.withLock { state in
+            guard var old = state.orders[id] else { return Self.notFound }
+            guard ["new", "accepted", "partially_filled"].contains(old["status"] as? String ?? "") else {
+                return .init(status: 422, body: #"{"code":42210000,"message":"order is not replaceable"}"#)
+            }
+            let newID = String(format: "00000000-0000-4000-8000-%012d", state.next)
+            state.next += 1
+            var new = old
+            new["id"] = newID
+            new["replaces"] = id
+            new["status"] = "accepted"
+            new["client_order_id"] = changes["client_order_id"] as? String ?? UUID().uuidString
+            for key in ["qty", "time_in_force", "limit_price", "stop_price"] {
+                if let value = changes[key] as? String { new[key] = value }
+            }
+            old["status"] = "replaced"
+            old["replaced_by"] = newID
+            state.orders[id] = old
+            state.orders[newID] = new
+            state.order.append(newID)
+            state.byClientID[new["client_order_id"] as! String] = newID
+            return Self.json(new)
         }
     }
 

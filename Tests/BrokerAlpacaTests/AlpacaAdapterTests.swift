@@ -111,6 +111,41 @@ import Testing
         await rig.shutdown()
     }
 
+    @Test func cancelAndReplaceComeBackAsTheirEvents() async throws {
+        var rig = try await Rig()
+        try await rig.adapter.connect()
+        let first = order("k-1", qty: "5", tif: .day)
+        try await rig.adapter.submit(first)
+        _ = await rig.next()
+        try await rig.adapter.cancel(first)
+        #expect(rig.rest.orders.first?["status"] as? String == "pending_cancel")
+        rig.rest.set(clientOrderID: "k-1", status: "canceled")
+        rig.push("canceled", "k-1")
+        guard case .canceled(let canceled, _, _) = await rig.next() else {
+            Issue.record("no cancel event")
+            return
+        }
+        #expect(canceled == OrderID("k-1")!)
+
+        let old = order("k-2", qty: "5", tif: .day)
+        try await rig.adapter.submit(old)
+        _ = await rig.next()
+        let new = order("k-3", qty: "4", limit: "149", tif: .day)
+        try await rig.adapter.replace(old, with: new)
+        let patch = try #require(rig.rest.server.requests.last)
+        #expect(patch.method == "PATCH")
+        expectFields(try #require(patch.json), ["qty": "4", "limit_price": "149", "client_order_id": "k-3"])
+        rig.push("replaced", "k-2")
+        guard case .replaced(let from, let to, let alpacaID, _) = await rig.next() else {
+            Issue.record("no replace event")
+            return
+        }
+        #expect(from == OrderID("k-2")!)
+        #expect(to == OrderID("k-3")!)
+        #expect(alpacaID == rig.rest.orders.last?["id"] as? String)
+        await rig.shutdown()
+    }
+
     @Test func anUnknownOutcomeIsSettledByClientOrderIDWithoutSendingAgain() async throws {
         let rig = try await Rig()
         try await rig.adapter.connect()
