@@ -9,10 +9,8 @@ extension EndToEnd {
     /// and the key and secret appear in no log line and no journal byte.
     @Suite(.timeLimit(.minutes(2)))
     struct AlpacaEndToEndTests {
-        @Test func anOrderGoesToAlpacaAndItsFillComesBack() async throws {
-            let rest = try await FakeAlpaca(keyID: "PKE2EKEYID0001", secret: "e2e-secret-never-logged")
-            let stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: rest.secret)
-            let daemon = Daemon()
+        /// Credential files and a config with one Alpaca account pointed at the fakes.
+        static func configure(_ daemon: Daemon, rest: FakeAlpaca, stream: FakeAlpacaStream) throws {
             let credentials = daemon.folder + "/credentials"
             try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
             try (rest.keyID + "\n").write(toFile: credentials + "/alpaca-key-id", atomically: true, encoding: .utf8)
@@ -32,6 +30,13 @@ extension EndToEnd {
                   key_id_credential: alpaca-key-id
                   secret_credential: alpaca-secret
             """.write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        }
+
+        @Test func anOrderGoesToAlpacaAndItsFillComesBack() async throws {
+            let rest = try await FakeAlpaca(keyID: "PKE2EKEYID0001", secret: "e2e-secret-never-logged")
+            let stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: rest.secret)
+            let daemon = Daemon()
+            try Self.configure(daemon, rest: rest, stream: stream)
             try #require(try await daemon.launch(["--config", daemon.configPath]), "did not start:\n\(daemon.log)")
 
             let client = try ControlClient(socketPath: daemon.socketPath)
@@ -71,6 +76,47 @@ extension EndToEnd {
                 #expect(!daemon.log.contains(secret))
                 #expect(!journal.contains(secret))
             }
+            await rest.shutdown()
+            await stream.shutdown()
+        }
+
+        /// Killed after Alpaca took the order and before its answer arrived: after the restart the order
+        /// is settled by its client order id, and Alpaca holds exactly one.
+        @Test func killedBetweenPostAndAnswerTheOrderIsSettledNotSentAgain() async throws {
+            let rest = try await FakeAlpaca()
+            let stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: rest.secret)
+            let daemon = Daemon()
+            try Self.configure(daemon, rest: rest, stream: stream)
+            try #require(try await daemon.launch(["--config", daemon.configPath]), "did not start:\n\(daemon.log)")
+            rest.server.hold()
+            let client = try ControlClient(socketPath: daemon.socketPath)
+            let accepted = try client.request(
+                "submit",
+                [
+                    "account": "alpaca-paper", "client_order_id": "kill-1", "symbol": "AAPL", "side": "buy",
+                    "qty": "1", "type": "limit", "limit_price": "150", "tif": "day",
+                ])
+            let orderID = try #require(accepted.order["order_id"] as? String, "\(accepted)")
+            _ = await rest.server.requests(atLeast: 1)
+            #expect(await daemon.stop(signal: SIGKILL) == -SIGKILL)
+            rest.server.release()
+
+            try #require(try await daemon.launch(["--config", daemon.configPath]), "did not restart:\n\(daemon.log)")
+            // Every order event from the journal's start, then live ones, until Alpaca's answer is in.
+            let watcher = try ControlClient(socketPath: daemon.socketPath)
+            _ = try watcher.request("subscribe", ["kinds": ["order"], "after_seq": 0])
+            var changes: [String] = []
+            while let event = try watcher.readObject() {
+                guard event.order["order_id"] as? String == orderID else { continue }
+                changes.append(event["change"] as? String ?? "?")
+                if event.order["status"] as? String == "acknowledged" { break }
+            }
+            #expect(changes.contains("unknown"), "\(changes)")
+            #expect(changes.last == "acknowledged", "\(changes)")
+            #expect(rest.orders.count == 1)
+            #expect(rest.orders.first?["client_order_id"] as? String == orderID)
+            #expect(rest.server.requests.filter { $0.method == "POST" }.count == 1)
+            #expect(await daemon.stop() == 0)
             await rest.shutdown()
             await stream.shutdown()
         }
