@@ -47,6 +47,8 @@ public struct AlpacaREST: Sendable {
     let now: @Sendable () -> Date
     let timeout: TimeInterval
 
+    /// `timeout` is each request's limit in whole seconds (the platform's URLSession on Linux drops a
+    /// fraction: 0.3 would be no time at all).
     public init(
         base: URL, keyID: String, secret: String, transport: any AlpacaTransport = URLSessionAlpacaTransport(),
         timeout: TimeInterval = 10,

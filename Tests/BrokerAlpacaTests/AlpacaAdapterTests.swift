@@ -146,6 +146,29 @@ import Testing
         await rig.shutdown()
     }
 
+    @Test func refusedCancelsAndReplacesComeBackAsRejections() async throws {
+        var rig = try await Rig()
+        try await rig.adapter.connect()
+        let working = order("j-1", qty: "5", tif: .day)
+        try await rig.adapter.submit(working)
+        _ = await rig.next()
+        rig.push("order_cancel_rejected", "j-1")
+        guard case .cancelRejected(let refused, _, _) = await rig.next() else {
+            Issue.record("no cancel rejection")
+            return
+        }
+        #expect(refused == OrderID("j-1")!)
+        try await rig.adapter.replace(working, with: order("j-2", qty: "4", tif: .day))
+        rig.push("order_replace_rejected", "j-1")
+        guard case .replaceRejected(let old, let new, _, _) = await rig.next() else {
+            Issue.record("no replace rejection")
+            return
+        }
+        #expect(old == OrderID("j-1")!)
+        #expect(new == OrderID("j-2")!)
+        await rig.shutdown()
+    }
+
     @Test func anUnknownOutcomeIsSettledByClientOrderIDWithoutSendingAgain() async throws {
         let rig = try await Rig()
         try await rig.adapter.connect()

@@ -94,6 +94,25 @@ import Testing
         await fake.shutdown()
     }
 
+    /// Alpaca takes the order and answers too late: the request's timeout makes it an unknown outcome,
+    /// and the order is then found by its client order id — once.
+    @Test func aSlowAnswerAfterSendingIsAnUnknownOutcome() async throws {
+        let fake = try await FakeAlpaca()
+        fake.server.hold()
+        let slow = AlpacaREST(base: URL(string: fake.url)!, keyID: fake.keyID, secret: fake.secret, timeout: 1)
+        do {
+            _ = try await slow.submit(AlpacaOrderRequest(order("slow-1")))
+            Issue.record("a request that timed out was reported as done")
+        } catch {
+            #expect(error.kind == .unknownOutcome, "\(error)")
+            #expect(!error.description.contains(fake.secret))
+        }
+        fake.server.release()
+        #expect(try await client(fake).order(clientOrderID: "slow-1")?.clientOrderID == "slow-1")
+        #expect(fake.orders.count == 1)
+        await fake.shutdown()
+    }
+
     @Test func wrongCredentialsAreFatalAndNeverEchoed() async throws {
         let fake = try await FakeAlpaca()
         do {
