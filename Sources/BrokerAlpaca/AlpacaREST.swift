@@ -34,10 +34,11 @@ public struct AlpacaTransportFailure: Error, Sendable {
 }
 
 /// Alpaca's Trading API v2 over REST: one method per endpoint the adapter uses, each answer decoded,
-/// each failure classified for the engine (`AlpacaOutcome`). A 429 is tried again (three attempts in
-/// all) after the wait Alpaca names (`Retry-After`, else `X-Ratelimit-Reset`, else 3 s); nothing else
-/// is retried here, so a request that may have reached Alpaca is never sent twice by this type.
-/// Credentials go in the two `APCA-` headers and nowhere else.
+/// each failure classified for the engine (`AlpacaOutcome`). Requests stay within Alpaca's budget of
+/// 200 a minute per key (a request that would exceed it waits for its slot); a 429 all the same is tried
+/// again (three attempts in all) after the wait Alpaca names (`Retry-After`, else `X-Ratelimit-Reset`,
+/// else 3 s); nothing else is retried here, so a request that may have reached Alpaca is never sent
+/// twice by this type. Credentials go in the two `APCA-` headers and nowhere else.
 public struct AlpacaREST: Sendable {
     let base: URL
     let keyID: String
@@ -46,15 +47,17 @@ public struct AlpacaREST: Sendable {
     let sleep: @Sendable (Duration) async -> Void
     let now: @Sendable () -> Date
     let timeout: TimeInterval
+    let budget: RequestBudget
 
     /// `timeout` is each request's limit in whole seconds (the platform's URLSession on Linux drops a
     /// fraction: 0.3 would be no time at all).
     public init(
         base: URL, keyID: String, secret: String, transport: any AlpacaTransport = URLSessionAlpacaTransport(),
-        timeout: TimeInterval = 10,
+        timeout: TimeInterval = 10, requestsPerMinute: Int = 200,
         sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.budget = RequestBudget(perMinute: requestsPerMinute)
         self.base = base
         self.keyID = keyID
         self.secret = secret
@@ -131,6 +134,8 @@ public struct AlpacaREST: Sendable {
         }
         let changes = method != "GET"
         for attempt in 1...Self.attempts {
+            let delay = budget.reserve(at: now())
+            if delay > 0 { await sleep(.milliseconds(Int64((delay * 1_000).rounded(.up)))) }
             switch await transport.send(request) {
             case .failure(let failure):
                 if changes && failure.sent {
@@ -288,5 +293,28 @@ public struct URLSessionAlpacaTransport: AlpacaTransport {
             if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
         }
         return .success(AlpacaHTTPResponse(status: http.statusCode, headers: headers, body: body ?? Data()))
+    }
+}
+
+/// Alpaca's request budget per key: at most `perMinute` requests in any 60 seconds. Each request takes
+/// the next free slot; the answer is how long to wait for it.
+final class RequestBudget: Sendable {
+    let perMinute: Int
+    /// When each of the last `perMinute` requests went (or will go), oldest first.
+    private let slots = Mutex<[Date]>([])
+
+    init(perMinute: Int) { self.perMinute = max(1, perMinute) }
+
+    /// Seconds to wait before sending a request that wants to go at `now`; the slot is taken.
+    func reserve(at now: Date) -> TimeInterval {
+        slots.withLock { slots in
+            var start = now
+            if slots.count >= perMinute {
+                start = max(now, slots[slots.count - perMinute].addingTimeInterval(60))
+            }
+            slots.append(start)
+            if slots.count > perMinute { slots.removeFirst(slots.count - perMinute) }
+            return start.timeIntervalSince(now)
+        }
     }
 }

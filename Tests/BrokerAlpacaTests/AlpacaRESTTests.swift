@@ -113,6 +113,23 @@ import Testing
         await fake.shutdown()
     }
 
+    /// The budget of requests a minute is kept before Alpaca has to say 429: the fourth request in a
+    /// minute of a budget of three waits for the first one's minute to pass.
+    @Test func theRequestBudgetIsKeptBeforeAlpacaRefuses() async throws {
+        let fake = try await FakeAlpaca()
+        let waits = Waits()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let rest = AlpacaREST(
+            base: URL(string: fake.url)!, keyID: fake.keyID, secret: fake.secret, requestsPerMinute: 3,
+            sleep: { duration in waits.taken.withLock { $0.append(duration) } },
+            now: { start.addingTimeInterval(Double(waits.all.count)) })
+        for _ in 0..<3 { _ = try await rest.account() }
+        #expect(waits.all.isEmpty)
+        _ = try await rest.account()
+        #expect(waits.all == [.seconds(60)])
+        await fake.shutdown()
+    }
+
     @Test func wrongCredentialsAreFatalAndNeverEchoed() async throws {
         let fake = try await FakeAlpaca()
         do {
