@@ -62,6 +62,25 @@ public final class FakeAlpaca: Sendable {
         }
     }
 
+    /// An order by Alpaca's own id, as Alpaca's JSON (bracket legs have no client order id of ours).
+    public func json(ofAlpacaOrder id: String) -> String? {
+        state.withLock { state in
+            guard let order = state.orders[id],
+                let data = try? JSONSerialization.data(withJSONObject: order, options: [.sortedKeys])
+            else { return nil }
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    /// Moves the order with Alpaca's id `id` (a bracket leg) to `status` with a fill total.
+    public func set(alpacaID id: String, status: String, filledQty: String? = nil, avgPrice: String? = nil) {
+        state.withLock { state in
+            state.orders[id]?["status"] = status
+            if let filledQty { state.orders[id]?["filled_qty"] = filledQty }
+            if let avgPrice { state.orders[id]?["filled_avg_price"] = avgPrice }
+        }
+    }
+
     /// The order as Alpaca's JSON, for a stream event about it.
     public func json(ofOrder clientOrderID: String) -> String? {
         state.withLock { state in
@@ -142,6 +161,34 @@ public final class FakeAlpaca: Sendable {
                 "trail_percent",
             ] {
                 if let value = body[key] as? String { order[key] = value }
+            }
+            // A bracket's or OTO's children, as Alpaca makes them: held legs with ids and client ids of
+            // Alpaca's own.
+            var legs: [[String: any Sendable]] = []
+            if let target = body["take_profit"] as? [String: Any], let price = target["limit_price"] as? String {
+                legs.append(["type": "limit", "limit_price": price])
+            }
+            if let stop = body["stop_loss"] as? [String: Any], let price = stop["stop_price"] as? String {
+                var leg: [String: any Sendable] = ["type": stop["limit_price"] == nil ? "stop" : "stop_limit"]
+                leg["stop_price"] = price
+                if let limit = stop["limit_price"] as? String { leg["limit_price"] = limit }
+                legs.append(leg)
+            }
+            if !legs.isEmpty {
+                order["legs"] = legs.map { leg -> [String: any Sendable] in
+                    var child = leg
+                    child["id"] = String(format: "00000000-0000-4000-8000-%012d", state.next)
+                    child["client_order_id"] = UUID().uuidString.lowercased()
+                    child["status"] = "held"
+                    child["filled_qty"] = "0"
+                    child["qty"] = order["qty"] as? String ?? "0"
+                    child["symbol"] = order["symbol"] as? String ?? ""
+                    child["side"] = (order["side"] as? String) == "buy" ? "sell" : "buy"
+                    state.next += 1
+                    state.orders[child["id"] as! String] = child
+                    state.order.append(child["id"] as! String)
+                    return child
+                }
             }
             state.orders[id] = order
             state.order.append(id)

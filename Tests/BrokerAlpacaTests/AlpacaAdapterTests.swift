@@ -169,6 +169,36 @@ import Testing
         await rig.shutdown()
     }
 
+    /// A bracket goes as one Alpaca order; its legs, named by Alpaca, are matched to the gateway's stop
+    /// and target, so a leg's fill is the gateway's stop's fill.
+    @Test func aBracketsLegsAreTheGatewaysStopAndTarget() async throws {
+        var rig = try await Rig()
+        try await rig.adapter.connect()
+        let entry = order("b-1", qty: "2", limit: "500", tif: .day)
+        let stop = order("b-1-s", side: .sell, qty: "2", type: .stop, limit: nil, stop: "490")
+        let target = order("b-1-t", side: .sell, qty: "2", limit: "520")
+        try await rig.adapter.submitBracket(entry: entry, stop: stop, target: target)
+        guard case .acknowledged(let acknowledged, _, _) = await rig.next() else {
+            Issue.record("no acknowledgement")
+            return
+        }
+        #expect(acknowledged == OrderID("b-1")!)
+        let parent = try #require(rig.rest.orders.first { $0["client_order_id"] as? String == "b-1" })
+        let legs = try #require(parent["legs"] as? [[String: any Sendable]])
+        let stopLeg = try #require(legs.first { $0["type"] as? String == "stop" })
+        let stopID = try #require(stopLeg["id"] as? String)
+        rig.rest.set(alpacaID: stopID, status: "filled", filledQty: "2", avgPrice: "489.9")
+        let json = try #require(rig.rest.json(ofAlpacaOrder: stopID))
+        rig.stream.push(update: #"{"event":"fill","execution_id":"leg-1","order":\#(json)}"#)
+        guard case .fill(let fill) = await rig.next() else {
+            Issue.record("the stop leg's fill did not come back")
+            return
+        }
+        #expect(fill.orderID == OrderID("b-1-s")!)
+        #expect(fill.price == Price("489.9")!)
+        await rig.shutdown()
+    }
+
     @Test func anUnknownOutcomeIsSettledByClientOrderIDWithoutSendingAgain() async throws {
         let rig = try await Rig()
         try await rig.adapter.connect()
