@@ -106,6 +106,29 @@ public struct AlpacaREST: Sendable {
         try decode(AlpacaAccount.self, try await call("GET", "/v2/account"))
     }
 
+    /// `GET /v2/account/activities/FILL`: every fill after `after` (exclusive), oldest first, page by
+    /// page (100 a page, the next page after the last activity's id), for reconciliation.
+    public func fills(after: Date?) async throws(BrokerError) -> [AlpacaFillActivity] {
+        var all: [AlpacaFillActivity] = []
+        var pageToken: String?
+        while true {
+            var query = [URLQueryItem(name: "direction", value: "asc"), URLQueryItem(name: "page_size", value: "100")]
+            if let after { query.append(URLQueryItem(name: "after", value: Self.rfc3339(after))) }
+            if let pageToken { query.append(URLQueryItem(name: "page_token", value: pageToken)) }
+            let page = try decode(
+                [AlpacaFillActivity].self, try await call("GET", "/v2/account/activities/FILL", query: query))
+            all += page
+            guard let last = page.last, page.count >= 1, last.id != pageToken else { return all }
+            pageToken = last.id
+        }
+    }
+
+    static func rfc3339(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
     /// `GET /v2/positions`.
     public func positions() async throws(BrokerError) -> [AlpacaPosition] {
         try decode([AlpacaPosition].self, try await call("GET", "/v2/positions"))
@@ -233,6 +256,27 @@ public struct AlpacaAccount: Sendable, Hashable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case currency, cash, equity, buyingPower = "buying_power", tradingBlocked = "trading_blocked"
+    }
+}
+
+/// One fill of `GET /v2/account/activities/FILL` (numbers as strings). Its `id` is not the stream's
+/// `execution_id`; match a recovered fill by (`order_id`, `cum_qty`).
+public struct AlpacaFillActivity: Sendable, Hashable, Decodable {
+    public var id: String
+    public var transactionTime: String?
+    public var type: String?
+    public var price: String
+    public var qty: String
+    public var side: String?
+    public var symbol: String?
+    public var cumQty: String?
+    public var leavesQty: String?
+    public var orderID: String
+    public var orderStatus: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, transactionTime = "transaction_time", type, price, qty, side, symbol, cumQty = "cum_qty"
+        case leavesQty = "leaves_qty", orderID = "order_id", orderStatus = "order_status"
     }
 }
 

@@ -20,6 +20,8 @@ public final class FakeAlpaca: Sendable {
         var next = 1
         var acceptThenFail = 0
         var positions: [[String: String]] = []
+        var activities: [[String: String]] = []
+        var activityPageSize: Int?
     }
 
     public init(keyID: String = "PKTEST", secret: String = "fake-secret-never-logged") async throws {
@@ -91,6 +93,44 @@ public final class FakeAlpaca: Sendable {
         }
     }
 
+    /// An execution of `qty` at `price` on the order `clientOrderID`: its totals move, a fill activity is
+    /// recorded (`GET /v2/account/activities/FILL`), and the stream's event for it is returned.
+    @discardableResult
+    public func execute(clientOrderID: String, qty: String, price: String, executionID: String) -> String? {
+        state.withLock { state -> String? in
+            guard let id = state.byClientID[clientOrderID], var order = state.orders[id],
+                let filledBefore = Decimal(string: order["filled_qty"] as? String ?? "0"),
+                let total = Decimal(string: order["qty"] as? String ?? "0"), let add = Decimal(string: qty),
+                let at = Decimal(string: price)
+            else { return nil }
+            let averageBefore = Decimal(string: order["filled_avg_price"] as? String ?? "0") ?? 0
+            let filled = filledBefore + add
+            let average = (averageBefore * filledBefore + at * add) / filled
+            order["filled_qty"] = "\(filled)"
+            order["filled_avg_price"] = "\(average)"
+            order["status"] = filled >= total ? "filled" : "partially_filled"
+            state.orders[id] = order
+            state.activities.append([
+                "id": String(format: "20261202143000%06d::%@", state.activities.count + 1, executionID),
+                "activity_type": "FILL", "transaction_time": "2026-12-02T14:30:0\(state.activities.count % 10)Z",
+                "type": filled >= total ? "fill" : "partial_fill", "price": price, "qty": qty,
+                "side": order["side"] as? String ?? "buy", "symbol": order["symbol"] as? String ?? "",
+                "cum_qty": "\(filled)", "leaves_qty": "\(total - filled)", "order_id": id,
+                "order_status": order["status"] as? String ?? "",
+            ])
+            let json = (try? JSONSerialization.data(withJSONObject: order, options: [.sortedKeys])).map {
+                String(decoding: $0, as: UTF8.self)
+            }
+            return json.map {
+                #"{"event":"\#(filled >= total ? "fill" : "partial_fill")","execution_id":"\#(executionID)","#
+                    + #""price":"\#(price)","qty":"\#(qty)","order":\#($0)}"#
+            }
+        }
+    }
+
+    /// Pages of fill activities hold at most this many (to exercise a client's paging).
+    public func pageActivities(by size: Int) { state.withLock { $0.activityPageSize = size } }
+
     public func setPositions(_ positions: [[String: String]]) { state.withLock { $0.positions = positions } }
 
     func answer(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Reply {
@@ -117,6 +157,15 @@ public final class FakeAlpaca: Sendable {
                 "id": "fake-account", "status": "ACTIVE", "currency": "USD", "cash": "100000", "equity": "100000",
                 "buying_power": "200000", "trading_blocked": false,
             ])
+        case ("GET", "/v2/account/activities/FILL"):
+            return state.withLock { state in
+                var list = state.activities
+                if let token = query["page_token"], let index = list.firstIndex(where: { $0["id"] == token }) {
+                    list = Array(list[(index + 1)...])
+                }
+                let size = min(Int(query["page_size"] ?? "50") ?? 50, state.activityPageSize ?? 100)
+                return Self.json(Array(list.prefix(size)))
+            }
         case ("GET", "/v2/positions"):
             return Self.json(state.withLock { $0.positions })
         default:

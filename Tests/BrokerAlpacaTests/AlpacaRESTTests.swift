@@ -130,6 +130,27 @@ import Testing
         await fake.shutdown()
     }
 
+    @Test func fillActivitiesAreReadPageByPage() async throws {
+        let fake = try await FakeAlpaca()
+        let rest = client(fake)
+        _ = try await rest.submit(AlpacaOrderRequest(order("a-1", qty: "3")))
+        fake.execute(clientOrderID: "a-1", qty: "1", price: "150", executionID: "e1")
+        fake.execute(clientOrderID: "a-1", qty: "1", price: "151", executionID: "e2")
+        fake.execute(clientOrderID: "a-1", qty: "1", price: "152", executionID: "e3")
+        fake.pageActivities(by: 2)
+        let fills = try await rest.fills(after: Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(fills.map(\.price) == ["150", "151", "152"])
+        #expect(fills.map(\.cumQty) == ["1", "2", "3"])
+        #expect(Set(fills.map(\.orderID)).count == 1)
+        let paged = fake.server.requests.filter { $0.uri.hasPrefix("/v2/account/activities/FILL") }
+        #expect(paged.count == 3)  // two full pages of two, then an empty one ends it
+        #expect(paged.first?.uri.contains("after=2027-01-15T08:00:00.000Z") == true, "\(paged.first?.uri ?? "")")
+        let order = try #require(try await rest.order(clientOrderID: "a-1"))
+        #expect(order.gatewayStatus == .filled)
+        #expect(order.filledAvgPrice == "151")
+        await fake.shutdown()
+    }
+
     @Test func wrongCredentialsAreFatalAndNeverEchoed() async throws {
         let fake = try await FakeAlpaca()
         do {
