@@ -4,8 +4,8 @@ import Glibc
 
 /// The built-in paper broker: a market order fills at the last quote (the ask for buys, the bid for
 /// sells) or waits for the first quote; a limit order rests and fills when a quote crosses it; stop and
-/// stop-limit orders trigger on the quote. Every fill is the whole order at one price, without slippage
-/// or commission; richer models come with the full simulator.
+/// stop-limit orders trigger on the quote. Every fill is the whole order at one price, without slippage,
+/// and carries the account's costs (`CostModel`: commission and fees on sales).
 ///
 /// Like a real broker it outlives the gateway when given a ledger file: it writes every order it
 /// receives and everything that happens to it there before reporting it, and reads the file back on
@@ -17,13 +17,18 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     private let clock: any WallClock
     private let ledger: PaperLedger?
     private let faults: PaperFaults
+    private let costs: CostModel
     private var book = PaperBook()
     private var connected = false
 
     /// - Parameters:
     ///   - ledgerPath: where the broker keeps its own record; `nil` keeps everything in memory.
     ///   - faults: failures to inject, for the gateway's crash tests.
-    public init(clock: any WallClock, ledgerPath: String? = nil, faults: PaperFaults = PaperFaults()) {
+    public init(
+        clock: any WallClock, ledgerPath: String? = nil, faults: PaperFaults = PaperFaults(),
+        costs: CostModel = CostModel()
+    ) {
+        self.costs = costs
         (events, emit) = AsyncStream.makeStream(of: BrokerEvent.self)
         self.clock = clock
         self.ledger = ledgerPath.map(PaperLedger.init(path:))
@@ -164,9 +169,17 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         let quote = book.quotes[resting.order.symbol]
         if let price = PaperMatching.fillPrice(for: resting, quote: quote) {
             let now = clock.now()
+            let order = resting.order
+            let held = book.positions[order.symbol]?.qty ?? .zero
+            let closing =
+                order.side.isBuy
+                ? (held.isNegative ? min(resting.leaves, held.magnitude) : .zero)
+                : (held.isPositive ? min(resting.leaves, held) : .zero)
+            let commission = costs.cost(
+                symbol: order.symbol, qty: resting.leaves, price: price, isSale: !order.side.isBuy, closingQty: closing)
             let fill = BrokerFill(
                 orderID: id, fillID: FillID("\(id)-f\(resting.fills.count + 1)")!, qty: resting.leaves, price: price,
-                ts: now)
+                commission: commission, ts: now)
             try apply(.filled(fill))
             emit.yield(.fill(fill))
             try afterFill(of: id)

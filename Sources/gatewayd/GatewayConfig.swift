@@ -22,6 +22,7 @@ struct GatewayConfig: Sendable {
     struct Paper: Sendable {
         var ledger: String?
         var faults: PaperFaults
+        var costs = CostModel()
     }
 
     var socket: String
@@ -179,7 +180,9 @@ struct ConfigReader {
     }
 
     mutating func paper(_ node: Node, at path: String) -> GatewayConfig.Paper? {
-        guard let map = mapping(node, at: path, keys: ["ledger", "crash_in_submit"]) else { return nil }
+        guard let map = mapping(node, at: path, keys: ["ledger", "crash_in_submit", "commission", "fees"]) else {
+            return nil
+        }
         let ledger = string(map["ledger"], at: "\(path).ledger")
         var faults = PaperFaults()
         if let crash = string(map["crash_in_submit"], at: "\(path).crash_in_submit") {
@@ -189,7 +192,8 @@ struct ConfigReader {
                 problems.append("\(path).crash_in_submit: '\(crash)' is not before_receive or after_receive")
             }
         }
-        return GatewayConfig.Paper(ledger: ledger, faults: faults)
+        let costs = self.costs(commission: map["commission"], fees: map["fees"], at: path)
+        return GatewayConfig.Paper(ledger: ledger, faults: faults, costs: costs)
     }
 
     /// A mapping with string keys, every key one of `keys`.

@@ -288,7 +288,8 @@ struct Gatewayd: AsyncParsableCommand {
             return AlpacaAdapter(settings: alpaca!, clock: clock, logger: logger)
         default:
             return PaperBroker(
-                clock: clock, ledgerPath: account.paper?.ledger, faults: account.paper?.faults ?? PaperFaults())
+                clock: clock, ledgerPath: account.paper?.ledger, faults: account.paper?.faults ?? PaperFaults(),
+                costs: account.paper?.costs ?? CostModel())
         }
     }
 }
