@@ -18,6 +18,7 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     private let ledger: PaperLedger?
     private let faults: PaperFaults
     private let costs: CostModel
+    private let rules: PaperRules
     private var book = PaperBook()
     private var connected = false
 
@@ -26,9 +27,10 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     ///   - faults: failures to inject, for the gateway's crash tests.
     public init(
         clock: any WallClock, ledgerPath: String? = nil, faults: PaperFaults = PaperFaults(),
-        costs: CostModel = CostModel()
+        costs: CostModel = CostModel(), rules: PaperRules = PaperRules()
     ) {
         self.costs = costs
+        self.rules = rules
         (events, emit) = AsyncStream.makeStream(of: BrokerEvent.self)
         self.clock = clock
         self.ledger = ledgerPath.map(PaperLedger.init(path:))
@@ -66,6 +68,7 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
             throw BrokerError(
                 .nonRetryable, code: "duplicate_order", message: "order \(order.orderID) already received")
         }
+        try refuseLikeABroker(order)
         if faults.crashInSubmit == .beforeReceive { PaperFaults.die() }
         let brokerID = "paper-\(order.orderID)"
         try apply(.received(order, brokerOrderID: brokerID))
@@ -82,6 +85,7 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
             throw BrokerError(
                 .nonRetryable, code: "duplicate_order", message: "order \(order.orderID) already received")
         }
+        for order in [entry] + children { try refuseLikeABroker(order) }
         if faults.crashInSubmit == .beforeReceive { PaperFaults.die() }
         try apply(.received(entry, brokerOrderID: "paper-\(entry.orderID)"))
         for child in children {
@@ -205,6 +209,14 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         for child in children { try match(child, fresh: false) }
     }
 
+    /// The refusals a US broker makes before taking an order: a quantity that is not whole where it must
+    /// be, and a short sale of a symbol on the hard-to-borrow list.
+    private func refuseLikeABroker(_ order: Order) throws(BrokerError) {
+        if let reason = rules.refusal(of: order, position: book.positions[order.symbol]?.qty ?? .zero) {
+            throw BrokerError(.nonRetryable, code: "rejected", message: reason)
+        }
+    }
+
     /// Writes the change to the ledger, then to the book.
     private func apply(_ entry: PaperLedger.Entry) throws(BrokerError) {
         if let ledger {
@@ -215,6 +227,38 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
             }
         }
         book.apply(entry)
+    }
+}
+
+/// The refusals the paper broker makes as a real broker would.
+public struct PaperRules: Sendable, Hashable {
+    /// Symbols that cannot be sold short (no shares to borrow).
+    public var hardToBorrow: Set<Symbol>
+    /// Whether fractional equity quantities are taken (market and limit orders, day only, as US brokers
+    /// offer them); options are always whole contracts.
+    public var fractional: Bool
+
+    public init(hardToBorrow: Set<Symbol> = [], fractional: Bool = false) {
+        self.hardToBorrow = hardToBorrow
+        self.fractional = fractional
+    }
+
+    /// Why a broker would refuse `order` while the account holds `position` of its symbol, or `nil`.
+    public func refusal(of order: Order, position: Quantity) -> String? {
+        if !order.qty.isWhole {
+            if order.symbol.isOption { return "option quantities are whole contracts; \(order.qty) is not" }
+            if !fractional { return "this account trades whole shares only; \(order.qty) is not" }
+            if ![.market, .limit].contains(order.type) || order.tif != .day {
+                return "fractional quantities are taken only on market and limit day orders"
+            }
+        }
+        if hardToBorrow.contains(order.symbol), !order.side.isBuy {
+            let long = position.isPositive ? position : .zero
+            if order.side == .sellShort || order.qty > long {
+                return "\(order.symbol) is hard to borrow: short sales are refused"
+            }
+        }
+        return nil
     }
 }
 

@@ -23,6 +23,7 @@ struct GatewayConfig: Sendable {
         var ledger: String?
         var faults: PaperFaults
         var costs = CostModel()
+        var rules = PaperRules()
     }
 
     var socket: String
@@ -180,7 +181,8 @@ struct ConfigReader {
     }
 
     mutating func paper(_ node: Node, at path: String) -> GatewayConfig.Paper? {
-        guard let map = mapping(node, at: path, keys: ["ledger", "crash_in_submit", "commission", "fees"]) else {
+        let keys: Set<String> = ["ledger", "crash_in_submit", "commission", "fees", "hard_to_borrow", "fractional"]
+        guard let map = mapping(node, at: path, keys: keys) else {
             return nil
         }
         let ledger = string(map["ledger"], at: "\(path).ledger")
@@ -193,7 +195,10 @@ struct ConfigReader {
             }
         }
         let costs = self.costs(commission: map["commission"], fees: map["fees"], at: path)
-        return GatewayConfig.Paper(ledger: ledger, faults: faults, costs: costs)
+        let rules = PaperRules(
+            hardToBorrow: Set(symbols(map["hard_to_borrow"], at: "\(path).hard_to_borrow") ?? []),
+            fractional: flag(map["fractional"], at: "\(path).fractional") ?? false)
+        return GatewayConfig.Paper(ledger: ledger, faults: faults, costs: costs, rules: rules)
     }
 
     /// A mapping with string keys, every key one of `keys`.

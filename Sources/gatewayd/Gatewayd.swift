@@ -289,7 +289,7 @@ struct Gatewayd: AsyncParsableCommand {
         default:
             return PaperBroker(
                 clock: clock, ledgerPath: account.paper?.ledger, faults: account.paper?.faults ?? PaperFaults(),
-                costs: account.paper?.costs ?? CostModel())
+                costs: account.paper?.costs ?? CostModel(), rules: account.paper?.rules ?? PaperRules())
         }
     }
 }

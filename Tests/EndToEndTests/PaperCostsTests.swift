@@ -39,6 +39,30 @@ extension EndToEnd {
             #expect(await daemon.stop() == 0)
         }
 
+        @Test func aHardToBorrowShortSaleIsRejectedByTheBrokerWithItsReason() async throws {
+            let daemon = try await startedDaemon(extraPaper: ["hard_to_borrow: [GME]"])
+            let client = try ControlClient(socketPath: daemon.socketPath)
+            _ = try client.request("quote", ["symbol": "GME", "bid": "20", "ask": "20.01"])
+            let accepted = try client.request(
+                "submit",
+                [
+                    "account": "paper", "client_order_id": "htb-1", "symbol": "GME", "side": "sell_short", "qty": "10",
+                    "type": "market",
+                ])
+            let orderID = try #require(accepted.order["order_id"] as? String, "\(accepted)")
+            let watcher = try ControlClient(socketPath: daemon.socketPath)
+            _ = try watcher.request("subscribe", ["kinds": ["order"], "after_seq": 0])
+            var rejected: [String: Any]?
+            while rejected == nil, let event = try watcher.readObject() {
+                if event.order["order_id"] as? String == orderID, event.order["status"] as? String == "rejected" {
+                    rejected = event.order
+                }
+            }
+            let reasons = rejected?["reject_reasons"] as? [String] ?? []
+            #expect(reasons.contains { $0.contains("GME is hard to borrow: short sales are refused") }, "\(reasons)")
+            #expect(await daemon.stop() == 0)
+        }
+
         @Test func aBadCostModelIsAProblemNamedInTheFile() async throws {
             let daemon = Daemon()
             try daemon.writeConfig(extraPaper: ["commission: {model: per_trade, per_share: \"1\"}"])
