@@ -17,6 +17,8 @@ struct GatewayBench: ParsableCommand {
     @Option(help: "Submits per client per run.") var orders = 2_000
     @Option(help: "Runs; medians across runs are printed last.") var runs = 3
     @Option(help: "The gatewayd binary (default: next to this one).") var gatewayd: String?
+    @Option(help: "The journal's durability: durable (synchronous=FULL) or fast (synchronous=NORMAL).")
+    var durability = "durable"
     @Flag(
         help: """
             Also run a second gatewayd whose alerts (every event, three destinations) go to an endpoint that \
@@ -36,7 +38,8 @@ struct GatewayBench: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let binary =
             gatewayd ?? (URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/gatewayd")
-        let daemon = try BenchDaemon(binary: binary, folder: folder, metricsPort: try freePort())
+        let daemon = try BenchDaemon(
+            binary: binary, folder: folder, metricsPort: try freePort(), durability: durability)
         defer { daemon.stop() }
         let stalled = compareAlerts ? try StalledEndpoint() : nil
         // Other daemons measured beside the first, each in turn, taking turns going first.
@@ -45,16 +48,21 @@ struct GatewayBench: ParsableCommand {
             others.append(
                 (
                     "submit, alerts stalled",
-                    try BenchDaemon(binary: binary, folder: folder + "/alerting", alerts: stalled.url)
+                    try BenchDaemon(
+                        binary: binary, folder: folder + "/alerting", alerts: stalled.url, durability: durability)
                 ))
         }
         if compareMetrics {
-            others.append(("submit, metrics off", try BenchDaemon(binary: binary, folder: folder + "/no-metrics")))
+            others.append(
+                (
+                    "submit, metrics off",
+                    try BenchDaemon(binary: binary, folder: folder + "/no-metrics", durability: durability)
+                ))
         }
         defer { for other in others { other.daemon.stop() } }
 
         print(
-            "gateway-bench: \(clients) clients × \(orders) submits, \(runs) runs, journal \(folder)/journal.sqlite (synchronous=FULL)"
+            "gateway-bench: \(clients) clients × \(orders) submits, \(runs) runs, journal \(folder)/journal.sqlite (\(durability))"
         )
         let setup = try ControlClient(socketPath: daemon.socket)
         for socket in [daemon.socket] + others.map(\.daemon.socket) {
@@ -236,7 +244,10 @@ final class BenchDaemon {
     let socket: String
     let metricsPort: Int?
 
-    init(binary: String, folder: String, alerts url: String? = nil, metricsPort: Int? = nil) throws {
+    init(
+        binary: String, folder: String, alerts url: String? = nil, metricsPort: Int? = nil,
+        durability: String = "durable"
+    ) throws {
         self.metricsPort = metricsPort
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         socket = folder + "/gatewayd.sock"
@@ -252,6 +263,7 @@ final class BenchDaemon {
                 socket: \(socket)
                 metrics_listen: \(metricsPort.map { "127.0.0.1:\($0)" } ?? "off")
                 journal: \(folder)/journal.sqlite
+                journal_durability: \(durability)
                 log_level: warning
                 accounts:
                   - name: paper

@@ -3,9 +3,9 @@ import GRDB
 public import Foundation
 import Synchronization
 
-/// The append-only event journal in SQLite: WAL mode, `synchronous=FULL`, one transaction per batch
-/// (group commit), sequence numbers contiguous from 1 and enforced by triggers that refuse any update or
-/// delete. The only type that touches SQLite (DESIGN.md).
+/// The append-only event journal in SQLite: WAL mode, `synchronous=FULL` (or `NORMAL` in the `fast`
+/// durability), one transaction per batch (group commit), sequence numbers contiguous from 1 and
+/// enforced by triggers that refuse any update or delete. The only type that touches SQLite (DESIGN.md).
 public final class EventJournal: Sendable {
     private let pool: DatabasePool
     /// A random id made when the journal file was created; prefixes order ids so that they stay unique
@@ -20,20 +20,36 @@ public final class EventJournal: Sendable {
         failAfter.withLock { $0 = appends }
     }
 
+    /// How a commit reaches the disk.
+    public enum Durability: String, Sendable, Hashable, CaseIterable {
+        /// `synchronous=FULL`: an acknowledged event survives a power loss (one fsync per commit, shared
+        /// by every order in the batch).
+        case durable
+        /// `synchronous=NORMAL` in WAL mode: an acknowledged event survives a crash of the process; the
+        /// last commits before a power loss or a kernel crash may be lost.
+        case fast
+    }
+
+    /// The durability this journal was opened with.
+    public let durability: Durability
+
     /// Opens or creates the journal at `path`, creating its folder, and migrates its schema.
-    public init(path: String) throws {
+    public init(path: String, durability: Durability = .durable) throws {
+        self.durability = durability
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
         var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         // Writers wait rather than fail when a reader checkpoints.
         configuration.busyMode = .timeout(5)
         pool = try DatabasePool(path: path, configuration: configuration)
+        // After the pool is made: GRDB sets `synchronous = NORMAL` on the writer when it turns WAL on, after
+        // any `prepareDatabase`, so a setting made there would not last. Only the writer's setting
+        // decides what a commit waits for.
+        let synchronous = durability == .durable ? "FULL" : "NORMAL"
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
         try JournalSchema.migrator.migrate(pool)
         instanceID = try pool.write { db in
             if let existing = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance_id'") {
@@ -44,6 +60,11 @@ public final class EventJournal: Sendable {
             try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('instance_id', ?)", arguments: [padded])
             return padded
         }
+    }
+
+    /// SQLite's `synchronous` setting on the writer: 2 FULL, 1 NORMAL.
+    public func synchronousSetting() throws -> Int {
+        try pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// The highest sequence number written, 0 for an empty journal.

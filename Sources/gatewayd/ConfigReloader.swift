@@ -130,6 +130,7 @@ actor ConfigReloader: ConfigReloading {
         check("socket_mode", old.socketMode != new.socketMode)
         check("journal", old.journal != new.journal)
         check("journal_checkpoint_every", old.checkpointEvery != new.checkpointEvery)
+        check("journal_durability", old.durability != new.durability)
         check("log_level", old.logLevel != new.logLevel)
         check("credentials_dir", old.credentialsDir != new.credentialsDir)
         check("metrics_listen", old.metricsListen != new.metricsListen)

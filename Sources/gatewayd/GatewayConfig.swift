@@ -1,4 +1,5 @@
 import BrokerPaper
+import Journal
 import GatewayCore
 import Yams
 
@@ -39,6 +40,8 @@ struct GatewayConfig: Sendable {
     /// Who may do what on the control socket; `nil` when the file has no `access:`.
     var access: [Access]? = nil
     var metricsListen: MetricsAddress? = GatewayConfig.defaultMetricsAddress
+    /// `journal_durability`: `durable` (the default) or `fast` (docs/configuration.md says what each keeps).
+    var durability = EventJournal.Durability.durable
 
     static let brokers: Set<String> = ["paper", "alpaca"]
     static let checkpointEvery = 10_000
@@ -79,7 +82,7 @@ struct ConfigReader {
                 node, at: "the top level",
                 keys: [
                     "socket", "socket_mode", "journal", "journal_checkpoint_every", "log_level", "accounts",
-                    "credentials_dir", "alerts", "access", "metrics_listen",
+                    "credentials_dir", "alerts", "access", "metrics_listen", "journal_durability",
                 ])
         else {
             return nil
@@ -93,6 +96,11 @@ struct ConfigReader {
         }
         let checkpointEvery =
             count(map["journal_checkpoint_every"], at: "journal_checkpoint_every") ?? GatewayConfig.checkpointEvery
+        let durabilityText = string(map["journal_durability"], at: "journal_durability") ?? "durable"
+        let durability = EventJournal.Durability(rawValue: durabilityText)
+        if durability == nil {
+            problems.append("journal_durability: '\(durabilityText)' is not durable or fast")
+        }
         let logLevel = string(map["log_level"], at: "log_level") ?? "info"
         if !GatewayConfig.logLevels.contains(logLevel) {
             problems.append(
@@ -122,7 +130,8 @@ struct ConfigReader {
         return GatewayConfig(
             socket: socket, socketMode: socketMode ?? 0o660, journal: journal, checkpointEvery: checkpointEvery,
             logLevel: logLevel, accounts: accounts, credentialsDir: credentialsDir, alerts: alerts,
-            access: access(map["access"]), metricsListen: metricsListen(map["metrics_listen"]))
+            access: access(map["access"]), metricsListen: metricsListen(map["metrics_listen"]),
+            durability: durability ?? .durable)
     }
 
     mutating func account(_ node: Node, at path: String) -> GatewayConfig.Account? {

@@ -129,7 +129,7 @@ struct Gatewayd: AsyncParsableCommand {
 
         let journal: EventJournal
         do {
-            journal = try EventJournal(path: settings.journal)
+            journal = try EventJournal(path: settings.journal, durability: settings.durability)
         } catch {
             logger.critical(
                 "cannot open the journal", metadata: ["journal.path": "\(settings.journal)", "error": "\(error)"])
@@ -200,6 +200,7 @@ struct Gatewayd: AsyncParsableCommand {
             "gatewayd starting",
             metadata: [
                 "version": "\(Self.version)", "journal.path": "\(settings.journal)", "socket": "\(listener.path)",
+                "journal.durability": "\(settings.durability.rawValue)",
             ])
         var failure: (any Error)?
         do {

@@ -108,6 +108,19 @@ extension EndToEnd {
             await after.shutdown()
         }
 
+        @Test func theFastJournalDurabilityIsChosenInTheFile() async throws {
+            let daemon = try await startedDaemon(top: ["journal_durability: fast"])
+            #expect(daemon.log.contains("journal.durability=fast"), "\(daemon.log)")
+            let client = try ControlClient(socketPath: daemon.socketPath)
+            #expect(try Self.submit(client, "fast-1", qty: "1").order["status"] as? String == "accepted")
+            #expect(await daemon.stop() == 0)
+            let bad = Daemon()
+            try bad.writeConfig(top: ["journal_durability: sometimes"])
+            let check = try await Daemon.run(Daemon.binaryFolder + "/gatewayd", ["--check-config", bad.configPath])
+            #expect(check.status == 78)
+            #expect(check.err.contains("journal_durability: 'sometimes' is not durable or fast"), "\(check.err)")
+        }
+
         @Test func metricsShowOrdersRejectionsLatencyAndState() async throws {
             let daemon = try await startedDaemon(risk: ["max_order_qty: \"10\""], top: ["metrics_listen: 127.0.0.1:0"])
             #expect(await daemon.waitForLog("metrics endpoint listening"))
