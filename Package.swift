@@ -163,7 +163,7 @@ let package = Package(
             name: "BrokerAlpacaTests", dependencies: ["BrokerAlpaca", "BrokerAPI", "GatewayCore", "GatewayTesting"],
             swiftSettings: settings),
         .testTarget(
-            name: "SystemdIntegrationTests", dependencies: ["SystemdIntegration", logging], swiftSettings: settings),
+            name: "SystemdIntegrationTests", dependencies: ["SystemdIntegration", "GatewayTesting", logging], swiftSettings: settings),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["ControlProtocol", "GatewayCore", "GatewayTesting", grdb, crypto],

@@ -102,9 +102,7 @@ public struct AlpacaStream: Sendable {
 
     /// The authenticate message, with the credentials JSON-escaped.
     static func authenticate(keyID: String, secret: String) -> String {
-        let body = ["action": "authenticate"] as [String: Any]
-        var object = body
-        object["data"] = ["key_id": keyID, "secret_key": secret]
+        let object: [String: Any] = ["action": "authenticate", "data": ["key_id": keyID, "secret_key": secret]]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

@@ -34,8 +34,12 @@ public struct AccessPolicy: Sendable {
         guard let rules else { return .admin }
         guard let peer else { return nil }
         if peer.uid == 0 { return .admin }
-        return rules.filter { $0.users.contains(peer.uid) || !$0.groups.isDisjoint(with: peer.groups) }
-            .map(\.role).max()
+        // Looked up on every request: one pass, nothing allocated.
+        var best: Role?
+        for rule in rules where rule.users.contains(peer.uid) || !rule.groups.isDisjoint(with: peer.groups) {
+            if best.map({ rule.role > $0 }) ?? true { best = rule.role }
+        }
+        return best
     }
 }
 

@@ -56,22 +56,29 @@ public final class FakeAlpaca: Sendable {
     /// Moves an order to a new status (`filled`, `canceled`, …) with `filled_qty` and
     /// `filled_avg_price`, as Alpaca would after executions.
     public func set(clientOrderID: String, status: String, filledQty: String? = nil, avgPrice: String? = nil) {
-        state.withLock { state in
-            guard let id = state.byClientID[clientOrderID] else { return }
-            state.orders[id]?["status"] = status
-            if let filledQty { state.orders[id]?["filled_qty"] = filledQty }
-            if let avgPrice { state.orders[id]?["filled_avg_price"] = avgPrice }
-        }
+        guard let id = alpacaID(of: clientOrderID) else { return }
+        set(alpacaID: id, status: status, filledQty: filledQty, avgPrice: avgPrice)
     }
+
+    /// Alpaca's id of the order with this client order id.
+    func alpacaID(of clientOrderID: String) -> String? { state.withLock { $0.byClientID[clientOrderID] } }
 
     /// An order by Alpaca's own id, as Alpaca's JSON (bracket legs have no client order id of ours).
     public func json(ofAlpacaOrder id: String) -> String? {
-        state.withLock { state in
-            guard let order = state.orders[id],
-                let data = try? JSONSerialization.data(withJSONObject: order, options: [.sortedKeys])
-            else { return nil }
-            return String(decoding: data, as: UTF8.self)
+        state.withLock { $0.orders[id] }.flatMap(Self.text)
+    }
+
+    /// A JSON object as text, keys sorted.
+    static func text(_ object: Any) -> String? {
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map {
+            String(decoding: $0, as: UTF8.self)
         }
+    }
+
+    /// A new order id in Alpaca's UUID form, unique within this fake.
+    static func newID(_ state: inout State) -> String {
+        defer { state.next += 1 }
+        return String(format: "00000000-0000-4000-8000-%012d", state.next)
     }
 
     /// Moves the order with Alpaca's id `id` (a bracket leg) to `status` with a fill total.
@@ -85,12 +92,7 @@ public final class FakeAlpaca: Sendable {
 
     /// The order as Alpaca's JSON, for a stream event about it.
     public func json(ofOrder clientOrderID: String) -> String? {
-        state.withLock { state in
-            guard let id = state.byClientID[clientOrderID], let order = state.orders[id],
-                let data = try? JSONSerialization.data(withJSONObject: order, options: [.sortedKeys])
-            else { return nil }
-            return String(decoding: data, as: UTF8.self)
-        }
+        alpacaID(of: clientOrderID).flatMap(json(ofAlpacaOrder:))
     }
 
     /// An execution of `qty` at `price` on the order `clientOrderID`: its totals move, a fill activity is
@@ -118,10 +120,7 @@ public final class FakeAlpaca: Sendable {
                 "cum_qty": "\(filled)", "leaves_qty": "\(total - filled)", "order_id": id,
                 "order_status": order["status"] as? String ?? "",
             ])
-            let json = (try? JSONSerialization.data(withJSONObject: order, options: [.sortedKeys])).map {
-                String(decoding: $0, as: UTF8.self)
-            }
-            return json.map {
+            return Self.text(order).map {
                 #"{"event":"\#(filled >= total ? "fill" : "partial_fill")","execution_id":"\#(executionID)","#
                     + #""price":"\#(price)","qty":"\#(qty)","order":\#($0)}"#
             }
@@ -199,8 +198,7 @@ public final class FakeAlpaca: Sendable {
             if state.byClientID[clientID] != nil {
                 return .init(status: 422, body: #"{"code":40010001,"message":"client_order_id must be unique"}"#)
             }
-            let id = String(format: "00000000-0000-4000-8000-%012d", state.next)
-            state.next += 1
+            let id = Self.newID(&state)
             var order: [String: any Sendable] = [
                 "id": id, "client_order_id": clientID, "status": "accepted", "filled_qty": "0",
                 "order_class": body["order_class"] as? String ?? "", "created_at": "2026-12-02T14:30:00.000000000Z",
@@ -226,14 +224,13 @@ public final class FakeAlpaca: Sendable {
             if !legs.isEmpty {
                 order["legs"] = legs.map { leg -> [String: any Sendable] in
                     var child = leg
-                    child["id"] = String(format: "00000000-0000-4000-8000-%012d", state.next)
+                    child["id"] = Self.newID(&state)
                     child["client_order_id"] = UUID().uuidString.lowercased()
                     child["status"] = "held"
                     child["filled_qty"] = "0"
                     child["qty"] = order["qty"] as? String ?? "0"
                     child["symbol"] = order["symbol"] as? String ?? ""
                     child["side"] = (order["side"] as? String) == "buy" ? "sell" : "buy"
-                    state.next += 1
                     state.orders[child["id"] as! String] = child
                     state.order.append(child["id"] as! String)
                     return child
@@ -258,8 +255,7 @@ public final class FakeAlpaca: Sendable {
             guard ["new", "accepted", "partially_filled"].contains(old["status"] as? String ?? "") else {
                 return .init(status: 422, body: #"{"code":42210000,"message":"order is not replaceable"}"#)
             }
-            let newID = String(format: "00000000-0000-4000-8000-%012d", state.next)
-            state.next += 1
+            let newID = Self.newID(&state)
             var new = old
             new["id"] = newID
             new["replaces"] = id
@@ -281,9 +277,7 @@ public final class FakeAlpaca: Sendable {
     static let notFound = LoopbackHTTPServer.Reply(status: 404, body: #"{"code":40410000,"message":"order not found"}"#)
 
     static func json(_ object: Any) -> LoopbackHTTPServer.Reply {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return .init(
-            status: 200, headers: ["Content-Type": "application/json"], body: String(decoding: data, as: UTF8.self))
+        .init(status: 200, headers: ["Content-Type": "application/json"], body: text(object) ?? "{}")
     }
 
     static func query(_ text: String) -> [String: String] {

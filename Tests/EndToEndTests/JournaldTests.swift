@@ -17,7 +17,7 @@ extension EndToEnd {
         @Test func entriesCarrySearchableFieldsAndNoSecret() async throws {
             let webhook = try await LoopbackHTTPServer()
             let daemon = Daemon()
-            let journald = try NotifySocket(path: daemon.folder + "/journal.sock")
+            let journald = try DatagramSocket(path: daemon.folder + "/journal.sock")
             let credentials = daemon.folder + "/credentials"
             try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
             try Self.secret.write(toFile: credentials + "/hook-key", atomically: true, encoding: .utf8)

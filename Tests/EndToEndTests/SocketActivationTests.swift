@@ -18,7 +18,7 @@ extension EndToEnd {
                 FileManager.default.isExecutableFile(atPath: Self.tool),
                 "\(Self.tool) is missing: apt-get install systemd (scripts/test does)")
             let daemon = Daemon()
-            let notify = try NotifySocket(path: daemon.folder + "/notify.sock")
+            let notify = try DatagramSocket(path: daemon.folder + "/notify.sock")
             try daemon.writeConfig()
             let started = try await daemon.launch(
                 [

@@ -1,48 +1,10 @@
 import Foundation
+import GatewayTesting
 import Glibc
 import Logging
 import Testing
 
 @testable import SystemdIntegration
-
-/// A datagram socket bound in a fresh folder, standing in for journald's or the notify socket.
-final class DatagramSink {
-    let folder: String
-    let path: String
-    let fd: Int32
-
-    init() throws {
-        folder = NSTemporaryDirectory() + "sd-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        path = folder + "/sock"
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        #expect(bound == 0)
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    /// The next datagram; `nil` after five seconds without one.
-    func receive() -> [UInt8]? {
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        let count = recv(fd, &buffer, buffer.count, 0)
-        return count >= 0 ? Array(buffer.prefix(count)) : nil
-    }
-
-    deinit {
-        close(fd)
-        try? FileManager.default.removeItem(atPath: folder)
-    }
-}
 
 /// Splits a native journal entry into its fields, reading the binary form of values with newlines.
 func fields(of entry: [UInt8]) -> [String: String] {
@@ -67,13 +29,13 @@ func fields(of entry: [UInt8]) -> [String: String] {
 }
 
 @Suite struct JournaldLogHandlerTests {
-    @Test func anEntryCarriesTheMessageLevelAndSearchableFields() throws {
-        let sink = try DatagramSink()
+    @Test func anEntryCarriesTheMessageLevelAndSearchableFields() async throws {
+        let sink = try DatagramSocket()
         var logger = Logger(label: "gatewayd") { JournaldLogHandler(label: $0, socketPath: sink.path) }
         logger[metadataKey: "account"] = "paper"
         logger.warning(
             "order rejected", metadata: ["order.client_id": "abc-1", "order.id": "ord-7", "broker": "paper"])
-        let entry = fields(of: try #require(sink.receive()))
+        let entry = fields(of: try #require(await sink.receiveBytes(within: 5_000)))
         #expect(entry["MESSAGE"] == "order rejected")
         #expect(entry["PRIORITY"] == "4")
         #expect(entry["SYSLOG_IDENTIFIER"] == "gatewayd")
@@ -85,11 +47,11 @@ func fields(of entry: [UInt8]) -> [String: String] {
         #expect(entry["CODE_FUNC"] != nil)
     }
 
-    @Test func aMultiLineValueUsesTheBinaryForm() throws {
-        let sink = try DatagramSink()
+    @Test func aMultiLineValueUsesTheBinaryForm() async throws {
+        let sink = try DatagramSocket()
         let logger = Logger(label: "gatewayd") { JournaldLogHandler(label: $0, socketPath: sink.path) }
         logger.error("journal failed", metadata: ["error": "line one\nline two"])
-        let entry = fields(of: try #require(sink.receive()))
+        let entry = fields(of: try #require(await sink.receiveBytes(within: 5_000)))
         #expect(entry["ERROR"] == "line one\nline two")
         #expect(entry["PRIORITY"] == "3")
     }
@@ -123,11 +85,13 @@ func fields(of entry: [UInt8]) -> [String: String] {
 }
 
 @Suite struct NotifyAndWatchdogTests {
-    @Test func theNotifierSendsOneDatagramOfLines() throws {
-        let sink = try DatagramSink()
+    @Test func theNotifierSendsOneDatagramOfLines() async throws {
+        let sink = try DatagramSocket()
         let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": sink.path])
         #expect(notifier.send(["READY=1", "STATUS=trading"]))
-        #expect(String(decoding: try #require(sink.receive()), as: UTF8.self) == "READY=1\nSTATUS=trading")
+        #expect(
+            String(decoding: try #require(await sink.receiveBytes(within: 5_000)), as: UTF8.self)
+                == "READY=1\nSTATUS=trading")
         #expect(!SystemdNotifier(environment: [:]).send(["READY=1"]))
     }
 
