@@ -28,7 +28,7 @@ public struct AlpacaSettings: Sendable {
 /// adapter knows to be working is read back over REST and what changed while the stream was down is
 /// reported — and only then is the account `connected`. When the stream drops, the account is
 /// `disconnected` (the engine then refuses new orders with `broker_unavailable`) and the task reconnects
-/// after a backoff of 1, 2, 4 … 30 s. Refused credentials stop it for good.
+/// after a backoff of 2, 4, 8, 16, then 30 s. Refused credentials stop it for good.
 ///
 /// Fills are counted by each order's cumulative filled quantity, whichever way they arrive: a stream
 /// event, the same event sent twice, or the catch-up read — so a fill is reported once, for exactly the
