@@ -135,6 +135,12 @@ extension EndToEnd {
                 )
                 #expect(answer["ok"] as? Bool == true, "order \(n): \(answer)")
             }
+            // An acknowledgement can come before its fill: wait for the 40 fills, then read the position.
+            let watcher = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
+            _ = try exchange(watcher, #"{"id":1,"op":"subscribe","after_seq":0,"kinds":["fill"]}"#)
+            var fills = 0
+            while fills < 40, try watcher.readObject() != nil { fills += 1 }
+            #expect(fills == 40)
             let positions = try exchange(client, #"{"id":99,"op":"positions","account":"paper"}"#)
             let qty = (positions["positions"] as? [[String: Any]])?.first?["qty"] as? String
             #expect(qty == "40")
