@@ -100,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "gateway-bench",
             dependencies: [
-                "ControlProtocol", argumentParser, .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "ControlProtocol", argumentParser, grdb, .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Benchmarks/gateway-bench",
             swiftSettings: settings

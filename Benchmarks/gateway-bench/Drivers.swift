@@ -1,0 +1,214 @@
+import Foundation
+import Glibc
+
+/// What one measurement of the order path gave.
+struct Measurement {
+    var ack: Summary
+    var fill: Summary?
+    var failures: Int
+}
+
+/// When each order of a measurement was sent (or, open-loop, meant to be sent), by client and number, so
+/// that the fill watcher can time submit→fill. Written by one writer thread per client before the send,
+/// read by the watcher after the fill that the send caused.
+final class SendTimes: @unchecked Sendable {
+    let perClient: Int
+    private let storage: UnsafeMutableBufferPointer<UInt64>
+
+    init(clients: Int, perClient: Int) {
+        self.perClient = perClient
+        storage = .allocate(capacity: max(1, clients * perClient))
+        storage.initialize(repeating: 0)
+    }
+
+    deinit { storage.deallocate() }
+
+    subscript(client: Int, n: Int) -> UInt64 {
+        get { storage[client * perClient + n] }
+        set { storage[client * perClient + n] = newValue }
+    }
+}
+
+/// The order each client sends: market orders alternating buy and sell (each fills at once against the
+/// quote), or, for the memory measurement, limit buys far under the market that rest.
+struct OrderLines {
+    let tag: String
+    let resting: Bool
+    var hello = false
+
+    func line(client: Int, n: Int) -> [UInt8] {
+        if hello { return Array(#"{"id":\#(n),"op":"hello","client":"bench"}"#.utf8) + [0x0A] }
+        let order =
+            resting
+            ? #""side":"buy","qty":"1","type":"limit","limit_price":"50","tif":"gtc""#
+            : #""side":\#(n % 2 == 0 ? "\"buy\"" : "\"sell\""),"qty":"1","type":"market""#
+        return Array(
+            #"{"id":\#(n),"op":"submit","account":"paper","symbol":"BENCH",\#(order),"client_order_id":"\#(tag)-\#(client)-\#(n)"}"#
+                .utf8) + [0x0A]
+    }
+}
+
+/// Subscribes to fill events and times each of this measurement's orders from its send to its fill.
+final class FillWatcher: @unchecked Sendable {
+    private let connection: RawConnection
+    private let prefix: [UInt8]
+    private let times: SendTimes
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var samples: [UInt64] = []
+    private var finished = false
+
+    init(socket: String, tag: String, times: SendTimes) throws {
+        connection = try RawConnection(socketPath: socket, timeoutSeconds: 1)
+        prefix = Array((tag + "-").utf8)
+        self.times = times
+        guard connection.send(Array(#"{"id":1,"op":"subscribe","kinds":["fill"]}"#.utf8) + [0x0A]),
+            connection.readLine({ Line.contains($0, Line.ok) }) == true
+        else { throw BenchError("subscribe refused") }
+        Thread { [self] in watch() }.start()
+    }
+
+    private func watch() {
+        while true {
+            condition.lock()
+            let done = finished
+            condition.unlock()
+            if done { return }
+            let sample = connection.readLine { line -> UInt64? in
+                let now = monotonicNanos()
+                guard let id = Line.value(after: Line.clientOrderID, in: line), id.starts(with: prefix) else {
+                    return nil
+                }
+                let parts = id.dropFirst(prefix.count).split(separator: 0x2D)
+                guard parts.count == 2, let client = Int(String(decoding: parts[0], as: UTF8.self)),
+                    let n = Int(String(decoding: parts[1], as: UTF8.self))
+                else { return nil }
+                let sent = times[client, n]
+                return sent > 0 && now > sent ? now - sent : nil
+            }
+            guard let sample, let sample else { continue }
+            condition.lock()
+            samples.append(sample)
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// Waits until `count` fills were seen (or 30 s passed without one), stops, and summarizes them.
+    func finish(expecting count: Int, elapsed: UInt64) -> Summary {
+        condition.lock()
+        var last = samples.count
+        while samples.count < count {
+            if !condition.wait(until: Date().addingTimeInterval(30)), samples.count == last { break }
+            last = samples.count
+        }
+        finished = true
+        let all = samples
+        condition.unlock()
+        return Summary(all, elapsed: elapsed)
+    }
+}
+
+enum Driver {
+    /// `clients` threads, each sending `orders` submits one after another on its own connection.
+    static func closed(
+        socket: String, tag: String, clients: Int, orders: Int, resting: Bool = false, hello: Bool = false,
+        watchFills: Bool
+    ) throws -> Measurement {
+        let lines = OrderLines(tag: tag, resting: resting, hello: hello)
+        let times = SendTimes(clients: clients, perClient: orders)
+        let watcher = watchFills ? try FillWatcher(socket: socket, tag: tag, times: times) : nil
+        let latencies = LatencyBox()
+        let failures = LatencyBox()
+        let connections = try (0..<clients).map { _ in try RawConnection(socketPath: socket) }
+        let start = DispatchSemaphore(value: 0)
+        let done = DispatchGroup()
+        for client in 0..<clients {
+            done.enter()
+            Thread {
+                defer { done.leave() }
+                let connection = connections[client]
+                start.wait()
+                var mine: [UInt64] = []
+                mine.reserveCapacity(orders)
+                var failed = 0
+                for n in 0..<orders {
+                    let line = lines.line(client: client, n: n)
+                    let began = monotonicNanos()
+                    times[client, n] = began
+                    guard connection.send(line), connection.readLine({ Line.contains($0, Line.ok) }) == true else {
+                        failed += 1
+                        continue
+                    }
+                    mine.append(monotonicNanos() - began)
+                }
+                latencies.add(mine)
+                if failed > 0 { failures.add([UInt64(failed)]) }
+            }.start()
+        }
+        let began = monotonicNanos()
+        for _ in 0..<clients { start.signal() }
+        done.wait()
+        let elapsed = monotonicNanos() - began
+        let acks = latencies.values
+        let fills = watcher?.finish(expecting: acks.count, elapsed: elapsed)
+        return Measurement(
+            ack: Summary(acks, elapsed: elapsed), fill: fills, failures: Int(failures.values.reduce(0, +)))
+    }
+
+    /// Orders offered at `rate` a second in all for `seconds`, spread evenly over `clients` connections;
+    /// each connection has a writer that sends on schedule whatever the answers do, and a reader. Latency
+    /// is counted from when an order was due to be sent, so a stall shows in every order it delays
+    /// (no coordinated omission).
+    static func open(socket: String, tag: String, clients: Int, rate: Int, seconds: Double) throws -> Measurement {
+        let perClient = max(1, Int(Double(rate) * seconds) / clients)
+        let interval = UInt64(Double(clients) * 1e9 / Double(rate))
+        let lines = OrderLines(tag: tag, resting: false)
+        let times = SendTimes(clients: clients, perClient: perClient)
+        let watcher = try FillWatcher(socket: socket, tag: tag, times: times)
+        let latencies = LatencyBox()
+        let failures = LatencyBox()
+        let lastAnswer = LatencyBox()
+        let connections = try (0..<clients).map { _ in try RawConnection(socketPath: socket) }
+        let prepared = (0..<clients).map { client in (0..<perClient).map { lines.line(client: client, n: $0) } }
+        let done = DispatchGroup()
+        let began = monotonicNanos() + 50_000_000
+        for client in 0..<clients {
+            let first = began + UInt64(client) * interval / UInt64(clients)
+            let connection = connections[client]
+            done.enter()
+            Thread {
+                defer { done.leave() }
+                for n in 0..<perClient {
+                    let due = first + UInt64(n) * interval
+                    sleep(untilMonotonic: due)
+                    times[client, n] = due
+                    guard connection.send(prepared[client][n]) else { return }
+                }
+            }.start()
+            done.enter()
+            Thread {
+                defer { done.leave() }
+                var mine: [UInt64] = []
+                mine.reserveCapacity(perClient)
+                var failed = 0
+                for n in 0..<perClient {
+                    guard let ok = connection.readLine({ Line.contains($0, Line.ok) }) else {
+                        failed += perClient - n
+                        break
+                    }
+                    if ok { mine.append(monotonicNanos() - times[client, n]) } else { failed += 1 }
+                }
+                latencies.add(mine)
+                lastAnswer.add([monotonicNanos()])
+                if failed > 0 { failures.add([UInt64(failed)]) }
+            }.start()
+        }
+        done.wait()
+        let elapsed = (lastAnswer.values.max() ?? began) - began
+        let acks = latencies.values
+        let fills = watcher.finish(expecting: acks.count, elapsed: elapsed)
+        return Measurement(
+            ack: Summary(acks, elapsed: elapsed), fill: fills, failures: Int(failures.values.reduce(0, +)))
+    }
+}

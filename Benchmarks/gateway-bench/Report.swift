@@ -1,0 +1,138 @@
+import Foundation
+
+/// One figure's identity: the mode, the daemon (its durability, or what it was compared for), the rate.
+struct Key: Hashable, Comparable {
+    var mode: String
+    var durability: String
+    var rate: Int?
+
+    static func < (a: Key, b: Key) -> Bool {
+        (a.mode, a.durability, a.rate ?? 0) < (b.mode, b.durability, b.rate ?? 0)
+    }
+}
+
+/// Every run's measurements, to be reported as medians.
+struct Results {
+    var floors: [Floors] = []
+    var hello: [Summary] = []
+    var measured: [Key: [(Measurement, Double)]] = [:]
+    var idleRSS = 0.0
+    var openOrders = 0
+
+    mutating func add(_ key: Key, _ measurement: Measurement, rss: Double) {
+        measured[key, default: []].append((measurement, rss))
+    }
+
+    func median(_ key: Key) -> (ack: Summary, fill: Summary?, rss: Double, failures: Int) {
+        let all = measured[key] ?? []
+        let fills = all.compactMap(\.0.fill)
+        return (
+            Summary.median(all.map(\.0.ack)), fills.isEmpty ? nil : Summary.median(fills),
+            all.map(\.1).sorted()[all.count / 2], all.map(\.0.failures).reduce(0, +)
+        )
+    }
+}
+
+extension GatewayBench {
+    func report(_ results: Results) {
+        let floors = results.floors.isEmpty ? nil : Floors.median(results.floors)
+        say("\nmedians of \(runs) runs:")
+        if let floors { for line in floors.lines() { say("  " + line) } }
+        if !results.hello.isEmpty {
+            say("  " + Summary.median(results.hello).line("gatewayd hello (\(clients) clients)"))
+        }
+        var objects: [[String: Any]] = []
+        for key in results.measured.keys.sorted() {
+            let (ack, fill, rss, failures) = results.median(key)
+            let name = "\(key.durability) \(key.mode)" + (key.rate.map { " \($0)/s" } ?? "")
+            say("  " + ack.line("\(name): ack") + ratios(ack, floors))
+            if let fill { say("  " + fill.line("\(name): fill")) }
+            var object: [String: Any] = [
+                "mode": key.mode, "durability": key.durability, "clients": clients, "orders": ack.count,
+                "orders_per_s": Int(ack.perSecond.rounded()), "ack_p50_us": ack.p50Micros,
+                "ack_p99_us": ack.p99Micros, "ack_p999_us": ack.p999Micros, "peak_rss_mib": rss,
+                "failures": failures,
+            ]
+            if let fill {
+                object["fill_p50_us"] = fill.p50Micros
+                object["fill_p99_us"] = fill.p99Micros
+            }
+            if let rate = key.rate { object["offered_per_s"] = rate }
+            if key.mode == "resting" {
+                object["open_orders"] = results.openOrders
+                object["idle_rss_mib"] = results.idleRSS
+            }
+            if let floors {
+                object["floors"] = floors.json
+                object["ratios"] = ratioObject(ack, floors)
+            }
+            objects.append(object)
+        }
+        if let floors { for line in targets(results, floors) { say(line) } }
+        guard json else { return }
+        for object in objects {
+            let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    private func ratioObject(_ ack: Summary, _ floors: Floors) -> [String: Double] {
+        func ratio(_ value: UInt64, _ floor: UInt64) -> Double {
+            (Double(value) / Double(max(1, floor)) * 100).rounded() / 100
+        }
+        let durableFloor = floors.socketRTT.p50 + floors.commitFull.p50
+        return [
+            "ack_p50_to_socket_rtt": ratio(ack.p50, floors.socketRTT.p50),
+            "ack_p99_to_socket_rtt": ratio(ack.p99, floors.socketRTT.p50),
+            "ack_p50_to_rtt_plus_commit_full": ratio(ack.p50, durableFloor),
+            "ack_p99_to_rtt_plus_commit_full": ratio(ack.p99, durableFloor),
+            "orders_per_s_to_commits_full_per_s": (ack.perSecond / floors.commitFull.perSecond * 100).rounded() / 100,
+        ]
+    }
+
+    private func ratios(_ ack: Summary, _ floors: Floors?) -> String {
+        guard let floors else { return "" }
+        let r = ratioObject(ack, floors)
+        return String(
+            format: "  [p50 %.1f× rtt, %.2f× rtt+FULL; p99 %.1f× rtt]", r["ack_p50_to_socket_rtt"]!,
+            r["ack_p50_to_rtt_plus_commit_full"]!, r["ack_p99_to_socket_rtt"]!)
+    }
+
+    /// The issue's targets, each against this run's floors: met, or missed by how much.
+    private func targets(_ results: Results, _ floors: Floors) -> [String] {
+        var lines = ["\ntargets (ratios to this run's floors):"]
+        func verdict(_ name: String, _ value: Double, _ limit: Double, _ unit: String, atMost: Bool = true) {
+            let met = atMost ? value <= limit : value >= limit
+            let by = atMost ? value / limit : limit / max(value, 0.001)
+            lines.append(
+                "  \(name.padding(toLength: 46, withPad: " ", startingAt: 0)) \(String(format: "%.2f", value))\(unit) "
+                    + "(target \(atMost ? "≤" : "≥") \(String(format: "%.2f", limit))\(unit)): "
+                    + (met ? "met" : String(format: "missed, %.1f× off", by)))
+        }
+        let rtt = Double(floors.socketRTT.p50)
+        if results.measured[Key(mode: "closed", durability: "fast", rate: nil)] != nil {
+            let ack = results.median(Key(mode: "closed", durability: "fast", rate: nil)).ack
+            verdict("fast, ack p50 / socket rtt", Double(ack.p50) / rtt, 2.5, "×")
+            verdict("fast, ack p99 / socket rtt", Double(ack.p99) / rtt, 5, "×")
+            verdict("fast, sustained (closed loop)", ack.perSecond, 100_000, "/s", atMost: false)
+        }
+        if results.measured[Key(mode: "closed", durability: "durable", rate: nil)] != nil {
+            let ack = results.median(Key(mode: "closed", durability: "durable", rate: nil)).ack
+            let floor = rtt + Double(floors.commitFull.p50)
+            verdict("durable, ack p50 / (rtt + commit FULL)", Double(ack.p50) / floor, 1.25, "×")
+            verdict("durable, ack p99 / (rtt + commit FULL)", Double(ack.p99) / floor, 2, "×")
+            verdict("durable, sustained (closed loop)", ack.perSecond, 50_000, "/s", atMost: false)
+            verdict(
+                "durable, sustained / FULL commits per s", ack.perSecond / floors.commitFull.perSecond, 5, "×",
+                atMost: false)
+        }
+        if let resting = results.measured.keys.first(where: { $0.mode == "resting" }) {
+            verdict(
+                "peak RSS with \(results.openOrders) open orders", results.median(resting).rss, 150, " MiB")
+        }
+        if clients != 1 {
+            lines.append("  (the one-client durable target is judged on a run with --clients 1)")
+        }
+        return lines
+    }
+}

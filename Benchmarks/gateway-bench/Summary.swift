@@ -1,0 +1,88 @@
+import Foundation
+import Glibc
+import Histogram
+
+/// Percentiles and rate of one measurement.
+struct Summary {
+    var count: Int
+    var p50: UInt64
+    var p99: UInt64
+    var p999: UInt64
+    var perSecond: Double
+
+    init(count: Int, p50: UInt64, p99: UInt64, p999: UInt64, perSecond: Double) {
+        self.count = count
+        self.p50 = p50
+        self.p99 = p99
+        self.p999 = p999
+        self.perSecond = perSecond
+    }
+
+    init(_ samples: [UInt64], elapsed: UInt64) {
+        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        for sample in samples { _ = histogram.record(max(1, sample)) }
+        self.init(
+            count: samples.count, p50: samples.isEmpty ? 0 : histogram.valueAtPercentile(50),
+            p99: samples.isEmpty ? 0 : histogram.valueAtPercentile(99),
+            p999: samples.isEmpty ? 0 : histogram.valueAtPercentile(99.9),
+            perSecond: Double(samples.count) / (Double(max(1, elapsed)) / 1e9))
+    }
+
+    var p50Micros: Double { Self.micros(p50) }
+    var p99Micros: Double { Self.micros(p99) }
+    var p999Micros: Double { Self.micros(p999) }
+
+    /// Microseconds to one decimal place, as JSON numbers.
+    static func micros(_ nanos: UInt64) -> Double { (Double(nanos) / 100).rounded() / 10 }
+
+    func line(_ name: String) -> String {
+        func us(_ nanos: UInt64) -> String { String(format: "%9.1f µs", Double(nanos) / 1_000) }
+        return name.padding(toLength: 30, withPad: " ", startingAt: 0)
+            + " p50 \(us(p50))  p99 \(us(p99))  p99.9 \(us(p999))  \(String(format: "%9.0f", perSecond))/s  (n=\(count))"
+    }
+
+    static func median(_ all: [Summary]) -> Summary {
+        func mid<T: Comparable>(_ values: [T]) -> T { values.sorted()[values.count / 2] }
+        return Summary(
+            count: mid(all.map(\.count)), p50: mid(all.map(\.p50)), p99: mid(all.map(\.p99)),
+            p999: mid(all.map(\.p999)), perSecond: mid(all.map(\.perSecond)))
+    }
+}
+
+/// Samples gathered from several threads.
+final class LatencyBox: @unchecked Sendable {
+    // Guarded by `lock`; a plain class so that client threads can append without an actor hop.
+    private let lock = NSLock()
+    private var storage: [UInt64] = []
+    func add(_ samples: [UInt64]) {
+        lock.lock()
+        storage += samples
+        lock.unlock()
+    }
+    var values: [UInt64] {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage
+    }
+}
+
+func monotonicNanos() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+}
+
+/// Sleeps until the monotonic clock reads `nanos` (returns at once if it already has).
+func sleep(untilMonotonic nanos: UInt64) {
+    var target = timespec(tv_sec: Int(nanos / 1_000_000_000), tv_nsec: Int(nanos % 1_000_000_000))
+    while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &target, nil) == EINTR {}
+}
+
+/// The peak resident memory of process `pid` (VmHWM), in MiB.
+func peakRSSMiB(pid: Int32) -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kib = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    else { return 0 }
+    return (kib / 1024 * 10).rounded() / 10
+}
