@@ -13,8 +13,14 @@ public struct AnswerWriter: Sendable {
 
     /// A success whose fields are those of `body` (a JSON object).
     public func success(id: RequestID, body: some Encodable) -> String {
+        if let body = body as? any JSONTextEncodable {
+            // The order path's answers write themselves (JSONText); the same bytes, without JSONEncoder.
+            var json = JSONText()
+            body.write(to: &json)
+            return Self.splice(id: id.jsonText, bodyObject: json.text)
+        }
         let encoder = Self.makeEncoder()
-        let idText = (try? encoder.encode(id)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+        let idText = id.jsonText
         guard let data = try? encoder.encode(body) else {
             return failure(id: id, code: "internal", message: "cannot encode the answer")
         }
@@ -23,9 +29,7 @@ public struct AnswerWriter: Sendable {
 
     /// A success whose fields are given as JSON object text already rendered.
     public func success(id: RequestID, rawBody: String) -> String {
-        let encoder = Self.makeEncoder()
-        let idText = (try? encoder.encode(id)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
-        return Self.splice(id: idText, bodyObject: rawBody)
+        Self.splice(id: id.jsonText, bodyObject: rawBody)
     }
 
     static func splice(id: String, bodyObject: String) -> String {
@@ -115,6 +119,16 @@ public struct SubmitAnswer: Sendable, Encodable {
     public init(order: Order, duplicate: Bool) {
         self.order = order
         self.duplicate = duplicate
+    }
+}
+
+extension SubmitAnswer: JSONTextEncodable {
+    public func write(to json: inout JSONText) {
+        json.object { json in
+            json.key("duplicate")
+            json.bool(duplicate)
+            json.member("order", order)
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 public import Foundation
+import GatewayCore
 
 /// A request's `id`, echoed in its answer: a string or a number (PROTOCOL.md "Framing"); `null` when no
 /// id could be read.
@@ -24,6 +25,20 @@ public enum RequestID: Sendable, Hashable, Codable {
         case .string(let text): try container.encode(text)
         case .number(let number): try container.encode(number)
         case .null: try container.encodeNil()
+        }
+    }
+}
+
+extension RequestID {
+    /// The id as JSON text, as `JSONEncoder` writes it.
+    var jsonText: String {
+        switch self {
+        case .string(let text):
+            var json = JSONText(capacity: text.utf8.count + 2)
+            json.string(text)
+            return json.text
+        case .number(let number): return number.description
+        case .null: return "null"
         }
     }
 }

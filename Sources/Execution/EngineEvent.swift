@@ -87,3 +87,19 @@ struct BrokerUnmatched: Codable, Sendable {
     var account: AccountID
     var report: String
 }
+
+extension OrderChanged: JSONTextEncodable {
+    func write(to json: inout JSONText) {
+        json.object { json in
+            json.member("change", change)
+            json.member("order", order)
+            json.member("reason", reason)
+        }
+    }
+}
+
+extension FillPayload: JSONTextEncodable {
+    func write(to json: inout JSONText) {
+        json.object { json in json.member("fill", fill) }
+    }
+}

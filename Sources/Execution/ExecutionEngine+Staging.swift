@@ -43,14 +43,14 @@ extension ExecutionEngine {
                 record.orderID = change.order.orderID.rawValue
                 record.clientOrderID = change.order.clientOrderID.rawValue
                 record.strategy = change.order.strategy
-                data = try encoder.encode(change)
+                data = Data(change.jsonBytes)
             case .fill(let payload):
                 record.account = payload.fill.account.rawValue
                 record.symbol = payload.fill.symbol.text
                 record.orderID = payload.fill.orderID.rawValue
                 record.clientOrderID = payload.fill.clientOrderID.rawValue
                 record.strategy = orders[payload.fill.orderID]?.strategy
-                data = try encoder.encode(payload)
+                data = Data(payload.jsonBytes)
             case .quote(let payload):
                 record.symbol = payload.quote.symbol.text
                 data = try encoder.encode(payload)

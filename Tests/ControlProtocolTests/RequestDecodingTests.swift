@@ -70,3 +70,21 @@ import Testing
 }
 
 struct QuoteAnswerless: Encodable {}
+
+/// `submit`'s answer is written by JSONText on the order path: the same line as JSONEncoder gave.
+@Suite struct SubmitAnswerTextTests {
+    @Test func theAnswerLineIsWhatJSONEncoderWrote() throws {
+        let order = Order(
+            orderID: OrderID("o-1")!, clientOrderID: ClientOrderID("c-1")!, account: AccountID("paper")!,
+            symbol: Symbol("AAPL")!, side: .buy, qty: Quantity(1), type: .market, tif: .day,
+            createdAt: Timestamp(nanosecondsSinceEpoch: 0))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        for id: RequestID in [.number(7), .number(Decimal(string: "-2.5")!), .string("a\"b/c"), .null] {
+            let line = AnswerWriter().success(id: id, body: SubmitAnswer(order: order, duplicate: true))
+            let body = String(decoding: try encoder.encode(SubmitAnswer(order: order, duplicate: true)), as: UTF8.self)
+            let idText = String(decoding: try encoder.encode(id), as: UTF8.self)
+            #expect(line == "{\"id\":\(idText),\"ok\":true," + body.dropFirst())
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import GatewayCore
+import Testing
+
+/// JSONText must write exactly what the journal's JSONEncoder writes, or a payload's bytes (and the hash
+/// chain over them) would depend on which of the two wrote it.
+@Suite struct JSONTextTests {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    static func expected(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder().encode(value), as: UTF8.self)
+    }
+
+    /// Every ASCII character, some of what lies beyond, and the characters JSON escapes by name.
+    static let awkward: String = {
+        var text = ""
+        for byte in 0..<128 { text.unicodeScalars.append(Unicode.Scalar(UInt8(byte))) }
+        return text + "é€😀\u{2028}/\\\"end"
+    }()
+
+    @Test func stringsAreEscapedAsJSONEncoderEscapesThem() throws {
+        for text in ["", "plain", "a/b", Self.awkward, "\u{7f}", "tab\there", "\"quoted\""] {
+            var json = JSONText()
+            json.string(text)
+            #expect(json.text == (try Self.expected(text)), "\(text.debugDescription)")
+        }
+    }
+
+    @Test func anOrderWithEveryFieldSetIsTheSameBytes() throws {
+        var order = Order(
+            orderID: OrderID("o-1")!, clientOrderID: ClientOrderID("c.1:x-2")!, account: AccountID("paper")!,
+            symbol: Symbol("AAPL  261218C00200000")!, side: .sellShort, qty: Quantity("12.5")!, type: .trailingStop,
+            limitPrice: Price("190.05")!, stopPrice: Price("-0.0001")!, trailPrice: Price("1")!,
+            trailPercent: Price("2.5")!, tif: .gtc, strategy: Self.awkward, tags: ["a", "b/c", Self.awkward],
+            status: .partiallyFilled, createdAt: Timestamp(nanosecondsSinceEpoch: 1_795_000_000_123_456_789))
+        order.filledQty = Quantity("3")!
+        order.avgFillPrice = Price("190.0123")!
+        order.brokerOrderID = "B-1 \"x\""
+        order.updatedAt = Timestamp(nanosecondsSinceEpoch: 1_795_000_001_000_000_000)
+        order.rejectReasons = ["max_qty: 12.5 > 10", ""]
+        order.replacesOrderID = OrderID("o-0")!
+        order.replacedByOrderID = OrderID("o-2")!
+        order.parentOrderID = OrderID("o-p")!
+        #expect(String(decoding: order.jsonBytes, as: UTF8.self) == (try Self.expected(order)))
+        // And decodes back to the same order.
+        #expect(try JSONDecoder().decode(Order.self, from: Data(order.jsonBytes)) == order)
+    }
+
+    @Test func anOrderWithOnlyItsRequiredFieldsAndEmptyListsIsTheSameBytes() throws {
+        var order = Order(
+            orderID: OrderID("o-1")!, clientOrderID: ClientOrderID("c-1")!, account: AccountID("paper")!,
+            symbol: Symbol("BRK.B")!, side: .buy, qty: Quantity(1), type: .market, tif: .day,
+            createdAt: Timestamp(nanosecondsSinceEpoch: 0))
+        #expect(String(decoding: order.jsonBytes, as: UTF8.self) == (try Self.expected(order)))
+        order.tags = []
+        order.rejectReasons = []
+        #expect(String(decoding: order.jsonBytes, as: UTF8.self) == (try Self.expected(order)))
+    }
+
+    @Test func aFillIsTheSameBytes() throws {
+        let fill = Fill(
+            fillID: FillID("f-1")!, orderID: OrderID("o-1")!, clientOrderID: ClientOrderID("c-1")!,
+            account: AccountID("paper")!, symbol: Symbol("AAPL")!, side: .sell, qty: Quantity("0.5")!,
+            price: Price("190.05")!, commission: Money("1.25")!,
+            ts: Timestamp(nanosecondsSinceEpoch: 1_795_000_000_000_000_001))
+        #expect(String(decoding: fill.jsonBytes, as: UTF8.self) == (try Self.expected(fill)))
+    }
+}
