@@ -49,23 +49,31 @@ final class EventHub: Sendable {
     }
 
     /// Sends committed events, in sequence order, to every subscriber that wants their kind.
+    ///
+    /// The events are yielded outside the lock: yielding resumes a waiting reader, which takes that
+    /// task's own lock, while a reader being cancelled holds its task's lock and calls `remove`, which
+    /// takes this one — holding both in opposite orders hung the daemon (found by gateway-bench when its
+    /// watchers disconnected under load). Only the engine publishes, one batch after another, so
+    /// yielding outside the lock keeps every subscriber's events in sequence order; a subscriber that
+    /// joins meanwhile was told a `lastSeq` that already covers this batch.
     func publish(_ events: [PublishedEvent]) {
         guard let last = events.last else { return }
-        let overflowed = state.withLock { state -> [AsyncStream<PublishedEvent>.Continuation] in
+        let subscribers = state.withLock { state -> [(Int, Subscriber)] in
             state.lastSeq = last.seq
-            var dropped: [AsyncStream<PublishedEvent>.Continuation] = []
-            for (id, subscriber) in state.subscribers {
-                for event in events where subscriber.kinds?.contains(event.kind) ?? true {
-                    if case .dropped = subscriber.continuation.yield(event) {
-                        dropped.append(subscriber.continuation)
-                        state.subscribers[id] = nil
-                        break
-                    }
+            return Array(state.subscribers)
+        }
+        var overflowed: [Int] = []
+        for (id, subscriber) in subscribers {
+            for event in events where subscriber.kinds?.contains(event.kind) ?? true {
+                if case .dropped = subscriber.continuation.yield(event) {
+                    overflowed.append(id)
+                    break
                 }
             }
-            return dropped
         }
-        for continuation in overflowed { continuation.finish() }
+        guard !overflowed.isEmpty else { return }
+        let dropped = state.withLock { state in overflowed.compactMap { state.subscribers.removeValue(forKey: $0) } }
+        for subscriber in dropped { subscriber.continuation.finish() }
     }
 
     /// Ends every subscription; later subscribers get an ended stream.

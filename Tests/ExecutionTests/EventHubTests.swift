@@ -1,0 +1,54 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Execution
+
+@Suite struct EventHubTests {
+    /// Readers cancelled while the engine publishes to them: publishing used to yield under the hub's
+    /// lock while a cancelled reader, holding its task's lock, waited for the hub's to remove itself —
+    /// each waiting for the other, which stopped the whole daemon. Rounds of subscribe, read, cancel
+    /// against a publisher on a thread of its own must all finish.
+    @Test func readersCancelledWhileEventsArePublishedNeverHangThePublisher() async throws {
+        let hub = EventHub(lastSeq: 0)
+        let stop = Atomic<Bool>(false)
+        let published = Atomic<Int>(0)
+        let publisher = Thread {
+            var seq: Int64 = 0
+            while !stop.load(ordering: .relaxed) {
+                seq += 1
+                hub.publish([PublishedEvent(seq: seq, kind: "fill", line: "{}")])
+                published.add(1, ordering: .relaxed)
+            }
+        }
+        publisher.start()
+        for _ in 0..<300 {
+            // Readers that have each had an event, so they are waiting in `next()` when cancelled.
+            let readers = (0..<16).map { _ in
+                let (_, events) = hub.subscribe(kinds: nil)
+                let (got, first) = AsyncStream.makeStream(of: Void.self)
+                let task = Task {
+                    // Says so at the first event, then reads until cancelled.
+                    var signal: AsyncStream<Void>.Continuation? = first
+                    for await _ in events {
+                        signal?.finish()
+                        signal = nil
+                    }
+                }
+                return (task, got)
+            }
+            for (_, got) in readers { for await _ in got {} }
+            for (task, _) in readers { task.cancel() }
+            for (task, _) in readers { await task.value }
+        }
+        let before = published.load(ordering: .relaxed)
+        // The publisher is still going: it was never stuck behind a cancelled reader.
+        let (_, events) = hub.subscribe(kinds: nil)
+        var iterator = events.makeAsyncIterator()
+        let next = await iterator.next()
+        #expect(next != nil)
+        #expect(published.load(ordering: .relaxed) > before)
+        stop.store(true, ordering: .relaxed)
+        #expect(hub.subscriberCount <= 1)
+    }
+}
