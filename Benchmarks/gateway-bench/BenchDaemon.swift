@@ -4,6 +4,10 @@ import Glibc
 
 /// A gatewayd started for the benchmark, stopped with SIGTERM at the end.
 final class BenchDaemon {
+    /// Top-level configuration lines added to every daemon's file (`--config-line`); set once, before
+    /// any daemon starts.
+    nonisolated(unsafe) static var extraConfig: [String] = []
+
     let process = Process()
     let socket: String
     let metricsPort: Int?
@@ -28,6 +32,7 @@ final class BenchDaemon {
                 metrics_listen: \(metricsPort.map { "127.0.0.1:\($0)" } ?? "off")
                 journal: \(folder)/journal.sqlite
                 journal_durability: \(durability)
+                \(Self.extraConfig.joined(separator: "\n"))
                 log_level: warning
                 accounts:
                   - name: paper

@@ -29,6 +29,10 @@ struct GatewayBench: ParsableCommand {
     @Option(help: "Runs; medians across runs are reported.") var runs = 3
     @Option(help: "The journal's durability: durable, fast, or both.") var durability = "both"
     @Option(help: "The gatewayd binary (default: next to this one).") var gatewayd: String?
+    @Option(
+        name: .customLong("config-line"),
+        help: "A top-level line for every daemon's configuration, e.g. 'journal_checkpoint_every: 0' (repeatable).")
+    var configLines: [String] = []
     @Flag(help: "One JSON object per mode on stdout; the human summary on stderr.") var json = false
     @Flag(
         help: """
@@ -76,6 +80,7 @@ struct GatewayBench: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let binary =
             gatewayd ?? (URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/gatewayd")
+        BenchDaemon.extraConfig = configLines
         say(
             "gateway-bench: modes \(modes), \(clients) clients, durability \(durabilities.joined(separator: " and ")), "
                 + "\(runs) runs, in \(folder)")
