@@ -68,6 +68,25 @@ struct CheckpointTests {
         return try Checkpoint(replay).encoded()
     }
 
+    /// The long lists are written by JSONText and spliced in: the result must be JSONEncoder's bytes.
+    @Test func theSplicedEncodingIsWhatJSONEncoderWrites() async throws {
+        let broker = FakeBroker()
+        let harness = try await EngineHarness(journalPath: journalPath, accounts: [account(broker)], checkpointEvery: 0)
+        try await trade(harness, broker, tag: "s")
+        try await harness.stop()
+        let journal = try EventJournal(path: journalPath)
+        defer { try? journal.close() }
+        var replay = Replay(decoder: JSONDecoder(), accounts: [paper: account(broker)])
+        try journal.forEachRecord { try replay.apply($0) }
+        let checkpoint = Checkpoint(replay)
+        #expect(!checkpoint.orders.isEmpty && !checkpoint.clientIndex.isEmpty && !checkpoint.seenFills.isEmpty)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(try checkpoint.encoded() == encoder.encode(checkpoint))
+        let empty = Checkpoint(Replay(decoder: JSONDecoder(), accounts: [:]))
+        #expect(try empty.encoded() == encoder.encode(empty))
+    }
+
     @Test func aCheckpointEqualsAFullReplayAndARestartStartsFromTheNewest() async throws {
         let broker = FakeBroker()
         let first = try await EngineHarness(
