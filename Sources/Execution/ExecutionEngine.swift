@@ -364,12 +364,24 @@ public actor ExecutionEngine: Service {
         }
     }
 
+    /// The most events a batch may have to be committed on the engine's own thread.
+    static let inlineCommitLimit = 8
+
     func commit() async throws {
         if !staged.isEmpty {
             let records = staged
             staged.removeAll(keepingCapacity: true)
             let began = ContinuousClock.now
-            try await journal.append(records)
+            // A small batch with nothing waiting behind it is committed on this thread: at low load the
+            // two wake-ups of GRDB's writer queue are most of the latency above the commit itself. A
+            // larger batch, or one with more requests queued, goes to the writer queue so that this
+            // cooperative thread stays free for the connections (blocking it there doubled p99 with
+            // 16 clients in gateway-bench, docs/performance.md).
+            if records.count <= Self.inlineCommitLimit, inbox.isEmpty {
+                try journal.appendNow(records)
+            } else {
+                try await journal.append(records)
+            }
             metrics.committed(in: ContinuousClock.now - began)
             hub.publish(published)
             published.removeAll(keepingCapacity: true)

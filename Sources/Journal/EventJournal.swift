@@ -75,36 +75,52 @@ public final class EventJournal: Sendable {
     /// Appends `records` in one durable transaction. Their sequence numbers must continue the journal
     /// without a gap; anything else is refused whole.
     public func append(_ records: [JournalRecord]) async throws {
-        guard let first = records.first else { return }
+        guard !records.isEmpty else { return }
+        try checkInjectedFailure()
+        try await pool.write { db in try Self.insert(records, into: db) }
+    }
+
+    /// `append`, on the calling thread: the caller waits through the commit (and its fsync, when
+    /// durable) instead of handing the transaction to GRDB's writer queue and being woken when it is
+    /// done — two thread wake-ups fewer per batch on the order path.
+    public func appendNow(_ records: [JournalRecord]) throws {
+        guard !records.isEmpty else { return }
+        try checkInjectedFailure()
+        try pool.write { db in try Self.insert(records, into: db) }
+    }
+
+    private func checkInjectedFailure() throws {
         let injected = failAfter.withLock { left -> Bool in
             guard let remaining = left else { return false }
             left = max(0, remaining - 1)
             return remaining == 0
         }
         if injected { throw JournalError("injected failure: disk I/O error (the disk is full)") }
-        try await pool.write { db in
-            let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-            let last: Int64 = head?["seq"] ?? 0
-            guard first.seq == last + 1 else {
-                throw JournalError("sequence \(first.seq) does not follow \(last)")
-            }
-            var previous: Data = head?["hash"] ?? HashChain.genesis
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO events(seq, ts, kind, account, symbol, order_id, client_order_id, strategy, payload,
-                        hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            var expected = first.seq
-            for record in records {
-                guard record.seq == expected else { throw JournalError("sequence gap at \(record.seq)") }
-                previous = HashChain.link(after: previous, record)
-                try statement.execute(arguments: [
-                    record.seq, record.ts, record.kind, record.account, record.symbol, record.orderID,
-                    record.clientOrderID, record.strategy, record.payload, previous,
-                ])
-                expected += 1
-            }
+    }
+
+    private static func insert(_ records: [JournalRecord], into db: Database) throws {
+        guard let first = records.first else { return }
+        let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+        let last: Int64 = head?["seq"] ?? 0
+        guard first.seq == last + 1 else {
+            throw JournalError("sequence \(first.seq) does not follow \(last)")
+        }
+        var previous: Data = head?["hash"] ?? HashChain.genesis
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO events(seq, ts, kind, account, symbol, order_id, client_order_id, strategy, payload,
+                    hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        var expected = first.seq
+        for record in records {
+            guard record.seq == expected else { throw JournalError("sequence gap at \(record.seq)") }
+            previous = HashChain.link(after: previous, record)
+            try statement.execute(arguments: [
+                record.seq, record.ts, record.kind, record.account, record.symbol, record.orderID,
+                record.clientOrderID, record.strategy, record.payload, previous,
+            ])
+            expected += 1
         }
     }
 
