@@ -31,51 +31,54 @@ extension ExecutionEngine {
         let seq = nextSeq
         nextSeq += 1
         var record = JournalRecord(seq: seq, ts: ts.nanosecondsSinceEpoch, kind: event.kind.rawValue, payload: "")
-        let data: Data
+        let json: String
+        func text(_ value: some Encodable) throws -> String {
+            String(decoding: try encoder.encode(value), as: UTF8.self)
+        }
         do {
             switch event {
             case .accountOpened(let opened):
                 record.account = opened.account.rawValue
-                data = try encoder.encode(opened)
+                json = try text(opened)
             case .order(let change):
                 record.account = change.order.account.rawValue
                 record.symbol = change.order.symbol.text
                 record.orderID = change.order.orderID.rawValue
                 record.clientOrderID = change.order.clientOrderID.rawValue
                 record.strategy = change.order.strategy
-                data = Data(change.jsonBytes)
+                json = String(decoding: change.jsonBytes, as: UTF8.self)
             case .fill(let payload):
                 record.account = payload.fill.account.rawValue
                 record.symbol = payload.fill.symbol.text
                 record.orderID = payload.fill.orderID.rawValue
                 record.clientOrderID = payload.fill.clientOrderID.rawValue
                 record.strategy = orders[payload.fill.orderID]?.strategy
-                data = Data(payload.jsonBytes)
+                json = String(decoding: payload.jsonBytes, as: UTF8.self)
             case .quote(let payload):
                 record.symbol = payload.quote.symbol.text
-                data = try encoder.encode(payload)
+                json = try text(payload)
             case .broker(let change):
                 record.account = change.account.rawValue
-                data = try encoder.encode(change)
+                json = try text(change)
             case .brokerUnmatched(let unmatched):
                 record.account = unmatched.account.rawValue
-                data = try encoder.encode(unmatched)
+                json = try text(unmatched)
             case .tradingState(let change):
                 record.account = change.account?.rawValue
-                data = try encoder.encode(change)
+                json = try text(change)
             case .alertDropped(let note):
-                data = try encoder.encode(note)
+                json = try text(note)
             case .accessDenied(let note):
-                data = try encoder.encode(note)
+                json = try text(note)
             case .configReloaded(let note):
-                data = try encoder.encode(note)
+                json = try text(note)
             }
         } catch {
             // The payload types hold only strings and integers; an encoding failure is a bug, and the
             // journal must not receive a record that replay could not read.
             preconditionFailure("cannot encode a journal event: \(error)")
         }
-        record.payload = String(decoding: data, as: UTF8.self)
+        record.payload = json
         staged.append(record)
         published.append(PublishedEvent(record: record))
         return seq
