@@ -22,9 +22,15 @@ public struct BrokerFill: Sendable, Hashable, Codable {
     public var price: Price
     public var commission: Money
     public var ts: Timestamp
+    /// For a multi-leg order: `qty` is in spreads, `price` the net price per spread (positive a debit,
+    /// negative a credit), and this is what each leg traded at.
+    public var legs: [BrokerLegFill]?
 
-    public init(orderID: OrderID, fillID: FillID, qty: Quantity, price: Price, commission: Money = .zero, ts: Timestamp)
-    {
+    public init(
+        orderID: OrderID, fillID: FillID, qty: Quantity, price: Price, commission: Money = .zero, ts: Timestamp,
+        legs: [BrokerLegFill]? = nil
+    ) {
+        self.legs = legs
         self.orderID = orderID
         self.fillID = fillID
         self.qty = qty
@@ -37,4 +43,15 @@ public struct BrokerFill: Sendable, Hashable, Codable {
 /// The state of a broker connection.
 public enum BrokerConnectionState: String, Sendable, Hashable, Codable {
     case disconnected, connecting, connected
+}
+
+/// One leg's price in a multi-leg fill.
+public struct BrokerLegFill: Sendable, Hashable, Codable {
+    public var symbol: Symbol
+    public var price: Price
+
+    public init(symbol: Symbol, price: Price) {
+        self.symbol = symbol
+        self.price = price
+    }
 }

@@ -55,6 +55,8 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
         var alpacaID: String?
         var filled: Quantity = .zero
         var notional: Money = .zero
+        /// For a multi-leg order, each leg's reported notional by contract, for pricing the next fill.
+        var legNotional: [Symbol: Money] = [:]
     }
     var tracked: [OrderID: Tracked] = [:]
     /// Orders still working: what a catch-up reads back.
@@ -62,9 +64,15 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
     var finishedOrder: [OrderID] = []
     static let keptFinished = 100_000
     var byAlpacaID: [String: OrderID] = [:]
+    /// Alpaca's ids of multi-leg orders' legs: their events are read through the parent's.
+    var legIDs: Set<String> = []
     /// Replacements asked for and not yet answered on the stream: the old order → the new one.
     var replacing: [OrderID: OrderID] = [:]
     var seenExecutions: Set<String> = []
+    /// When the newest fill this adapter reported happened, and when the stream first listened: a
+    /// catch-up asks Alpaca for fill activities after the first of them that is known.
+    var lastFillAt: Timestamp?
+    var firstListenedAt: Timestamp?
     var healthy = false
     var streamTask: Task<Void, Never>?
     var firstConnect: CheckedContinuation<Result<Void, BrokerError>, Never>?
@@ -161,8 +169,15 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
         firstConnect = nil
     }
 
-    /// Every working order read back over REST; its fills and end reported as if streamed.
+    /// What was missed while the stream was down: first the fill activities since the newest fill seen
+    /// (each reported at its own price, counted by its order's cumulative quantity so that nothing is
+    /// reported twice), then every working order read back over REST, its remaining fills and its end
+    /// reported as if streamed.
     func catchUp() async {
+        if let since = lastFillAt ?? firstListenedAt {
+            await catchUpFills(after: since)
+        }
+        firstListenedAt = firstListenedAt ?? clock.now()
         for orderID in working {
             do {
                 guard let order = try await rest.order(clientOrderID: orderID.rawValue) else { continue }
@@ -173,6 +188,40 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
                     metadata: ["order.id": "\(orderID)", "error": "\(error)"])
             }
         }
+    }
+
+    /// Fill activities after `since` (less a second, as the query is exclusive and clocks differ; what
+    /// was already reported is skipped by cumulative quantity). Activities of orders this adapter did not
+    /// send, and of multi-leg legs (their parent is read back whole), are left to the order read-back.
+    func catchUpFills(after since: Timestamp) async {
+        let seconds = Double(since.nanosecondsSinceEpoch - 1_000_000_000) / 1_000_000_000
+        let activities: [AlpacaFillActivity]
+        do {
+            activities = try await rest.fills(after: Date(timeIntervalSince1970: seconds))
+        } catch {
+            logger.warning(
+                "could not read Alpaca's fill activities after the stream returned", metadata: ["error": "\(error)"])
+            return
+        }
+        for activity in activities {
+            guard !legIDs.contains(activity.orderID), let orderID = byAlpacaID[activity.orderID],
+                let cumulative = activity.cumQty.flatMap({ Quantity($0) }), let price = Price(activity.price)
+            else { continue }
+            let known = tracked[orderID] ?? Tracked()
+            guard cumulative > known.filled, let notional = price.notional(cumulative - known.filled) else { continue }
+            let qty = cumulative - known.filled
+            let ts = activity.transactionTime.flatMap { Timestamp(rfc3339: $0) } ?? clock.now()
+            tracked[orderID, default: Tracked()].filled = cumulative
+            tracked[orderID, default: Tracked()].notional = known.notional + notional
+            noteFill(at: ts)
+            if let id = FillID("\(activity.orderID)@\(cumulative)") {
+                emit.yield(.fill(BrokerFill(orderID: orderID, fillID: id, qty: qty, price: price, ts: ts)))
+            }
+        }
+    }
+
+    func noteFill(at ts: Timestamp) {
+        if lastFillAt.map({ ts > $0 }) ?? true { lastFillAt = ts }
     }
 
     // MARK: Orders
@@ -280,6 +329,9 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
     func remember(_ order: AlpacaOrder, as orderID: OrderID) {
         tracked[orderID, default: Tracked()].alpacaID = order.id
         byAlpacaID[order.id] = orderID
+        if order.isMultiLegParent {
+            for leg in order.legs ?? [] { legIDs.insert(leg.id) }
+        }
     }
 
     /// What the journal holds of `order`: its fills so far, and whether it is still working.
@@ -312,9 +364,11 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
     /// Reports what `order` shows beyond what was reported: new fills, then its end. `event` is the
     /// stream's event name (`nil` for a catch-up read).
     func apply(_ order: AlpacaOrder, event: String?, executionID: String?, ts: Timestamp) {
+        guard !legIDs.contains(order.id) else { return }
         guard let orderID = byAlpacaID[order.id] ?? OrderID(order.clientOrderID) else { return }
         if tracked[orderID]?.alpacaID == nil { remember(order, as: orderID) }
         if let fill = newFill(of: order, orderID: orderID, executionID: executionID, ts: ts) {
+            noteFill(at: ts)
             emit.yield(.fill(fill))
         }
         switch event ?? order.status {
@@ -349,18 +403,44 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
     }
 
     /// The fill that takes the reported quantity of `orderID` up to Alpaca's `filled_qty`, priced so that
-    /// the reported average becomes Alpaca's `filled_avg_price`; `nil` when nothing new filled.
+    /// the reported average becomes Alpaca's `filled_avg_price`; `nil` when nothing new filled. For a
+    /// multi-leg order the quantity is in spreads at the net price, with each leg's price found the same
+    /// way from the leg's own totals; while a leg's totals lag the parent's, nothing is reported (the next
+    /// event or read reports it whole).
     func newFill(of order: AlpacaOrder, orderID: OrderID, executionID: String?, ts: Timestamp) -> BrokerFill? {
         let known = tracked[orderID] ?? Tracked()
         let total = order.filled
         guard total > known.filled, let average = order.filledAvgPrice.flatMap({ Price($0) }) else { return nil }
         let qty = total - known.filled
         guard let totalNotional = average.notional(total) else { return nil }
+        var legs: [BrokerLegFill]?
+        var legNotional = known.legNotional
+        if order.isMultiLegParent {
+            var priced: [BrokerLegFill] = []
+            for leg in order.legs ?? [] {
+                guard let symbol = leg.symbol.flatMap({ Symbol($0) }),
+                    let ratio = Int(leg.ratioQty ?? "1"), ratio > 0,
+                    leg.filled >= Quantity(units: total.units * Int64(ratio)),
+                    let legAverage = leg.filledAvgPrice.flatMap({ Price($0) }),
+                    let legTotal = legAverage.notional(Quantity(units: total.units * Int64(ratio)))
+                else { return nil }
+                let legQty = Quantity(units: qty.units * Int64(ratio))
+                // After a restart the legs' earlier notionals are not known: the leg's average stands in.
+                let before = known.legNotional[symbol]
+                let price =
+                    (before == nil && known.filled.isPositive)
+                    ? legAverage : Price.perUnit(legTotal - (before ?? .zero), legQty) ?? legAverage
+                priced.append(BrokerLegFill(symbol: symbol, price: price))
+                legNotional[symbol] = legTotal
+            }
+            legs = priced
+        }
         let price = Price.perUnit(totalNotional - known.notional, qty) ?? average
         tracked[orderID, default: Tracked()].filled = total
         tracked[orderID, default: Tracked()].notional = totalNotional
+        tracked[orderID, default: Tracked()].legNotional = legNotional
         let id = executionID ?? "\(order.id)@\(total)"
-        return FillID(id).map { BrokerFill(orderID: orderID, fillID: $0, qty: qty, price: price, ts: ts) }
+        return FillID(id).map { BrokerFill(orderID: orderID, fillID: $0, qty: qty, price: price, ts: ts, legs: legs) }
     }
 
     /// The order ended: no longer read back, and its totals kept for a while for repeated events.

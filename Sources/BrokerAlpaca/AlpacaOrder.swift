@@ -16,11 +16,19 @@ public struct AlpacaOrder: Sendable, Hashable, Decodable {
     public var replaces: String?
     public var replacedBy: String?
     public var legs: [AlpacaOrder]?
+    public var side: String?
+    public var orderClass: String?
+    /// On an `mleg` leg: how many of it make one spread.
+    public var ratioQty: String?
 
     enum CodingKeys: String, CodingKey {
         case id, clientOrderID = "client_order_id", status, symbol, type, qty, filledQty = "filled_qty"
-        case filledAvgPrice = "filled_avg_price", replaces, replacedBy = "replaced_by", legs
+        case filledAvgPrice = "filled_avg_price", replaces, replacedBy = "replaced_by", legs, side
+        case orderClass = "order_class", ratioQty = "ratio_qty"
     }
+
+    /// Whether this is the parent of a multi-leg order (its legs carry the contracts).
+    public var isMultiLegParent: Bool { orderClass == "mleg" && !(legs ?? []).isEmpty }
 
     /// Alpaca's status in the gateway's terms. Statuses of a working order (`new`, `accepted`,
     /// `pending_new`, `held`, `done_for_day`, …) are `acknowledged`, or `partially_filled` once some of it

@@ -71,9 +71,11 @@ struct PaperBook {
             orders[id]?.triggered = true
         case .receivedChild(let order, let brokerID, let parent, let sibling):
             var resting = Resting(order: order, brokerOrderID: brokerID, status: .acknowledged)
-            resting.held = true
+            // A bracket's or OTO's exit waits for its entry; an OCO's stop works beside its limit at once.
+            resting.held = order.orderClass != .oco
             resting.parent = parent
             resting.sibling = sibling
+            if order.orderClass == .oco { orders[parent]?.sibling = order.orderID }
             orders[order.orderID] = resting
             arrival.append(order.orderID)
         case .activated(let id):

@@ -55,7 +55,8 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     }
 
     public nonisolated func unsupportedReason(for order: Order) -> String? {
-        switch (order.type, order.tif) {
+        if order.legs != nil { return "the paper broker does not fill multi-leg orders yet" }
+        return switch (order.type, order.tif) {
         case (.trailingStop, _): "the paper broker does not simulate trailing stops yet"
         case (_, .opg), (_, .cls): "the paper broker has no opening or closing auction"
         default: nil
@@ -77,7 +78,8 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         try match(order.orderID, fresh: true)
     }
 
-    /// Holds the stop and target until the entry fills, then works them as one-cancels-other.
+    /// Holds the stop and target until the entry fills, then works them as one-cancels-other; an OCO's
+    /// limit and stop work at once.
     public func submitBracket(entry: Order, stop: Order?, target: Order?) async throws(BrokerError) {
         guard connected else { throw .notConnected(brokerName) }
         let children = [stop, target].compactMap { $0 }
@@ -98,6 +100,9 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
             emit.yield(.acknowledged(order.orderID, brokerOrderID: "paper-\(order.orderID)", ts: clock.now()))
         }
         try match(entry.orderID, fresh: true)
+        if entry.orderClass == .oco {
+            for child in children { try match(child.orderID, fresh: true) }
+        }
     }
 
     public func cancel(_ order: Order) async throws(BrokerError) {
@@ -109,6 +114,12 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         try apply(.canceled(order.orderID))
         emit.yield(.canceled(order.orderID, reason: nil, ts: clock.now()))
         try cancelChildren(of: order.orderID, reason: "the bracket's entry was canceled")
+        // Canceling either side of an OCO cancels the pair, as brokers do.
+        if resting.order.orderClass == .oco, let sibling = resting.sibling, book.orders[sibling]?.status.isOpen == true
+        {
+            try apply(.canceled(sibling))
+            emit.yield(.canceled(sibling, reason: "one-cancels-other: \(order.orderID) was canceled", ts: clock.now()))
+        }
     }
 
     /// Cancels the held or working children of a bracket entry.

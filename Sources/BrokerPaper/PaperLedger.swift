@@ -43,7 +43,7 @@ final class PaperLedger: Sendable {
                     json.member("brokerOrderID", brokerOrderID)
                 }
             }
-        case .filled(let fill):
+        case .filled(let fill) where fill.legs == nil:
             json.object { json in
                 json.key("filled")
                 json.object { json in

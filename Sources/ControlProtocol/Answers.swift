@@ -116,9 +116,15 @@ public struct HelloAnswer: Sendable, Encodable {
 public struct SubmitAnswer: Sendable, Encodable {
     public var order: Order
     public var duplicate: Bool
-    public init(order: Order, duplicate: Bool) {
+    /// The exits placed with the order (bracket, OTO, OCO); left out when there are none.
+    public var linkedOrders: [Order]?
+
+    enum CodingKeys: String, CodingKey { case order, duplicate, linkedOrders = "linked_orders" }
+
+    public init(order: Order, duplicate: Bool, linked: [Order] = []) {
         self.order = order
         self.duplicate = duplicate
+        self.linkedOrders = linked.isEmpty ? nil : linked
     }
 }
 
@@ -127,6 +133,10 @@ extension SubmitAnswer: JSONTextEncodable {
         json.object { json in
             json.key("duplicate")
             json.bool(duplicate)
+            if let linkedOrders {
+                json.key("linked_orders")
+                json.array(linkedOrders) { $1.write(to: &$0) }
+            }
             json.member("order", order)
         }
     }

@@ -16,7 +16,33 @@ public struct LegRequest: Sendable, Decodable {
     public var ratio: Int?
 }
 
-/// `submit`: a new order (PROTOCOL.md "An order").
+/// A submit's profit target: a limit order on the other side.
+public struct TakeProfitRequest: Sendable, Decodable {
+    public var limitPrice: Price
+
+    enum CodingKeys: String, CodingKey { case limitPrice = "limit_price" }
+
+    public init(from decoder: any Decoder) throws {
+        limitPrice = try decoder.container(keyedBy: CodingKeys.self).requiredFixed(.limitPrice)
+    }
+}
+
+/// A submit's protective stop: a stop, or a stop-limit with `limit_price`.
+public struct StopLossRequest: Sendable, Decodable {
+    public var stopPrice: Price
+    public var limitPrice: Price?
+
+    enum CodingKeys: String, CodingKey { case stopPrice = "stop_price", limitPrice = "limit_price" }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        stopPrice = try c.requiredFixed(.stopPrice)
+        limitPrice = try c.fixed(.limitPrice)
+    }
+}
+
+/// `submit`: a new order (PROTOCOL.md "An order"), with optional linked exits (`take_profit`,
+/// `stop_loss`, `order_class`: `bracket`, `oto` or `oco`) or legs.
 public struct SubmitRequest: Sendable, Decodable {
     public var account: AccountID
     public var clientOrderID: ClientOrderID?
@@ -32,10 +58,14 @@ public struct SubmitRequest: Sendable, Decodable {
     public var tif: TimeInForce?
     public var strategy: String?
     public var tags: [String]?
+    public var orderClass: OrderClass?
+    public var takeProfit: TakeProfitRequest?
+    public var stopLoss: StopLossRequest?
 
     enum CodingKeys: String, CodingKey {
         case account, clientOrderID = "client_order_id", symbol, side, legs, qty, type, limitPrice = "limit_price"
         case stopPrice = "stop_price", trailPrice = "trail_price", trailPercent = "trail_percent", tif, strategy, tags
+        case orderClass = "order_class", takeProfit = "take_profit", stopLoss = "stop_loss"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -59,6 +89,9 @@ public struct SubmitRequest: Sendable, Decodable {
         tif = try c.decodeIfPresent(TimeInForce.self, forKey: .tif)
         strategy = try c.decodeIfPresent(String.self, forKey: .strategy)
         tags = try c.decodeIfPresent([String].self, forKey: .tags)
+        orderClass = try c.decodeIfPresent(OrderClass.self, forKey: .orderClass)
+        takeProfit = try c.decodeIfPresent(TakeProfitRequest.self, forKey: .takeProfit)
+        stopLoss = try c.decodeIfPresent(StopLossRequest.self, forKey: .stopLoss)
     }
 }
 

@@ -125,16 +125,37 @@ public struct RequestHandler: Sendable {
             }
         case "submit":
             let request = try decode(SubmitRequest.self)
-            guard request.legs == nil, let symbol = request.symbol, let side = request.side else {
-                return .answer(
-                    writer.failure(id: id, code: "not_supported", message: "multi-leg orders are not supported yet"))
+            let symbol: Symbol
+            let side: OrderSide
+            var legs: [OrderLeg]?
+            if let requested = request.legs {
+                guard request.symbol == nil, request.side == nil else {
+                    throw RequestProblem(
+                        field: "legs", message: "a multi-leg order gives legs instead of symbol and side, not both")
+                }
+                legs = requested.map { OrderLeg(symbol: $0.symbol, side: $0.side, ratio: $0.ratio ?? 1) }
+                // The engine checks the legs and names the underlying; these stand in until it does.
+                guard let first = requested.first else {
+                    throw RequestProblem(field: "legs", message: "a multi-leg order needs 2 to 4 legs")
+                }
+                symbol = first.symbol
+                side = first.side
+            } else {
+                // Both present: the decoder requires them when there are no legs.
+                symbol = request.symbol!
+                side = request.side!
             }
             let order = SubmitOrder(
                 account: request.account, clientOrderID: request.clientOrderID, symbol: symbol, side: side,
                 qty: request.qty, type: request.type, limitPrice: request.limitPrice, stopPrice: request.stopPrice,
                 trailPrice: request.trailPrice, trailPercent: request.trailPercent, tif: request.tif ?? .day,
-                strategy: request.strategy, tags: request.tags)
-            return answer(await engine.submit(order).map { SubmitAnswer(order: $0.order, duplicate: $0.duplicate) })
+                strategy: request.strategy, tags: request.tags, legs: legs, orderClass: request.orderClass,
+                takeProfit: request.takeProfit?.limitPrice,
+                stopLoss: request.stopLoss.map { .init(stopPrice: $0.stopPrice, limitPrice: $0.limitPrice) })
+            return answer(
+                await engine.submit(order).map {
+                    SubmitAnswer(order: $0.order, duplicate: $0.duplicate, linked: $0.linked)
+                })
         case "signal":
             let request = try decode(SignalRequest.self)
             let signal = SubmitSignal(

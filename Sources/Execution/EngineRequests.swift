@@ -16,12 +16,35 @@ public struct SubmitOrder: Sendable, Hashable {
     public var tif: TimeInForce
     public var strategy: String?
     public var tags: [String]?
+    /// A multi-leg order's legs; `symbol` and `side` are then worked out from them.
+    public var legs: [OrderLeg]?
+    /// `bracket`, `oto` or `oco` with `takeProfit` and/or `stopLoss`; `nil` with either of them means a
+    /// bracket (both) or an OTO (one).
+    public var orderClass: OrderClass?
+    /// The exits placed with the order: a target's limit price, a stop's stop price and optional limit.
+    public var takeProfit: Price?
+    public var stopLoss: StopLoss?
+
+    /// A protective stop placed with an order: a stop, or a stop-limit when `limitPrice` is given.
+    public struct StopLoss: Sendable, Hashable {
+        public var stopPrice: Price
+        public var limitPrice: Price?
+        public init(stopPrice: Price, limitPrice: Price? = nil) {
+            self.stopPrice = stopPrice
+            self.limitPrice = limitPrice
+        }
+    }
 
     public init(
         account: AccountID, clientOrderID: ClientOrderID? = nil, symbol: Symbol, side: OrderSide, qty: Quantity,
         type: OrderType, limitPrice: Price? = nil, stopPrice: Price? = nil, trailPrice: Price? = nil,
-        trailPercent: Price? = nil, tif: TimeInForce = .day, strategy: String? = nil, tags: [String]? = nil
+        trailPercent: Price? = nil, tif: TimeInForce = .day, strategy: String? = nil, tags: [String]? = nil,
+        legs: [OrderLeg]? = nil, orderClass: OrderClass? = nil, takeProfit: Price? = nil, stopLoss: StopLoss? = nil
     ) {
+        self.legs = legs
+        self.orderClass = orderClass
+        self.takeProfit = takeProfit
+        self.stopLoss = stopLoss
         self.account = account
         self.clientOrderID = clientOrderID
         self.symbol = symbol
@@ -42,6 +65,14 @@ public struct SubmitOrder: Sendable, Hashable {
 public struct SubmitOutcome: Sendable, Hashable {
     public var order: Order
     public var duplicate: Bool
+    /// The exits placed with it (a bracket's, an OTO's or an OCO's other orders), in the order placed.
+    public var linked: [Order] = []
+
+    public init(order: Order, duplicate: Bool, linked: [Order] = []) {
+        self.order = order
+        self.duplicate = duplicate
+        self.linked = linked
+    }
 }
 
 /// Names an order by the gateway's id or the client's.

@@ -139,23 +139,41 @@ extension ExecutionEngine {
     }
 
     /// Records a broker fill once (fills are de-duplicated by id): the fill event, then the order's new totals.
+    /// A multi-leg order's fill is journaled as one fill per leg (its contract, side, `qty × ratio` and the
+    /// leg's price; the commission on the first), and the order's totals count spreads at the net price.
     func record(_ brokerFill: BrokerFill, account: AccountID) {
         let key = "\(account)/\(brokerFill.fillID)"
         guard !seenFills.contains(key), var order = orders[brokerFill.orderID] else { return }
-        guard brokerFill.qty.isPositive, brokerFill.price.isPositive || order.symbol.isOption else {
-            logger.error(
-                "broker fill with a non-positive quantity or price", metadata: ["fill.id": "\(brokerFill.fillID)"])
-            stageUnmatched(account, "\(brokerFill)")
-            return
+        let legFills: [Fill]
+        if let legs = order.legs {
+            guard brokerFill.qty.isPositive, let prices = brokerFill.legs,
+                let fills = Self.legFills(of: brokerFill, order: order, legs: legs, prices: prices, account: account)
+            else {
+                logger.error(
+                    "multi-leg fill without a price for every leg", metadata: ["fill.id": "\(brokerFill.fillID)"])
+                stageUnmatched(account, "\(brokerFill)")
+                return
+            }
+            legFills = fills
+        } else {
+            guard brokerFill.qty.isPositive, brokerFill.price.isPositive || order.symbol.isOption else {
+                logger.error(
+                    "broker fill with a non-positive quantity or price", metadata: ["fill.id": "\(brokerFill.fillID)"])
+                stageUnmatched(account, "\(brokerFill)")
+                return
+            }
+            legFills = []
         }
         seenFills.insert(key)
         let fill = Fill(
             fillID: brokerFill.fillID, orderID: order.orderID, clientOrderID: order.clientOrderID, account: account,
             symbol: order.symbol, side: order.side, qty: brokerFill.qty, price: brokerFill.price,
             commission: brokerFill.commission, ts: brokerFill.ts)
-        books[account]?.apply(fill, sessionDate: sessionDate(of: account, at: fill.ts))
-        updateRisk(account, symbol: fill.symbol)
-        stage(.fill(FillPayload(fill: fill)), at: fill.ts)
+        for booked in legFills.isEmpty ? [fill] : legFills {
+            books[account]?.apply(booked, sessionDate: sessionDate(of: account, at: booked.ts))
+            updateRisk(account, symbol: booked.symbol)
+            stage(.fill(FillPayload(fill: booked)), at: booked.ts)
+        }
         let result = order.record(fill)
         var reason: String?
         if case .refused(let why) = result {
@@ -164,6 +182,25 @@ extension ExecutionEngine {
         }
         stageOrder(order, change: order.filledQty >= order.qty ? "filled" : "partially_filled", reason: reason)
         enforceLossLimits(now: clock.now())
+    }
+
+    /// One fill per leg of a multi-leg order's fill, or `nil` when a leg has no price.
+    static func legFills(
+        of brokerFill: BrokerFill, order: Order, legs: [OrderLeg], prices: [BrokerLegFill], account: AccountID
+    ) -> [Fill]? {
+        var fills: [Fill] = []
+        for (index, leg) in legs.enumerated() {
+            guard let price = prices.first(where: { $0.symbol == leg.symbol })?.price,
+                let id = FillID("\(brokerFill.fillID)/\(index + 1)")
+            else { return nil }
+            var fill = Fill(
+                fillID: id, orderID: order.orderID, clientOrderID: order.clientOrderID, account: account,
+                symbol: leg.symbol, side: leg.side, qty: Quantity(units: brokerFill.qty.units * Int64(leg.ratio)),
+                price: price, commission: index == 0 ? brokerFill.commission : .zero, ts: brokerFill.ts)
+            fill.spreadFillID = brokerFill.fillID
+            fills.append(fill)
+        }
+        return fills
     }
 
     func reject(_ id: OrderID, reason: String) {

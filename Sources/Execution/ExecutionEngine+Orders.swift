@@ -5,13 +5,17 @@ import GatewayCore
 
 extension ExecutionEngine {
     func handleSubmit(_ request: SubmitOrder, _ continuation: Reply<SubmitOutcome>) {
-        reply(continuation, accept(request))
+        let linked =
+            request.legs == nil
+            && (request.takeProfit != nil || request.stopLoss != nil || (request.orderClass ?? .mleg) != .mleg)
+        reply(continuation, linked ? acceptLinked(request) : accept(request))
     }
 
     /// The order path up to the journal: idempotency, validation, broker capability, trading state,
     /// connection, pre-trade risk; stages the accepted (or risk-rejected) order and queues the broker call.
     /// With `route` false the caller sends the order itself (a bracket's entry goes with its children).
     func accept(_ request: SubmitOrder, route: Bool = true) -> Result<SubmitOutcome, EngineError> {
+        var request = request
         guard let account = accounts[request.account] else {
             return .failure(EngineError(.unknownAccount, "no account named '\(request.account)'"))
         }
@@ -20,13 +24,22 @@ extension ExecutionEngine {
         {
             return .success(SubmitOutcome(order: order, duplicate: true))
         }
-        if let problem = OrderValidation.problem(with: request) {
+        if request.legs != nil {
+            switch OrderValidation.multiLeg(request) {
+            case .failure(let problem): return .failure(problem)
+            case .success(let (underlying, side)): (request.symbol, request.side) = (underlying, side)
+            }
+        } else if request.orderClass == .mleg {
+            return .failure(.badRequest("legs", "an mleg order needs legs"))
+        } else if let problem = OrderValidation.problem(with: request) {
             return .failure(problem)
         }
-        let reference = request.limitPrice ?? request.stopPrice ?? quotes[request.symbol]?.mark
-        if let problem = OrderValidation.sizeProblem(
-            qty: request.qty, price: reference, multiplier: request.symbol.multiplier)
-        {
+        let reference =
+            request.legs != nil
+            ? request.limitPrice?.magnitude
+            : request.limitPrice ?? request.stopPrice ?? quotes[request.symbol]?.mark
+        let multiplier = request.legs == nil ? request.symbol.multiplier : 100
+        if let problem = OrderValidation.sizeProblem(qty: request.qty, price: reference, multiplier: multiplier) {
             return .failure(problem)
         }
         let now = clock.now()
@@ -38,11 +51,12 @@ extension ExecutionEngine {
             side: request.side, qty: request.qty, type: request.type, limitPrice: request.limitPrice,
             stopPrice: request.stopPrice, trailPrice: request.trailPrice, trailPercent: request.trailPercent,
             tif: request.tif, strategy: request.strategy, tags: request.tags, createdAt: now)
+        order.legs = request.legs
+        order.orderClass = request.legs != nil ? .mleg : request.orderClass
         if let reason = account.adapter.unsupportedReason(for: order) {
             return .failure(EngineError(.notSupported, reason))
         }
-        let position = books[request.account]?.positions[order.symbol]?.qty ?? .zero
-        if let denial = tradingState(of: request.account).denial(side: order.side, qty: order.qty, position: position) {
+        if let denial = tradingStateDenial(of: order) {
             return .failure(EngineError(.halted, denial))
         }
         guard connections[request.account] == .connected else {
@@ -50,8 +64,10 @@ extension ExecutionEngine {
                 EngineError(.brokerUnavailable, "\(account.adapter.brokerName) is not connected; nothing was sent"))
         }
         clientIndex[request.account, default: [:]][clientID] = orderID
-        let context = riskContext(order.account, order.symbol, now: now)
-        let failures = account.riskFailures(of: order, context: context)
+        let failures =
+            order.legs == nil
+            ? account.riskFailures(of: order, context: riskContext(order.account, order.symbol, now: now))
+            : multiLegRiskFailures(of: order, account: account, now: now)
         guard failures.isEmpty else {
             // Rejected before it was accepted: journaled with every reason, never sent.
             order.status = .rejected

@@ -41,3 +41,70 @@ extension ExecutionEngine {
         }
     }
 }
+
+extension ExecutionEngine {
+    /// Why the account's trading state refuses `order`, or `nil`. A multi-leg order under `reducing` must
+    /// reduce the position of every leg.
+    func tradingStateDenial(of order: Order) -> String? {
+        let state = tradingState(of: order.account)
+        let positions = books[order.account]?.positions
+        guard let legs = order.legs else {
+            return state.denial(side: order.side, qty: order.qty, position: positions?[order.symbol]?.qty ?? .zero)
+        }
+        for leg in legs {
+            let qty = Quantity(units: order.qty.units * Int64(leg.ratio))
+            if let denial = state.denial(side: leg.side, qty: qty, position: positions?[leg.symbol]?.qty ?? .zero) {
+                return denial
+            }
+        }
+        return nil
+    }
+
+    /// The pre-trade checks for a multi-leg order. Each leg is checked as an order of `qty × ratio` on its
+    /// own contract against that contract's position and working orders (so symbol lists, position,
+    /// exposure, short-sale and option-contract limits apply leg by leg); the order's value — its net
+    /// price, or the legs' marks for a market order, × quantity × 100 — is what `max_order_notional`
+    /// measures, since the legs offset each other; the price collar has no single price to compare and is
+    /// not applied. A failure repeated by several legs is reported once.
+    func multiLegRiskFailures(of order: Order, account: EngineAccount, now: Timestamp) -> [RiskFailure] {
+        guard let legs = order.legs else { return [] }
+        var limits = account.limits(for: order.strategy)
+        let notionalLimit = limits.maxOrderNotional
+        limits.maxOrderNotional = nil
+        limits.priceCollarPct = nil
+        var failures: [RiskFailure] = []
+        var netMark: Price? = .zero
+        for leg in legs {
+            let context = riskContext(order.account, leg.symbol, now: now)
+            let qty = Quantity(units: order.qty.units * Int64(leg.ratio))
+            let legOrder = RiskOrder(symbol: leg.symbol, side: leg.side, qty: qty, type: order.type)
+            for failure in PreTradeRisk.evaluate(legOrder, limits: limits, context: context)
+            where !failures.contains(where: { $0.check == failure.check && $0.value == failure.value }) {
+                failures.append(failure)
+            }
+            if let mark = context.referencePrice, let net = netMark {
+                let signed = Price(units: mark.units * Int64(leg.ratio))
+                netMark = leg.side.isBuy ? net + signed : net - signed
+            } else {
+                netMark = nil
+            }
+        }
+        if let limit = notionalLimit {
+            let net = order.limitPrice ?? netMark
+            if let value = net.flatMap({ $0.magnitude.notional(order.qty, multiplier: 100) }) {
+                if value > limit {
+                    failures.append(
+                        RiskFailure(
+                            check: "max_order_notional", limit: "\(limit)", value: "\(value)",
+                            message: "the spread's value \(value) is over the limit of \(limit)"))
+                }
+            } else {
+                failures.append(
+                    RiskFailure(
+                        check: "max_order_notional", limit: "\(limit)", value: "unknown",
+                        message: "cannot value the spread: no limit price and no quote for every leg"))
+            }
+        }
+        return failures
+    }
+}

@@ -108,26 +108,33 @@ extension ExecutionEngine {
                 bracket: nil))
     }
 
-    /// Stages a bracket's exit: the opposite side of the entry, same quantity, good till canceled.
-    func child(of entry: Order, suffix: String, type: OrderType, stop: Price?, limit: Price?) -> Order {
+    /// Stages an exit placed with `entry`: by default the opposite side, same quantity, good till canceled
+    /// (a signal's bracket); an OCO's stop keeps the side and time in force of the limit it pairs with.
+    func child(
+        of entry: Order, suffix: String, type: OrderType, stop: Price?, limit: Price?, sameSide: Bool = false,
+        tif: TimeInForce = .gtc, orderClass: OrderClass? = nil
+    ) -> Order {
         let id = OrderID("\(journal.instanceID)-\(nextSeq)")!
         let derived = entry.clientOrderID.rawValue + "-" + suffix
         let clientID = ClientOrderID(derived) ?? ClientOrderID("gw-\(id.rawValue)")!
-        let side: OrderSide =
+        let opposite: OrderSide =
             switch entry.side {
             case .buy, .buyToCover: .sell
             case .sell, .sellShort: .buyToCover
             case .buyToOpen, .buyToClose: .sellToClose
             case .sellToOpen, .sellToClose: .buyToClose
             }
+        let side = sameSide ? entry.side : opposite
         var order = Order(
             orderID: id, clientOrderID: clientID, account: entry.account, symbol: entry.symbol, side: side,
             qty: entry.qty,
-            type: type, limitPrice: limit, stopPrice: stop, tif: .gtc, strategy: entry.strategy, tags: entry.tags,
+            type: type, limitPrice: limit, stopPrice: stop, tif: tif, strategy: entry.strategy, tags: entry.tags,
             createdAt: entry.createdAt)
         order.parentOrderID = entry.orderID
+        order.orderClass = orderClass
         clientIndex[entry.account, default: [:]][clientID] = id
-        stageOrder(order, change: "accepted", reason: "bracket \(suffix) of \(entry.orderID)")
+        let name = orderClass == .oco ? "one-cancels-other \(suffix)" : "\(orderClass?.rawValue ?? "bracket") \(suffix)"
+        stageOrder(order, change: "accepted", reason: "\(name) of \(entry.orderID)")
         return order
     }
 }

@@ -66,6 +66,10 @@ enum OrderValidation {
         ] {
             if let price, !price.isPositive { return .badRequest(field, "\(field) must be greater than zero") }
         }
+        return labelProblem(strategy: strategy, tags: tags)
+    }
+
+    static func labelProblem(strategy: String?, tags: [String]?) -> EngineError? {
         if let strategy, strategy.isEmpty || strategy.utf8.count > 64 {
             return .badRequest("strategy", "strategy must be 1 to 64 characters")
         }
@@ -73,5 +77,61 @@ enum OrderValidation {
             return .badRequest("tags", "at most 16 tags of 1 to 64 characters each")
         }
         return nil
+    }
+
+    /// A multi-leg order checked: 2 to 4 different option contracts on one underlying, ratios 1 to 100,
+    /// market or limit (the limit is the net price per spread: positive a debit, negative a credit, zero
+    /// even), whole spreads, no exits. Returns the order's symbol (the underlying) and side (`sell` for a
+    /// credit, `buy` otherwise).
+    static func multiLeg(_ request: SubmitOrder) -> Result<(Symbol, OrderSide), EngineError> {
+        func bad(_ field: String, _ message: String) -> Result<(Symbol, OrderSide), EngineError> {
+            .failure(.badRequest(field, message))
+        }
+        guard let legs = request.legs, (2...4).contains(legs.count) else {
+            return bad("legs", "a multi-leg order needs 2 to 4 legs")
+        }
+        if request.takeProfit != nil || request.stopLoss != nil || (request.orderClass ?? .mleg) != .mleg {
+            return bad("order_class", "a multi-leg order takes no take_profit, stop_loss or other order_class")
+        }
+        var root: String?
+        for (index, leg) in legs.enumerated() {
+            guard case .option(let contract) = leg.symbol.kind else {
+                return bad(
+                    "legs", "leg \(index + 1): \(leg.symbol) is not an option; multi-leg orders are option spreads")
+            }
+            if let root, root != contract.root {
+                return bad("legs", "the legs must share one underlying, not \(root) and \(contract.root)")
+            }
+            root = contract.root
+            if leg.side == .sellShort || leg.side == .buyToCover {
+                return bad("legs", "leg \(index + 1): \(leg.side.rawValue) is for equities")
+            }
+            guard (1...100).contains(leg.ratio) else {
+                return bad("legs", "leg \(index + 1): ratio must be 1 to 100, not \(leg.ratio)")
+            }
+        }
+        if Set(legs.map(\.symbol)).count != legs.count {
+            return bad("legs", "each leg must be a different contract")
+        }
+        guard request.type == .market || request.type == .limit else {
+            return bad("type", "a multi-leg order is market or limit, not \(request.type.rawValue)")
+        }
+        if request.type == .limit && request.limitPrice == nil {
+            return bad("limit_price", "a limit multi-leg order needs limit_price, the net price per spread")
+        }
+        if request.type == .market && request.limitPrice != nil {
+            return bad("limit_price", "a market order takes no limit_price")
+        }
+        if request.stopPrice != nil || request.trailPrice != nil || request.trailPercent != nil {
+            return bad("stop_price", "a multi-leg order takes no stop_price, trail_price or trail_percent")
+        }
+        guard request.qty.isPositive, request.qty.isWhole else {
+            return bad("qty", "qty is a whole number of spreads greater than zero")
+        }
+        if let problem = labelProblem(strategy: request.strategy, tags: request.tags) { return .failure(problem) }
+        guard let root, let underlying = Symbol(root) else {
+            return bad("legs", "the legs' underlying is not a symbol the gateway can name")
+        }
+        return .success((underlying, (request.limitPrice?.isNegative ?? false) ? .sell : .buy))
     }
 }

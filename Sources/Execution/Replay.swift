@@ -63,7 +63,7 @@ struct Replay {
                 }
             case .fill:
                 let fill = try decoder.decode(FillPayload.self, from: data).fill
-                seenFills.insert("\(fill.account)/\(fill.fillID)")
+                seenFills.insert("\(fill.account)/\(fill.spreadFillID ?? fill.fillID)")
                 let day = session(of: fill.account).sessionDate(of: fill.ts)
                 books[fill.account]?.apply(fill, sessionDate: day)
                 if let book = books[fill.account] { riskBooks[fill.account]?.update(from: book, symbol: fill.symbol) }

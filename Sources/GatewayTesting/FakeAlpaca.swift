@@ -127,6 +127,60 @@ public final class FakeAlpaca: Sendable {
         }
     }
 
+    /// An execution of `qty` spreads of the multi-leg order `clientOrderID`, each leg at its price in
+    /// `legPrices` (by the leg's symbol as sent): the legs' and the parent's totals move (the parent's
+    /// average is the net, buys less sells, per spread), a fill activity is recorded per leg, and the
+    /// stream's event for the parent, legs nested, is returned.
+    @discardableResult
+    public func executeSpread(
+        clientOrderID: String, qty: String, legPrices: [String: String], executionID: String
+    ) -> String? {
+        state.withLock { state -> String? in
+            guard let id = state.byClientID[clientOrderID], var order = state.orders[id],
+                var legs = order["legs"] as? [[String: any Sendable]], let add = Decimal(string: qty)
+            else { return nil }
+            let filledBefore = Decimal(string: order["filled_qty"] as? String ?? "0") ?? 0
+            let total = Decimal(string: order["qty"] as? String ?? "0") ?? 0
+            var net: Decimal = 0
+            for index in legs.indices {
+                var leg = legs[index]
+                let symbol = leg["symbol"] as? String ?? ""
+                guard let price = legPrices[symbol].flatMap({ Decimal(string: $0) }) else { return nil }
+                let ratio = Decimal(string: leg["ratio_qty"] as? String ?? "1") ?? 1
+                let before = Decimal(string: leg["filled_qty"] as? String ?? "0") ?? 0
+                let averageBefore = Decimal(string: leg["filled_avg_price"] as? String ?? "0") ?? 0
+                let legAdd = add * ratio
+                let filled = before + legAdd
+                leg["filled_qty"] = "\(filled)"
+                leg["filled_avg_price"] = "\((averageBefore * before + price * legAdd) / filled)"
+                leg["status"] =
+                    filled >= (Decimal(string: leg["qty"] as? String ?? "0") ?? 0) ? "filled" : "partially_filled"
+                net += (leg["side"] as? String == "buy" ? price : -price) * ratio
+                legs[index] = leg
+                state.orders[leg["id"] as! String] = leg
+                state.activities.append([
+                    "id": String(format: "20261202143000%06d::%@", state.activities.count + 1, executionID),
+                    "activity_type": "FILL", "transaction_time": "2026-12-02T14:30:0\(state.activities.count % 10)Z",
+                    "type": leg["status"] as? String == "filled" ? "fill" : "partial_fill", "price": "\(price)",
+                    "qty": "\(legAdd)", "side": leg["side"] as? String ?? "", "symbol": symbol, "cum_qty": "\(filled)",
+                    "leaves_qty": "0", "order_id": leg["id"] as? String ?? "",
+                    "order_status": leg["status"] as? String ?? "",
+                ])
+            }
+            let averageBefore = Decimal(string: order["filled_avg_price"] as? String ?? "0") ?? 0
+            let filled = filledBefore + add
+            order["filled_qty"] = "\(filled)"
+            order["filled_avg_price"] = "\((averageBefore * filledBefore + net * add) / filled)"
+            order["status"] = filled >= total ? "filled" : "partially_filled"
+            order["legs"] = legs
+            state.orders[id] = order
+            return Self.text(order).map {
+                #"{"event":"\#(filled >= total ? "fill" : "partial_fill")","execution_id":"\#(executionID)","#
+                    + #""order":\#($0)}"#
+            }
+        }
+    }
+
     /// Pages of fill activities hold at most this many (to exercise a client's paging).
     public func pageActivities(by size: Int) { state.withLock { $0.activityPageSize = size } }
 
@@ -209,10 +263,35 @@ public final class FakeAlpaca: Sendable {
             ] {
                 if let value = body[key] as? String { order[key] = value }
             }
-            // A bracket's or OTO's children, as Alpaca makes them: held legs with ids and client ids of
-            // Alpaca's own.
+            let orderClass = body["order_class"] as? String ?? ""
+            if orderClass == "mleg" {
+                // A spread, as the reference's §3 says Alpaca shows it: no symbol or side on the parent;
+                // legs that carry theirs, `ratio_qty`, `position_intent`, and an id of Alpaca's own.
+                order["symbol"] = ""
+                order["side"] = ""
+                order["asset_class"] = ""
+                let quantity = Decimal(string: order["qty"] as? String ?? "0") ?? 0
+                order["legs"] = (body["legs"] as? [[String: Any]] ?? []).map { leg -> [String: any Sendable] in
+                    let ratio = leg["ratio_qty"] as? String ?? "1"
+                    let child: [String: any Sendable] = [
+                        "id": Self.newID(&state), "client_order_id": UUID().uuidString.lowercased(),
+                        "status": "accepted", "filled_qty": "0", "order_class": "mleg", "type": "",
+                        "symbol": leg["symbol"] as? String ?? "", "side": leg["side"] as? String ?? "",
+                        "position_intent": leg["position_intent"] as? String ?? "", "ratio_qty": ratio,
+                        "qty": "\(quantity * (Decimal(string: ratio) ?? 1))",
+                    ]
+                    state.orders[child["id"] as! String] = child
+                    state.order.append(child["id"] as! String)
+                    return child
+                }
+            }
+            // A bracket's, OTO's or OCO's other orders, as Alpaca makes them: legs with ids and client ids
+            // of Alpaca's own; a bracket's and an OTO's held until the parent fills, an OCO's stop working
+            // beside its parent (the limit, on the same side).
             var legs: [[String: any Sendable]] = []
-            if let target = body["take_profit"] as? [String: Any], let price = target["limit_price"] as? String {
+            if orderClass != "oco", let target = body["take_profit"] as? [String: Any],
+                let price = target["limit_price"] as? String
+            {
                 legs.append(["type": "limit", "limit_price": price])
             }
             if let stop = body["stop_loss"] as? [String: Any], let price = stop["stop_price"] as? String {
@@ -226,11 +305,13 @@ public final class FakeAlpaca: Sendable {
                     var child = leg
                     child["id"] = Self.newID(&state)
                     child["client_order_id"] = UUID().uuidString.lowercased()
-                    child["status"] = "held"
+                    child["status"] = orderClass == "oco" ? "new" : "held"
+                    child["order_class"] = orderClass
                     child["filled_qty"] = "0"
                     child["qty"] = order["qty"] as? String ?? "0"
                     child["symbol"] = order["symbol"] as? String ?? ""
-                    child["side"] = (order["side"] as? String) == "buy" ? "sell" : "buy"
+                    let side = order["side"] as? String ?? "buy"
+                    child["side"] = orderClass == "oco" ? side : (side == "buy" ? "sell" : "buy")
                     state.orders[child["id"] as! String] = child
                     state.order.append(child["id"] as! String)
                     return child

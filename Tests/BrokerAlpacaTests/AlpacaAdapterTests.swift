@@ -261,3 +261,146 @@ import Testing
         await stream.shutdown()
     }
 }
+
+/// Multi-leg and OCO orders through the adapter, and fills recovered from the activities at their own
+/// prices after an outage.
+@Suite(.timeLimit(.minutes(1))) struct AlpacaLinkedOrderTests {
+    typealias Rig = AlpacaAdapterTests.Rig
+
+    static func spread(_ id: String) -> Order {
+        var spread = order(id, symbol: "AAPL", side: .buy, qty: "2", limit: "1.20", tif: .day)
+        spread.orderClass = .mleg
+        spread.legs = [
+            OrderLeg(symbol: Symbol("AAPL  261218C00200000")!, side: .buyToOpen, ratio: 1),
+            OrderLeg(symbol: Symbol("AAPL  261218C00210000")!, side: .sellToOpen, ratio: 1),
+        ]
+        return spread
+    }
+
+    /// A call spread bought for a net debit, filled one spread at a time: each fill is in spreads at the
+    /// net price with each leg's own price; the legs' own events are not taken for orders of their own.
+    @Test func aMultiLegOrderFillsInSpreadsWithEachLegsPrice() async throws {
+        var rig = try await Rig()
+        try await rig.adapter.connect()
+        try await rig.adapter.submit(Self.spread("m-1"))
+        guard case .acknowledged(let id, _, _) = await rig.next() else {
+            Issue.record("no acknowledgement")
+            return
+        }
+        #expect(id == OrderID("m-1")!)
+        let parent = try #require(rig.rest.orders.first { $0["client_order_id"] as? String == "m-1" })
+        #expect(parent["order_class"] as? String == "mleg")
+        #expect(parent["symbol"] as? String == "")
+        let first = try #require(
+            rig.rest.executeSpread(
+                clientOrderID: "m-1", qty: "1",
+                legPrices: ["AAPL261218C00200000": "5.10", "AAPL261218C00210000": "3.90"], executionID: "sx-1"))
+        rig.stream.push(update: first)
+        // A leg's own event, as Alpaca may also send: not an order of the gateway's.
+        let legID = try #require((parent["legs"] as? [[String: any Sendable]])?.first?["id"] as? String)
+        let leg = try #require(rig.rest.json(ofAlpacaOrder: legID))
+        rig.stream.push(update: #"{"event":"partial_fill","execution_id":"leg-x","order":\#(leg)}"#)
+        let second = try #require(
+            rig.rest.executeSpread(
+                clientOrderID: "m-1", qty: "1",
+                legPrices: ["AAPL261218C00200000": "5.30", "AAPL261218C00210000": "4.00"], executionID: "sx-2"))
+        rig.stream.push(update: second)
+        guard case .fill(let one) = await rig.next(), case .fill(let two) = await rig.next() else {
+            Issue.record("the spread's fills did not come back")
+            return
+        }
+        #expect(one.fillID == FillID("sx-1")!)
+        #expect(one.qty == Quantity("1")!)
+        #expect(one.price == Price("1.2")!)
+        #expect(
+            one.legs == [
+                BrokerLegFill(symbol: Symbol("AAPL  261218C00200000")!, price: Price("5.10")!),
+                BrokerLegFill(symbol: Symbol("AAPL  261218C00210000")!, price: Price("3.90")!),
+            ])
+        #expect(two.qty == Quantity("1")!)
+        #expect(two.price == Price("1.3")!)
+        #expect(
+            two.legs == [
+                BrokerLegFill(symbol: Symbol("AAPL  261218C00200000")!, price: Price("5.30")!),
+                BrokerLegFill(symbol: Symbol("AAPL  261218C00210000")!, price: Price("4.00")!),
+            ])
+        // Nothing else: the leg's own event made no report.
+        try await rig.adapter.submit(order("after", tif: .day))
+        guard case .acknowledged(let next, _, _) = await rig.next() else {
+            Issue.record("expected the next acknowledgement, not a report about a leg")
+            return
+        }
+        #expect(next == OrderID("after")!)
+        await rig.shutdown()
+    }
+
+    /// An OCO goes as one Alpaca order: the limit is the gateway's order, the stop leg its stop; when the
+    /// limit fills, the stop's cancel comes back for the gateway's stop.
+    @Test func anOCOsStopLegIsTheGatewaysStop() async throws {
+        var rig = try await Rig()
+        try await rig.adapter.connect()
+        var limit = order("x-1", side: .sell, qty: "5", limit: "520", tif: .gtc)
+        limit.orderClass = .oco
+        var stop = order("x-1-stop", side: .sell, qty: "5", type: .stop, limit: nil, stop: "480", tif: .gtc)
+        stop.orderClass = .oco
+        try await rig.adapter.submitBracket(entry: limit, stop: stop, target: nil)
+        #expect(await rig.next().map(Self.orderID) == OrderID("x-1")!)
+        let parent = try #require(rig.rest.orders.first { $0["client_order_id"] as? String == "x-1" })
+        #expect(parent["order_class"] as? String == "oco")
+        let legs = try #require(parent["legs"] as? [[String: any Sendable]])
+        #expect(legs.count == 1)
+        #expect(legs.first?["side"] as? String == "sell")
+        let stopID = try #require(legs.first?["id"] as? String)
+        let fill = try #require(rig.rest.execute(clientOrderID: "x-1", qty: "5", price: "520.5", executionID: "o-1"))
+        rig.stream.push(update: fill)
+        rig.rest.set(alpacaID: stopID, status: "canceled")
+        let canceled = try #require(rig.rest.json(ofAlpacaOrder: stopID))
+        rig.stream.push(update: #"{"event":"canceled","order":\#(canceled)}"#)
+        guard case .fill(let filled) = await rig.next(), case .canceled(let other, _, _) = await rig.next() else {
+            Issue.record("the limit's fill and the stop's cancel did not come back")
+            return
+        }
+        #expect(filled.orderID == OrderID("x-1")!)
+        #expect(filled.price == Price("520.5")!)
+        #expect(other == OrderID("x-1-stop")!)
+        await rig.shutdown()
+    }
+
+    /// Two executions at different prices while the stream was down come back as two fills at their own
+    /// prices (from the fill activities), not one at the average; the order read after them adds nothing.
+    @Test func fillsMissedDuringAnOutageComeBackAtTheirOwnPrices() async throws {
+        var rig = try await Rig()
+        try await rig.adapter.connect()
+        try await rig.adapter.submit(order("a-1", qty: "3", tif: .day))
+        _ = await rig.next()
+        let streamed = try #require(rig.rest.execute(clientOrderID: "a-1", qty: "1", price: "150", executionID: "e-1"))
+        rig.stream.push(update: streamed)
+        var seen: [BrokerEvent] = []
+        guard let first = await rig.next() else { return }
+        seen.append(first)
+        rig.stream.dropAll()
+        while let event = await rig.next() {
+            if case .connection(.disconnected, _) = event { break }
+            seen.append(event)
+        }
+        rig.rest.execute(clientOrderID: "a-1", qty: "1", price: "151", executionID: "e-2")
+        rig.rest.execute(clientOrderID: "a-1", qty: "1", price: "153", executionID: "e-3")
+        await rig.stream.sessions(atLeast: 2)
+        while let event = await rig.next() {
+            if case .connection(.connected, _) = event { break }
+            seen.append(event)
+        }
+        let fills = seen.compactMap { event -> BrokerFill? in
+            if case .fill(let fill) = event { return fill }
+            return nil
+        }
+        #expect(fills.map(\.qty) == [Quantity("1")!, Quantity("1")!, Quantity("1")!])
+        #expect(fills.map(\.price) == [Price("150")!, Price("151")!, Price("153")!])
+        await rig.shutdown()
+    }
+
+    static func orderID(_ event: BrokerEvent) -> OrderID? {
+        if case .acknowledged(let id, _, _) = event { return id }
+        return nil
+    }
+}

@@ -29,6 +29,12 @@ func expectFields(_ actual: [String: Any], _ expected: [String: Any], sourceLoca
 {
     #expect(Set(actual.keys) == Set(expected.keys), "keys", sourceLocation: sourceLocation)
     for (key, value) in expected {
+        if let nested = value as? [String: String] {
+            let object = (actual[key] as? [String: Any])?.mapValues { "\($0)" }
+            #expect(
+                object == nested, "\(key): \(String(describing: object)) ≠ \(nested)", sourceLocation: sourceLocation)
+            continue
+        }
         #expect(
             "\(actual[key] ?? "missing")" == "\(value)", "\(key): \(actual[key] ?? "missing") ≠ \(value)",
             sourceLocation: sourceLocation)
@@ -113,6 +119,67 @@ func expectFields(_ actual: [String: Any], _ expected: [String: Any], sourceLoca
         #expect(oto["take_profit"] == nil)
         #expect((oto["stop_loss"] as? [String: Any])?.keys.sorted() == ["stop_price"])
     }
+
+    /// Every field of a bracket, an OTO with a target and an OCO, as Alpaca receives them.
+    @Test func bracketOTOAndOCOBodiesFieldByField() throws {
+        let entry = order("e-2", qty: "10", limit: "500", tif: .day)
+        let stop = order("e-2-stop", side: .sell, qty: "10", type: .stop, limit: nil, stop: "490", tif: .day)
+        let target = order("e-2-target", side: .sell, qty: "10", limit: "520", tif: .day)
+        expectFields(
+            try body(AlpacaOrderRequest(entry: entry, stop: stop, target: target)),
+            [
+                "symbol": "AAPL", "qty": "10", "side": "buy", "type": "limit", "time_in_force": "day",
+                "limit_price": "500", "client_order_id": "e-2", "order_class": "bracket",
+                "take_profit": ["limit_price": "520"], "stop_loss": ["stop_price": "490"],
+            ])
+        expectFields(
+            try body(AlpacaOrderRequest(entry: entry, stop: nil, target: target)),
+            [
+                "symbol": "AAPL", "qty": "10", "side": "buy", "type": "limit", "time_in_force": "day",
+                "limit_price": "500", "client_order_id": "e-2", "order_class": "oto",
+                "take_profit": ["limit_price": "520"],
+            ])
+        var limit = order("x-1", side: .sell, qty: "10", limit: "520", tif: .gtc)
+        limit.orderClass = .oco
+        var ocoStop = order("x-1-stop", side: .sell, qty: "10", type: .stopLimit, limit: "489", stop: "490")
+        ocoStop.orderClass = .oco
+        expectFields(
+            try body(AlpacaOrderRequest(entry: limit, stop: ocoStop, target: nil)),
+            [
+                "symbol": "AAPL", "qty": "10", "side": "sell", "type": "limit", "time_in_force": "gtc",
+                "limit_price": "520", "client_order_id": "x-1", "order_class": "oco",
+                "take_profit": ["limit_price": "520"], "stop_loss": ["limit_price": "489", "stop_price": "490"],
+            ])
+    }
+
+    /// A spread goes as `mleg`: no symbol or side of its own, the net price (negative for a credit), and
+    /// each leg's compact symbol, ratio, side and intent.
+    @Test func aMultiLegOrderSendsItsLegs() throws {
+        var spread = order("s-1", symbol: "AAPL", side: .sell, qty: "3", limit: "-1.25", tif: .day)
+        spread.orderClass = .mleg
+        spread.legs = [
+            OrderLeg(symbol: Symbol("AAPL  261218P00190000")!, side: .sellToOpen, ratio: 1),
+            OrderLeg(symbol: Symbol("AAPL  261218P00180000")!, side: .buyToOpen, ratio: 2),
+        ]
+        let request = try body(AlpacaOrderRequest(spread))
+        #expect(request["legs"] != nil)
+        expectFields(
+            request.filter { $0.key != "legs" },
+            [
+                "qty": "3", "type": "limit", "time_in_force": "day", "limit_price": "-1.25", "client_order_id": "s-1",
+                "order_class": "mleg",
+            ])
+        let legs = try #require(request["legs"] as? [[String: Any]])
+        #expect(legs.count == 2)
+        expectFields(
+            legs[0],
+            [
+                "symbol": "AAPL261218P00190000", "ratio_qty": "1", "side": "sell", "position_intent": "sell_to_open",
+            ])
+        expectFields(
+            legs[1],
+            ["symbol": "AAPL261218P00180000", "ratio_qty": "2", "side": "buy", "position_intent": "buy_to_open"])
+    }
 }
 
 @Suite struct AlpacaSupportTests {
@@ -128,6 +195,23 @@ func expectFields(_ actual: [String: Any], _ expected: [String: Any], sourceLoca
         #expect(AlpacaSupport.unsupportedReason(for: order(symbol: option, qty: "1.5", tif: .day)) != nil)
         #expect(AlpacaSupport.unsupportedReason(for: order(side: .buyToOpen)) != nil)
         #expect(AlpacaSupport.unsupportedReason(for: order(qty: "0.5", type: .market, limit: nil, tif: .day)) == nil)
+        var spread = order(symbol: "AAPL", qty: "1", limit: "1.25", tif: .day)
+        spread.legs = [
+            OrderLeg(symbol: Symbol(option)!, side: .buyToOpen),
+            OrderLeg(symbol: Symbol("AAPL  261218C00210000")!, side: .sellToOpen),
+        ]
+        spread.orderClass = .mleg
+        #expect(AlpacaSupport.unsupportedReason(for: spread) == nil)
+        spread.tif = .gtc
+        #expect(AlpacaSupport.unsupportedReason(for: spread)?.contains("day only") == true)
+        var bracket = order(tif: .ioc)
+        bracket.orderClass = .bracket
+        #expect(AlpacaSupport.unsupportedReason(for: bracket)?.contains("day or gtc") == true)
+        bracket.tif = .gtc
+        #expect(AlpacaSupport.unsupportedReason(for: bracket) == nil)
+        var optionOCO = order(symbol: option, side: .sellToClose, tif: .day)
+        optionOCO.orderClass = .oco
+        #expect(AlpacaSupport.unsupportedReason(for: optionOCO)?.contains("simple or multi-leg") == true)
         #expect(AlpacaSupport.unsupportedReason(for: order(qty: "0.5", type: .limit, tif: .day)) != nil)
         #expect(AlpacaSupport.unsupportedReason(for: order(type: .stopLimit, limit: "1", stop: "1", tif: .opg)) == nil)
     }

@@ -45,6 +45,11 @@ import Testing
         order.replacesOrderID = OrderID("o-0")!
         order.replacedByOrderID = OrderID("o-2")!
         order.parentOrderID = OrderID("o-p")!
+        order.orderClass = .mleg
+        order.legs = [
+            OrderLeg(symbol: Symbol("AAPL  261218C00200000")!, side: .buyToOpen, ratio: 1),
+            OrderLeg(symbol: Symbol("AAPL  261218C00210000")!, side: .sellToOpen, ratio: 2),
+        ]
         #expect(String(decoding: order.jsonBytes, as: UTF8.self) == (try Self.expected(order)))
         // And decodes back to the same order.
         #expect(try JSONDecoder().decode(Order.self, from: Data(order.jsonBytes)) == order)

@@ -11,10 +11,13 @@ public struct Fill: Sendable, Hashable, Codable {
     public var price: Price
     public var commission: Money
     public var ts: Timestamp
+    /// For one leg of a multi-leg order's fill, the broker's id of the whole fill (each leg's own
+    /// `fill_id` is that id with `/` and the leg's number appended).
+    public var spreadFillID: FillID?
 
     enum CodingKeys: String, CodingKey {
         case fillID = "fill_id", orderID = "order_id", clientOrderID = "client_order_id", account, symbol, side, qty
-        case price, commission, ts
+        case price, commission, ts, spreadFillID = "spread_fill_id"
     }
 
     public init(

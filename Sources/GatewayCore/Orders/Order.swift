@@ -29,6 +29,11 @@ public struct Order: Sendable, Hashable, Codable {
     /// For the stop and target of a bracket, the entry they protect; they work once it has filled and
     /// cancel each other (one-cancels-other).
     public var parentOrderID: OrderID?
+    /// How the order is tied to others (`nil`: a simple order).
+    public var orderClass: OrderClass?
+    /// For a multi-leg order, its legs; `symbol` is then the legs' underlying and `side` is `buy` for a
+    /// debit (or a market order) and `sell` for a credit, and quantities and prices are per spread unit.
+    public var legs: [OrderLeg]?
 
     enum CodingKeys: String, CodingKey {
         case orderID = "order_id", clientOrderID = "client_order_id", account, symbol, side, qty, type
@@ -37,7 +42,7 @@ public struct Order: Sendable, Hashable, Codable {
         case filledQty = "filled_qty", avgFillPrice = "avg_fill_price", brokerOrderID = "broker_order_id"
         case createdAt = "created_at", updatedAt = "updated_at", rejectReasons = "reject_reasons"
         case replacesOrderID = "replaces_order_id", replacedByOrderID = "replaced_by_order_id"
-        case parentOrderID = "parent_order_id"
+        case parentOrderID = "parent_order_id", orderClass = "order_class", legs
     }
 
     public init(

@@ -39,3 +39,27 @@ public enum OrderType: String, Sendable, Hashable, Codable, CaseIterable {
 public enum TimeInForce: String, Sendable, Hashable, Codable, CaseIterable {
     case day, gtc, ioc, fok, opg, cls
 }
+
+/// One leg of a multi-leg (spread) order: a contract, the way it trades, and how many of it make one
+/// unit of the spread. A spread of `qty` units trades `qty × ratio` of each leg.
+public struct OrderLeg: Sendable, Hashable, Codable {
+    public var symbol: Symbol
+    public var side: OrderSide
+    public var ratio: Int
+
+    public init(symbol: Symbol, side: OrderSide, ratio: Int = 1) {
+        self.symbol = symbol
+        self.side = side
+        self.ratio = ratio
+    }
+}
+
+/// How an order is tied to others, as brokers name it. `nil` on an order is a simple order.
+/// - `bracket`: an entry with a stop and a target, held until the entry fills, then one-cancels-other.
+/// - `oto`: an entry with one exit, held until the entry fills (one-triggers-other).
+/// - `oco`: a limit (the target) and a stop, both working at once; when one fills the other is
+///   canceled (one-cancels-other). The stop names the limit as its parent.
+/// - `mleg`: a multi-leg spread filled all-or-none at a net price.
+public enum OrderClass: String, Sendable, Hashable, Codable, CaseIterable {
+    case bracket, oto, oco, mleg
+}

@@ -25,6 +25,8 @@ public struct RiskBook: Sendable {
         var symbol: Symbol
         var isBuy: Bool
         var leaves: Quantity
+        /// A multi-leg order counts its legs' quantities on their own symbols instead.
+        var legs: [Working]?
     }
 
     public private(set) var cash: Money
@@ -101,15 +103,23 @@ public struct RiskBook: Sendable {
     /// An order's new state: working orders count their unfilled quantity, finished ones nothing.
     public mutating func track(_ order: Order) {
         if let old = working[order.orderID] {
-            lines[old.symbol]?.removeOpen(old)
+            for part in old.legs ?? [old] { lines[part.symbol]?.removeOpen(part) }
         }
         guard order.status.isOpen, order.leavesQty.isPositive else {
             working[order.orderID] = nil
             return
         }
-        let now = Working(symbol: order.symbol, isBuy: order.side.isBuy, leaves: order.leavesQty)
+        var now = Working(symbol: order.symbol, isBuy: order.side.isBuy, leaves: order.leavesQty)
+        if let legs = order.legs {
+            now.leaves = .zero
+            now.legs = legs.map { leg in
+                Working(
+                    symbol: leg.symbol, isBuy: leg.side.isBuy,
+                    leaves: Quantity(units: order.leavesQty.units * Int64(leg.ratio)))
+            }
+        }
         working[order.orderID] = now
-        lines[order.symbol, default: Line()].addOpen(now)
+        for part in now.legs ?? [now] { lines[part.symbol, default: Line()].addOpen(part) }
     }
 
     /// Remembers `capacity` recent acceptances from now on (the configuration changed since a checkpoint).

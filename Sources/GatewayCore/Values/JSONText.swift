@@ -136,7 +136,19 @@ extension Order: JSONTextEncodable {
             json.member("client_order_id", clientOrderID.rawValue)
             json.member("created_at", createdAt.description)
             json.member("filled_qty", filledQty)
+            if let legs {
+                json.key("legs")
+                json.array(legs) { json, leg in
+                    json.object { json in
+                        json.key("ratio")
+                        json.int(Int64(leg.ratio))
+                        json.member("side", leg.side.rawValue)
+                        json.member("symbol", leg.symbol.text)
+                    }
+                }
+            }
             json.member("limit_price", limitPrice)
+            json.member("order_class", orderClass?.rawValue)
             json.member("order_id", orderID.rawValue)
             json.member("parent_order_id", parentOrderID?.rawValue)
             json.member("qty", qty)
@@ -175,6 +187,7 @@ extension Fill: JSONTextEncodable {
             json.member("price", price)
             json.member("qty", qty)
             json.member("side", side.rawValue)
+            json.member("spread_fill_id", spreadFillID?.rawValue)
             json.member("symbol", symbol.text)
             json.member("ts", ts.description)
         }
