@@ -75,7 +75,11 @@ struct PaperBook {
             resting.held = order.orderClass != .oco
             resting.parent = parent
             resting.sibling = sibling
-            if order.orderClass == .oco { orders[parent]?.sibling = order.orderID }
+            if order.orderClass == .oco {
+                // An OCO's two orders are each other's sibling.
+                resting.sibling = parent
+                orders[parent]?.sibling = order.orderID
+            }
             orders[order.orderID] = resting
             arrival.append(order.orderID)
         case .activated(let id):

@@ -80,6 +80,75 @@ extension EndToEnd {
             await stream.shutdown()
         }
 
+        /// A call spread and a bracket through the socket: each reaches Alpaca as one order of its class;
+        /// the spread's fill comes back as one fill per leg and a position in each contract.
+        @Test func aSpreadAndABracketGoToAlpacaAsOneOrderEach() async throws {
+            let rest = try await FakeAlpaca()
+            let stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: rest.secret)
+            let daemon = Daemon()
+            try Self.configure(daemon, rest: rest, stream: stream)
+            try #require(try await daemon.launch(["--config", daemon.configPath]), "did not start:\n\(daemon.log)")
+            let client = try ControlClient(socketPath: daemon.socketPath)
+            let watcher = try ControlClient(socketPath: daemon.socketPath)
+            _ = try watcher.request("subscribe", ["kinds": ["fill"]])
+
+            let spread = try client.request(
+                "submit",
+                [
+                    "account": "alpaca-paper", "client_order_id": "spread-1", "qty": "2", "type": "limit",
+                    "limit_price": "1.20", "tif": "day",
+                    "legs": [
+                        ["symbol": "AAPL  261218C00200000", "side": "buy_to_open", "ratio": 1],
+                        ["symbol": "AAPL  261218C00210000", "side": "sell_to_open", "ratio": 1],
+                    ],
+                ])
+            let spreadID = try #require(spread.order["order_id"] as? String, "\(spread)")
+            #expect(spread.order["order_class"] as? String == "mleg")
+            #expect(spread.order["symbol"] as? String == "AAPL")
+            let post = try #require(await rest.server.requests(atLeast: 1).first { $0.method == "POST" })
+            #expect(post.json?["order_class"] as? String == "mleg")
+            #expect(post.json?["symbol"] == nil)
+            #expect(
+                (post.json?["legs"] as? [[String: Any]])?.map { $0["symbol"] as? String } == [
+                    "AAPL261218C00200000", "AAPL261218C00210000",
+                ])
+            let execution = try #require(
+                rest.executeSpread(
+                    clientOrderID: spreadID, qty: "2",
+                    legPrices: ["AAPL261218C00200000": "5.10", "AAPL261218C00210000": "3.90"], executionID: "sp-1"))
+            stream.push(update: execution)
+            let legFills = [try watcher.readObject(), try watcher.readObject()].compactMap {
+                $0?["fill"] as? [String: Any]
+            }
+            #expect(legFills.map { $0["symbol"] as? String } == ["AAPL  261218C00200000", "AAPL  261218C00210000"])
+            #expect(legFills.map { $0["price"] as? String } == ["5.1", "3.9"])
+            #expect(legFills.map { $0["spread_fill_id"] as? String } == ["sp-1", "sp-1"])
+            let positions =
+                try client.request("positions", ["account": "alpaca-paper"])["positions"] as? [[String: Any]] ?? []
+            #expect(
+                Set(positions.map { "\($0["symbol"] ?? "") \($0["qty"] ?? "")" })
+                    == ["AAPL  261218C00200000 2", "AAPL  261218C00210000 -2"])
+
+            let requestsBefore = rest.server.requests.count
+            let bracket = try client.request(
+                "submit",
+                [
+                    "account": "alpaca-paper", "client_order_id": "br-1", "symbol": "AAPL", "side": "buy", "qty": "5",
+                    "type": "limit", "limit_price": "150", "tif": "gtc", "take_profit": ["limit_price": "160"],
+                    "stop_loss": ["stop_price": "145"],
+                ])
+            #expect((bracket["linked_orders"] as? [[String: Any]])?.count == 2, "\(bracket)")
+            let posts = await rest.server.requests(atLeast: requestsBefore + 1).filter { $0.method == "POST" }
+            #expect(posts.count == 2)
+            #expect(posts.last?.json?["order_class"] as? String == "bracket")
+            #expect((posts.last?.json?["take_profit"] as? [String: Any])?["limit_price"] as? String == "160")
+            #expect((posts.last?.json?["stop_loss"] as? [String: Any])?["stop_price"] as? String == "145")
+
+            #expect(await daemon.stop() == 0)
+            await rest.shutdown()
+            await stream.shutdown()
+        }
+
         /// Killed after Alpaca took the order and before its answer arrived: after the restart the order
         /// is settled by its client order id, and Alpaca holds exactly one.
         @Test func killedBetweenPostAndAnswerTheOrderIsSettledNotSentAgain() async throws {
