@@ -114,6 +114,13 @@ extension ExecutionEngine {
         case .failure(let error): return reply(continuation, .failure(error))
         case .success(let order): original = order
         }
+        if original.legs != nil {
+            return reply(
+                continuation,
+                .failure(
+                    EngineError(
+                        .notSupported, "a multi-leg order cannot be replaced; cancel it and submit the new spread")))
+        }
         guard request.qty != nil || request.limitPrice != nil || request.stopPrice != nil || request.tif != nil else {
             return reply(
                 continuation,
@@ -128,6 +135,9 @@ extension ExecutionEngine {
             trailPrice: original.trailPrice, trailPercent: original.trailPercent, tif: request.tif ?? original.tif,
             strategy: original.strategy, tags: original.tags, createdAt: now)
         replacement.replacesOrderID = original.orderID
+        // A bracket's or OCO's exit stays one: the broker replaces it in place.
+        replacement.parentOrderID = original.parentOrderID
+        replacement.orderClass = original.orderClass
         if let problem = OrderValidation.problem(with: replacement)
             ?? OrderValidation.sizeProblem(
                 qty: replacement.qty,

@@ -226,3 +226,20 @@ struct LinkedOrderTests {
         try await harness.stop()
     }
 }
+
+extension MultiLegOrderTests {
+    @Test func aSpreadIsNotReplacedButCanBeCanceled() async throws {
+        let broker = FakeBroker()
+        let harness = try await EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(10_000))])
+        var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        let spread = try await harness.engine.submit(creditSpread()).get().order
+        _ = await waiter.order(spread.orderID.rawValue, status: "acknowledged")
+        let replace = ReplaceOrder(account: paper, reference: .orderID(spread.orderID), limitPrice: Price("-1.3")!)
+        #expect(await harness.engine.replace(replace).failure?.code == .notSupported)
+        _ = try await harness.engine.cancel(account: paper, .orderID(spread.orderID)).get()
+        #expect(await waiter.order(spread.orderID.rawValue, status: "canceled") != nil)
+        #expect(await broker.replaced.isEmpty)
+        try await harness.stop()
+    }
+}
