@@ -72,9 +72,12 @@ public struct AlpacaREST: Sendable {
         try decode(AlpacaOrder.self, try await call("POST", "/v2/orders", body: try encode(order)))
     }
 
-    /// `GET /v2/orders:by_client_order_id`; `nil` when Alpaca has no such order.
+    /// `GET /v2/orders:by_client_order_id`, legs nested (a bracket's or a spread's); `nil` when Alpaca has
+    /// no such order.
     public func order(clientOrderID: String) async throws(BrokerError) -> AlpacaOrder? {
-        let query = [URLQueryItem(name: "client_order_id", value: clientOrderID)]
+        let query = [
+            URLQueryItem(name: "client_order_id", value: clientOrderID), URLQueryItem(name: "nested", value: "true"),
+        ]
         do {
             return try decode(AlpacaOrder.self, try await call("GET", "/v2/orders:by_client_order_id", query: query))
         } catch  where error.code == "not_found" {
