@@ -399,6 +399,54 @@ import Testing
         await rig.shutdown()
     }
 
+    /// A market order from POST to its fill, and a bracket from its entry's fill through its target's
+    /// fill to its stop's cancel: every step reported once, for the gateway's own order.
+    @Test func theLivesOfAMarketOrderAndABracket() async throws {
+        var rig = try await Rig()
+        try await rig.adapter.connect()
+        try await rig.adapter.submit(order("mk-1", qty: "4", type: .market, limit: nil, tif: .day))
+        #expect(await rig.next().map(Self.orderID) == OrderID("mk-1")!)
+        let post = try #require(rig.rest.orders.first)
+        #expect(post["type"] as? String == "market")
+        #expect(post["limit_price"] == nil)
+        rig.stream.push(
+            update: try #require(rig.rest.execute(clientOrderID: "mk-1", qty: "4", price: "150.2", executionID: "m-1")))
+        guard case .fill(let marketFill) = await rig.next() else {
+            Issue.record("the market order's fill did not come back")
+            return
+        }
+        #expect(marketFill.orderID == OrderID("mk-1")! && marketFill.qty == Quantity(4))
+
+        let entry = order("bk-1", qty: "2", limit: "500", tif: .day)
+        let stop = order("bk-1-stop", side: .sell, qty: "2", type: .stop, limit: nil, stop: "490", tif: .day)
+        let target = order("bk-1-target", side: .sell, qty: "2", limit: "520", tif: .day)
+        try await rig.adapter.submitBracket(entry: entry, stop: stop, target: target)
+        #expect(await rig.next().map(Self.orderID) == OrderID("bk-1")!)
+        let parent = try #require(rig.rest.orders.first { $0["client_order_id"] as? String == "bk-1" })
+        let legs = try #require(parent["legs"] as? [[String: any Sendable]])
+        let targetID = try #require(legs.first { $0["type"] as? String == "limit" }?["id"] as? String)
+        let stopID = try #require(legs.first { $0["type"] as? String == "stop" }?["id"] as? String)
+        rig.stream.push(
+            update: try #require(rig.rest.execute(clientOrderID: "bk-1", qty: "2", price: "499.5", executionID: "b-1")))
+        rig.rest.set(alpacaID: targetID, status: "filled", filledQty: "2", avgPrice: "520.1")
+        rig.stream.push(
+            update:
+                #"{"event":"fill","execution_id":"b-2","order":\#(try #require(rig.rest.json(ofAlpacaOrder: targetID)))}"#
+        )
+        rig.rest.set(alpacaID: stopID, status: "canceled")
+        rig.stream.push(update: #"{"event":"canceled","order":\#(try #require(rig.rest.json(ofAlpacaOrder: stopID)))}"#)
+        guard case .fill(let entryFill) = await rig.next(), case .fill(let targetFill) = await rig.next(),
+            case .canceled(let canceled, _, _) = await rig.next()
+        else {
+            Issue.record("the bracket's life did not come back in order")
+            return
+        }
+        #expect(entryFill.orderID == OrderID("bk-1")! && entryFill.price == Price("499.5")!)
+        #expect(targetFill.orderID == OrderID("bk-1-target")! && targetFill.price == Price("520.1")!)
+        #expect(canceled == OrderID("bk-1-stop")!)
+        await rig.shutdown()
+    }
+
     static func orderID(_ event: BrokerEvent) -> OrderID? {
         if case .acknowledged(let id, _, _) = event { return id }
         return nil
