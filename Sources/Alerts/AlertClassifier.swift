@@ -33,6 +33,18 @@ public enum AlertClassifier {
         var detail: String?
     }
 
+    private struct ReconciliationEvent: Decodable {
+        var ts: Timestamp
+        var difference: ReconciliationDifference
+
+        init(from decoder: any Decoder) throws {
+            ts = try decoder.container(keyedBy: Key.self).decode(Timestamp.self, forKey: .ts)
+            difference = try ReconciliationDifference(from: decoder)
+        }
+
+        enum Key: String, CodingKey { case ts }
+    }
+
     private struct UnmatchedEvent: Decodable {
         var ts: Timestamp
         var account: AccountID
@@ -97,6 +109,17 @@ public enum AlertClassifier {
                 text: "RECONCILE \(unmatched.account): the broker reported what the journal does not hold: "
                     + clipped(unmatched.report),
                 account: unmatched.account, ts: unmatched.ts)
+        case "reconciliation":
+            guard let found = try? decoder.decode(ReconciliationEvent.self, from: data) else { return nil }
+            let difference = found.difference
+            let subject = [difference.symbol?.text, difference.orderID?.rawValue].compactMap { $0 }.joined(
+                separator: " ")
+            alert = Alert(
+                category: .reconciliation,
+                text: "RECONCILE \(difference.account) \(difference.difference.rawValue) \(subject): journal "
+                    + "\(difference.journal ?? "none") · broker \(difference.broker ?? "none") → "
+                    + "\(difference.action.rawValue)",
+                account: difference.account, symbol: difference.symbol?.text, ts: found.ts)
         default:
             return nil
         }

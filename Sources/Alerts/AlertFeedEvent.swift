@@ -15,5 +15,7 @@ public struct AlertFeedEvent: Sendable, Hashable {
 
     /// The journal kinds that can make an alert; a subscription asks for these only, so quotes never
     /// reach the dispatcher.
-    public static let kinds: Set<String> = ["order", "fill", "trading_state", "broker", "broker_unmatched"]
+    public static let kinds: Set<String> = [
+        "order", "fill", "trading_state", "broker", "broker_unmatched", "reconciliation",
+    ]
 }

@@ -47,6 +47,12 @@ public protocol BrokerAdapter: Sendable {
 
     /// The broker's account figures.
     func accountReport() async throws(BrokerError) -> BrokerAccountReport
+
+    /// Takes a snapshot for reconciliation — the broker's working orders (with their terms) and positions,
+    /// after reporting on `events` any fill this adapter finds it missed — and emits it as `.snapshot` on
+    /// `events`, after everything emitted before it, carrying `tag`. Throws when the broker cannot be
+    /// read; no snapshot is emitted then.
+    func reconcile(tag: UInt64) async throws(BrokerError)
 }
 
 /// An adapter whose broker holds brackets: an entry with a protective stop and a profit target that

@@ -12,6 +12,8 @@ public enum BrokerEvent: Sendable, Hashable {
     case expired(OrderID, ts: Timestamp)
     case rejected(OrderID, reason: String, ts: Timestamp)
     case connection(BrokerConnectionState, detail: String?)
+    /// What the broker holds, in answer to `reconcile()`.
+    case snapshot(BrokerSnapshot)
 }
 
 /// One execution as the broker reports it.

@@ -74,6 +74,8 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
     var lastFillAt: Timestamp?
     var firstListenedAt: Timestamp?
     var healthy = false
+    /// Fills reported from stream events, counted so a reconciliation can tell one arrived while it read.
+    var streamedFills = 0
     var streamTask: Task<Void, Never>?
     var firstConnect: CheckedContinuation<Result<Void, BrokerError>, Never>?
 
@@ -174,35 +176,47 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
     /// reported twice), then every working order read back over REST, its remaining fills and its end
     /// reported as if streamed.
     func catchUp() async {
-        if let since = lastFillAt ?? firstListenedAt {
-            await catchUpFills(after: since)
-        }
-        firstListenedAt = firstListenedAt ?? clock.now()
-        for orderID in working {
-            do {
-                guard let order = try await rest.order(clientOrderID: orderID.rawValue) else { continue }
-                apply(order, event: nil, executionID: nil, ts: clock.now())
-            } catch {
-                logger.warning(
-                    "could not read an order back after the stream returned",
-                    metadata: ["order.id": "\(orderID)", "error": "\(error)"])
-            }
-        }
-    }
-
-    /// Fill activities after `since` (less a second, as the query is exclusive and clocks differ; what
-    /// was already reported is skipped by cumulative quantity). Activities of orders this adapter did not
-    /// send, and of multi-leg legs (their parent is read back whole), are left to the order read-back.
-    func catchUpFills(after since: Timestamp) async {
-        let seconds = Double(since.nanosecondsSinceEpoch - 1_000_000_000) / 1_000_000_000
-        let activities: [AlpacaFillActivity]
         do {
-            activities = try await rest.fills(after: Date(timeIntervalSince1970: seconds))
+            _ = try await recoverFills()
         } catch {
             logger.warning(
                 "could not read Alpaca's fill activities after the stream returned", metadata: ["error": "\(error)"])
-            return
         }
+        firstListenedAt = firstListenedAt ?? clock.now()
+        _ = await readBackWorking()
+    }
+
+    /// Reports the fills of the fill activities since the newest fill seen (or since the stream first
+    /// listened), and returns them.
+    func recoverFills() async throws(BrokerError) -> [BrokerFill] {
+        guard let since = lastFillAt ?? firstListenedAt else { return [] }
+        return try await catchUpFills(after: since)
+    }
+
+    /// Reads back every order this adapter knows to be working and reports what changed (fills first,
+    /// then its end), as if streamed; returns the fills reported.
+    func readBackWorking() async -> [BrokerFill] {
+        var fills: [BrokerFill] = []
+        for orderID in working.sorted() {
+            do {
+                guard let order = try await read(orderID) else { continue }
+                if let fill = apply(order, event: nil, executionID: nil, ts: clock.now()) { fills.append(fill) }
+            } catch {
+                logger.warning(
+                    "could not read an order back", metadata: ["order.id": "\(orderID)", "error": "\(error)"])
+            }
+        }
+        return fills
+    }
+
+    /// Fill activities after `since` (less a second, as the query is exclusive and clocks differ; what
+    /// was already reported is skipped by cumulative quantity), reported and returned. Activities of
+    /// orders this adapter did not send, and of multi-leg legs (their parent is read back whole), are left
+    /// to the order read-back.
+    func catchUpFills(after since: Timestamp) async throws(BrokerError) -> [BrokerFill] {
+        let seconds = Double(since.nanosecondsSinceEpoch - 1_000_000_000) / 1_000_000_000
+        let activities = try await rest.fills(after: Date(timeIntervalSince1970: seconds))
+        var fills: [BrokerFill] = []
         for activity in activities {
             guard !legIDs.contains(activity.orderID), let orderID = byAlpacaID[activity.orderID],
                 let cumulative = activity.cumQty.flatMap({ Quantity($0) }), let price = Price(activity.price)
@@ -215,9 +229,39 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
             tracked[orderID, default: Tracked()].notional = known.notional + notional
             noteFill(at: ts)
             if let id = FillID("\(activity.orderID)@\(cumulative)") {
-                emit.yield(.fill(BrokerFill(orderID: orderID, fillID: id, qty: qty, price: price, ts: ts)))
+                let fill = BrokerFill(orderID: orderID, fillID: id, qty: qty, price: price, ts: ts)
+                emit.yield(.fill(fill))
+                fills.append(fill)
             }
         }
+        return fills
+    }
+
+    // MARK: Reconciliation
+
+    /// Reads the account's positions, its open orders, the fills missed since the newest one seen and
+    /// the working orders back, then its positions again: the snapshot is consistent when the two reads
+    /// of the positions agree and no fill arrived on the stream meanwhile (a fill in between would put
+    /// the positions out of step with the journal for a moment). Fills found missed are reported first.
+    public func reconcile(tag: UInt64) async throws(BrokerError) {
+        guard healthy else { throw .notConnected(brokerName) }
+        let streamedBefore = streamedFills
+        let before = try await positions()
+        let open = try await rest.openOrders()
+        var missed = try await recoverFills()
+        missed += await readBackWorking()
+        let after = try await positions()
+        let reports = open.filter { !legIDs.contains($0.id) }.map { order in
+            let orderID = byAlpacaID[order.id] ?? OrderID(order.clientOrderID) ?? OrderID("ext-\(order.id)")!
+            var report = order.report(for: orderID)
+            report.terms = order.terms
+            return report
+        }
+        emit.yield(
+            .snapshot(
+                BrokerSnapshot(
+                    tag: tag, missedFills: missed, openOrders: reports, positions: after,
+                    consistent: before == after && streamedFills == streamedBefore)))
     }
 
     func noteFill(at ts: Timestamp) {
@@ -290,10 +334,18 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
     }
 
     public func orderReport(for orderID: OrderID) async throws(BrokerError) -> BrokerOrderReport? {
-        guard let order = try await rest.order(clientOrderID: orderID.rawValue) else { return nil }
+        guard let order = try await read(orderID) else { return nil }
         remember(order, as: orderID)
         let fills = newFill(of: order, orderID: orderID, executionID: nil, ts: clock.now()).map { [$0] } ?? []
         return order.report(for: orderID, fills: fills)
+    }
+
+    /// The order by its client order id, else by Alpaca's id when known: an order adopted from the broker
+    /// may carry a client order id that is not the gateway's id of it.
+    func read(_ orderID: OrderID) async throws(BrokerError) -> AlpacaOrder? {
+        if let order = try await rest.order(clientOrderID: orderID.rawValue) { return order }
+        guard let alpacaID = tracked[orderID]?.alpacaID else { return nil }
+        return try await rest.order(alpacaID: alpacaID)
     }
 
     public func openOrders() async throws(BrokerError) -> [BrokerOrderReport] {
@@ -363,12 +415,20 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
 
     /// Reports what `order` shows beyond what was reported: new fills, then its end. `event` is the
     /// stream's event name (`nil` for a catch-up read).
-    func apply(_ order: AlpacaOrder, event: String?, executionID: String?, ts: Timestamp) {
-        guard !legIDs.contains(order.id) else { return }
-        guard let orderID = byAlpacaID[order.id] ?? OrderID(order.clientOrderID) else { return }
+    /// Returns the fill reported, if any.
+    @discardableResult
+    func apply(_ order: AlpacaOrder, event: String?, executionID: String?, ts: Timestamp) -> BrokerFill? {
+        guard !legIDs.contains(order.id) else { return nil }
+        // An order this adapter was never given (placed by hand, or by another program) is left to
+        // reconciliation, which adopts it whole with its fills: counting them here first would lose them.
+        guard let orderID = byAlpacaID[order.id] ?? OrderID(order.clientOrderID), tracked[orderID] != nil else {
+            return nil
+        }
         if tracked[orderID]?.alpacaID == nil { remember(order, as: orderID) }
-        if let fill = newFill(of: order, orderID: orderID, executionID: executionID, ts: ts) {
+        let fill = newFill(of: order, orderID: orderID, executionID: executionID, ts: ts)
+        if let fill {
             noteFill(at: ts)
+            if event != nil { streamedFills += 1 }
             emit.yield(.fill(fill))
         }
         switch event ?? order.status {
@@ -400,6 +460,7 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
         default:
             break  // partial fills, done_for_day, pending_* and the rest: nothing more to report
         }
+        return fill
     }
 
     /// The fill that takes the reported quantity of `orderID` up to Alpaca's `filled_qty`, priced so that

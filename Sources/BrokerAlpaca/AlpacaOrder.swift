@@ -20,11 +20,30 @@ public struct AlpacaOrder: Sendable, Hashable, Decodable {
     public var orderClass: String?
     /// On an `mleg` leg: how many of it make one spread.
     public var ratioQty: String?
+    public var timeInForce: String?
+    public var limitPrice: String?
+    public var stopPrice: String?
 
     enum CodingKeys: String, CodingKey {
         case id, clientOrderID = "client_order_id", status, symbol, type, qty, filledQty = "filled_qty"
         case filledAvgPrice = "filled_avg_price", replaces, replacedBy = "replaced_by", legs, side
-        case orderClass = "order_class", ratioQty = "ratio_qty"
+        case orderClass = "order_class", ratioQty = "ratio_qty", timeInForce = "time_in_force"
+        case limitPrice = "limit_price", stopPrice = "stop_price"
+    }
+
+    /// The order's terms in the gateway's, for an order the gateway did not send (reconciliation adopts
+    /// it); `nil` for a multi-leg order, or one whose side, type or time in force the gateway has no
+    /// name for.
+    public var terms: BrokerOrderTerms? {
+        guard !isMultiLegParent, let symbol = symbol.flatMap({ Symbol($0) }), let qty = qty.flatMap({ Quantity($0) }),
+            let side = side.flatMap({ OrderSide(rawValue: $0) }), side == .buy || side == .sell,
+            let type = type.flatMap({ OrderType(rawValue: $0) }),
+            let tif = timeInForce.flatMap({ TimeInForce(rawValue: $0) })
+        else { return nil }
+        return BrokerOrderTerms(
+            clientOrderID: clientOrderID, symbol: symbol, side: side, qty: qty, type: type,
+            limitPrice: limitPrice.flatMap { Price($0) }, stopPrice: stopPrice.flatMap { Price($0) }, tif: tif,
+            avgFillPrice: filledAvgPrice.flatMap { Price($0) })
     }
 
     /// Whether this is the parent of a multi-leg order (its legs carry the contracts).

@@ -74,6 +74,17 @@ public struct AlpacaREST: Sendable {
 
     /// `GET /v2/orders:by_client_order_id`, legs nested (a bracket's or a spread's); `nil` when Alpaca has
     /// no such order.
+    /// `GET /v2/orders/{id}` (legs nested), or `nil` when Alpaca has no such order.
+    public func order(alpacaID: String) async throws(BrokerError) -> AlpacaOrder? {
+        do {
+            return try decode(
+                AlpacaOrder.self,
+                try await call("GET", "/v2/orders/\(alpacaID)", query: [URLQueryItem(name: "nested", value: "true")]))
+        } catch  where error.code == "not_found" {
+            return nil
+        }
+    }
+
     public func order(clientOrderID: String) async throws(BrokerError) -> AlpacaOrder? {
         let query = [
             URLQueryItem(name: "client_order_id", value: clientOrderID), URLQueryItem(name: "nested", value: "true"),

@@ -173,6 +173,28 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         }
     }
 
+    /// Its working orders with their terms, and its positions, read in one step (nothing can fill between
+    /// the two): the paper broker reports every fill as it happens, so it never has missed ones. Without a
+    /// ledger it remembers nothing from before this run, so it has no positions to compare.
+    public func reconcile(tag: UInt64) async throws(BrokerError) {
+        guard connected else { throw .notConnected(brokerName) }
+        let open = book.orders.values.filter(\.status.isOpen).sorted { $0.order.orderID < $1.order.orderID }
+        let positions = book.positions.values.filter { !$0.isFlat }.sorted { $0.symbol < $1.symbol }
+        emit.yield(
+            .snapshot(
+                BrokerSnapshot(
+                    tag: tag,
+                    openOrders: open.map { resting in
+                        var report = resting.report
+                        report.terms = BrokerOrderTerms(resting.order)
+                        return report
+                    },
+                    positions: ledger == nil
+                        ? nil
+                        : positions.map { BrokerPositionReport(symbol: $0.symbol, qty: $0.qty, avgPrice: $0.avgPrice) }
+                )))
+    }
+
     public func accountReport() async throws(BrokerError) -> BrokerAccountReport {
         guard connected else { throw .notConnected(brokerName) }
         throw BrokerError(.nonRetryable, code: "not_supported", message: "the paper broker keeps no cash of its own")

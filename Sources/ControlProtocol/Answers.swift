@@ -154,6 +154,12 @@ public struct OrdersAnswer: Sendable, Encodable {
     public init(orders: [Order]) { self.orders = orders }
 }
 
+/// `reconcile`'s answer: per account, the differences found and what was done about each.
+public struct ReconcileAnswer: Sendable, Encodable {
+    public var reconciliations: [Reconciliation]
+    public init(reconciliations: [Reconciliation]) { self.reconciliations = reconciliations }
+}
+
 /// `positions`' answer.
 public struct PositionsAnswer: Sendable, Encodable {
     public var positions: [PositionSnapshot]

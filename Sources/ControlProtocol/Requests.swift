@@ -231,6 +231,11 @@ public struct HaltRequest: Sendable, Decodable {
     enum CodingKeys: String, CodingKey { case account, reason, cancelOpen = "cancel_open" }
 }
 
+/// `reconcile`: compare the journal with the broker now, for one account or (without one) every account.
+public struct ReconcileRequest: Sendable, Decodable {
+    public var account: AccountID?
+}
+
 /// `resume`: back to `active` (the default) or `reducing`.
 public struct ResumeRequest: Sendable, Decodable {
     public var account: AccountID?

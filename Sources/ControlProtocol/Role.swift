@@ -5,7 +5,7 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable, Comparable 
     case viewer
     /// Orders: submit, signal, cancel, replace, cancel_all, quote.
     case trader
-    /// The kill switch and the daemon itself: halt, resume, reload, journal_backup, alert_test.
+    /// The kill switch and the daemon itself: halt, resume, reload, reconcile, journal_backup, alert_test.
     case admin
 
     public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
@@ -24,7 +24,7 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable, Comparable 
         switch op {
         case "hello": nil
         case "submit", "signal", "cancel", "replace", "cancel_all", "quote": .trader
-        case "halt", "resume", "reload", "journal_backup", "alert_test": .admin
+        case "halt", "resume", "reload", "reconcile", "journal_backup", "alert_test": .admin
         default: .viewer
         }
     }

@@ -195,6 +195,9 @@ public struct RequestHandler: Sendable {
                     account: request.account, reason: request.reason, cancelOpen: request.cancelOpen ?? false
                 )
                 .map(TradingStateAnswer.init(tradingState:)))
+        case "reconcile":
+            let request = try decode(ReconcileRequest.self)
+            return answer(await engine.reconcile(account: request.account).map(ReconcileAnswer.init(reconciliations:)))
         case "resume":
             let request = try decode(ResumeRequest.self)
             return answer(

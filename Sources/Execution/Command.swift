@@ -21,6 +21,12 @@ enum Command {
     case note(EngineEvent, Reply<Int64>)
     /// New risk limits and sizing from a configuration reload, journaled with the note saying so.
     case reload([AccountID: AccountLimits], ConfigReloadNote, Reply<Int64>)
+    /// An operator's reconciliation of one account or of all.
+    case reconcile(AccountID?, Reply<[Reconciliation]>)
+    /// A reconciliation timer fired (periodic, or a retry after a failure).
+    case reconcileTick(AccountID, ReconcileTrigger)
+    /// The adapter's events ended (it disconnected for good): nothing more will arrive from it.
+    case brokerEventsEnded(AccountID)
 
     /// Reads change nothing, so they are answered even after the journal failed.
     var isRead: Bool {
@@ -31,8 +37,10 @@ enum Command {
     /// Commands the engine makes itself are taken even while it shuts down.
     var isInternal: Bool {
         switch self {
-        case .brokerEvent, .brokerResult: true
-        case .submit, .signal, .cancel, .replace, .cancelAll, .quote, .read, .halt, .resume, .note, .reload: false
+        case .brokerEvent, .brokerResult, .reconcileTick, .brokerEventsEnded: true
+        case .submit, .signal, .cancel, .replace, .cancelAll, .quote, .read, .halt, .resume, .note, .reload,
+            .reconcile:
+            false
         }
     }
 
@@ -46,7 +54,8 @@ enum Command {
         case .halt(_, _, _, let reply), .resume(_, _, _, let reply): reply.resume(returning: .failure(error))
         case .read(_, let fail): fail(error)
         case .note(_, let reply), .reload(_, _, let reply): reply.resume(returning: .failure(error))
-        case .brokerEvent, .brokerResult: break
+        case .reconcile(_, let reply): reply.resume(returning: .failure(error))
+        case .brokerEvent, .brokerResult, .reconcileTick, .brokerEventsEnded: break
         }
     }
 }
@@ -62,6 +71,8 @@ enum BrokerJob: Sendable {
     case settle(OrderID, known: Order?)
     /// An entry with its stop and/or target.
     case submitBracket(Order, stop: Order?, target: Order?)
+    /// Take a snapshot for reconciliation; it arrives on the adapter's events.
+    case reconcile(tag: UInt64)
 }
 
 /// What a broker call returned.
@@ -74,4 +85,5 @@ enum BrokerJobResult: Sendable {
     case replaceFailed(old: OrderID, new: OrderID, BrokerError)
     case settled(OrderID, BrokerOrderReport?)
     case settleFailed(OrderID, BrokerError)
+    case reconcileFailed(tag: UInt64, BrokerError)
 }

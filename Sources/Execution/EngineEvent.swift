@@ -20,6 +20,8 @@ enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case accessDenied = "access_denied"
     /// Risk limits, sizing or alert settings re-read from the configuration while running.
     case configReloaded = "config_reloaded"
+    /// A difference between the journal and a broker, found by reconciliation, and what was done about it.
+    case reconciliation
 }
 
 /// One event as the engine journals it: a kind and a payload whose JSON object is the event's body on
@@ -35,6 +37,7 @@ enum EngineEvent: Sendable {
     case alertDropped(AlertDropNote)
     case accessDenied(AccessDeniedNote)
     case configReloaded(ConfigReloadNote)
+    case reconciliation(ReconciliationDifference)
 
     var kind: EventKind {
         switch self {
@@ -48,6 +51,7 @@ enum EngineEvent: Sendable {
         case .alertDropped: .alertDropped
         case .accessDenied: .accessDenied
         case .configReloaded: .configReloaded
+        case .reconciliation: .reconciliation
         }
     }
 }

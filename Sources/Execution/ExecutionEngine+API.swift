@@ -53,6 +53,12 @@ extension ExecutionEngine {
         await withCheckedContinuation { enqueue(.resume(account, state, reason: reason, $0)) }
     }
 
+    /// Compares one account's journal with its broker (or every account's): open orders, fills and
+    /// positions; each difference is journaled and acted on by the account's policy, and answered.
+    public func reconcile(account: AccountID?) async -> Result<[Reconciliation], EngineError> {
+        await withCheckedContinuation { enqueue(.reconcile(account, $0)) }
+    }
+
     /// Reads the state in inbox order, so a read sees every earlier request of the same client.
     public func read<T: Sendable>(_ body: @escaping @Sendable (isolated ExecutionEngine) -> Result<T, EngineError>)
         async

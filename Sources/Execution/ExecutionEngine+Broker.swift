@@ -33,6 +33,8 @@ extension ExecutionEngine {
             reject(id, reason: reason)
         case .connection(let state, let detail):
             handleConnection(account, state, detail: detail)
+        case .snapshot(let snapshot):
+            handleSnapshot(account, snapshot)
         }
     }
 
@@ -66,6 +68,8 @@ extension ExecutionEngine {
         case .settleFailed(let id, let error):
             logger.error(
                 "could not ask the broker about an order", metadata: ["order.id": "\(id)", "error": "\(error)"])
+        case .reconcileFailed(let tag, let error):
+            reconcileFailed(account, tag: tag, error: error)
         }
     }
 
@@ -75,6 +79,10 @@ extension ExecutionEngine {
         stage(
             .broker(BrokerChanged(account: account, broker: adapter.brokerName, state: state.rawValue, detail: detail)),
             at: clock.now())
+        // Back after an outage (or a first connect that came late): reconciled before orders are taken.
+        if state == .connected, startReconciling == nil {
+            startReconciliation(account, .reconnect)
+        }
     }
 
     /// Opens new accounts in the journal and settles what the last run left open: an order accepted but
@@ -127,7 +135,22 @@ extension ExecutionEngine {
             known.brokerOrderID = brokerID
             stageOrder(known, change: known.status.rawValue, reason: "the broker's order id, from settling")
         }
-        for fill in report.fills { record(fill, account: account) }
+        for fill in report.fills {
+            let isNew = !seenFills.contains("\(account)/\(fill.fillID)")
+            record(fill, account: account)
+            if isNew, seenFills.contains("\(account)/\(fill.fillID)") {
+                // A fill the journal lacked: while the gateway was down, or lost with an unknown outcome.
+                stage(
+                    .reconciliation(
+                        ReconciliationDifference(
+                            account: account, trigger: startReconciling == nil ? "settle" : "start",
+                            difference: .fillMissing, symbol: order.symbol, orderID: id,
+                            brokerOrderID: report.brokerOrderID, journal: nil,
+                            broker: "\(fill.qty) at \(fill.price) (\(fill.fillID))", action: .journaled,
+                            detail: "a fill found by asking the broker about the order; journaled")),
+                    at: clock.now())
+            }
+        }
         switch report.status {
         case .canceled: transition(id, .canceled, reason: report.reason)
         case .expired: transition(id, .expired, reason: report.reason)

@@ -63,6 +63,9 @@ extension ExecutionEngine {
             return .failure(
                 EngineError(.brokerUnavailable, "\(account.adapter.brokerName) is not connected; nothing was sent"))
         }
+        if let denial = reconcilingDenial(request.account, broker: account.adapter.brokerName) {
+            return .failure(EngineError(.brokerUnavailable, denial))
+        }
         clientIndex[request.account, default: [:]][clientID] = orderID
         let failures =
             order.legs == nil

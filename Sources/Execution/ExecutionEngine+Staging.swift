@@ -22,6 +22,15 @@ extension ExecutionEngine {
             self.reply(reply, .success(stage(event, at: clock.now())))
         case .reload(let limits, let note, let reply):
             self.reply(reply, .success(applyLimits(limits, note: note)))
+        case .reconcile(let account, let reply): handleReconcile(account, reply)
+        case .reconcileTick(let account, let trigger): handleReconcileTick(account, trigger)
+        case .brokerEventsEnded(let account):
+            // No snapshot can arrive any more: the reconciliations asked for fail.
+            for tag in (pendingReconciliations[account] ?? [:]).keys.sorted() {
+                reconcileFailed(
+                    account, tag: tag,
+                    error: BrokerError(.fatal, code: "events_ended", message: "the broker adapter stopped reporting"))
+            }
         }
     }
 
@@ -63,6 +72,11 @@ extension ExecutionEngine {
             case .brokerUnmatched(let unmatched):
                 record.account = unmatched.account.rawValue
                 json = try text(unmatched)
+            case .reconciliation(let difference):
+                record.account = difference.account.rawValue
+                record.symbol = difference.symbol?.text
+                record.orderID = difference.orderID?.rawValue
+                json = try text(difference)
             case .tradingState(let change):
                 record.account = change.account?.rawValue
                 json = try text(change)

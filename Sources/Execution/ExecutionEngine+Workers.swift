@@ -21,6 +21,7 @@ extension ExecutionEngine {
             listenerTasks.append(
                 Task {
                     for await event in adapter.events { await self.enqueue(.brokerEvent(id, event)) }
+                    self.enqueue(.brokerEventsEnded(id))
                 })
         }
     }
@@ -63,6 +64,13 @@ extension ExecutionEngine {
                 return .bracketSubmitted(ids)
             } catch {
                 return .bracketFailed(ids, error)
+            }
+        case .reconcile(let tag):
+            do {
+                try await adapter.reconcile(tag: tag)
+                return nil
+            } catch {
+                return .reconcileFailed(tag: tag, error)
             }
         case .settle(let id, let known):
             if let known, let aware = adapter as? any JournaledTotalsAware { await aware.know(known) }

@@ -25,6 +25,9 @@ public struct EngineAccount: Sendable {
     public var strategySizing: [String: SizingPolicy] = [:]
     /// When the account's trading day starts; daily figures reset then.
     public var session: TradingSession = .utcMidnight
+    /// What reconciliation does about differences with the broker, and how often it runs (never by
+    /// default here; the daemon's configuration defaults to every 60 s).
+    public var reconcile = ReconcilePolicy(every: nil)
     private var effectiveStrategyLimits: [String: RiskLimits] = [:]
 
     /// The limits an order of `strategy` faces.
@@ -117,6 +120,21 @@ public actor ExecutionEngine: Service {
     var metrics = EngineMetrics()
     let encoder: JSONEncoder
     let decoder = JSONDecoder()
+
+    // Reconciliation (ExecutionEngine+Reconcile.swift).
+    /// Accounts that take no new order until the reconciliation under way (at start, after a reconnect)
+    /// ends; with the reason when one failed and is being retried.
+    var reconciling: Set<AccountID> = []
+    var reconcileFailures: [AccountID: String] = [:]
+    var pendingReconciliations: [AccountID: [UInt64: PendingReconciliation]] = [:]
+    var nextReconcileTag: UInt64 = 1
+    /// Until every account's start reconciliation has ended: those still under way. Requests wait in
+    /// `heldCommands` meanwhile.
+    var startReconciling: Set<AccountID>? = []
+    var heldCommands: [Command] = []
+    /// Per account, the differences the last reconciliation found, so one that persists is journaled once.
+    var reportedDifferences: [AccountID: Set<String>] = [:]
+    var reconcileTimers: [Task<Void, Never>] = []
 
     // Broker calls: one queue per account, so an adapter sees requests in journal order.
     var senders: [AccountID: AsyncStream<BrokerJob>.Continuation] = [:]
@@ -222,12 +240,16 @@ public actor ExecutionEngine: Service {
                     handleConnection(id, .disconnected, detail: error.description)
                 }
             }
-            // Startup is journaled before any request waiting in the inbox is handled.
+            // Startup is journaled before any request waiting in the inbox is handled; then each connected
+            // broker is reconciled with the journal (after the open orders were settled: the same queue),
+            // and requests are taken once every reconciliation has ended.
             handleStartup()
+            let connected = accountOrder.filter { connections[$0] == .connected }
+            startReconciling = Set(connected)
+            for id in connected { startReconciliation(id, .start) }
+            if connected.isEmpty { openForRequests() }
             try await commit()
-            logger.info("engine started", metadata: ["journal.seq": "\(nextSeq - 1)"])
-            startedSignal.yield()
-            startedSignal.finish()
+            startReconcileTimers()
             // Graceful shutdown ends the doorbell, not the task: a batch being committed always finishes.
             let ring = self.ring
             try await withGracefulShutdownHandler {
@@ -247,6 +269,7 @@ public actor ExecutionEngine: Service {
     /// disconnects the brokers.
     func shutDown() async throws {
         accepting = false
+        for timer in reconcileTimers { timer.cancel() }
         try await drain()
         for sender in senders.values { sender.finish() }
         for task in senderTasks { await task.value }
@@ -288,6 +311,10 @@ public actor ExecutionEngine: Service {
             let batch = inbox
             inbox.removeAll(keepingCapacity: true)
             for command in batch {
+                if startReconciling != nil, !command.isInternal {
+                    heldCommands.append(command)
+                    continue
+                }
                 if let journalFailure, !command.isRead {
                     if case .brokerEvent(let account, let event) = command {
                         logger.error(

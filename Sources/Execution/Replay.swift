@@ -49,7 +49,7 @@ struct Replay {
                     let day = session(of: order.account).sessionDate(of: order.createdAt)
                     riskBooks[order.account]?.recordAccepted(at: order.createdAt, sessionDate: day)
                 }
-                if change.change == "accepted" {
+                if change.change == "accepted" || change.change == "adopted" {
                     clientIndex[change.order.account, default: [:]][change.order.clientOrderID] = change.order.orderID
                 }
                 // An order refused by pre-trade risk is never accepted, but its client_order_id is taken.
@@ -78,7 +78,7 @@ struct Replay {
                 } else {
                     gatewayState = change.state
                 }
-            case .broker, .brokerUnmatched, .alertDropped, .accessDenied, .configReloaded, nil:
+            case .broker, .brokerUnmatched, .alertDropped, .accessDenied, .configReloaded, .reconciliation, nil:
                 break  // history only; kinds added later are skipped by older builds
             }
         } catch let error as DecodingError {

@@ -19,7 +19,10 @@ public final class FakeAlpaca: Sendable {
         var byClientID: [String: String] = [:]
         var next = 1
         var acceptThenFail = 0
-        var positions: [[String: String]] = []
+        /// Positions as set by a test, or (when `nil`) as the executions made them.
+        var positions: [[String: String]]?
+        /// Per symbol, the quantity held (negative short) and its cost, moved by every execution.
+        var held: [String: (qty: Decimal, cost: Decimal)] = [:]
         var activities: [[String: String]] = []
         var activityPageSize: Int?
     }
@@ -112,6 +115,8 @@ public final class FakeAlpaca: Sendable {
             order["filled_avg_price"] = "\(average)"
             order["status"] = filled >= total ? "filled" : "partially_filled"
             state.orders[id] = order
+            let side = order["side"] as? String ?? "buy"
+            Self.move(&state, symbol: order["symbol"] as? String ?? "", by: side == "buy" ? add : -add, at: at)
             state.activities.append([
                 "id": String(format: "20261202143000%06d::%@", state.activities.count + 1, executionID),
                 "activity_type": "FILL", "transaction_time": "2026-12-02T14:30:0\(state.activities.count % 10)Z",
@@ -156,6 +161,7 @@ public final class FakeAlpaca: Sendable {
                 leg["status"] =
                     filled >= (Decimal(string: leg["qty"] as? String ?? "0") ?? 0) ? "filled" : "partially_filled"
                 net += (leg["side"] as? String == "buy" ? price : -price) * ratio
+                Self.move(&state, symbol: symbol, by: leg["side"] as? String == "buy" ? legAdd : -legAdd, at: price)
                 legs[index] = leg
                 state.orders[leg["id"] as! String] = leg
                 state.activities.append([
@@ -184,7 +190,59 @@ public final class FakeAlpaca: Sendable {
     /// Pages of fill activities hold at most this many (to exercise a client's paging).
     public func pageActivities(by size: Int) { state.withLock { $0.activityPageSize = size } }
 
+    /// Positions answered as given, from now on, whatever executes.
     public func setPositions(_ positions: [[String: String]]) { state.withLock { $0.positions = positions } }
+
+    /// Changes a position behind the client's back (a trade made in Alpaca's app): `qty` more of `symbol`
+    /// (negative: less) at `price`, with no order or activity the client could see.
+    public func adjustPosition(symbol: String, by qty: String, price: String) {
+        guard let qty = Decimal(string: qty), let price = Decimal(string: price) else { return }
+        state.withLock { Self.move(&$0, symbol: symbol, by: qty, at: price) }
+    }
+
+    /// A position moved by a trade of `qty` (negative: a sale) at `price`; the cost is averaged while the
+    /// position grows and scaled down while it shrinks, as a broker's average entry price is.
+    static func move(_ state: inout State, symbol: String, by qty: Decimal, at price: Decimal) {
+        var position = state.held[symbol] ?? (qty: 0, cost: 0)
+        let grows = position.qty == 0 || (position.qty > 0) == (qty > 0)
+        if grows {
+            position.cost += qty * price
+        } else if (position.qty + qty) == 0 || (position.qty > 0) != (position.qty + qty > 0) {
+            position.cost = (position.qty + qty) * price
+        } else {
+            position.cost = position.cost * (position.qty + qty) / position.qty
+        }
+        position.qty += qty
+        state.held[symbol] = position.qty == 0 ? nil : position
+    }
+
+    /// `GET /v2/positions` as the executions made them.
+    static func positions(_ state: State) -> [[String: String]] {
+        if let positions = state.positions { return positions }
+        return state.held.keys.sorted().map { symbol in
+            let position = state.held[symbol]!
+            return [
+                "symbol": symbol, "qty": "\(position.qty)", "avg_entry_price": "\(position.cost / position.qty)",
+                "side": position.qty > 0 ? "long" : "short",
+            ]
+        }
+    }
+
+    /// An order placed at Alpaca by something other than the gateway (by hand in Alpaca's app, or another
+    /// program): it works at the fake like any other. Returns Alpaca's id of it.
+    @discardableResult
+    public func placeExternal(
+        clientOrderID: String, symbol: String, side: String, qty: String, type: String = "limit",
+        limitPrice: String? = nil, timeInForce: String = "day"
+    ) -> String? {
+        var body: [String: Any] = [
+            "client_order_id": clientOrderID, "symbol": symbol, "side": side, "qty": qty, "type": type,
+            "time_in_force": timeInForce,
+        ]
+        body["limit_price"] = limitPrice
+        _ = submit(body)
+        return alpacaID(of: clientOrderID)
+    }
 
     func answer(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Reply {
         guard request.headers["apca-api-key-id"] == keyID, request.headers["apca-api-secret-key"] == secret else {
@@ -204,7 +262,16 @@ public final class FakeAlpaca: Sendable {
             }
         case ("GET", "/v2/orders"):
             let open: Set<String> = ["new", "accepted", "pending_new", "partially_filled", "held", "pending_cancel"]
-            return Self.json(orders.filter { open.contains($0["status"] as? String ?? "") })
+            let all = orders
+            // Nested, a leg is listed under its parent only.
+            let legs =
+                query["nested"] == "true"
+                ? Set(
+                    all.flatMap { ($0["legs"] as? [[String: any Sendable]] ?? []).compactMap { $0["id"] as? String } })
+                : []
+            return Self.json(
+                all.filter { open.contains($0["status"] as? String ?? "") && !legs.contains($0["id"] as? String ?? "") }
+            )
         case ("GET", "/v2/account"):
             return Self.json([
                 "id": "fake-account", "status": "ACTIVE", "currency": "USD", "cash": "100000", "equity": "100000",
@@ -220,7 +287,7 @@ public final class FakeAlpaca: Sendable {
                 return Self.json(Array(list.prefix(size)))
             }
         case ("GET", "/v2/positions"):
-            return Self.json(state.withLock { $0.positions })
+            return Self.json(state.withLock { Self.positions($0) })
         default:
             break
         }

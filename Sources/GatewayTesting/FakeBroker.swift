@@ -18,6 +18,13 @@ public actor FakeBroker: BrokerAdapter, QuoteConsumer {
     public var report: @Sendable (OrderID) -> Result<BrokerOrderReport?, BrokerError> = { _ in .success(nil) }
     public var unsupported: String?
     public var connectError: BrokerError?
+    /// What `reconcile(tag:)` reports: the broker's working orders, its positions (`nil`: none to compare),
+    /// fills it emits just before as missed, or the error it throws.
+    public var snapshotOrders: [BrokerOrderReport] = []
+    public var snapshotPositions: [BrokerPositionReport]?
+    public var snapshotMissedFills: [BrokerFill] = []
+    public var reconcileError: BrokerError?
+    public private(set) var reconciliations = 0
 
     public private(set) var submitted: [Order] = []
     public private(set) var canceled: [Order] = []
@@ -82,7 +89,20 @@ public actor FakeBroker: BrokerAdapter, QuoteConsumer {
         calls.yield("quote \(quote.symbol)")
     }
 
-    public func openOrders() async throws(BrokerError) -> [BrokerOrderReport] { [] }
+    public func reconcile(tag: UInt64) async throws(BrokerError) {
+        reconciliations += 1
+        calls.yield("reconcile")
+        if let reconcileError { throw reconcileError }
+        for fill in snapshotMissedFills { emitter.yield(.fill(fill)) }
+        emitter.yield(
+            .snapshot(
+                BrokerSnapshot(
+                    tag: tag, missedFills: snapshotMissedFills, openOrders: snapshotOrders,
+                    positions: snapshotPositions)))
+        snapshotMissedFills = []
+    }
+
+    public func openOrders() async throws(BrokerError) -> [BrokerOrderReport] { snapshotOrders }
     public func positions() async throws(BrokerError) -> [BrokerPositionReport] { [] }
     public func accountReport() async throws(BrokerError) -> BrokerAccountReport {
         BrokerAccountReport(currency: "USD", cash: .zero, equity: .zero, buyingPower: .zero)

@@ -92,6 +92,16 @@ public final class LoopbackHTTPServer: Sendable {
         return requests
     }
 
+    /// The first request that `match` accepts, waiting for it to arrive.
+    public func firstRequest(where match: (Request) -> Bool) async -> Request {
+        var count = 1
+        while true {
+            let all = await requests(atLeast: count)
+            if let found = all.first(where: match) { return found }
+            count = all.count + 1
+        }
+    }
+
     /// Answers the next requests with these replies, in order, then with the default.
     public func script(_ replies: [Reply]) { state.withLock { $0.scripted += replies } }
 

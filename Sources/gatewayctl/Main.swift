@@ -72,7 +72,7 @@ struct Gatewayctl: ParsableCommand {
         subcommands: [
             Hello.self, Buy.self, Sell.self, Cancel.self, Replace.self, CancelAll.self, Orders.self, Positions.self,
             AccountCommand.self, Status.self, QuoteCommand.self, Watch.self, JournalCommand.self, ReportCommand.self,
-            Halt.self, Resume.self, Reload.self, AlertCommand.self,
+            Halt.self, Resume.self, Reconcile.self, Reload.self, AlertCommand.self,
         ])
 }
 

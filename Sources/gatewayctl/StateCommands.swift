@@ -35,6 +35,46 @@ struct Resume: ParsableCommand {
     }
 }
 
+struct Reconcile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare the journal with the broker now: open orders, fills and positions.",
+        discussion: """
+            Every difference is journaled and acted on by the account's reconcile policy (an external order \
+            adopted, a position mismatch halting the account, …) and printed here. The exit code is 0 even \
+            when differences were found: read them.
+            """)
+    @Option(name: .long, help: "Only this account.") var account: String?
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        var fields: [String: Any] = [:]
+        fields["account"] = account
+        let answer = try Session(global).call("reconcile", fields)
+        if global.json { return Output.printJSON(answer) }
+        for reconciliation in answer["reconciliations"] as? [[String: Any]] ?? [] {
+            print(Output.reconciliationLines(reconciliation).joined(separator: "\n"))
+        }
+    }
+}
+
+extension Output {
+    static func reconciliationLines(_ reconciliation: [String: Any]) -> [String] {
+        let differences = reconciliation["differences"] as? [[String: Any]] ?? []
+        var line = "\(text(reconciliation["account"])): \(text(reconciliation["broker_open_orders"])) open orders"
+        if let positions = reconciliation["broker_positions"] as? Int { line += " and \(positions) positions" }
+        line += " at the broker"
+        if reconciliation["positions_compared"] as? Bool != true { line += " (positions not compared)" }
+        line += differences.isEmpty ? "; no differences" : "; \(differences.count) differences:"
+        return [line]
+            + differences.map { difference in
+                let subject = [difference["symbol"], difference["order_id"]].compactMap { $0 as? String }
+                return "  \(text(difference["difference"])) \(subject.joined(separator: " ")): journal "
+                    + "\(difference["journal"] as? String ?? "none"), broker \(difference["broker"] as? String ?? "none")"
+                    + " → \(text(difference["action"])) (\(text(difference["detail"])))"
+            }
+    }
+}
+
 extension Output {
     static func stateLine(_ change: [String: Any]) -> String {
         var line = "\(text(change["account"] ?? "gateway")) is \(text(change["state"]))"

@@ -147,6 +147,7 @@ actor ConfigReloader: ConfigReloading {
                 ("paper", "\(String(describing: before.paper))" != "\(String(describing: account.paper))"),
                 ("alpaca", before.alpaca != account.alpaca),
                 ("session", "\(before.session)" != "\(account.session)"),
+                ("reconcile", before.reconcile != account.reconcile),
             ]
             for (field, changed) in fields where changed { differences.append("\(account.id): \(field)") }
         }

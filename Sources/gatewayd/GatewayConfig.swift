@@ -18,6 +18,7 @@ struct GatewayConfig: Sendable {
         var strategyLimits: [String: RiskLimits] = [:]
         var strategySizing: [String: SizingPolicy] = [:]
         var session: TradingSession
+        var reconcile = ReconcilePolicy()
     }
 
     struct Paper: Sendable {
@@ -140,7 +141,7 @@ struct ConfigReader {
                 node, at: path,
                 keys: [
                     "name", "broker", "currency", "starting_cash", "paper", "alpaca", "risk", "sizing", "strategies",
-                    "session",
+                    "session", "reconcile",
                 ])
         else {
             return nil
@@ -182,11 +183,13 @@ struct ConfigReader {
         let sizing = map["sizing"].flatMap { self.sizing($0, at: "\(path).sizing") }
         let strategies = map["strategies"].map { self.strategies($0, at: "\(path).strategies") }
         let session = self.session(map["session"], at: "\(path).session")
+        let reconcile = self.reconcile(map["reconcile"], at: "\(path).reconcile")
         guard let id, let broker, let cash else { return nil }
         return GatewayConfig.Account(
             id: id, broker: broker, currency: currency, startingCash: cash, paper: paper, alpaca: alpaca, risk: risk,
             sizing: sizing,
-            strategyLimits: strategies?.limits ?? [:], strategySizing: strategies?.sizing ?? [:], session: session)
+            strategyLimits: strategies?.limits ?? [:], strategySizing: strategies?.sizing ?? [:], session: session,
+            reconcile: reconcile)
     }
 
     mutating func paper(_ node: Node, at path: String) -> GatewayConfig.Paper? {

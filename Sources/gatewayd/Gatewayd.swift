@@ -144,6 +144,7 @@ struct Gatewayd: AsyncParsableCommand {
             engineAccount.strategyLimits = account.strategyLimits
             engineAccount.strategySizing = account.strategySizing
             engineAccount.session = account.session
+            engineAccount.reconcile = account.reconcile
             return engineAccount
         }
         let progress = RecoveryProgress()

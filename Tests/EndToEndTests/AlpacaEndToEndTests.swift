@@ -47,7 +47,7 @@ extension EndToEnd {
                     "type": "limit", "limit_price": "150", "tif": "day",
                 ])
             let orderID = try #require(accepted.order["order_id"] as? String, "\(accepted)")
-            let post = try #require(await rest.server.requests(atLeast: 1).first { $0.method == "POST" })
+            let post = await rest.server.firstRequest { $0.method == "POST" }
             #expect(post.json?["client_order_id"] as? String == orderID)
             #expect(post.json?["limit_price"] as? String == "150")
 
@@ -105,7 +105,7 @@ extension EndToEnd {
             let spreadID = try #require(spread.order["order_id"] as? String, "\(spread)")
             #expect(spread.order["order_class"] as? String == "mleg")
             #expect(spread.order["symbol"] as? String == "AAPL")
-            let post = try #require(await rest.server.requests(atLeast: 1).first { $0.method == "POST" })
+            let post = await rest.server.firstRequest { $0.method == "POST" }
             #expect(post.json?["order_class"] as? String == "mleg")
             #expect(post.json?["symbol"] == nil)
             #expect(
@@ -156,7 +156,10 @@ extension EndToEnd {
             let stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: rest.secret)
             let daemon = Daemon()
             try Self.configure(daemon, rest: rest, stream: stream)
-            try #require(try await daemon.launch(["--config", daemon.configPath]), "did not start:\n\(daemon.log)")
+            // Held once the start's reconciliation has read Alpaca: the order is the next request.
+            try #require(
+                try await daemon.launch(["--config", daemon.configPath], until: "engine started"),
+                "did not start:\n\(daemon.log)")
             rest.server.hold()
             let client = try ControlClient(socketPath: daemon.socketPath)
             let accepted = try client.request(

@@ -37,8 +37,11 @@ struct FailStopTests {
         #expect(status.accounts.first?.tradingState == "halted")
         try await harness.stop()
 
-        // After a restart on a healthy disk the journal verifies and holds exactly what was acknowledged.
-        let again = try await EngineHarness(journalPath: folder + "/journal.sqlite", accounts: [account])
+        // After a restart on a healthy disk (with a new adapter, as a restarted daemon has) the journal
+        // verifies and holds exactly what was acknowledged.
+        let again = try await EngineHarness(
+            journalPath: folder + "/journal.sqlite",
+            accounts: [EngineAccount(id: paper, adapter: FakeBroker(), openingCash: Money(10_000))])
         #expect(try again.journal.verify().verified)
         #expect(try again.journal.lastSequence() >= seqBefore)
         #expect(await again.engine.submit(buy(2, limit: "10", id: "during")).failure == nil)
