@@ -24,6 +24,8 @@ public actor FakeBroker: BrokerAdapter, QuoteConsumer {
     public var snapshotPositions: [BrokerPositionReport]?
     public var snapshotMissedFills: [BrokerFill] = []
     public var reconcileError: BrokerError?
+    /// Awaited inside `reconcile(tag:)` before it reads anything: a test holds a reconciliation open.
+    public var reconcileGate: (@Sendable () async -> Void)?
     public private(set) var reconciliations = 0
 
     public private(set) var submitted: [Order] = []
@@ -92,6 +94,7 @@ public actor FakeBroker: BrokerAdapter, QuoteConsumer {
     public func reconcile(tag: UInt64) async throws(BrokerError) {
         reconciliations += 1
         calls.yield("reconcile")
+        if let reconcileGate { await reconcileGate() }
         if let reconcileError { throw reconcileError }
         for fill in snapshotMissedFills { emitter.yield(.fill(fill)) }
         emitter.yield(

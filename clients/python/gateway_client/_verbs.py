@@ -103,6 +103,12 @@ def resume(account: Optional[str] = None, state: str = "active", reason: Optiona
         lambda a: TradingState.from_wire(a["trading_state"])
 
 
+def reconcile(account: Optional[str] = None) -> Spec:
+    """Compares the journal with the broker now (one account, or all); returns one dict per account with
+    the ``differences`` found (each with ``difference``, ``journal``, ``broker`` and ``action``)."""
+    return "reconcile", _fields(account=account), lambda a: list(a.get("reconciliations", []))
+
+
 def orders(account: Optional[str] = None, status: str = "open", symbol: Optional[str] = None,
            strategy: Optional[str] = None) -> Spec:
     """Open orders (``status="all"`` for every order)."""
@@ -172,5 +178,5 @@ def quote(symbol: str, bid: Optional[Number] = None, ask: Optional[Number] = Non
     return "quote", _fields(symbol=symbol, bid=bid, ask=ask, last=last, ts=ts), _quote
 
 
-VERBS = [hello, submit, signal, cancel, replace, cancel_all, halt, resume, orders, positions, account, status,
-         journal, journal_verify, journal_backup, alert_test, report, quote]
+VERBS = [hello, submit, signal, cancel, replace, cancel_all, halt, resume, reconcile, orders, positions, account,
+         status, journal, journal_verify, journal_backup, alert_test, report, quote]

@@ -18,7 +18,7 @@ class Client:
     ...               stop_price="185")
 
     Every verb of PROTOCOL.md is a method (``submit``, ``signal``, ``cancel``, ``replace``, ``cancel_all``,
-    ``halt``, ``resume``, ``orders``, ``positions``, ``account``, ``status``, ``journal``, ``report``,
+    ``halt``, ``resume``, ``reconcile``, ``orders``, ``positions``, ``account``, ``status``, ``journal``, ``report``,
     ``quote``, ``hello``); a refusal raises a ``GatewayError`` subclass carrying the code, message and
     details. ``subscribe()`` follows events on a connection of its own and reconnects by itself.
     """

@@ -83,6 +83,8 @@ def test_every_verb_through_the_sync_client(daemon):
         with pytest.raises(Halted):
             gw.submit(ACCOUNT, "AAPL", "buy", 1)
         assert gw.resume(ACCOUNT, state="active").state == "active"
+        (reconciliation,) = gw.reconcile(ACCOUNT)
+        assert reconciliation["account"] == ACCOUNT and reconciliation["differences"] == []
 
         gw.quote("AAPL", bid="200", ask="200")
         sold = gw.submit(ACCOUNT, "AAPL", "sell", 10, strategy="py")
