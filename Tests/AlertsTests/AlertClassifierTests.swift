@@ -93,6 +93,15 @@ import Testing
         #expect(
             unmatched.text
                 == "RECONCILE paper: the broker reported what the journal does not hold: fill X-1 for order B-9")
+        let mismatch = try #require(
+            Self.alert(
+                "reconciliation",
+                #"{"event":"reconciliation","seq":3,"ts":"2026-11-25T14:32:05Z","account":"alpaca-live","#
+                    + #""trigger":"periodic","difference":"position_mismatch","symbol":"AAPL","journal":"10","#
+                    + #""broker":"15","action":"halted","detail":"the broker's position differs"}"#
+            ))
+        #expect(mismatch.category == .reconciliation && mismatch.symbol == "AAPL")
+        #expect(mismatch.text == "RECONCILE alpaca-live position_mismatch AAPL: journal 10 · broker 15 → halted")
     }
 
     @Test func quotesUnknownKindsAndGarbageMakeNoAlert() {
