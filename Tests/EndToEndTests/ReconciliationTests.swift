@@ -27,6 +27,28 @@ extension EndToEnd {
             return daemon
         }
 
+        /// The fake Alpaca's REST API and stream, and a daemon pointed at them, started.
+        struct AlpacaBed {
+            let rest: FakeAlpaca
+            let stream: FakeAlpacaStream
+            let daemon: Daemon
+
+            static func started(reconcile: [String] = []) async throws -> AlpacaBed {
+                let rest = try await FakeAlpaca()
+                let stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: rest.secret)
+                let daemon = try ReconciliationTests.alpacaDaemon(rest, stream, reconcile: reconcile)
+                try await ReconciliationTests.launch(daemon)
+                return AlpacaBed(rest: rest, stream: stream, daemon: daemon)
+            }
+
+            /// Stops the daemon (it must exit 0) and the fakes.
+            func close() async {
+                #expect(await daemon.stop() == 0)
+                await rest.shutdown()
+                await stream.shutdown()
+            }
+        }
+
         /// Starts the daemon and returns once its start reconciliation is done (the engine started).
         static func launch(_ daemon: Daemon) async throws {
             try #require(
@@ -107,10 +129,8 @@ extension EndToEnd {
         // MARK: Fills while the gateway is down
 
         @Test func anAlpacaFillWhileTheGatewayIsDownIsJournaledOnceAfterRestart() async throws {
-            let rest = try await FakeAlpaca()
-            let stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: rest.secret)
-            let daemon = try Self.alpacaDaemon(rest, stream)
-            try await Self.launch(daemon)
+            let bed = try await AlpacaBed.started()
+            let (rest, daemon) = (bed.rest, bed.daemon)
             let client = try ControlClient(socketPath: daemon.socketPath)
             let orderID = try Self.submit(client, "down-1", account: "alpaca-paper")
             _ = await rest.server.firstRequest { $0.method == "POST" }
@@ -137,9 +157,7 @@ extension EndToEnd {
             #expect(try Self.fills(third, of: orderID).count == 1)
             let positions = try third.request("positions", ["account": "alpaca-paper"])["positions"] as? [[String: Any]]
             #expect(positions?.first?["qty"] as? String == "2", "\(String(describing: positions))")
-            #expect(await daemon.stop() == 0)
-            await rest.shutdown()
-            await stream.shutdown()
+            await bed.close()
         }
 
         @Test func aPaperFillWhileTheGatewayIsDownIsJournaledOnceAfterRestart() async throws {
@@ -180,10 +198,8 @@ extension EndToEnd {
         // MARK: Orders placed outside the gateway
 
         @Test func anOrderPlacedAtAlpacaIsAdoptedAndItsFillJournaled() async throws {
-            let rest = try await FakeAlpaca()
-            let stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: rest.secret)
-            let daemon = try Self.alpacaDaemon(rest, stream, reconcile: ["every_seconds: 1"])
-            try await Self.launch(daemon)
+            let bed = try await AlpacaBed.started(reconcile: ["every_seconds: 1"])
+            let (rest, stream, daemon) = (bed.rest, bed.stream, bed.daemon)
             let watcher = try ControlClient(socketPath: daemon.socketPath)
             _ = try watcher.request("subscribe", ["kinds": ["reconciliation", "fill"], "after_seq": 0])
 
@@ -209,16 +225,12 @@ extension EndToEnd {
             #expect((reconciliation["differences"] as? [Any])?.isEmpty == true, "\(answer)")
             #expect(reconciliation["positions_compared"] as? Bool == true, "\(answer)")
             #expect(try Self.tradingState(client, "alpaca-paper") == "active")
-            #expect(await daemon.stop() == 0)
-            await rest.shutdown()
-            await stream.shutdown()
+            await bed.close()
         }
 
         @Test func anOrderPlacedAtAlpacaHaltsTheAccountWhenThePolicySaysHalt() async throws {
-            let rest = try await FakeAlpaca()
-            let stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: rest.secret)
-            let daemon = try Self.alpacaDaemon(rest, stream, reconcile: ["every_seconds: 0", "external_orders: halt"])
-            try await Self.launch(daemon)
+            let bed = try await AlpacaBed.started(reconcile: ["every_seconds: 0", "external_orders: halt"])
+            let (rest, daemon) = (bed.rest, bed.daemon)
             let client = try ControlClient(socketPath: daemon.socketPath)
             rest.placeExternal(
                 clientOrderID: "other-program-1", symbol: "MSFT", side: "sell", qty: "1", limitPrice: "400")
@@ -242,9 +254,7 @@ extension EndToEnd {
             // Not adopted: the journal holds no order of it.
             let orders = try client.request("orders", ["status": "all"])["orders"] as? [[String: Any]] ?? []
             #expect(orders.isEmpty, "\(orders)")
-            #expect(await daemon.stop() == 0)
-            await rest.shutdown()
-            await stream.shutdown()
+            await bed.close()
         }
 
         @Test func anOrderAtThePaperBrokerThatTheJournalLacksIsAdoptedAtStart() async throws {
@@ -280,10 +290,8 @@ extension EndToEnd {
         // MARK: Positions
 
         @Test func aPositionChangedAtAlpacaIsFoundByTheNextPeriodicComparisonAndHalts() async throws {
-            let rest = try await FakeAlpaca()
-            let stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: rest.secret)
-            let daemon = try Self.alpacaDaemon(rest, stream, reconcile: ["every_seconds: 1"])
-            try await Self.launch(daemon)
+            let bed = try await AlpacaBed.started(reconcile: ["every_seconds: 1"])
+            let (rest, daemon) = (bed.rest, bed.daemon)
             let watcher = try ControlClient(socketPath: daemon.socketPath)
             _ = try watcher.request("subscribe", ["kinds": ["reconciliation", "trading_state"]])
 
@@ -304,18 +312,14 @@ extension EndToEnd {
                 ((answer["reconciliations"] as? [[String: Any]])?.first?["differences"] as? [Any])?.count == 1,
                 "\(answer)")
             #expect(try Self.differences(client).count == 1)
-            #expect(await daemon.stop() == 0)
-            await rest.shutdown()
-            await stream.shutdown()
+            await bed.close()
         }
 
         // MARK: Unknown outcomes and lost frames
 
         @Test func aSubmitWhoseAnswerWasLostIsSettledWithoutASecondOrder() async throws {
-            let rest = try await FakeAlpaca()
-            let stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: rest.secret)
-            let daemon = try Self.alpacaDaemon(rest, stream)
-            try await Self.launch(daemon)
+            let bed = try await AlpacaBed.started()
+            let (rest, daemon) = (bed.rest, bed.daemon)
             let watcher = try ControlClient(socketPath: daemon.socketPath)
             _ = try watcher.request("subscribe", ["kinds": ["order"]])
             rest.acceptThenFailNextOrder()
@@ -330,16 +334,12 @@ extension EndToEnd {
             #expect(changes.contains("unknown"), "\(changes)")
             #expect(rest.orders.count == 1)
             #expect(rest.server.requests.filter { $0.method == "POST" }.count == 1)
-            #expect(await daemon.stop() == 0)
-            await rest.shutdown()
-            await stream.shutdown()
+            await bed.close()
         }
 
         @Test func aFillFrameTheStreamDroppedIsHealedByTheNextPeriodAndCountedOnce() async throws {
-            let rest = try await FakeAlpaca()
-            let stream = try await FakeAlpacaStream(keyID: rest.keyID, secret: rest.secret)
-            let daemon = try Self.alpacaDaemon(rest, stream, reconcile: ["every_seconds: 1"])
-            try await Self.launch(daemon)
+            let bed = try await AlpacaBed.started(reconcile: ["every_seconds: 1"])
+            let (rest, stream, daemon) = (bed.rest, bed.stream, bed.daemon)
             let client = try ControlClient(socketPath: daemon.socketPath)
             let watcher = try ControlClient(socketPath: daemon.socketPath)
             _ = try watcher.request("subscribe", ["kinds": ["fill", "reconciliation"]])
@@ -365,9 +365,7 @@ extension EndToEnd {
             #expect((secondFill["fill"] as? [String: Any])?["order_id"] as? String == second, "\(secondFill)")
             #expect(try Self.fills(client, of: orderID).count == 1)
             #expect(try Self.tradingState(client, "alpaca-paper") == "active")
-            #expect(await daemon.stop() == 0)
-            await rest.shutdown()
-            await stream.shutdown()
+            await bed.close()
         }
     }
 }
