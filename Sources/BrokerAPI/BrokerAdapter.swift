@@ -51,8 +51,9 @@ public protocol BrokerAdapter: Sendable {
     /// Takes a snapshot for reconciliation — the broker's working orders (with their terms) and positions,
     /// after reporting on `events` any fill this adapter finds it missed — and emits it as `.snapshot` on
     /// `events`, after everything emitted before it, carrying `tag`. Throws when the broker cannot be
-    /// read; no snapshot is emitted then.
-    func reconcile(tag: UInt64) async throws(BrokerError)
+    /// read; no snapshot is emitted then. `since` is when the newest fill the journal holds happened (at
+    /// start; `nil` otherwise): fills after it that the adapter has not reported are missed ones.
+    func reconcile(tag: UInt64, since: Timestamp?) async throws(BrokerError)
 }
 
 /// An adapter whose broker holds brackets: an entry with a protective stop and a profit target that

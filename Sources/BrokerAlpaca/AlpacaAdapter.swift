@@ -186,10 +186,10 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
         _ = await readBackWorking()
     }
 
-    /// Reports the fills of the fill activities since the newest fill seen (or since the stream first
-    /// listened), and returns them.
-    func recoverFills() async throws(BrokerError) -> [BrokerFill] {
-        guard let since = lastFillAt ?? firstListenedAt else { return [] }
+    /// Reports the fills of the fill activities since the newest fill seen (else since the newest fill
+    /// the journal holds, else since the stream first listened), and returns them.
+    func recoverFills(journaledUntil journaled: Timestamp? = nil) async throws(BrokerError) -> [BrokerFill] {
+        guard let since = lastFillAt ?? journaled ?? firstListenedAt else { return [] }
         return try await catchUpFills(after: since)
     }
 
@@ -243,12 +243,12 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
     /// the working orders back, then its positions again: the snapshot is consistent when the two reads
     /// of the positions agree and no fill arrived on the stream meanwhile (a fill in between would put
     /// the positions out of step with the journal for a moment). Fills found missed are reported first.
-    public func reconcile(tag: UInt64) async throws(BrokerError) {
+    public func reconcile(tag: UInt64, since: Timestamp?) async throws(BrokerError) {
         guard healthy else { throw .notConnected(brokerName) }
         let streamedBefore = streamedFills
         let before = try await positions()
         let open = try await rest.openOrders()
-        var missed = try await recoverFills()
+        var missed = try await recoverFills(journaledUntil: since)
         missed += await readBackWorking()
         let after = try await positions()
         let reports = open.filter { !legIDs.contains($0.id) }.map { order in

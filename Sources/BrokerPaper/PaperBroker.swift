@@ -176,7 +176,7 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     /// Its working orders with their terms, and its positions, read in one step (nothing can fill between
     /// the two): the paper broker reports every fill as it happens, so it never has missed ones. Without a
     /// ledger it remembers nothing from before this run, so it has no positions to compare.
-    public func reconcile(tag: UInt64) async throws(BrokerError) {
+    public func reconcile(tag: UInt64, since: Timestamp?) async throws(BrokerError) {
         guard connected else { throw .notConnected(brokerName) }
         let open = book.orders.values.filter(\.status.isOpen).sorted { $0.order.orderID < $1.order.orderID }
         let positions = book.positions.values.filter { !$0.isFlat }.sorted { $0.symbol < $1.symbol }

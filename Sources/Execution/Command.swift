@@ -72,7 +72,7 @@ enum BrokerJob: Sendable {
     /// An entry with its stop and/or target.
     case submitBracket(Order, stop: Order?, target: Order?)
     /// Take a snapshot for reconciliation; it arrives on the adapter's events.
-    case reconcile(tag: UInt64)
+    case reconcile(tag: UInt64, since: Timestamp?)
 }
 
 /// What a broker call returned.

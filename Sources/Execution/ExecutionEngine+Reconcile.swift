@@ -38,7 +38,13 @@ extension ExecutionEngine {
         pendingReconciliations[account, default: [:]][tag] = PendingReconciliation(
             trigger: trigger, answers: answer.map { [$0] } ?? [])
         if trigger.blocksOrders { reconciling.insert(account) }
-        send(.reconcile(tag: tag), to: account)
+        // At start the adapter knows nothing of earlier runs: fills after the newest journaled are missed.
+        var since: Timestamp?
+        if trigger == .start {
+            since = (try? journal.latestTimestamp(kind: EventKind.fill.rawValue, account: account.rawValue))
+                .flatMap { $0 }.map(Timestamp.init(nanosecondsSinceEpoch:))
+        }
+        send(.reconcile(tag: tag, since: since), to: account)
     }
 
     /// `reconcile`: one account, or every account whose broker is connected.

@@ -65,9 +65,9 @@ extension ExecutionEngine {
             } catch {
                 return .bracketFailed(ids, error)
             }
-        case .reconcile(let tag):
+        case .reconcile(let tag, let since):
             do {
-                try await adapter.reconcile(tag: tag)
+                try await adapter.reconcile(tag: tag, since: since)
                 return nil
             } catch {
                 return .reconcileFailed(tag: tag, error)

@@ -91,7 +91,7 @@ public actor FakeBroker: BrokerAdapter, QuoteConsumer {
         calls.yield("quote \(quote.symbol)")
     }
 
-    public func reconcile(tag: UInt64) async throws(BrokerError) {
+    public func reconcile(tag: UInt64, since: Timestamp?) async throws(BrokerError) {
         reconciliations += 1
         calls.yield("reconcile")
         if let reconcileGate { await reconcileGate() }

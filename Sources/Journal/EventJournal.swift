@@ -134,6 +134,16 @@ public final class EventJournal: Sendable {
         }
     }
 
+    /// The time of the newest event of `kind` for `account` (read backwards from the newest event, so
+    /// quick when there is a recent one), or `nil` when there is none.
+    public func latestTimestamp(kind: String, account: String) throws -> Int64? {
+        try pool.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT ts FROM events WHERE kind = ? AND account = ? ORDER BY seq DESC LIMIT 1",
+                arguments: [kind, account])
+        }
+    }
+
     /// Records matching `query`, oldest first.
     public func records(matching query: JournalQuery) throws -> [JournalRecord] {
         var clauses: [String] = []

@@ -447,6 +447,62 @@ import Testing
         await rig.shutdown()
     }
 
+    /// A reconciliation's snapshot: the gateway's working order and one placed by hand (with its terms;
+    /// a bracket's legs only under their entry), the positions as executions made them, and fills the
+    /// stream never delivered reported first, once.
+    @Test func aReconciliationSnapshotHoldsOpenOrdersWithTermsPositionsAndMissedFills() async throws {
+        var rig = try await Rig()
+        try await rig.adapter.connect()
+        try await rig.adapter.submit(order("mine-1", qty: "3", tif: .day))
+        _ = await rig.next()
+        try await rig.adapter.submitBracket(
+            entry: order("entry-1", qty: "1", tif: .day),
+            stop: order("stop-1", side: .sell, qty: "1", type: .stop, limit: nil, stop: "140", tif: .day),
+            target: order("target-1", side: .sell, qty: "1", limit: "160", tif: .day))
+        _ = await rig.next()
+        rig.rest.placeExternal(clientOrderID: "by-hand", symbol: "MSFT", side: "sell", qty: "4", limitPrice: "410.5")
+        // A fill whose stream frame is lost.
+        rig.rest.execute(clientOrderID: "mine-1", qty: "1", price: "149", executionID: "lost-1")
+
+        try await rig.adapter.reconcile(tag: 7, since: nil)
+        let (fills, snapshot) = await Self.untilSnapshot(&rig)
+        let missed = try #require(fills.first)
+        #expect(fills.count == 1)
+        #expect(missed.orderID == OrderID("mine-1")! && missed.qty == Quantity("1")! && missed.price == Price("149")!)
+        #expect(snapshot?.tag == 7 && snapshot?.missedFills == [missed])
+        #expect(snapshot?.openOrders.map(\.orderID.rawValue) == ["mine-1", "entry-1", "by-hand"])
+        let external = try #require(snapshot?.openOrders.last?.terms)
+        #expect(external.clientOrderID == "by-hand" && external.symbol == Symbol("MSFT")! && external.side == .sell)
+        #expect(external.qty == Quantity("4")! && external.type == .limit && external.limitPrice == Price("410.5")!)
+        #expect(external.tif == .day)
+        #expect(
+            snapshot?.positions == [
+                BrokerPositionReport(symbol: Symbol("AAPL")!, qty: Quantity("1")!, avgPrice: Price("149")!)
+            ])
+        #expect(snapshot?.consistent == true)
+
+        // The lost frame arrives late after all: it adds nothing.
+        rig.push("partial_fill", "mine-1", execution: "lost-1")
+        try await rig.adapter.reconcile(tag: 8, since: nil)
+        let (late, again) = await Self.untilSnapshot(&rig)
+        #expect(late.isEmpty)
+        #expect(again?.tag == 8 && again?.missedFills.isEmpty == true)
+        await rig.shutdown()
+    }
+
+    /// The fills reported before the next snapshot, and the snapshot.
+    static func untilSnapshot(_ rig: inout AlpacaAdapterTests.Rig) async -> ([BrokerFill], BrokerSnapshot?) {
+        var fills: [BrokerFill] = []
+        while let event = await rig.next() {
+            switch event {
+            case .fill(let fill): fills.append(fill)
+            case .snapshot(let snapshot): return (fills, snapshot)
+            default: continue
+            }
+        }
+        return (fills, nil)
+    }
+
     static func orderID(_ event: BrokerEvent) -> OrderID? {
         if case .acknowledged(let id, _, _) = event { return id }
         return nil
