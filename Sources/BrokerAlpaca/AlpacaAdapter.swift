@@ -200,7 +200,8 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
         for orderID in working.sorted() {
             do {
                 guard let order = try await read(orderID) else { continue }
-                if let fill = apply(order, event: nil, executionID: nil, ts: clock.now()) { fills.append(fill) }
+                let ts = order.lastChanged ?? clock.now()
+                if let fill = apply(order, event: nil, executionID: nil, ts: ts) { fills.append(fill) }
             } catch {
                 logger.warning(
                     "could not read an order back", metadata: ["order.id": "\(orderID)", "error": "\(error)"])

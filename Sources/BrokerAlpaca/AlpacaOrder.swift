@@ -23,12 +23,20 @@ public struct AlpacaOrder: Sendable, Hashable, Decodable {
     public var timeInForce: String?
     public var limitPrice: String?
     public var stopPrice: String?
+    /// When it last filled, and when it last changed (RFC 3339).
+    public var filledAt: String?
+    public var updatedAt: String?
 
     enum CodingKeys: String, CodingKey {
         case id, clientOrderID = "client_order_id", status, symbol, type, qty, filledQty = "filled_qty"
         case filledAvgPrice = "filled_avg_price", replaces, replacedBy = "replaced_by", legs, side
         case orderClass = "order_class", ratioQty = "ratio_qty", timeInForce = "time_in_force"
-        case limitPrice = "limit_price", stopPrice = "stop_price"
+        case limitPrice = "limit_price", stopPrice = "stop_price", filledAt = "filled_at", updatedAt = "updated_at"
+    }
+
+    /// When what a read of it shows last happened: its last fill, else its last change.
+    public var lastChanged: Timestamp? {
+        (filledAt ?? updatedAt).flatMap { Timestamp(rfc3339: $0) }
     }
 
     /// The order's terms in the gateway's, for an order the gateway did not send (reconciliation adopts

@@ -31,6 +31,9 @@ struct PendingReconciliation {
 /// (or alerted on, or the account halted), a position mismatch halted on (or alerted on, or adopted as an
 /// external fill), a journal-open order the broker no longer works settled by asking the broker.
 extension ExecutionEngine {
+    /// How old a fill found by reconciliation must be to count as missed rather than late (5 s).
+    static var lateFrameGrace: Int64 { 5_000_000_000 }
+
     /// Asks the account's adapter for a snapshot; `reply` is answered when it has been compared.
     func startReconciliation(_ account: AccountID, _ trigger: ReconcileTrigger, answer: ReconcileAnswer? = nil) {
         let tag = nextReconcileTag
@@ -106,6 +109,11 @@ extension ExecutionEngine {
         let policy = accounts[account]?.reconcile ?? ReconcilePolicy()
         var found = ReconciliationFindings(account: account, trigger: pending.trigger.rawValue)
         for fill in snapshot.missedFills {
+            // A fill of the last few seconds is a stream frame still on its way, not a missing one: it is
+            // journaled like any fill (once, by its id), without a difference.
+            guard clock.now().nanosecondsSinceEpoch - fill.ts.nanosecondsSinceEpoch >= Self.lateFrameGrace else {
+                continue
+            }
             let order = orders[fill.orderID]
             found.add(
                 .fillMissing, symbol: order?.symbol, orderID: fill.orderID, journal: nil,

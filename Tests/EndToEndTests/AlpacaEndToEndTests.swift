@@ -129,7 +129,6 @@ extension EndToEnd {
                 Set(positions.map { "\($0["symbol"] ?? "") \($0["qty"] ?? "")" })
                     == ["AAPL  261218C00200000 2", "AAPL  261218C00210000 -2"])
 
-            let requestsBefore = rest.server.requests.count
             let bracket = try client.request(
                 "submit",
                 [
@@ -138,7 +137,10 @@ extension EndToEnd {
                     "stop_loss": ["stop_price": "145"],
                 ])
             #expect((bracket["linked_orders"] as? [[String: Any]])?.count == 2, "\(bracket)")
-            let posts = await rest.server.requests(atLeast: requestsBefore + 1).filter { $0.method == "POST" }
+            _ = await rest.server.firstRequest {
+                $0.method == "POST" && $0.json?["order_class"] as? String == "bracket"
+            }
+            let posts = rest.server.requests.filter { $0.method == "POST" }
             #expect(posts.count == 2)
             #expect(posts.last?.json?["order_class"] as? String == "bracket")
             #expect((posts.last?.json?["take_profit"] as? [String: Any])?["limit_price"] as? String == "160")
@@ -169,7 +171,7 @@ extension EndToEnd {
                     "qty": "1", "type": "limit", "limit_price": "150", "tif": "day",
                 ])
             let orderID = try #require(accepted.order["order_id"] as? String, "\(accepted)")
-            _ = await rest.server.requests(atLeast: 1)
+            _ = await rest.server.firstRequest { $0.method == "POST" }
             #expect(await daemon.stop(signal: SIGKILL) == -SIGKILL)
             rest.server.release()
 
@@ -181,7 +183,7 @@ extension EndToEnd {
             while let event = try watcher.readObject() {
                 guard event.order["order_id"] as? String == orderID else { continue }
                 changes.append(event["change"] as? String ?? "?")
-                if event.order["status"] as? String == "acknowledged" { break }
+                if ["acknowledged", "rejected"].contains(event.order["status"] as? String) { break }
             }
             #expect(changes.contains("unknown"), "\(changes)")
             #expect(changes.last == "acknowledged", "\(changes)")

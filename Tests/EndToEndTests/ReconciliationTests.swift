@@ -329,7 +329,7 @@ extension EndToEnd {
             while let event = try watcher.readObject() {
                 guard event.order["order_id"] as? String == orderID else { continue }
                 changes.append(event["change"] as? String ?? "?")
-                if event.order["status"] as? String == "acknowledged" { break }
+                if ["acknowledged", "rejected"].contains(event.order["status"] as? String) { break }
             }
             #expect(changes.contains("unknown"), "\(changes)")
             #expect(rest.orders.count == 1)

@@ -215,3 +215,37 @@ struct ReconciliationEngineTests {
         try await harness.stop()
     }
 }
+
+extension ReconciliationEngineTests {
+    /// A fill the adapter reports as missed is journaled once either way; it is a difference only when it
+    /// is older than a stream frame could still be on its way.
+    @Test func aMissedFillIsADifferenceOnlyWhenItIsNotAFrameStillOnItsWay() async throws {
+        let broker = FakeBroker()
+        let harness = try await harness(broker)
+        var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        let order = try await harness.engine.submit(buy(3, limit: "10", id: "racing")).get().order
+        _ = await waiter.order(order.orderID.rawValue, status: "acknowledged")
+        let now = harness.clock.now().nanosecondsSinceEpoch
+        func fill(_ id: String, secondsAgo: Int64) -> BrokerFill {
+            BrokerFill(
+                orderID: order.orderID, fillID: FillID(id)!, qty: q("1"), price: Price("10")!,
+                ts: Timestamp(nanosecondsSinceEpoch: now - secondsAgo * 1_000_000_000))
+        }
+        let working = BrokerOrderReport(
+            orderID: order.orderID, brokerOrderID: "B-racing", status: .partiallyFilled, filledQty: q("1"), fills: [])
+        let (justNow, longAgo) = (fill("just-now", secondsAgo: 1), fill("long-ago", secondsAgo: 30))
+        await broker.configure {
+            $0.snapshotOrders = [working]
+            $0.snapshotMissedFills = [justNow]
+        }
+        #expect(try await harness.engine.reconcile(account: paper).get().first?.differences.isEmpty == true)
+        await broker.configure {
+            $0.snapshotMissedFills = [longAgo, justNow]
+        }
+        let found = try await harness.engine.reconcile(account: paper).get().first?.differences ?? []
+        #expect(found.map(\.difference) == [.fillMissing] && found.first?.broker == "1 at 10 (long-ago)", "\(found)")
+        let filled = try await harness.engine.orders(OrderFilter()).get().first
+        #expect(filled?.filledQty == q("2"), "each fill journaled once")
+        try await harness.stop()
+    }
+}
