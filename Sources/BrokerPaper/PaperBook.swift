@@ -28,9 +28,15 @@ struct PaperBook {
     var positions: [Symbol: Position] = [:]
     var quotes: [Symbol: Quote] = [:]
 
-    /// Working orders on `symbol`, oldest first; bracket children still held are not working.
+    /// Working orders on `symbol` (a spread's on any of its legs), oldest first; bracket children still
+    /// held are not working.
     func working(symbol: Symbol) -> [OrderID] {
-        arrival.filter { id in orders[id].map { $0.status.isOpen && !$0.held && $0.order.symbol == symbol } ?? false }
+        arrival.filter { id in
+            orders[id].map { resting in
+                resting.status.isOpen && !resting.held
+                    && (resting.order.symbol == symbol || resting.order.legs?.contains { $0.symbol == symbol } == true)
+            } ?? false
+        }
     }
 
     /// The bracket children of `parent`.
@@ -48,6 +54,20 @@ struct PaperBook {
             resting.fills.append(fill)
             resting.status = resting.leaves.isPositive ? .partiallyFilled : .filled
             orders[fill.orderID] = resting
+            if let legs = resting.order.legs, let prices = fill.legs {
+                for leg in legs {
+                    guard let price = prices.first(where: { $0.symbol == leg.symbol })?.price else { continue }
+                    var position = positions[leg.symbol] ?? Position(account: resting.order.account, symbol: leg.symbol)
+                    position.apply(
+                        Fill(
+                            fillID: fill.fillID, orderID: fill.orderID, clientOrderID: resting.order.clientOrderID,
+                            account: resting.order.account, symbol: leg.symbol, side: leg.side,
+                            qty: Quantity(units: fill.qty.units * Int64(leg.ratio)), price: price, ts: fill.ts))
+                    positions[leg.symbol] = position
+                }
+                if !resting.status.isOpen { arrival.removeAll { $0 == fill.orderID } }
+                return
+            }
             var position =
                 positions[resting.order.symbol]
                 ?? Position(account: resting.order.account, symbol: resting.order.symbol)

@@ -55,7 +55,9 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     }
 
     public nonisolated func unsupportedReason(for order: Order) -> String? {
-        if order.legs != nil { return "the paper broker does not fill multi-leg orders yet" }
+        if order.legs != nil, order.type != .market, order.type != .limit {
+            return "the paper broker fills spreads as market or limit orders at a net price"
+        }
         return switch (order.type, order.tif) {
         case (.trailingStop, _): "the paper broker does not simulate trailing stops yet"
         case (_, .opg), (_, .cls): "the paper broker has no opening or closing auction"
@@ -203,6 +205,7 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     /// Fills the order if the current quote allows; an IOC or FOK order that cannot fill now is canceled.
     private func match(_ id: OrderID, fresh: Bool) throws(BrokerError) {
         guard let resting = book.orders[id], resting.status.isOpen else { return }
+        if resting.order.legs != nil { return try matchSpread(resting, fresh: fresh) }
         let quote = book.quotes[resting.order.symbol]
         if let price = PaperMatching.fillPrice(for: resting, quote: quote) {
             let now = clock.now()
@@ -229,6 +232,37 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         }
     }
 
+    /// A multi-leg order fills whole or not at all, every leg in the same step, at the net of the legs'
+    /// touches; each leg carries its own costs (an option's per-contract commission, fees on sales).
+    private func matchSpread(_ resting: PaperBook.Resting, fresh: Bool) throws(BrokerError) {
+        let order = resting.order
+        guard let (net, legs) = PaperMatching.spreadFill(for: order, quotes: book.quotes) else {
+            if fresh && (order.tif == .ioc || order.tif == .fok) {
+                try apply(.canceled(order.orderID))
+                emit.yield(
+                    .canceled(
+                        order.orderID, reason: "\(order.tif.rawValue) spread could not fill at once", ts: clock.now()))
+            }
+            return
+        }
+        var commission = Money.zero
+        for (leg, priced) in zip(order.legs ?? [], legs) {
+            let qty = Quantity(units: resting.leaves.units * Int64(leg.ratio))
+            let held = book.positions[leg.symbol]?.qty ?? .zero
+            let closing =
+                leg.side.isBuy
+                ? (held.isNegative ? min(qty, held.magnitude) : .zero) : (held.isPositive ? min(qty, held) : .zero)
+            commission += costs.cost(
+                symbol: leg.symbol, qty: qty, price: priced.price, isSale: !leg.side.isBuy, closingQty: closing)
+        }
+        let fill = BrokerFill(
+            orderID: order.orderID, fillID: FillID("\(order.orderID)-f\(resting.fills.count + 1)")!,
+            qty: resting.leaves,
+            price: net, commission: commission, ts: clock.now(), legs: legs)
+        try apply(.filled(fill))
+        emit.yield(.fill(fill))
+    }
+
     /// A filled entry releases its bracket children; a filled child cancels its sibling in the same step,
     /// so both can never fill.
     private func afterFill(of id: OrderID) throws(BrokerError) {
@@ -245,6 +279,13 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     /// The refusals a US broker makes before taking an order: a quantity that is not whole where it must
     /// be, and a short sale of a symbol on the hard-to-borrow list.
     private func refuseLikeABroker(_ order: Order) throws(BrokerError) {
+        if order.legs != nil {
+            guard order.qty.isWhole else {
+                throw BrokerError(
+                    .nonRetryable, code: "rejected", message: "a spread's quantity is whole; \(order.qty) is not")
+            }
+            return
+        }
         if let reason = rules.refusal(of: order, position: book.positions[order.symbol]?.qty ?? .zero) {
             throw BrokerError(.nonRetryable, code: "rejected", message: reason)
         }

@@ -1,8 +1,32 @@
+import BrokerAPI
 import GatewayCore
 
 /// When and at what price a resting paper order fills against a quote. Buys take the ask, sells the bid;
 /// with only a last price, both use it.
 enum PaperMatching {
+    /// A multi-leg order's fill, all legs or none: each leg at its touch (the ask for a leg bought, the bid
+    /// for a leg sold; the last price when the quote has no side), the net per spread the sum of the legs
+    /// bought less the legs sold, times their ratios (positive a debit). A limit order fills when the net
+    /// is at or below its net limit (a credit spread's limit is negative: at least that credit).
+    static func spreadFill(for order: Order, quotes: [Symbol: Quote]) -> (net: Price, legs: [BrokerLegFill])? {
+        guard let legs = order.legs else { return nil }
+        var net = Price.zero
+        var priced: [BrokerLegFill] = []
+        for leg in legs {
+            guard let quote = quotes[leg.symbol],
+                let touch = leg.side.isBuy ? (quote.ask ?? quote.last) : (quote.bid ?? quote.last)
+            else { return nil }
+            let signed = Price(units: touch.units * Int64(leg.ratio))
+            net = leg.side.isBuy ? net + signed : net - signed
+            priced.append(BrokerLegFill(symbol: leg.symbol, price: touch))
+        }
+        switch order.type {
+        case .market: return (net, priced)
+        case .limit: return order.limitPrice.map { net <= $0 } == true ? (net, priced) : nil
+        case .stop, .stopLimit, .trailingStop: return nil
+        }
+    }
+
     static func fillPrice(for resting: PaperBook.Resting, quote: Quote?) -> Price? {
         guard let quote else { return nil }
         let order = resting.order

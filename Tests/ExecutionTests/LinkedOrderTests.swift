@@ -243,3 +243,70 @@ extension MultiLegOrderTests {
         try await harness.stop()
     }
 }
+
+/// Spreads at the paper broker: all legs or none, each at its touch, when the net reaches the limit.
+@Suite(.timeLimit(.minutes(1)))
+struct PaperSpreadTests {
+    let folder = EngineHarness.temporaryFolder()
+
+    func quote(_ symbol: Symbol, bid: String, ask: String, _ clock: ManualWallClock) -> Quote {
+        Quote(symbol: symbol, bid: Price(bid), ask: Price(ask), ts: clock.now())
+    }
+
+    @Test func aCreditSpreadFillsWholeAtTheLegsTouchesOnceTheNetReachesItsLimit() async throws {
+        let clock = ManualWallClock()
+        let costs = CostModel(commission: .perContract(rate: Price("0.65")!, capPerLeg: nil, freeClosing: false))
+        let account = EngineAccount(
+            id: paper, adapter: PaperBroker(clock: clock, ledgerPath: folder + "/paper.jsonl", costs: costs),
+            openingCash: Money(10_000))
+        let harness = try await EngineHarness(
+            journalPath: folder + "/journal.sqlite", accounts: [account], clock: clock)
+        let engine = harness.engine
+        var waiter = EventWaiter(engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        let spread = try await engine.submit(creditSpread()).get().order
+        _ = await waiter.order(spread.orderID.rawValue, status: "acknowledged")
+
+        // One leg quoted: nothing fills. Both quoted with a credit of only 1.00 (2.00 bid − 1.00 ask): nothing.
+        _ = try await engine.quote(quote(putHigh, bid: "2", ask: "2.1", clock)).get()
+        _ = try await engine.quote(quote(putLow, bid: "0.9", ask: "1", clock)).get()
+        #expect(try await engine.orders(OrderFilter()).get().first?.status == .acknowledged)
+        // The long put's ask falls to 0.70: a credit of 1.30, past the 1.25 asked.
+        _ = try await engine.quote(quote(putLow, bid: "0.6", ask: "0.7", clock)).get()
+        let filled = try #require(await waiter.order(spread.orderID.rawValue, status: "filled"))
+        #expect((filled["order"] as? [String: Any])?["avg_fill_price"] as? String == "-1.3")
+        let positions = try await engine.positions(account: paper).get()
+        #expect(positions.first { $0.symbol == putHigh }?.qty == Quantity(-2))
+        #expect(positions.first { $0.symbol == putLow }?.qty == Quantity(2))
+        // 2 × 1.30 × 100 = 260 received; 4 contracts × 0.65 = 2.60 commission.
+        #expect(try await engine.account(paper).get().cash == Money("10257.4")!)
+        let legFills = try harness.journal.records(matching: JournalQuery(kinds: ["fill"]))
+        #expect(legFills.count == 2)
+        #expect(legFills.allSatisfy { $0.payload.contains(#""spread_fill_id":"\#(spread.orderID.rawValue)-f1""#) })
+        try await harness.stop()
+    }
+
+    @Test func aSpreadOnlyAsMarketOrLimitAndAnIOCThatCannotFillIsCanceled() async throws {
+        let clock = ManualWallClock()
+        let broker = PaperBroker(clock: clock)
+        var stop = creditSpread()
+        stop.type = .stopLimit
+        let probe = Order(
+            orderID: OrderID("probe")!, clientOrderID: ClientOrderID("probe")!, account: paper, symbol: aapl,
+            side: .sell, qty: Quantity(1), type: .stopLimit, tif: .day, createdAt: clock.now())
+        var spreadProbe = probe
+        spreadProbe.legs = stop.legs
+        #expect(broker.unsupportedReason(for: spreadProbe)?.contains("market or limit") == true)
+
+        let harness = try await EngineHarness(
+            journalPath: folder + "/ioc.sqlite",
+            accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(10_000))], clock: clock)
+        _ = try await harness.engine.quote(quote(putHigh, bid: "2", ask: "2.1", clock)).get()
+        var ioc = creditSpread(id: "ioc-1")
+        ioc.tif = .ioc
+        var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        let order = try await harness.engine.submit(ioc).get().order
+        let canceled = try #require(await waiter.order(order.orderID.rawValue, status: "canceled"))
+        #expect((canceled["reason"] as? String)?.contains("could not fill at once") == true, "\(canceled)")
+        try await harness.stop()
+    }
+}
