@@ -13,7 +13,7 @@ import ServiceLifecycle
 /// the real engine and paper broker (market orders, their fills, quotes on 50 symbols, spread over 10
 /// trading days), then measures, each several times, beside a baseline from the same run:
 ///
-/// - restart, from launching `gatewayd` to its socket listening, with the checkpoint and with the
+/// - restart, from launching `gatewayd` to its engine started (replayed and reconciled), with the checkpoint and with the
 ///   checkpoints deleted (a full replay) — baseline: the same on an empty journal; the daemon is killed
 ///   with SIGKILL after each start, so that no start writes a checkpoint for the next;
 /// - a filtered audit query, one symbol over one day;
@@ -115,7 +115,8 @@ struct JournalBench: AsyncParsableCommand {
         ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
     }
 
-    /// Launches gatewayd on `journal` and returns the seconds until its socket listens; then stops it.
+    /// Launches gatewayd on `journal` and returns the seconds until its engine has started (replayed,
+    /// reconciled with the broker, taking requests); then stops it.
     static func timeStart(binary: String, journal: String, folder: String) throws -> Double {
         let socket = folder + "/bench.sock"
         let config = folder + "/bench.yaml"
@@ -139,9 +140,10 @@ struct JournalBench: AsyncParsableCommand {
         try process.run()
         var log = ""
         let handle = pipe.fileHandleForReading
-        while !log.contains("[ControlServer] listening") {
+        // Ready: the journal replayed, the brokers connected and reconciled, requests taken (READY=1 next).
+        while !log.contains("engine started") {
             let data = handle.availableData
-            if data.isEmpty { throw ValidationError("gatewayd stopped before listening:\n\(log)") }
+            if data.isEmpty { throw ValidationError("gatewayd stopped before it started:\n\(log)") }
             log += String(decoding: data, as: UTF8.self)
         }
         let elapsed = Date().timeIntervalSince(started)

@@ -80,7 +80,7 @@ extension ExecutionEngine {
             .broker(BrokerChanged(account: account, broker: adapter.brokerName, state: state.rawValue, detail: detail)),
             at: clock.now())
         // Back after an outage (or a first connect that came late): reconciled before orders are taken.
-        if state == .connected, startReconciling == nil {
+        if state == .connected, brokersStarted {
             startReconciliation(account, .reconnect)
         }
     }

@@ -131,6 +131,9 @@ public actor ExecutionEngine: Service {
     /// Until every account's start reconciliation has ended: those still under way. Requests wait in
     /// `heldCommands` meanwhile.
     var startReconciling: Set<AccountID>? = []
+    /// Set once `run()` has connected the brokers and asked for the start's reconciliations: a broker that
+    /// connects after that (back from an outage, or a first connect that came late) is reconciled then.
+    var brokersStarted = false
     var heldCommands: [Command] = []
     /// Per account, the differences the last reconciliation found, so one that persists is journaled once.
     var reportedDifferences: [AccountID: Set<String>] = [:]
@@ -247,6 +250,7 @@ public actor ExecutionEngine: Service {
             let connected = accountOrder.filter { connections[$0] == .connected }
             startReconciling = Set(connected)
             for id in connected { startReconciliation(id, .start) }
+            brokersStarted = true
             if connected.isEmpty { openForRequests() }
             try await commit()
             startReconcileTimers()

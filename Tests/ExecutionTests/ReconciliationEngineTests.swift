@@ -249,3 +249,23 @@ extension ReconciliationEngineTests {
         try await harness.stop()
     }
 }
+
+extension ReconciliationEngineTests {
+    /// A broker that could not be reached at start and connects later is reconciled then, before its
+    /// account takes orders.
+    @Test func aBrokerThatConnectsLateIsReconciledWhenItConnects() async throws {
+        let broker = FakeBroker()
+        await broker.configure { $0.connectError = BrokerError(.retryable, code: "down", message: "unreachable") }
+        let harness = try await harness(broker)
+        #expect(await broker.reconciliations == 0)
+        #expect(await harness.engine.submit(buy(1, limit: "10")).failure?.code == .brokerUnavailable)
+        var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["broker"]))
+        await broker.emit(.connection(.connected, detail: nil))
+        _ = await waiter.next { $0["state"] as? String == "connected" }
+        // The operator's reconciliation queues behind the one the connection started.
+        _ = try await harness.engine.reconcile(account: paper).get()
+        #expect(await broker.reconciliations == 2)
+        #expect(await harness.engine.submit(buy(1, limit: "10")).failure == nil)
+        try await harness.stop()
+    }
+}
