@@ -4,8 +4,9 @@ import Glibc
 
 /// The built-in paper broker: a market order fills at the last quote (the ask for buys, the bid for
 /// sells) or waits for the first quote; a limit order rests and fills when a quote crosses it; stop and
-/// stop-limit orders trigger on the quote. Every fill is the whole order at one price, without slippage,
-/// and carries the account's costs (`CostModel`: commission and fees on sales).
+/// stop-limit orders trigger on the quote; a spread fills all legs or none at their touches' net. Every
+/// fill is the whole order at one price, moved from the touch by the configured slippage (never past a
+/// limit), and carries the account's costs (`CostModel`: commission and fees on sales).
 ///
 /// Like a real broker it outlives the gateway when given a ledger file: it writes every order it
 /// receives and everything that happens to it there before reporting it, and reads the file back on
@@ -207,7 +208,8 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         guard let resting = book.orders[id], resting.status.isOpen else { return }
         if resting.order.legs != nil { return try matchSpread(resting, fresh: fresh) }
         let quote = book.quotes[resting.order.symbol]
-        if let price = PaperMatching.fillPrice(for: resting, quote: quote) {
+        if let touch = PaperMatching.fillPrice(for: resting, quote: quote), let quote {
+            let price = PaperMatching.slipped(touch, order: resting.order, quote: quote, slippage: rules.slippage)
             let now = clock.now()
             let order = resting.order
             let held = book.positions[order.symbol]?.qty ?? .zero
@@ -304,17 +306,53 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     }
 }
 
-/// The refusals the paper broker makes as a real broker would.
+/// How far a paper fill lands from the touch, always against the trader: the market moving between the
+/// quote and the fill.
+public enum PaperSlippage: Sendable, Hashable {
+    case none
+    /// Basis points of the touch price (10 = 0.10 %).
+    case basisPoints(Price)
+    /// A fraction of the quoted spread, ask − bid (0.5 = half the spread); none without both sides.
+    case spreadFraction(Price)
+
+    /// The price a fill at `touch` pays (a buy) or receives (a sell) after slippage, never below one
+    /// unit of price; truncated to the price's eight decimals.
+    public func price(touch: Price, buy: Bool, quote: Quote) -> Price {
+        let slip: Price
+        switch self {
+        case .none:
+            return touch
+        case .basisPoints(let points):
+            slip = Self.fraction(of: touch, times: points, over: 10_000)
+        case .spreadFraction(let fraction):
+            guard let bid = quote.bid, let ask = quote.ask, ask > bid else { return touch }
+            slip = Self.fraction(of: ask - bid, times: fraction, over: 1)
+        }
+        return buy ? touch + slip : max(Price(units: 1), touch - slip)
+    }
+
+    /// `value × factor ÷ divisor` at `value`'s scale, in full width so that large prices do not overflow.
+    static func fraction(of value: Price, times factor: Price, over divisor: Int64) -> Price {
+        let product = value.units.multipliedFullWidth(by: factor.units)
+        let (quotient, _) = (divisor * Price.unitsPerOne).dividingFullWidth(product)
+        return Price(units: quotient)
+    }
+}
+
+/// The refusals the paper broker makes as a real broker would, and how far its fills slip.
 public struct PaperRules: Sendable, Hashable {
     /// Symbols that cannot be sold short (no shares to borrow).
     public var hardToBorrow: Set<Symbol>
     /// Whether fractional equity quantities are taken (market and limit orders, day only, as US brokers
     /// offer them); options are always whole contracts.
     public var fractional: Bool
+    /// Slippage from the touch on every fill (a limit order's fill never past its limit).
+    public var slippage: PaperSlippage
 
-    public init(hardToBorrow: Set<Symbol> = [], fractional: Bool = false) {
+    public init(hardToBorrow: Set<Symbol> = [], fractional: Bool = false, slippage: PaperSlippage = .none) {
         self.hardToBorrow = hardToBorrow
         self.fractional = fractional
+        self.slippage = slippage
     }
 
     /// Why a broker would refuse `order` while the account holds `position` of its symbol, or `nil`.

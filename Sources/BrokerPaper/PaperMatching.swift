@@ -47,6 +47,14 @@ enum PaperMatching {
         }
     }
 
+    /// The fill price after slippage; a limit (or stop-limit) order's never past its limit.
+    static func slipped(_ touch: Price, order: Order, quote: Quote, slippage: PaperSlippage) -> Price {
+        let buy = order.side.isBuy
+        let price = slippage.price(touch: touch, buy: buy, quote: quote)
+        guard let limit = order.limitPrice, order.type == .limit || order.type == .stopLimit else { return price }
+        return buy ? min(price, limit) : max(price, limit)
+    }
+
     /// Whether a stop order's trigger price has been reached: at or above it for buys, at or below for sells.
     static func isTriggered(_ resting: PaperBook.Resting, quote: Quote?) -> Bool {
         guard let stop = resting.order.stopPrice, let quote else { return false }

@@ -1,7 +1,26 @@
+import BrokerPaper
 import GatewayCore
 import Yams
 
 extension ConfigReader {
+    /// `paper.slippage`: `{bps: "5"}` (basis points of the touch) or `{spread_fraction: "0.5"}` (of the
+    /// quoted spread); absent, fills are at the touch.
+    mutating func slippage(_ node: Node?, at path: String) -> PaperSlippage {
+        guard let node, let map = mapping(node, at: path, keys: ["bps", "spread_fraction"]) else { return .none }
+        let bps: Price? = decimal(map["bps"], at: "\(path).bps")
+        let fraction: Price? = decimal(map["spread_fraction"], at: "\(path).spread_fraction")
+        switch (bps, fraction) {
+        case (let bps?, nil): return .basisPoints(bps)
+        case (nil, let fraction?): return .spreadFraction(fraction)
+        case (nil, nil):
+            if map.isEmpty { problems.append("\(path): give bps or spread_fraction") }
+            return .none
+        case (.some, .some):
+            problems.append("\(path): bps or spread_fraction, not both")
+            return .none
+        }
+    }
+
     /// `accounts[].paper.commission` and `.fees`: the costs the paper broker charges (docs/configuration.md).
     mutating func costs(commission: Node?, fees: Node?, at path: String) -> CostModel {
         var model = CostModel()

@@ -193,7 +193,9 @@ struct ConfigReader {
     }
 
     mutating func paper(_ node: Node, at path: String) -> GatewayConfig.Paper? {
-        let keys: Set<String> = ["ledger", "crash_in_submit", "commission", "fees", "hard_to_borrow", "fractional"]
+        let keys: Set<String> = [
+            "ledger", "crash_in_submit", "commission", "fees", "hard_to_borrow", "fractional", "slippage",
+        ]
         guard let map = mapping(node, at: path, keys: keys) else {
             return nil
         }
@@ -209,7 +211,8 @@ struct ConfigReader {
         let costs = self.costs(commission: map["commission"], fees: map["fees"], at: path)
         let rules = PaperRules(
             hardToBorrow: Set(symbols(map["hard_to_borrow"], at: "\(path).hard_to_borrow") ?? []),
-            fractional: flag(map["fractional"], at: "\(path).fractional") ?? false)
+            fractional: flag(map["fractional"], at: "\(path).fractional") ?? false,
+            slippage: slippage(map["slippage"], at: "\(path).slippage"))
         return GatewayConfig.Paper(ledger: ledger, faults: faults, costs: costs, rules: rules)
     }
 

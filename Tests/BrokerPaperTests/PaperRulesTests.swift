@@ -53,3 +53,60 @@ import Testing
         #expect(try await broker.orderReport(for: OrderID("o-1")!) == nil)
     }
 }
+
+/// Slippage: fills move from the touch against the trader, by basis points or a fraction of the spread,
+/// and a limit order never fills past its limit.
+@Suite(.timeLimit(.minutes(1))) struct PaperSlippageTests {
+    struct Clock: WallClock {
+        func now() -> Timestamp { Timestamp(nanosecondsSinceEpoch: 1_795_600_000_000_000_000) }
+    }
+
+    func quote() -> Quote { Quote(symbol: Symbol("AAPL")!, bid: Price("99.9"), ask: Price("100"), ts: Clock().now()) }
+
+    @Test func basisPointsAndSpreadFractionsToTheUnit() {
+        let touch = Price("100")!
+        #expect(
+            PaperSlippage.basisPoints(Price("10")!).price(touch: touch, buy: true, quote: quote()) == Price("100.1"))
+        #expect(
+            PaperSlippage.basisPoints(Price("10")!).price(touch: Price("99.9")!, buy: false, quote: quote())
+                == Price("99.8001"))
+        #expect(
+            PaperSlippage.spreadFraction(Price("0.5")!).price(touch: touch, buy: true, quote: quote())
+                == Price("100.05"))
+        #expect(
+            PaperSlippage.spreadFraction(Price("0.5")!).price(touch: Price("99.9")!, buy: false, quote: quote())
+                == Price("99.85"))
+        // A price far beyond an Int64 product's reach still slips exactly: 5 bps of 1 000 000.
+        #expect(
+            PaperSlippage.basisPoints(Price("5")!).price(touch: Price("1000000")!, buy: true, quote: quote())
+                == Price("1000500"))
+        #expect(PaperSlippage.none.price(touch: touch, buy: true, quote: quote()) == touch)
+    }
+
+    func fills(_ slippage: PaperSlippage, _ orders: [Order]) async throws -> [String] {
+        let broker = PaperBroker(clock: Clock(), rules: PaperRules(slippage: slippage))
+        try await broker.connect()
+        await broker.receive(quote())
+        for order in orders { try await broker.submit(order) }
+        var prices: [String] = []
+        var events = broker.events.makeAsyncIterator()
+        while prices.count < orders.count, let event = await events.next() {
+            if case .fill(let fill) = event { prices.append(fill.price.description) }
+        }
+        return prices
+    }
+
+    func order(_ id: String, _ side: OrderSide, limit: String? = nil) -> Order {
+        Order(
+            orderID: OrderID(id)!, clientOrderID: ClientOrderID(id)!, account: AccountID("paper")!,
+            symbol: Symbol("AAPL")!, side: side, qty: Quantity(10), type: limit == nil ? .market : .limit,
+            limitPrice: limit.flatMap { Price($0) }, tif: .day, createdAt: Clock().now())
+    }
+
+    @Test func fillsSlipAgainstTheTraderButNeverPastALimit() async throws {
+        let prices = try await fills(
+            .basisPoints(Price("10")!),
+            [order("m-buy", .buy), order("m-sell", .sell), order("l-buy", .buy, limit: "100.05")])
+        #expect(prices == ["100.1", "99.8001", "100.05"])
+    }
+}

@@ -46,9 +46,9 @@ def test_every_error_code_the_daemon_answers_maps_to_its_exception(daemon):
             gw.submit(ACCOUNT, "AAPL", "buy", 2000, type="limit", limit_price="1")
         assert risk.value.checks and risk.value.checks[0]["check"] == "max_order_qty"
         with pytest.raises(gc.NotSupported):
-            gw.call("submit", {"account": ACCOUNT, "qty": "1", "type": "limit", "limit_price": "1",
-                               "legs": [{"symbol": "AAPL  261218C00200000", "side": "buy_to_open", "ratio": 1},
-                                        {"symbol": "AAPL  261218C00210000", "side": "sell_to_open", "ratio": 1}]})
+            # The paper broker has no opening auction.
+            gw.call("submit", {"account": ACCOUNT, "symbol": "AAPL", "side": "buy", "qty": "1", "type": "market",
+                               "tif": "opg"})
         gw.quote("AAPL", last="100")
         order = gw.submit(ACCOUNT, "AAPL", "buy", 1)
         with pytest.raises(gc.InvalidState):
