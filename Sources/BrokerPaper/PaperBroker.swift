@@ -203,27 +203,45 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         throw BrokerError(.nonRetryable, code: "not_supported", message: "the paper broker keeps no cash of its own")
     }
 
-    /// Fills the order if the current quote allows; an IOC or FOK order that cannot fill now is canceled.
+    /// Fills the order, or as much of it as the quote's size at the touch offers, if the current quote
+    /// allows; an IOC order's rest and a FOK order that cannot fill whole now are canceled. What a fill
+    /// takes is gone from the quote's size until the next quote of that side.
     private func match(_ id: OrderID, fresh: Bool) throws(BrokerError) {
         guard let resting = book.orders[id], resting.status.isOpen else { return }
         if resting.order.legs != nil { return try matchSpread(resting, fresh: fresh) }
         let quote = book.quotes[resting.order.symbol]
+        let order = resting.order
         if let touch = PaperMatching.fillPrice(for: resting, quote: quote), let quote {
-            let price = PaperMatching.slipped(touch, order: resting.order, quote: quote, slippage: rules.slippage)
-            let now = clock.now()
-            let order = resting.order
+            let offered = PaperMatching.size(at: touch, buy: order.side.isBuy, quote: quote)
+            let qty = min(resting.leaves, offered ?? resting.leaves)
+            guard qty.isPositive, !(fresh && order.tif == .fok && qty < resting.leaves) else {
+                if fresh && (order.tif == .ioc || order.tif == .fok) {
+                    try cancel(id, reason: "\(order.tif.rawValue) order could not fill at once: \(qty) offered")
+                }
+                return
+            }
+            let price = PaperMatching.slipped(touch, order: order, quote: quote, slippage: rules.slippage)
             let held = book.positions[order.symbol]?.qty ?? .zero
             let closing =
                 order.side.isBuy
-                ? (held.isNegative ? min(resting.leaves, held.magnitude) : .zero)
-                : (held.isPositive ? min(resting.leaves, held) : .zero)
+                ? (held.isNegative ? min(qty, held.magnitude) : .zero) : (held.isPositive ? min(qty, held) : .zero)
             let commission = costs.cost(
-                symbol: order.symbol, qty: resting.leaves, price: price, isSale: !order.side.isBuy, closingQty: closing)
+                symbol: order.symbol, qty: qty, price: price, isSale: !order.side.isBuy, closingQty: closing)
             let fill = BrokerFill(
-                orderID: id, fillID: FillID("\(id)-f\(resting.fills.count + 1)")!, qty: resting.leaves, price: price,
-                commission: commission, ts: now)
+                orderID: id, fillID: FillID("\(id)-f\(resting.fills.count + 1)")!, qty: qty, price: price,
+                commission: commission, ts: clock.now())
             try apply(.filled(fill))
+            if let offered {
+                if order.side.isBuy {
+                    book.quotes[order.symbol]?.askSize = offered - qty
+                } else {
+                    book.quotes[order.symbol]?.bidSize = offered - qty
+                }
+            }
             emit.yield(.fill(fill))
+            if fresh && order.tif == .ioc && qty < resting.leaves {
+                try cancel(id, reason: "ioc order: the \(resting.leaves - qty) not offered at once canceled")
+            }
             try afterFill(of: id)
         } else if PaperMatching.isTriggered(resting, quote: quote), !resting.triggered {
             try apply(.triggered(id))
@@ -232,6 +250,11 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
             emit.yield(
                 .canceled(id, reason: "\(resting.order.tif.rawValue) order could not fill at once", ts: clock.now()))
         }
+    }
+
+    private func cancel(_ id: OrderID, reason: String) throws(BrokerError) {
+        try apply(.canceled(id))
+        emit.yield(.canceled(id, reason: reason, ts: clock.now()))
     }
 
     /// A multi-leg order fills whole or not at all, every leg in the same step, at the net of the legs'

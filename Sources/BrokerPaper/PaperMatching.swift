@@ -47,6 +47,12 @@ enum PaperMatching {
         }
     }
 
+    /// How much the quote offers at `touch` for this side (the ask's size for a buy, the bid's for a sell);
+    /// `nil` when it does not say (no size, or the touch was the last price), and then nothing bounds a fill.
+    static func size(at touch: Price, buy: Bool, quote: Quote) -> Quantity? {
+        buy ? (quote.ask == touch ? quote.askSize : nil) : (quote.bid == touch ? quote.bidSize : nil)
+    }
+
     /// The fill price after slippage; a limit (or stop-limit) order's never past its limit.
     static func slipped(_ touch: Price, order: Order, quote: Quote, slippage: PaperSlippage) -> Price {
         let buy = order.side.isBuy

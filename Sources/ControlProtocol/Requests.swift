@@ -209,8 +209,12 @@ public struct QuoteRequest: Sendable, Decodable {
     public var ask: Price?
     public var last: Price?
     public var ts: Timestamp?
+    public var bidSize: Quantity?
+    public var askSize: Quantity?
 
-    enum CodingKeys: String, CodingKey { case symbol, bid, ask, last, ts }
+    enum CodingKeys: String, CodingKey {
+        case symbol, bid, ask, last, ts, bidSize = "bid_size", askSize = "ask_size"
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -219,6 +223,8 @@ public struct QuoteRequest: Sendable, Decodable {
         ask = try c.fixed(.ask)
         last = try c.fixed(.last)
         ts = try c.decodeIfPresent(Timestamp.self, forKey: .ts)
+        bidSize = try c.fixed(.bidSize)
+        askSize = try c.fixed(.askSize)
     }
 }
 

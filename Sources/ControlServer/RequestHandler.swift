@@ -236,9 +236,20 @@ public struct RequestHandler: Sendable {
             if let bid = request.bid, let ask = request.ask, bid > ask {
                 throw RequestProblem(field: "bid", message: "bid \(bid) is above ask \(ask)")
             }
+            for (field, size, side) in [
+                ("bid_size", request.bidSize, request.bid), ("ask_size", request.askSize, request.ask),
+            ] {
+                guard let size else { continue }
+                if !size.isPositive {
+                    throw RequestProblem(field: field, message: "\(field) must be greater than zero")
+                }
+                if side == nil {
+                    throw RequestProblem(field: field, message: "\(field) needs its price (\(field.prefix(3)))")
+                }
+            }
             let quote = Quote(
                 symbol: request.symbol, bid: request.bid, ask: request.ask, last: request.last,
-                ts: request.ts ?? clock.now())
+                ts: request.ts ?? clock.now(), bidSize: request.bidSize, askSize: request.askSize)
             return answer(await engine.quote(quote).map(QuoteAnswer.init(quote:)))
         case "subscribe":
             let request = try decode(SubscribeRequest.self)

@@ -164,6 +164,8 @@ struct QuoteCommand: ParsableCommand {
     @Option(name: .long) var bid: String?
     @Option(name: .long) var ask: String?
     @Option(name: .long) var last: String?
+    @Option(name: .customLong("bid-size"), help: "How much is bid (shares or contracts).") var bidSize: String?
+    @Option(name: .customLong("ask-size"), help: "How much is offered.") var askSize: String?
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -176,7 +178,10 @@ struct QuoteCommand: ParsableCommand {
         let session = try Session(global)
         let answer = try session.call(
             "quote",
-            ["symbol": symbol, "bid": bid as Any?, "ask": ask as Any?, "last": last as Any?].compactMapValues { $0 })
+            [
+                "symbol": symbol, "bid": bid as Any?, "ask": ask as Any?, "last": last as Any?,
+                "bid_size": bidSize as Any?, "ask_size": askSize as Any?,
+            ].compactMapValues { $0 })
         if global.json { return Output.printJSON(answer) }
         let quote = answer["quote"] as? [String: Any] ?? [:]
         print(

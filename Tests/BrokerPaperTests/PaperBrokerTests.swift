@@ -180,3 +180,66 @@ struct PaperBracketTests {
         #expect(try await broker.orderReport(for: stop.orderID)?.status == .canceled)
     }
 }
+
+/// Fills bounded by what the quote offers at the touch: partial fills across quotes, one quote's size
+/// shared by the orders it fills, and IOC and FOK as exchanges treat them.
+@Suite(.timeLimit(.minutes(1)))
+struct PaperQuoteSizeTests {
+    let base = PaperBrokerTests()
+
+    func offer(ask: String, size: String) -> Quote {
+        Quote(
+            symbol: Symbol("AAPL")!, bid: Price("9"), ask: Price(ask), ts: PaperBrokerTests.FixedClock().now(),
+            bidSize: Quantity("1000"), askSize: Quantity(size))
+    }
+
+    func fills(_ events: [BrokerEvent]) -> [String] {
+        events.compactMap { event in
+            if case .fill(let fill) = event { return "\(fill.orderID) \(fill.qty)@\(fill.price)" }
+            return nil
+        }
+    }
+
+    @Test func anOrderLargerThanTheOfferFillsInPartsAcrossQuotes() async throws {
+        let broker = PaperBroker(clock: PaperBrokerTests.FixedClock())
+        try await broker.connect()
+        try await broker.submit(base.order("big", .buy, 100))
+        await broker.receive(offer(ask: "10", size: "30"))
+        await broker.receive(offer(ask: "10.1", size: "50"))
+        await broker.receive(offer(ask: "10.2", size: "40"))
+        let events = await base.take(broker, 4)
+        #expect(fills(events) == ["big 30@10", "big 50@10.1", "big 20@10.2"])
+        let report = try #require(try await broker.orderReport(for: OrderID("big")!))
+        #expect(report.status == .filled && report.filledQty == Quantity(100))
+    }
+
+    @Test func oneQuotesSizeIsSharedByTheOrdersItFills() async throws {
+        let broker = PaperBroker(clock: PaperBrokerTests.FixedClock())
+        try await broker.connect()
+        try await broker.submit(base.order("first", .buy, 20, type: .limit, limit: "10"))
+        try await broker.submit(base.order("second", .buy, 20, type: .limit, limit: "10"))
+        await broker.receive(offer(ask: "10", size: "30"))
+        let events = await base.take(broker, 4)
+        #expect(fills(events) == ["first 20@10", "second 10@10"])
+        #expect(try await broker.orderReport(for: OrderID("second")!)?.status == .partiallyFilled)
+    }
+
+    @Test func iocTakesWhatIsOfferedAndFokAllOrNothing() async throws {
+        let broker = PaperBroker(clock: PaperBrokerTests.FixedClock())
+        try await broker.connect()
+        await broker.receive(offer(ask: "10", size: "30"))
+        try await broker.submit(base.order("ioc", .buy, 100, tif: .ioc))
+        try await broker.submit(base.order("fok", .buy, 100, tif: .fok))
+        let events = await base.take(broker, 5)
+        #expect(fills(events) == ["ioc 30@10"])
+        let canceled = events.compactMap { event -> String? in
+            if case .canceled(let id, let reason, _) = event { return "\(id): \(reason ?? "")" }
+            return nil
+        }
+        #expect(
+            canceled == [
+                "ioc: ioc order: the 70 not offered at once canceled",
+                "fok: fok order could not fill at once: 0 offered",
+            ])
+    }
+}

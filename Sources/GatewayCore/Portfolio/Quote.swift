@@ -5,13 +5,25 @@ public struct Quote: Sendable, Hashable, Codable {
     public var ask: Price?
     public var last: Price?
     public var ts: Timestamp
+    /// How much is offered at the bid and at the ask, where the source says (shares or contracts).
+    public var bidSize: Quantity?
+    public var askSize: Quantity?
 
-    public init(symbol: Symbol, bid: Price? = nil, ask: Price? = nil, last: Price? = nil, ts: Timestamp) {
+    enum CodingKeys: String, CodingKey {
+        case symbol, bid, ask, last, ts, bidSize = "bid_size", askSize = "ask_size"
+    }
+
+    public init(
+        symbol: Symbol, bid: Price? = nil, ask: Price? = nil, last: Price? = nil, ts: Timestamp,
+        bidSize: Quantity? = nil, askSize: Quantity? = nil
+    ) {
         self.symbol = symbol
         self.bid = bid
         self.ask = ask
         self.last = last
         self.ts = ts
+        self.bidSize = bidSize
+        self.askSize = askSize
     }
 
     /// The price positions are marked at: last, else the mid of bid and ask, else whichever side there is.
@@ -21,8 +33,11 @@ public struct Quote: Sendable, Hashable, Codable {
         return bid ?? ask
     }
 
-    /// This quote with the sides `newer` carries replaced.
+    /// This quote with the sides `newer` carries replaced; a new bid or ask without a size has none.
     public func merged(with newer: Quote) -> Quote {
-        Quote(symbol: symbol, bid: newer.bid ?? bid, ask: newer.ask ?? ask, last: newer.last ?? last, ts: newer.ts)
+        Quote(
+            symbol: symbol, bid: newer.bid ?? bid, ask: newer.ask ?? ask, last: newer.last ?? last, ts: newer.ts,
+            bidSize: newer.bid != nil ? newer.bidSize : (newer.bidSize ?? bidSize),
+            askSize: newer.ask != nil ? newer.askSize : (newer.askSize ?? askSize))
     }
 }

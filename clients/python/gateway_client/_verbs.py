@@ -173,9 +173,11 @@ def report(account: Optional[str] = None, strategy: Optional[str] = None, symbol
 
 
 def quote(symbol: str, bid: Optional[Number] = None, ask: Optional[Number] = None, last: Optional[Number] = None,
-          ts: Any = None) -> Spec:
-    """Gives a price to the paper simulator and the risk checks; returns the merged quote in force."""
-    return "quote", _fields(symbol=symbol, bid=bid, ask=ask, last=last, ts=ts), _quote
+          ts: Any = None, bid_size: Optional[Number] = None, ask_size: Optional[Number] = None) -> Spec:
+    """Gives a price (and what is offered at it) to the paper simulator and the risk checks; returns the
+    merged quote in force."""
+    return "quote", _fields(symbol=symbol, bid=bid, ask=ask, last=last, ts=ts, bid_size=bid_size,
+                            ask_size=ask_size), _quote
 
 
 VERBS = [hello, submit, signal, cancel, replace, cancel_all, halt, resume, reconcile, orders, positions, account,

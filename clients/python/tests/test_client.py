@@ -39,8 +39,9 @@ def test_every_verb_through_the_sync_client(daemon):
     with Client(daemon.socket) as gw:
         hello = gw.hello(client="pytest")
         assert hello["accounts"] == [ACCOUNT] and hello["protocol"] == 1
-        quote = gw.quote("AAPL", bid="190", ask=Decimal("190.05"))
+        quote = gw.quote("AAPL", bid="190", ask=Decimal("190.05"), ask_size=500)
         assert quote["ask"] == Decimal("190.05") and quote["symbol"] == "AAPL"
+        assert quote["ask_size"] == Decimal(500) and "bid_size" not in quote
         follower = Follower(daemon.socket, after_seq=0)
 
         bought = gw.submit(ACCOUNT, "AAPL", "buy", 10, client_order_id="py-sync-1", strategy="py", tags=["t1"])
