@@ -9,6 +9,8 @@ struct PaperBook {
         var status: OrderStatus
         var fills: [BrokerFill] = []
         var triggered = false
+        /// A trailing stop's best price so far.
+        var watermark: Price?
         /// A bracket child waiting for its parent to fill.
         var held = false
         var parent: OrderID?
@@ -89,6 +91,8 @@ struct PaperBook {
             arrival.append(replacement.orderID)
         case .triggered(let id):
             orders[id]?.triggered = true
+        case .watermark(let id, let price):
+            orders[id]?.watermark = price
         case .receivedChild(let order, let brokerID, let parent, let sibling):
             var resting = Resting(order: order, brokerOrderID: brokerID, status: .acknowledged)
             // A bracket's or OTO's exit waits for its entry; an OCO's stop works beside its limit at once.

@@ -60,7 +60,6 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
             return "the paper broker fills spreads as market or limit orders at a net price"
         }
         return switch (order.type, order.tif) {
-        case (.trailingStop, _): "the paper broker does not simulate trailing stops yet"
         case (_, .opg), (_, .cls): "the paper broker has no opening or closing auction"
         default: nil
         }
@@ -207,10 +206,16 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     /// allows; an IOC order's rest and a FOK order that cannot fill whole now are canceled. What a fill
     /// takes is gone from the quote's size until the next quote of that side.
     private func match(_ id: OrderID, fresh: Bool) throws(BrokerError) {
-        guard let resting = book.orders[id], resting.status.isOpen else { return }
+        guard var resting = book.orders[id], resting.status.isOpen else { return }
         if resting.order.legs != nil { return try matchSpread(resting, fresh: fresh) }
         let quote = book.quotes[resting.order.symbol]
         let order = resting.order
+        if order.type == .trailingStop, !resting.triggered, let quote {
+            let (best, hit) = PaperMatching.trail(resting, quote: quote)
+            if let best, best != resting.watermark { try apply(.watermark(id, best)) }
+            if hit { try apply(.triggered(id)) }
+            resting = book.orders[id] ?? resting
+        }
         if let touch = PaperMatching.fillPrice(for: resting, quote: quote), let quote {
             let offered = PaperMatching.size(at: touch, buy: order.side.isBuy, quote: quote)
             let qty = min(resting.leaves, offered ?? resting.leaves)

@@ -13,6 +13,8 @@ final class PaperLedger: Sendable {
         case canceled(OrderID)
         case replaced(OrderID, by: Order, brokerOrderID: String)
         case triggered(OrderID)
+        /// A trailing stop's best price so far (the highest for a sell, the lowest for a buy).
+        case watermark(OrderID, Price)
         /// A bracket's stop or target, held until its parent fills.
         case receivedChild(Order, brokerOrderID: String, parent: OrderID, sibling: OrderID?)
         case activated(OrderID)

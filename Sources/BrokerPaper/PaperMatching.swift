@@ -43,8 +43,27 @@ enum PaperMatching {
         case .stopLimit:
             return live && crosses(touch, order.limitPrice, buy: buy) ? touch : nil
         case .trailingStop:
-            return nil
+            return resting.triggered ? touch : nil
         }
+    }
+
+    /// A trailing stop against a quote: its best price after it (the highest reference for a sell, the
+    /// lowest for a buy; the reference is the last price, else the bid for a sell or the ask for a buy),
+    /// and whether the reference has come back by the trail — a price, or a percent of the best price.
+    static func trail(_ resting: PaperBook.Resting, quote: Quote) -> (watermark: Price?, triggered: Bool) {
+        let order = resting.order
+        let buy = order.side.isBuy
+        guard let reference = quote.last ?? (buy ? quote.ask : quote.bid) else { return (resting.watermark, false) }
+        let best = resting.watermark.map { buy ? min($0, reference) : max($0, reference) } ?? reference
+        let offset: Price
+        if let trail = order.trailPrice {
+            offset = trail
+        } else if let percent = order.trailPercent {
+            offset = PaperSlippage.fraction(of: best, times: percent, over: 100)
+        } else {
+            return (best, false)
+        }
+        return (best, buy ? reference >= best + offset : reference <= best - offset)
     }
 
     /// How much the quote offers at `touch` for this side (the ask's size for a buy, the bid's for a sell);

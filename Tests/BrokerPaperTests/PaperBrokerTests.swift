@@ -243,3 +243,54 @@ struct PaperQuoteSizeTests {
             ])
     }
 }
+
+/// Trailing stops: the best price follows the market, the stop trails it by a price or a percent, the
+/// order fills at the touch once the market comes back that far, and the best price survives a restart.
+@Suite(.timeLimit(.minutes(1)))
+struct PaperTrailingStopTests {
+    let base = PaperBrokerTests()
+
+    func trailing(_ id: String, _ side: OrderSide, by price: String? = nil, percent: String? = nil) -> Order {
+        Order(
+            orderID: OrderID(id)!, clientOrderID: ClientOrderID("c-\(id)")!, account: AccountID("paper")!,
+            symbol: Symbol("AAPL")!, side: side, qty: Quantity(10), type: .trailingStop,
+            trailPrice: price.flatMap { Price($0) }, trailPercent: percent.flatMap { Price($0) }, tif: .gtc,
+            createdAt: PaperBrokerTests.FixedClock().now())
+    }
+
+    func fills(_ broker: PaperBroker, after quotes: [String], count: Int) async -> [String] {
+        for last in quotes { await broker.receive(base.quote(last: last)) }
+        return await base.take(broker, count).compactMap(base.fillPrice)
+    }
+
+    @Test func aSellTrailsTheHighByAPrice() async throws {
+        let broker = PaperBroker(clock: PaperBrokerTests.FixedClock())
+        try await broker.connect()
+        try await broker.submit(trailing("sell-trail", .sell, by: "2"))
+        // High 105: the stop is 103; 104 does not reach it, 102.9 does.
+        #expect(await fills(broker, after: ["100", "105", "104", "102.9"], count: 2) == ["102.9"])
+    }
+
+    @Test func aBuyTrailsTheLowByAPercent() async throws {
+        let broker = PaperBroker(clock: PaperBrokerTests.FixedClock())
+        try await broker.connect()
+        try await broker.submit(trailing("buy-trail", .buy, percent: "5"))
+        // Low 90: the stop is 94.50; 94 does not reach it, 94.5 does.
+        #expect(await fills(broker, after: ["100", "90", "94", "94.5"], count: 2) == ["94.5"])
+    }
+
+    @Test func theBestPriceSurvivesARestart() async throws {
+        let ledger = NSTemporaryDirectory() + "trail-\(UUID().uuidString).jsonl"
+        let first = PaperBroker(clock: PaperBrokerTests.FixedClock(), ledgerPath: ledger)
+        try await first.connect()
+        try await first.submit(trailing("kept", .sell, by: "2"))
+        await first.receive(base.quote(last: "100"))
+        await first.receive(base.quote(last: "110"))
+        await first.disconnect()
+        let second = PaperBroker(clock: PaperBrokerTests.FixedClock(), ledgerPath: ledger)
+        try await second.connect()
+        // 107.5 is 2.5 below the high of 110 kept in the ledger (not 7.5 above a fresh start).
+        await second.receive(base.quote(last: "107.5"))
+        #expect(await base.take(second, 1).compactMap(base.fillPrice) == ["107.5"])
+    }
+}
