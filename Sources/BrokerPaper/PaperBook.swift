@@ -11,6 +11,15 @@ struct PaperBook {
         var triggered = false
         /// A trailing stop's best price so far.
         var watermark: Price?
+        /// For a buy: the price its cost is counted at against the cash (its limit, else its stop, else the
+        /// ask when it arrived).
+        var reservePrice: Price?
+
+        /// What a working buy still holds of the cash.
+        var reserved: Money {
+            guard status.isOpen, let reservePrice else { return .zero }
+            return reservePrice.notional(leaves, multiplier: order.symbol.multiplier) ?? .zero
+        }
         /// A bracket child waiting for its parent to fill.
         var held = false
         var parent: OrderID?
@@ -28,6 +37,11 @@ struct PaperBook {
     var orders: [OrderID: Resting] = [:]
     var arrival: [OrderID] = []
     var positions: [Symbol: Position] = [:]
+    /// The account's cash at this broker, when it keeps one: starting cash, less what buys cost, plus what
+    /// sales bring, less every commission.
+    var cash: Money?
+    /// What the working buys hold of the cash, kept as orders arrive, fill and end (never a scan).
+    var committedToBuys = Money.zero
     var quotes: [Symbol: Quote] = [:]
 
     /// Working orders on `symbol` (a spread's on any of its legs), oldest first; bracket children still
@@ -46,7 +60,28 @@ struct PaperBook {
         arrival.filter { orders[$0]?.parent == parent }
     }
 
+    /// Applies an entry, keeping `committedToBuys` in step with the orders it touches.
     mutating func apply(_ entry: PaperLedger.Entry) {
+        let touched: [OrderID]
+        switch entry {
+        case .received(let order, _), .receivedChild(let order, _, _, _): touched = [order.orderID]
+        case .filled(let fill): touched = [fill.orderID]
+        case .canceled(let id), .triggered(let id), .activated(let id), .watermark(let id, _): touched = [id]
+        case .replaced(let old, let replacement, _): touched = [old, replacement.orderID]
+        }
+        let before = touched.reduce(Money.zero) { $0 + (orders[$1]?.reserved ?? .zero) }
+        record(entry)
+        for id in touched where orders[id]?.reservePrice == nil {
+            if let resting = orders[id], resting.order.side.isBuy, resting.order.legs == nil {
+                let quote = quotes[resting.order.symbol]
+                orders[id]?.reservePrice =
+                    resting.order.limitPrice ?? resting.order.stopPrice ?? quote?.ask ?? quote?.last
+            }
+        }
+        committedToBuys += touched.reduce(Money.zero) { $0 + (orders[$1]?.reserved ?? .zero) } - before
+    }
+
+    private mutating func record(_ entry: PaperLedger.Entry) {
         switch entry {
         case .received(let order, let brokerID):
             orders[order.orderID] = Resting(order: order, brokerOrderID: brokerID, status: .acknowledged)
@@ -56,6 +91,22 @@ struct PaperBook {
             resting.fills.append(fill)
             resting.status = resting.leaves.isPositive ? .partiallyFilled : .filled
             orders[fill.orderID] = resting
+            if let before = cash {
+                var after = before - fill.commission
+                let traded: [(Symbol, OrderSide, Quantity, Price)] =
+                    resting.order.legs.map { legs in
+                        legs.compactMap { leg in
+                            fill.legs?.first(where: { $0.symbol == leg.symbol }).map {
+                                (leg.symbol, leg.side, Quantity(units: fill.qty.units * Int64(leg.ratio)), $0.price)
+                            }
+                        }
+                    } ?? [(resting.order.symbol, resting.order.side, fill.qty, fill.price)]
+                for (symbol, side, qty, price) in traded {
+                    let value = price.notional(qty, multiplier: symbol.multiplier) ?? .zero
+                    after = side.isBuy ? after - value : after + value
+                }
+                cash = after
+            }
             if let legs = resting.order.legs, let prices = fill.legs {
                 for leg in legs {
                     guard let price = prices.first(where: { $0.symbol == leg.symbol })?.price else { continue }

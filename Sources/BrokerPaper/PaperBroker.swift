@@ -21,15 +21,20 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     private let costs: CostModel
     private let rules: PaperRules
     private var book = PaperBook()
+    private let startingCash: Money?
     private var connected = false
 
     /// - Parameters:
+    ///   - cash: the account's starting cash at this broker; with it, buys it cannot pay for are refused
+    ///     and `accountReport` answers; `nil` (the default) keeps no cash and refuses nothing for it.
     ///   - ledgerPath: where the broker keeps its own record; `nil` keeps everything in memory.
     ///   - faults: failures to inject, for the gateway's crash tests.
     public init(
         clock: any WallClock, ledgerPath: String? = nil, faults: PaperFaults = PaperFaults(),
-        costs: CostModel = CostModel(), rules: PaperRules = PaperRules()
+        costs: CostModel = CostModel(), rules: PaperRules = PaperRules(), cash: Money? = nil
     ) {
+        self.startingCash = cash
+        book.cash = cash
         self.costs = costs
         self.rules = rules
         (events, emit) = AsyncStream.makeStream(of: BrokerEvent.self)
@@ -42,7 +47,7 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         guard !connected else { return }
         if let ledger {
             do {
-                book = try ledger.load()
+                book = try ledger.load(cash: startingCash)
             } catch {
                 throw BrokerError(.fatal, code: "ledger", message: "cannot read the paper ledger: \(error)")
             }
@@ -199,7 +204,23 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
 
     public func accountReport() async throws(BrokerError) -> BrokerAccountReport {
         guard connected else { throw .notConnected(brokerName) }
-        throw BrokerError(.nonRetryable, code: "not_supported", message: "the paper broker keeps no cash of its own")
+        guard let cash = book.cash else {
+            throw BrokerError(
+                .nonRetryable, code: "not_supported", message: "the paper broker keeps no cash of its own")
+        }
+        var equity = cash
+        for position in book.positions.values where !position.isFlat {
+            let mark = book.quotes[position.symbol]?.mark ?? position.avgPrice ?? .zero
+            let value = mark.notional(position.qty.magnitude, multiplier: position.symbol.multiplier) ?? .zero
+            equity = position.qty.isPositive ? equity + value : equity - value
+        }
+        return BrokerAccountReport(
+            currency: "USD", cash: cash, equity: equity, buyingPower: cash - book.committedToBuys)
+    }
+
+    private func reference(_ order: Order) -> Price? {
+        let quote = book.quotes[order.symbol]
+        return order.limitPrice ?? order.stopPrice ?? quote?.ask ?? quote?.last
     }
 
     /// Fills the order, or as much of it as the quote's size at the touch offers, if the current quote
@@ -318,6 +339,17 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         }
         if let reason = rules.refusal(of: order, position: book.positions[order.symbol]?.qty ?? .zero) {
             throw BrokerError(.nonRetryable, code: "rejected", message: reason)
+        }
+        // A buy the cash left after the working buys cannot pay for, at its limit or the ask.
+        if let cash = book.cash, order.side.isBuy, let price = reference(order),
+            let cost = price.notional(order.qty, multiplier: order.symbol.multiplier)
+        {
+            let available = cash - book.committedToBuys
+            if cost > available {
+                throw BrokerError(
+                    .nonRetryable, code: "rejected",
+                    message: "insufficient buying power: the order needs \(cost), the account has \(available)")
+            }
         }
     }
 

@@ -66,8 +66,9 @@ final class PaperLedger: Sendable {
         return Data(json.bytes)
     }
 
-    func load() throws -> PaperBook {
+    func load(cash: Money? = nil) throws -> PaperBook {
         var book = PaperBook()
+        book.cash = cash
         guard FileManager.default.fileExists(atPath: path) else { return book }
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let decoder = JSONDecoder()

@@ -291,7 +291,8 @@ struct Gatewayd: AsyncParsableCommand {
         default:
             return PaperBroker(
                 clock: clock, ledgerPath: account.paper?.ledger, faults: account.paper?.faults ?? PaperFaults(),
-                costs: account.paper?.costs ?? CostModel(), rules: account.paper?.rules ?? PaperRules())
+                costs: account.paper?.costs ?? CostModel(), rules: account.paper?.rules ?? PaperRules(),
+                cash: account.startingCash.isPositive ? account.startingCash : nil)
         }
     }
 }

@@ -1,5 +1,6 @@
 import BrokerAPI
 import BrokerPaper
+import Foundation
 import GatewayCore
 import Testing
 
@@ -108,5 +109,49 @@ import Testing
             .basisPoints(Price("10")!),
             [order("m-buy", .buy), order("m-sell", .sell), order("l-buy", .buy, limit: "100.05")])
         #expect(prices == ["100.1", "99.8001", "100.05"])
+    }
+}
+
+/// The paper broker's own cash: a buy the account cannot pay for is refused as a broker would, working
+/// buys count against it, fills move it, and the broker reports it (also after a restart, from its ledger).
+@Suite(.timeLimit(.minutes(1))) struct PaperBuyingPowerTests {
+    func order(_ id: String, _ side: OrderSide, qty: String, limit: String? = nil) -> Order {
+        Order(
+            orderID: OrderID(id)!, clientOrderID: ClientOrderID(id)!, account: AccountID("paper")!,
+            symbol: Symbol("AAPL")!, side: side, qty: Quantity(qty)!, type: limit == nil ? .market : .limit,
+            limitPrice: limit.flatMap { Price($0) }, tif: .gtc, createdAt: PaperSlippageTests.Clock().now())
+    }
+
+    @Test func buysBeyondTheCashAreRefusedAndFillsMoveIt() async throws {
+        let ledger = NSTemporaryDirectory() + "cash-\(UUID().uuidString).jsonl"
+        let broker = PaperBroker(
+            clock: PaperSlippageTests.Clock(), ledgerPath: ledger,
+            costs: CostModel(commission: .perShare(rate: Price("1")!, minimum: .zero, maximumPercent: nil)),
+            cash: Money("1000"))
+        try await broker.connect()
+        try await broker.submit(order("rests", .buy, qty: "6", limit: "100"))  // 600 of the 1000 committed
+        do {
+            try await broker.submit(order("too-big", .buy, qty: "5", limit: "100"))
+            Issue.record("a buy beyond the cash was taken")
+        } catch {
+            #expect(error.message == "insufficient buying power: the order needs 500, the account has 400")
+        }
+        try await broker.submit(order("fits", .buy, qty: "4", limit: "100"))
+        #expect(try await broker.accountReport().buyingPower == .zero)
+
+        // Both fill at 99: 10 × 99 = 990 and 10 × 1 commission leave 0 cash; a sale brings some back.
+        await broker.receive(
+            Quote(symbol: Symbol("AAPL")!, bid: Price("98"), ask: Price("99"), ts: PaperSlippageTests.Clock().now()))
+        #expect(try await broker.accountReport().cash == .zero)
+        try await broker.submit(order("sell", .sell, qty: "5"))
+        // 5 × 98 = 490, less 5 commission.
+        let report = try await broker.accountReport()
+        #expect(report.cash == Money("485") && report.buyingPower == Money("485"))
+        #expect(report.equity == Money("977.5"))  // and 5 held, marked at the mid, 98.50
+        await broker.disconnect()
+
+        let again = PaperBroker(clock: PaperSlippageTests.Clock(), ledgerPath: ledger, cash: Money("1000"))
+        try await again.connect()
+        #expect(try await again.accountReport().cash == Money("485"))
     }
 }
