@@ -19,6 +19,8 @@ typealias ReconcileAnswer = (Result<Reconciliation, EngineError>) -> Void
 struct PendingReconciliation {
     var trigger: ReconcileTrigger
     var answers: [ReconcileAnswer] = []
+    /// When it was asked for: an order accepted later may reach the broker only after the snapshot.
+    var askedAt: Timestamp
 }
 
 /// Reconciliation (DESIGN.md, issue "the journal and the broker agree"): the broker is the truth about
@@ -39,7 +41,7 @@ extension ExecutionEngine {
         let tag = nextReconcileTag
         nextReconcileTag += 1
         pendingReconciliations[account, default: [:]][tag] = PendingReconciliation(
-            trigger: trigger, answers: answer.map { [$0] } ?? [])
+            trigger: trigger, answers: answer.map { [$0] } ?? [], askedAt: clock.now())
         if trigger.blocksOrders { reconciling.insert(account) }
         // At start the adapter knows nothing of earlier runs: fills after the newest journaled are missed.
         var since: Timestamp?
@@ -138,8 +140,10 @@ extension ExecutionEngine {
         }
         let working = Set(snapshot.openOrders.map(\.orderID))
         for id in (openOrders[account] ?? []).sorted() where !working.contains(id) {
-            // Not yet sent, already being settled, or a bracket's exit the broker lists under its entry.
-            guard let order = orders[id], ![.accepted, .unknown].contains(order.status), order.parentOrderID == nil
+            // Not yet sent, already being settled, a bracket's exit the broker lists under its entry, or
+            // accepted after the snapshot was asked for (its submit may have come after the broker's read).
+            guard let order = orders[id], ![.accepted, .unknown].contains(order.status), order.parentOrderID == nil,
+                order.createdAt < pending.askedAt
             else { continue }
             found.add(
                 .orderStatus, symbol: order.symbol, orderID: id, journal: order.status.rawValue, broker: "not working",

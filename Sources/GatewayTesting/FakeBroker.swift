@@ -26,6 +26,9 @@ public actor FakeBroker: BrokerAdapter, QuoteConsumer {
     public var reconcileError: BrokerError?
     /// Awaited inside `reconcile(tag:)` before it reads anything: a test holds a reconciliation open.
     public var reconcileGate: (@Sendable () async -> Void)?
+    /// When set, `reconcile` returns at once and the snapshot (taken then) is emitted only once this
+    /// returns: later calls' events overtake it, as a slow event stream would let them.
+    public var snapshotDelay: (@Sendable () async -> Void)?
     public private(set) var reconciliations = 0
 
     public private(set) var submitted: [Order] = []
@@ -97,12 +100,18 @@ public actor FakeBroker: BrokerAdapter, QuoteConsumer {
         if let reconcileGate { await reconcileGate() }
         if let reconcileError { throw reconcileError }
         for fill in snapshotMissedFills { emitter.yield(.fill(fill)) }
-        emitter.yield(
-            .snapshot(
-                BrokerSnapshot(
-                    tag: tag, missedFills: snapshotMissedFills, openOrders: snapshotOrders,
-                    positions: snapshotPositions)))
+        let snapshot = BrokerSnapshot(
+            tag: tag, missedFills: snapshotMissedFills, openOrders: snapshotOrders, positions: snapshotPositions)
         snapshotMissedFills = []
+        if let snapshotDelay {
+            let emitter = emitter
+            Task {
+                await snapshotDelay()
+                emitter.yield(.snapshot(snapshot))
+            }
+        } else {
+            emitter.yield(.snapshot(snapshot))
+        }
     }
 
     public func openOrders() async throws(BrokerError) -> [BrokerOrderReport] { snapshotOrders }

@@ -146,6 +146,7 @@ struct ReconciliationEngineTests {
                         orderID: id, brokerOrderID: "B-\(id)", status: .canceled, filledQty: .zero, fills: []))
             }
         }
+        harness.clock.advance(seconds: 1)
         let found = try await harness.engine.reconcile(account: paper).get().first?.differences ?? []
         #expect(found.map(\.difference) == [.orderStatus] && found.first?.action == .settled)
         #expect(found.first?.journal == "acknowledged" && found.first?.broker == "not working")
@@ -266,6 +267,34 @@ extension ReconciliationEngineTests {
         _ = try await harness.engine.reconcile(account: paper).get()
         #expect(await broker.reconciliations == 2)
         #expect(await harness.engine.submit(buy(1, limit: "10")).failure == nil)
+        try await harness.stop()
+    }
+}
+
+extension ReconciliationEngineTests {
+    /// An order accepted while a reconciliation is under way may reach the broker after the broker's open
+    /// orders were read, and its acknowledgement may overtake the snapshot: it is no difference, and it is
+    /// not settled.
+    @Test func anOrderPlacedDuringAReconciliationIsNoDifference() async throws {
+        let broker = FakeBroker()
+        let harness = try await harness(broker)
+        let (gate, open) = AsyncStream.makeStream(of: Void.self)
+        await broker.configure { $0.snapshotDelay = { for await _ in gate { break } } }
+        async let answer = harness.engine.reconcile(account: paper)
+        var calls = broker.callLog.makeAsyncIterator()
+        var reconciles = 0
+        while reconciles < 2, let call = await calls.next() {
+            if call == "reconcile" { reconciles += 1 }
+        }
+        // The broker was read; an order is accepted and acknowledged before the snapshot arrives.
+        harness.clock.advance(seconds: 1)
+        var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        let order = try await harness.engine.submit(buy(1, limit: "10", id: "meanwhile")).get().order
+        _ = await waiter.order(order.orderID.rawValue, status: "acknowledged")
+        open.yield()
+        let found = try await answer.get().first?.differences ?? []
+        #expect(found.isEmpty, "\(found)")
+        #expect(await !broker.asked.contains(order.orderID))
         try await harness.stop()
     }
 }
