@@ -72,25 +72,26 @@ public struct AlpacaREST: Sendable {
         try decode(AlpacaOrder.self, try await call("POST", "/v2/orders", body: try encode(order)))
     }
 
-    /// `GET /v2/orders:by_client_order_id`, legs nested (a bracket's or a spread's); `nil` when Alpaca has
-    /// no such order.
     /// `GET /v2/orders/{id}` (legs nested), or `nil` when Alpaca has no such order.
     public func order(alpacaID: String) async throws(BrokerError) -> AlpacaOrder? {
-        do {
-            return try decode(
-                AlpacaOrder.self,
-                try await call("GET", "/v2/orders/\(alpacaID)", query: [URLQueryItem(name: "nested", value: "true")]))
-        } catch  where error.code == "not_found" {
-            return nil
-        }
+        try await existingOrder("/v2/orders/\(alpacaID)", query: [URLQueryItem(name: "nested", value: "true")])
     }
 
+    /// `GET /v2/orders:by_client_order_id`, legs nested (a bracket's or a spread's); `nil` when Alpaca has
+    /// no such order.
     public func order(clientOrderID: String) async throws(BrokerError) -> AlpacaOrder? {
-        let query = [
-            URLQueryItem(name: "client_order_id", value: clientOrderID), URLQueryItem(name: "nested", value: "true"),
-        ]
+        try await existingOrder(
+            "/v2/orders:by_client_order_id",
+            query: [
+                URLQueryItem(name: "client_order_id", value: clientOrderID),
+                URLQueryItem(name: "nested", value: "true"),
+            ])
+    }
+
+    /// One order read by `GET path`, or `nil` on Alpaca's 404.
+    private func existingOrder(_ path: String, query: [URLQueryItem]) async throws(BrokerError) -> AlpacaOrder? {
         do {
-            return try decode(AlpacaOrder.self, try await call("GET", "/v2/orders:by_client_order_id", query: query))
+            return try decode(AlpacaOrder.self, try await call("GET", path, query: query))
         } catch  where error.code == "not_found" {
             return nil
         }

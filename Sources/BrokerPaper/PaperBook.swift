@@ -30,7 +30,8 @@ struct PaperBook {
 
         var report: BrokerOrderReport {
             BrokerOrderReport(
-                orderID: order.orderID, brokerOrderID: brokerOrderID, status: status, filledQty: filled, fills: fills)
+                orderID: order.orderID, brokerOrderID: brokerOrderID, status: status, filledQty: filled, fills: fills,
+                terms: BrokerOrderTerms(order))
         }
     }
 
@@ -60,8 +61,10 @@ struct PaperBook {
         arrival.filter { orders[$0]?.parent == parent }
     }
 
-    /// Applies an entry, keeping `committedToBuys` in step with the orders it touches.
+    /// Applies an entry, keeping `committedToBuys` in step with the orders it touches (when the book keeps
+    /// cash at all).
     mutating func apply(_ entry: PaperLedger.Entry) {
+        guard cash != nil else { return record(entry) }
         let touched: [OrderID]
         switch entry {
         case .received(let order, _), .receivedChild(let order, _, _, _): touched = [order.orderID]
@@ -81,6 +84,22 @@ struct PaperBook {
         committedToBuys += touched.reduce(Money.zero) { $0 + (orders[$1]?.reserved ?? .zero) } - before
     }
 
+    /// One symbol's part of a fill: its position, and the cash it costs or brings.
+    private mutating func trade(
+        _ fill: BrokerFill, of order: Order, _ symbol: Symbol, _ side: OrderSide, _ qty: Quantity, _ price: Price
+    ) {
+        var position = positions[symbol] ?? Position(account: order.account, symbol: symbol)
+        position.apply(
+            Fill(
+                fillID: fill.fillID, orderID: fill.orderID, clientOrderID: order.clientOrderID, account: order.account,
+                symbol: symbol, side: side, qty: qty, price: price, ts: fill.ts))
+        positions[symbol] = position
+        if let before = cash {
+            let value = price.notional(qty, multiplier: symbol.multiplier) ?? .zero
+            cash = side.isBuy ? before - value : before + value
+        }
+    }
+
     private mutating func record(_ entry: PaperLedger.Entry) {
         switch entry {
         case .received(let order, let brokerID):
@@ -91,46 +110,17 @@ struct PaperBook {
             resting.fills.append(fill)
             resting.status = resting.leaves.isPositive ? .partiallyFilled : .filled
             orders[fill.orderID] = resting
-            if let before = cash {
-                var after = before - fill.commission
-                let traded: [(Symbol, OrderSide, Quantity, Price)] =
-                    resting.order.legs.map { legs in
-                        legs.compactMap { leg in
-                            fill.legs?.first(where: { $0.symbol == leg.symbol }).map {
-                                (leg.symbol, leg.side, Quantity(units: fill.qty.units * Int64(leg.ratio)), $0.price)
-                            }
-                        }
-                    } ?? [(resting.order.symbol, resting.order.side, fill.qty, fill.price)]
-                for (symbol, side, qty, price) in traded {
-                    let value = price.notional(qty, multiplier: symbol.multiplier) ?? .zero
-                    after = side.isBuy ? after - value : after + value
-                }
-                cash = after
-            }
-            if let legs = resting.order.legs, let prices = fill.legs {
+            // What traded moves its position and the cash: the order's symbol, or each leg of a spread at
+            // its own price.
+            if let legs = resting.order.legs {
                 for leg in legs {
-                    guard let price = prices.first(where: { $0.symbol == leg.symbol })?.price else { continue }
-                    var position = positions[leg.symbol] ?? Position(account: resting.order.account, symbol: leg.symbol)
-                    position.apply(
-                        Fill(
-                            fillID: fill.fillID, orderID: fill.orderID, clientOrderID: resting.order.clientOrderID,
-                            account: resting.order.account, symbol: leg.symbol, side: leg.side,
-                            qty: Quantity(units: fill.qty.units * Int64(leg.ratio)), price: price, ts: fill.ts))
-                    positions[leg.symbol] = position
+                    guard let price = fill.legs?.first(where: { $0.symbol == leg.symbol })?.price else { continue }
+                    trade(fill, of: resting.order, leg.symbol, leg.side, leg.quantity(fill.qty), price)
                 }
-                if !resting.status.isOpen { arrival.removeAll { $0 == fill.orderID } }
-                return
+            } else {
+                trade(fill, of: resting.order, resting.order.symbol, resting.order.side, fill.qty, fill.price)
             }
-            var position =
-                positions[resting.order.symbol]
-                ?? Position(account: resting.order.account, symbol: resting.order.symbol)
-            position.apply(
-                Fill(
-                    fillID: fill.fillID, orderID: fill.orderID, clientOrderID: resting.order.clientOrderID,
-                    account: resting.order.account, symbol: resting.order.symbol, side: resting.order.side,
-                    qty: fill.qty,
-                    price: fill.price, ts: fill.ts))
-            positions[resting.order.symbol] = position
+            if let before = cash { cash = before - fill.commission }
             if !resting.status.isOpen { arrival.removeAll { $0 == fill.orderID } }
         case .canceled(let id):
             orders[id]?.status = .canceled

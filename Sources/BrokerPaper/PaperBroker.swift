@@ -118,22 +118,19 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
             emit.yield(.cancelRejected(order.orderID, reason: "the order is not working", ts: clock.now()))
             return
         }
-        try apply(.canceled(order.orderID))
-        emit.yield(.canceled(order.orderID, reason: nil, ts: clock.now()))
+        try markCanceled(order.orderID, reason: nil)
         try cancelChildren(of: order.orderID, reason: "the bracket's entry was canceled")
         // Canceling either side of an OCO cancels the pair, as brokers do.
         if resting.order.orderClass == .oco, let sibling = resting.sibling, book.orders[sibling]?.status.isOpen == true
         {
-            try apply(.canceled(sibling))
-            emit.yield(.canceled(sibling, reason: "one-cancels-other: \(order.orderID) was canceled", ts: clock.now()))
+            try markCanceled(sibling, reason: "one-cancels-other: \(order.orderID) was canceled")
         }
     }
 
     /// Cancels the held or working children of a bracket entry.
     private func cancelChildren(of parent: OrderID, reason: String) throws(BrokerError) {
         for child in book.children(of: parent) where book.orders[child]?.status.isOpen == true {
-            try apply(.canceled(child))
-            emit.yield(.canceled(child, reason: reason, ts: clock.now()))
+            try markCanceled(child, reason: reason)
         }
     }
 
@@ -170,12 +167,22 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
 
     public func openOrders() async throws(BrokerError) -> [BrokerOrderReport] {
         guard connected else { throw .notConnected(brokerName) }
-        return book.orders.values.filter(\.status.isOpen).sorted { $0.order.orderID < $1.order.orderID }.map(\.report)
+        return openReports
     }
 
     public func positions() async throws(BrokerError) -> [BrokerPositionReport] {
         guard connected else { throw .notConnected(brokerName) }
-        return book.positions.values.filter { !$0.isFlat }.sorted { $0.symbol < $1.symbol }.map {
+        return positionReports
+    }
+
+    /// Working orders, by id, with their terms.
+    private var openReports: [BrokerOrderReport] {
+        book.orders.values.filter(\.status.isOpen).sorted { $0.order.orderID < $1.order.orderID }.map(\.report)
+    }
+
+    /// Positions that are not flat, by symbol.
+    private var positionReports: [BrokerPositionReport] {
+        book.positions.values.filter { !$0.isFlat }.sorted { $0.symbol < $1.symbol }.map {
             BrokerPositionReport(symbol: $0.symbol, qty: $0.qty, avgPrice: $0.avgPrice)
         }
     }
@@ -185,21 +192,9 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     /// ledger it remembers nothing from before this run, so it has no positions to compare.
     public func reconcile(tag: UInt64, since: Timestamp?) async throws(BrokerError) {
         guard connected else { throw .notConnected(brokerName) }
-        let open = book.orders.values.filter(\.status.isOpen).sorted { $0.order.orderID < $1.order.orderID }
-        let positions = book.positions.values.filter { !$0.isFlat }.sorted { $0.symbol < $1.symbol }
         emit.yield(
             .snapshot(
-                BrokerSnapshot(
-                    tag: tag,
-                    openOrders: open.map { resting in
-                        var report = resting.report
-                        report.terms = BrokerOrderTerms(resting.order)
-                        return report
-                    },
-                    positions: ledger == nil
-                        ? nil
-                        : positions.map { BrokerPositionReport(symbol: $0.symbol, qty: $0.qty, avgPrice: $0.avgPrice) }
-                )))
+                BrokerSnapshot(tag: tag, openOrders: openReports, positions: ledger == nil ? nil : positionReports)))
     }
 
     public func accountReport() async throws(BrokerError) -> BrokerAccountReport {
@@ -242,17 +237,12 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
             let qty = min(resting.leaves, offered ?? resting.leaves)
             guard qty.isPositive, !(fresh && order.tif == .fok && qty < resting.leaves) else {
                 if fresh && (order.tif == .ioc || order.tif == .fok) {
-                    try cancel(id, reason: "\(order.tif.rawValue) order could not fill at once: \(qty) offered")
+                    try markCanceled(id, reason: "\(order.tif.rawValue) order could not fill at once: \(qty) offered")
                 }
                 return
             }
             let price = PaperMatching.slipped(touch, order: order, quote: quote, slippage: rules.slippage)
-            let held = book.positions[order.symbol]?.qty ?? .zero
-            let closing =
-                order.side.isBuy
-                ? (held.isNegative ? min(qty, held.magnitude) : .zero) : (held.isPositive ? min(qty, held) : .zero)
-            let commission = costs.cost(
-                symbol: order.symbol, qty: qty, price: price, isSale: !order.side.isBuy, closingQty: closing)
+            let commission = cost(order.symbol, order.side, qty, price)
             let fill = BrokerFill(
                 orderID: id, fillID: FillID("\(id)-f\(resting.fills.count + 1)")!, qty: qty, price: price,
                 commission: commission, ts: clock.now())
@@ -266,21 +256,30 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
             }
             emit.yield(.fill(fill))
             if fresh && order.tif == .ioc && qty < resting.leaves {
-                try cancel(id, reason: "ioc order: the \(resting.leaves - qty) not offered at once canceled")
+                try markCanceled(id, reason: "ioc order: the \(resting.leaves - qty) not offered at once canceled")
             }
             try afterFill(of: id)
         } else if PaperMatching.isTriggered(resting, quote: quote), !resting.triggered {
             try apply(.triggered(id))
         } else if fresh && (resting.order.tif == .ioc || resting.order.tif == .fok) {
-            try apply(.canceled(id))
-            emit.yield(
-                .canceled(id, reason: "\(resting.order.tif.rawValue) order could not fill at once", ts: clock.now()))
+            try markCanceled(id, reason: "\(resting.order.tif.rawValue) order could not fill at once")
         }
     }
 
-    private func cancel(_ id: OrderID, reason: String) throws(BrokerError) {
+    /// Records a cancel in the ledger and reports it.
+    private func markCanceled(_ id: OrderID, reason: String?) throws(BrokerError) {
         try apply(.canceled(id))
         emit.yield(.canceled(id, reason: reason, ts: clock.now()))
+    }
+
+    /// What trading `qty` of `symbol` costs (commission and fees), counting the part that closes a
+    /// position for models that charge nothing to close.
+    private func cost(_ symbol: Symbol, _ side: OrderSide, _ qty: Quantity, _ price: Price) -> Money {
+        let held = book.positions[symbol]?.qty ?? .zero
+        let closing =
+            side.isBuy
+            ? (held.isNegative ? min(qty, held.magnitude) : .zero) : (held.isPositive ? min(qty, held) : .zero)
+        return costs.cost(symbol: symbol, qty: qty, price: price, isSale: !side.isBuy, closingQty: closing)
     }
 
     /// A multi-leg order fills whole or not at all, every leg in the same step, at the net of the legs'
@@ -289,22 +288,13 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         let order = resting.order
         guard let (net, legs) = PaperMatching.spreadFill(for: order, quotes: book.quotes) else {
             if fresh && (order.tif == .ioc || order.tif == .fok) {
-                try apply(.canceled(order.orderID))
-                emit.yield(
-                    .canceled(
-                        order.orderID, reason: "\(order.tif.rawValue) spread could not fill at once", ts: clock.now()))
+                try markCanceled(order.orderID, reason: "\(order.tif.rawValue) spread could not fill at once")
             }
             return
         }
         var commission = Money.zero
         for (leg, priced) in zip(order.legs ?? [], legs) {
-            let qty = Quantity(units: resting.leaves.units * Int64(leg.ratio))
-            let held = book.positions[leg.symbol]?.qty ?? .zero
-            let closing =
-                leg.side.isBuy
-                ? (held.isNegative ? min(qty, held.magnitude) : .zero) : (held.isPositive ? min(qty, held) : .zero)
-            commission += costs.cost(
-                symbol: leg.symbol, qty: qty, price: priced.price, isSale: !leg.side.isBuy, closingQty: closing)
+            commission += cost(leg.symbol, leg.side, leg.quantity(resting.leaves), priced.price)
         }
         let fill = BrokerFill(
             orderID: order.orderID, fillID: FillID("\(order.orderID)-f\(resting.fills.count + 1)")!,
@@ -319,8 +309,7 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     private func afterFill(of id: OrderID) throws(BrokerError) {
         guard let filled = book.orders[id], filled.status == .filled else { return }
         if let sibling = filled.sibling, book.orders[sibling]?.status.isOpen == true {
-            try apply(.canceled(sibling))
-            emit.yield(.canceled(sibling, reason: "one-cancels-other: \(id) filled", ts: clock.now()))
+            try markCanceled(sibling, reason: "one-cancels-other: \(id) filled")
         }
         let children = book.children(of: id).filter { book.orders[$0]?.held == true }
         for child in children { try apply(.activated(child)) }

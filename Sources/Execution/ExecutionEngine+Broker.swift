@@ -218,7 +218,7 @@ extension ExecutionEngine {
             else { return nil }
             var fill = Fill(
                 fillID: id, orderID: order.orderID, clientOrderID: order.clientOrderID, account: account,
-                symbol: leg.symbol, side: leg.side, qty: Quantity(units: brokerFill.qty.units * Int64(leg.ratio)),
+                symbol: leg.symbol, side: leg.side, qty: leg.quantity(brokerFill.qty),
                 price: price, commission: index == 0 ? brokerFill.commission : .zero, ts: brokerFill.ts)
             fill.spreadFillID = brokerFill.fillID
             fills.append(fill)

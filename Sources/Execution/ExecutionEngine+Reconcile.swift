@@ -110,10 +110,11 @@ extension ExecutionEngine {
         }
         let policy = accounts[account]?.reconcile ?? ReconcilePolicy()
         var found = ReconciliationFindings(account: account, trigger: pending.trigger.rawValue)
+        let now = clock.now().nanosecondsSinceEpoch
         for fill in snapshot.missedFills {
             // A fill of the last few seconds is a stream frame still on its way, not a missing one: it is
             // journaled like any fill (once, by its id), without a difference.
-            guard clock.now().nanosecondsSinceEpoch - fill.ts.nanosecondsSinceEpoch >= Self.lateFrameGrace else {
+            guard now - fill.ts.nanosecondsSinceEpoch >= Self.lateFrameGrace else {
                 continue
             }
             let order = orders[fill.orderID]

@@ -52,7 +52,7 @@ extension ExecutionEngine {
             return state.denial(side: order.side, qty: order.qty, position: positions?[order.symbol]?.qty ?? .zero)
         }
         for leg in legs {
-            let qty = Quantity(units: order.qty.units * Int64(leg.ratio))
+            let qty = leg.quantity(order.qty)
             if let denial = state.denial(side: leg.side, qty: qty, position: positions?[leg.symbol]?.qty ?? .zero) {
                 return denial
             }
@@ -76,7 +76,7 @@ extension ExecutionEngine {
         var netMark: Price? = .zero
         for leg in legs {
             let context = riskContext(order.account, leg.symbol, now: now)
-            let qty = Quantity(units: order.qty.units * Int64(leg.ratio))
+            let qty = leg.quantity(order.qty)
             let legOrder = RiskOrder(symbol: leg.symbol, side: leg.side, qty: qty, type: order.type)
             for failure in PreTradeRisk.evaluate(legOrder, limits: limits, context: context)
             where !failures.contains(where: { $0.check == failure.check && $0.value == failure.value }) {

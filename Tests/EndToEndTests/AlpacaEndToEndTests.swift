@@ -179,12 +179,7 @@ extension EndToEnd {
             // Every order event from the journal's start, then live ones, until Alpaca's answer is in.
             let watcher = try ControlClient(socketPath: daemon.socketPath)
             _ = try watcher.request("subscribe", ["kinds": ["order"], "after_seq": 0])
-            var changes: [String] = []
-            while let event = try watcher.readObject() {
-                guard event.order["order_id"] as? String == orderID else { continue }
-                changes.append(event["change"] as? String ?? "?")
-                if ["acknowledged", "rejected"].contains(event.order["status"] as? String) { break }
-            }
+            let changes = try orderChanges(watcher, orderID, until: ["acknowledged", "rejected"])
             #expect(changes.contains("unknown"), "\(changes)")
             #expect(changes.last == "acknowledged", "\(changes)")
             #expect(rest.orders.count == 1)

@@ -21,6 +21,17 @@ func exchange(_ client: ControlClient, _ line: String) throws -> [String: Any] {
     return answer
 }
 
+/// The `change` of every pushed order event about `orderID`, read until the order reaches one of `statuses`.
+func orderChanges(_ watcher: ControlClient, _ orderID: String, until statuses: Set<String>) throws -> [String] {
+    var changes: [String] = []
+    while let event = try watcher.readObject() {
+        guard event.order["order_id"] as? String == orderID else { continue }
+        changes.append(event["change"] as? String ?? "?")
+        if statuses.contains(event.order["status"] as? String ?? "") { break }
+    }
+    return changes
+}
+
 /// Starts a daemon or fails the test with its log.
 func startedDaemon(extraPaper: [String] = [], risk: [String] = [], sizing: [String] = [], top: [String] = [])
     async throws -> Daemon

@@ -325,12 +325,7 @@ extension EndToEnd {
             rest.acceptThenFailNextOrder()
             let client = try ControlClient(socketPath: daemon.socketPath)
             let orderID = try Self.submit(client, "lost-answer-1", account: "alpaca-paper")
-            var changes: [String] = []
-            while let event = try watcher.readObject() {
-                guard event.order["order_id"] as? String == orderID else { continue }
-                changes.append(event["change"] as? String ?? "?")
-                if ["acknowledged", "rejected"].contains(event.order["status"] as? String) { break }
-            }
+            let changes = try orderChanges(watcher, orderID, until: ["acknowledged", "rejected"])
             #expect(changes.contains("unknown"), "\(changes)")
             #expect(rest.orders.count == 1)
             #expect(rest.server.requests.filter { $0.method == "POST" }.count == 1)
