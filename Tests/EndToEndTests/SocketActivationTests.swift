@@ -33,7 +33,8 @@ extension EndToEnd {
             let client = try ControlClient(socketPath: daemon.socketPath)
             let hello = try client.request("hello", ["client": "activation-test"])
             #expect(hello["ok"] as? Bool == true, "\(hello)")
-            #expect(daemon.log.contains("socket.activated=true"), "\(daemon.log)")
+            // The log is read from a pipe on a thread of its own: wait for the line rather than race it.
+            #expect(await daemon.waitForLog("socket.activated=true"), "\(daemon.log)")
             _ = try #require(await notify.receive(startingWith: "READY=1"))
             let order = try client.request(
                 "submit",
