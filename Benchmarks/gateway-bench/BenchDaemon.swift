@@ -40,6 +40,7 @@ final class BenchDaemon {
                     starting_cash: "100000000"
                     paper:
                       ledger: \(folder)/paper-broker.jsonl
+                      calendar: always_open
                 """
         try config.write(toFile: folder + "/gatewayd.yaml", atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: binary)

@@ -61,6 +61,7 @@ public struct AlpacaOrderRequest: Sendable, Hashable, Encodable {
         trailPrice = order.trailPrice?.description
         trailPercent = order.trailPercent?.description
         clientOrderID = order.orderID.rawValue
+        extendedHours = order.extendedHours
         if let legs = order.legs {
             // A spread: no symbol or side of its own; `limit_price` is the net (negative: a credit).
             orderClass = "mleg"

@@ -44,6 +44,8 @@ struct PaperBook {
     /// What the working buys hold of the cash, kept as orders arrive, fill and end (never a scan).
     var committedToBuys = Money.zero
     var quotes: [Symbol: Quote] = [:]
+    /// What a participation rate leaves of the latest quote's volume, per symbol.
+    var volumeLeft: [Symbol: Quantity] = [:]
 
     /// Working orders on `symbol` (a spread's on any of its legs), oldest first; bracket children still
     /// held are not working.
@@ -69,7 +71,8 @@ struct PaperBook {
         switch entry {
         case .received(let order, _), .receivedChild(let order, _, _, _): touched = [order.orderID]
         case .filled(let fill): touched = [fill.orderID]
-        case .canceled(let id), .triggered(let id), .activated(let id), .watermark(let id, _): touched = [id]
+        case .canceled(let id), .triggered(let id), .activated(let id), .watermark(let id, _), .expired(let id):
+            touched = [id]
         case .replaced(let old, let replacement, _): touched = [old, replacement.orderID]
         }
         let before = touched.reduce(Money.zero) { $0 + (orders[$1]?.reserved ?? .zero) }
@@ -124,6 +127,9 @@ struct PaperBook {
             if !resting.status.isOpen { arrival.removeAll { $0 == fill.orderID } }
         case .canceled(let id):
             orders[id]?.status = .canceled
+            arrival.removeAll { $0 == id }
+        case .expired(let id):
+            orders[id]?.status = .expired
             arrival.removeAll { $0 == id }
         case .replaced(let old, let replacement, let brokerID):
             orders[old]?.status = .replaced

@@ -2,11 +2,19 @@ public import BrokerAPI
 public import GatewayCore
 import Glibc
 
-/// The built-in paper broker: a market order fills at the last quote (the ask for buys, the bid for
-/// sells) or waits for the first quote; a limit order rests and fills when a quote crosses it; stop and
-/// stop-limit orders trigger on the quote; a spread fills all legs or none at their touches' net. Every
-/// fill is the whole order at one price, moved from the touch by the configured slippage (never past a
-/// limit), and carries the account's costs (`CostModel`: commission and fees on sales).
+/// The built-in paper broker. A market order fills at the touch (the ask for buys, the bid for sells) or
+/// waits for the first quote; a marketable limit fills at the touch; a resting limit fills at its limit
+/// when the market trades through it, and at the touch only by its place in the queue (a seeded chance
+/// per quote); stop and stop-limit orders trigger on the quote; a spread fills all legs or none at their
+/// touches' net. Fills are bounded by the size quoted at the touch and by a participation rate of the
+/// volume traded, moved from the touch by the configured slippage (never past a limit), and carry the
+/// account's costs (`CostModel`: commission and fees on sales).
+///
+/// With a market calendar it trades only in the session (and in extended hours for orders that ask for
+/// it), expires day orders at the close, fills opening orders at the first quote of the session and
+/// closing orders at the close, and refuses immediate orders while the market is closed. With latencies
+/// its acknowledgements and reports arrive late, on the injected clock: `advance()` moves it to the
+/// clock's time (gatewayd calls it on a timer; tests call it after moving their clock).
 ///
 /// Like a real broker it outlives the gateway when given a ledger file: it writes every order it
 /// receives and everything that happens to it there before reporting it, and reads the file back on
@@ -20,23 +28,44 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     private let faults: PaperFaults
     private let costs: CostModel
     private let rules: PaperRules
+    private nonisolated let calendar: MarketCalendar?
     private var book = PaperBook()
     private let startingCash: Money?
     private var connected = false
+    private var random: SplitMix64
+    /// Orders on their way to the market (the acknowledgement latency), oldest first.
+    private var arriving: [Arrival] = []
+    private var inFlight: Set<OrderID> = []
+    /// Reports held back by the report latency, in the order they happened.
+    private var held: [(due: Timestamp, event: BrokerEvent)] = []
+    /// The next session end at which day orders may expire or closing orders fill.
+    private var nextSessionEnd = Timestamp(nanosecondsSinceEpoch: .min)
+
+    /// An order reaching the market: its acknowledgements, then the orders that start working.
+    private struct Arrival {
+        var at: Timestamp
+        var ids: Set<OrderID>
+        var events: [BrokerEvent]
+        var working: [OrderID]
+    }
 
     /// - Parameters:
     ///   - cash: the account's starting cash at this broker; with it, buys it cannot pay for are refused
     ///     and `accountReport` answers; `nil` (the default) keeps no cash and refuses nothing for it.
     ///   - ledgerPath: where the broker keeps its own record; `nil` keeps everything in memory.
     ///   - faults: failures to inject, for the gateway's crash tests.
+    ///   - calendar: when the market trades; `nil` (the default) trades always and has no auctions.
     public init(
         clock: any WallClock, ledgerPath: String? = nil, faults: PaperFaults = PaperFaults(),
-        costs: CostModel = CostModel(), rules: PaperRules = PaperRules(), cash: Money? = nil
+        costs: CostModel = CostModel(), rules: PaperRules = PaperRules(), cash: Money? = nil,
+        calendar: MarketCalendar? = nil
     ) {
         self.startingCash = cash
         book.cash = cash
         self.costs = costs
         self.rules = rules
+        self.calendar = calendar
+        self.random = SplitMix64(seed: rules.seed)
         (events, emit) = AsyncStream.makeStream(of: BrokerEvent.self)
         self.clock = clock
         self.ledger = ledgerPath.map(PaperLedger.init(path:))
@@ -53,6 +82,7 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
             }
         }
         connected = true
+        try tick()
     }
 
     public func disconnect() async {
@@ -61,17 +91,21 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     }
 
     public nonisolated func unsupportedReason(for order: Order) -> String? {
-        if order.legs != nil, order.type != .market, order.type != .limit {
-            return "the paper broker fills spreads as market or limit orders at a net price"
+        if order.legs != nil {
+            if order.type != .market && order.type != .limit {
+                return "the paper broker fills spreads as market or limit orders at a net price"
+            }
+            if order.tif == .opg || order.tif == .cls { return "the paper broker has no auction for spreads" }
         }
-        return switch (order.type, order.tif) {
-        case (_, .opg), (_, .cls): "the paper broker has no opening or closing auction"
-        default: nil
+        if calendar == nil, order.tif == .opg || order.tif == .cls {
+            return "the paper broker has no opening or closing auction without a market calendar"
         }
+        return nil
     }
 
     public func submit(_ order: Order) async throws(BrokerError) {
         guard connected else { throw .notConnected(brokerName) }
+        try tick()
         guard book.orders[order.orderID] == nil else {
             throw BrokerError(
                 .nonRetryable, code: "duplicate_order", message: "order \(order.orderID) already received")
@@ -81,14 +115,16 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         let brokerID = "paper-\(order.orderID)"
         try apply(.received(order, brokerOrderID: brokerID))
         if faults.crashInSubmit == .afterReceive { PaperFaults.die() }
-        emit.yield(.acknowledged(order.orderID, brokerOrderID: brokerID, ts: clock.now()))
-        try match(order.orderID, fresh: true)
+        try send(
+            [order.orderID], [.acknowledged(order.orderID, brokerOrderID: brokerID, ts: clock.now())],
+            working: [order.orderID])
     }
 
     /// Holds the stop and target until the entry fills, then works them as one-cancels-other; an OCO's
     /// limit and stop work at once.
     public func submitBracket(entry: Order, stop: Order?, target: Order?) async throws(BrokerError) {
         guard connected else { throw .notConnected(brokerName) }
+        try tick()
         let children = [stop, target].compactMap { $0 }
         for order in [entry] + children where book.orders[order.orderID] != nil {
             throw BrokerError(
@@ -103,19 +139,40 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
                 .receivedChild(child, brokerOrderID: "paper-\(child.orderID)", parent: entry.orderID, sibling: sibling))
         }
         if faults.crashInSubmit == .afterReceive { PaperFaults.die() }
-        for order in [entry] + children {
-            emit.yield(.acknowledged(order.orderID, brokerOrderID: "paper-\(order.orderID)", ts: clock.now()))
-        }
-        try match(entry.orderID, fresh: true)
-        if entry.orderClass == .oco {
-            for child in children { try match(child.orderID, fresh: true) }
-        }
+        let all = [entry] + children
+        try send(
+            Set(all.map(\.orderID)),
+            all.map { .acknowledged($0.orderID, brokerOrderID: "paper-\($0.orderID)", ts: clock.now()) },
+            working: [entry.orderID] + (entry.orderClass == .oco ? children.map(\.orderID) : []))
+    }
+
+    /// Acknowledges orders and starts working them now, or after the acknowledgement latency.
+    private func send(_ ids: Set<OrderID>, _ acknowledgements: [BrokerEvent], working: [OrderID]) throws(BrokerError) {
+        let arrival = Arrival(
+            at: clock.now() + rules.latency.acknowledgement, ids: ids, events: acknowledgements, working: working)
+        guard rules.latency.acknowledgement.isPositive else { return try land(arrival) }
+        arriving.append(arrival)
+        inFlight.formUnion(ids)
+    }
+
+    private func land(_ arrival: Arrival) throws(BrokerError) {
+        inFlight.subtract(arrival.ids)
+        for event in arrival.events { emit.yield(event) }
+        for id in arrival.working { try match(id, fresh: true) }
+    }
+
+    /// An order still on its way reaches the market before anything else happens to it.
+    private func landNow(_ id: OrderID) throws(BrokerError) {
+        guard inFlight.contains(id), let index = arriving.firstIndex(where: { $0.ids.contains(id) }) else { return }
+        try land(arriving.remove(at: index))
     }
 
     public func cancel(_ order: Order) async throws(BrokerError) {
         guard connected else { throw .notConnected(brokerName) }
+        try tick()
+        try landNow(order.orderID)
         guard let resting = book.orders[order.orderID], resting.status.isOpen else {
-            emit.yield(.cancelRejected(order.orderID, reason: "the order is not working", ts: clock.now()))
+            report(.cancelRejected(order.orderID, reason: "the order is not working", ts: clock.now()))
             return
         }
         try markCanceled(order.orderID, reason: nil)
@@ -136,8 +193,10 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
 
     public func replace(_ order: Order, with replacement: Order) async throws(BrokerError) {
         guard connected else { throw .notConnected(brokerName) }
+        try tick()
+        try landNow(order.orderID)
         guard let resting = book.orders[order.orderID], resting.status.isOpen else {
-            emit.yield(
+            report(
                 .replaceRejected(
                     old: order.orderID, new: replacement.orderID, reason: "the order is not working",
                     ts: clock.now()))
@@ -145,19 +204,87 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         }
         let brokerID = "paper-\(replacement.orderID)"
         try apply(.replaced(order.orderID, by: replacement, brokerOrderID: brokerID))
-        emit.yield(.replaced(old: order.orderID, new: replacement.orderID, brokerOrderID: brokerID, ts: clock.now()))
-        try match(replacement.orderID, fresh: true)
+        try send(
+            [replacement.orderID],
+            [.replaced(old: order.orderID, new: replacement.orderID, brokerOrderID: brokerID, ts: clock.now())],
+            working: [replacement.orderID])
     }
 
     public func receive(_ quote: Quote) async {
-        book.quotes[quote.symbol] = book.quotes[quote.symbol]?.merged(with: quote) ?? quote
-        for id in book.working(symbol: quote.symbol) {
-            do {
-                try match(id, fresh: false)
-            } catch {
-                return  // the ledger failed: report nothing further
+        do {
+            try tick()
+            book.quotes[quote.symbol] = book.quotes[quote.symbol]?.merged(with: quote) ?? quote
+            if let rate = rules.participation, let volume = quote.volume {
+                book.volumeLeft[quote.symbol] = PaperMatching.share(of: volume, rate: rate, whole: !rules.fractional)
+            }
+            for id in book.working(symbol: quote.symbol) {
+                // An opening order is filled by the session's first quote, as an auction would.
+                try match(id, fresh: false, auction: book.orders[id]?.order.tif == .opg)
+            }
+        } catch {
+            return  // the ledger failed: report nothing further
+        }
+    }
+
+    /// Moves the broker to the clock's time: orders whose acknowledgement latency has passed reach the
+    /// market, day orders past their session's close expire, closing orders fill at the close, and
+    /// reports whose latency has passed are delivered.
+    public func advance() async {
+        guard connected else { return }
+        try? tick()
+    }
+
+    /// Calls `advance()` every `interval` until the task is canceled (gatewayd's timer).
+    public func run(every interval: Duration) async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            await advance()
+        }
+    }
+
+    private func tick() throws(BrokerError) {
+        let now = clock.now()
+        while let first = arriving.first, first.at <= now {
+            arriving.removeFirst()
+            try land(first)
+        }
+        try endSessions(now)
+        while let first = held.first, first.due <= now {
+            held.removeFirst()
+            emit.yield(first.event)
+        }
+    }
+
+    /// At a session's end: closing orders fill at the last quote, as the closing auction would; day and
+    /// opening orders of that session expire.
+    private func endSessions(_ now: Timestamp) throws(BrokerError) {
+        guard let calendar, now >= nextSessionEnd else { return }
+        for id in book.arrival {
+            guard let resting = book.orders[id], resting.status.isOpen else { continue }
+            let order = resting.order
+            switch order.tif {
+            case .cls where calendar.nextClose(after: order.createdAt) <= now:
+                try match(id, fresh: true, auction: true)
+            case .day, .opg:
+                if calendar.dayOrderExpiry(placedAt: order.createdAt, extended: order.extendedHours == true) <= now {
+                    try apply(.expired(id))
+                    report(.expired(id, ts: now))
+                    try cancelChildren(of: id, reason: "the bracket's entry expired")
+                }
+            default:
+                break
             }
         }
+        nextSessionEnd = min(calendar.nextClose(after: now), calendar.dayOrderExpiry(placedAt: now, extended: true))
+    }
+
+    /// Reports an event now, or after the report latency.
+    private func report(_ event: BrokerEvent) {
+        guard rules.latency.report.isPositive else {
+            emit.yield(event)
+            return
+        }
+        held.append((clock.now() + rules.latency.report, event))
     }
 
     public func orderReport(for orderID: OrderID) async throws(BrokerError) -> BrokerOrderReport? {
@@ -192,7 +319,7 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     /// ledger it remembers nothing from before this run, so it has no positions to compare.
     public func reconcile(tag: UInt64, since: Timestamp?) async throws(BrokerError) {
         guard connected else { throw .notConnected(brokerName) }
-        emit.yield(
+        report(
             .snapshot(
                 BrokerSnapshot(tag: tag, openOrders: openReports, positions: ledger == nil ? nil : positionReports)))
     }
@@ -218,14 +345,32 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         return order.limitPrice ?? order.stopPrice ?? quote?.ask ?? quote?.last
     }
 
-    /// Fills the order, or as much of it as the quote's size at the touch offers, if the current quote
-    /// allows; an IOC order's rest and a FOK order that cannot fill whole now are canceled. What a fill
-    /// takes is gone from the quote's size until the next quote of that side.
-    private func match(_ id: OrderID, fresh: Bool) throws(BrokerError) {
-        guard var resting = book.orders[id], resting.status.isOpen else { return }
-        if resting.order.legs != nil { return try matchSpread(resting, fresh: fresh) }
-        let quote = book.quotes[resting.order.symbol]
+    /// Whether the market is open for this order now: the regular session, or extended hours for an
+    /// order that asked for them; always without a calendar.
+    private func inSession(_ order: Order) -> Bool {
+        guard let calendar else { return true }
+        switch calendar.phase(at: clock.now()) {
+        case .regular: return true
+        case .preMarket, .afterHours: return order.extendedHours == true
+        case .closed: return false
+        }
+    }
+
+    /// Fills the order, or as much of it as the quote's size at the touch (and the participation rate)
+    /// offers, if the current quote allows; an IOC order's rest and a FOK order that cannot fill whole now
+    /// are canceled. What a fill takes is gone from the quote's size until the next quote of that side.
+    /// An `auction` is an opening or closing order's one chance: it fills what it can then, like an IOC.
+    private func match(_ id: OrderID, fresh: Bool, auction: Bool = false) throws(BrokerError) {
+        guard var resting = book.orders[id], resting.status.isOpen, !inFlight.contains(id) else { return }
         let order = resting.order
+        if order.tif == .opg || order.tif == .cls {
+            guard auction, order.tif == .cls || calendar?.phase(at: clock.now()) == .regular else { return }
+        } else if !inSession(order) {
+            return
+        }
+        if order.legs != nil { return try matchSpread(resting, fresh: fresh) }
+        let immediate = auction || (fresh && (order.tif == .ioc || order.tif == .fok))
+        let quote = book.quotes[order.symbol]
         if order.type == .trailingStop, !resting.triggered, let quote {
             let (best, hit) = PaperMatching.trail(resting, quote: quote)
             if let best, best != resting.watermark { try apply(.watermark(id, best)) }
@@ -233,15 +378,23 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
             resting = book.orders[id] ?? resting
         }
         if let touch = PaperMatching.fillPrice(for: resting, quote: quote), let quote {
+            // A limit that was resting fills at its limit: the market came to it. At the touch exactly,
+            // only if the orders ahead of it in the queue have traded (a seeded chance per quote).
+            let restingLimit = !fresh && !auction && PaperMatching.isRestingLimit(resting)
+            if restingLimit, touch == order.limitPrice, !random.chance(rules.queueFillProbability) { return }
             let offered = PaperMatching.size(at: touch, buy: order.side.isBuy, quote: quote)
-            let qty = min(resting.leaves, offered ?? resting.leaves)
+            let volume = rules.participation == nil ? nil : book.volumeLeft[order.symbol]
+            let qty = min(resting.leaves, offered ?? resting.leaves, volume ?? resting.leaves)
             guard qty.isPositive, !(fresh && order.tif == .fok && qty < resting.leaves) else {
-                if fresh && (order.tif == .ioc || order.tif == .fok) {
+                if immediate {
                     try markCanceled(id, reason: "\(order.tif.rawValue) order could not fill at once: \(qty) offered")
                 }
                 return
             }
-            let price = PaperMatching.slipped(touch, order: order, quote: quote, slippage: rules.slippage)
+            let price =
+                restingLimit
+                ? order.limitPrice ?? touch
+                : PaperMatching.slipped(touch, order: order, quote: quote, slippage: rules.slippage)
             let commission = cost(order.symbol, order.side, qty, price)
             let fill = BrokerFill(
                 orderID: id, fillID: FillID("\(id)-f\(resting.fills.count + 1)")!, qty: qty, price: price,
@@ -254,22 +407,24 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
                     book.quotes[order.symbol]?.bidSize = offered - qty
                 }
             }
-            emit.yield(.fill(fill))
-            if fresh && order.tif == .ioc && qty < resting.leaves {
-                try markCanceled(id, reason: "ioc order: the \(resting.leaves - qty) not offered at once canceled")
+            if let volume { book.volumeLeft[order.symbol] = volume - qty }
+            report(.fill(fill))
+            if immediate && qty < resting.leaves {
+                try markCanceled(
+                    id, reason: "\(order.tif.rawValue) order: the \(resting.leaves - qty) not offered at once canceled")
             }
             try afterFill(of: id)
         } else if PaperMatching.isTriggered(resting, quote: quote), !resting.triggered {
             try apply(.triggered(id))
-        } else if fresh && (resting.order.tif == .ioc || resting.order.tif == .fok) {
-            try markCanceled(id, reason: "\(resting.order.tif.rawValue) order could not fill at once")
+        } else if immediate {
+            try markCanceled(id, reason: "\(order.tif.rawValue) order could not fill at once")
         }
     }
 
     /// Records a cancel in the ledger and reports it.
     private func markCanceled(_ id: OrderID, reason: String?) throws(BrokerError) {
         try apply(.canceled(id))
-        emit.yield(.canceled(id, reason: reason, ts: clock.now()))
+        report(.canceled(id, reason: reason, ts: clock.now()))
     }
 
     /// What trading `qty` of `symbol` costs (commission and fees), counting the part that closes a
@@ -301,7 +456,7 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
             qty: resting.leaves,
             price: net, commission: commission, ts: clock.now(), legs: legs)
         try apply(.filled(fill))
-        emit.yield(.fill(fill))
+        report(.fill(fill))
     }
 
     /// A filled entry releases its bracket children; a filled child cancels its sibling in the same step,
@@ -313,12 +468,17 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         }
         let children = book.children(of: id).filter { book.orders[$0]?.held == true }
         for child in children { try apply(.activated(child)) }
-        for child in children { try match(child, fresh: false) }
+        // A released child reaches the market as a new order: marketable, it takes the touch.
+        for child in children { try match(child, fresh: true) }
     }
 
     /// The refusals a US broker makes before taking an order: a quantity that is not whole where it must
-    /// be, and a short sale of a symbol on the hard-to-borrow list.
+    /// be, a short sale of a symbol on the hard-to-borrow list, an immediate or auction order the market's
+    /// hours cannot take now, and a buy the cash cannot pay for.
     private func refuseLikeABroker(_ order: Order) throws(BrokerError) {
+        if let reason = marketClosedReason(order) {
+            throw BrokerError(.nonRetryable, code: "rejected", message: reason)
+        }
         if order.legs != nil {
             guard order.qty.isWhole else {
                 throw BrokerError(
@@ -339,6 +499,31 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
                     .nonRetryable, code: "rejected",
                     message: "insufficient buying power: the order needs \(cost), the account has \(available)")
             }
+        }
+    }
+
+    /// Why the market's hours refuse the order now: an IOC or FOK order outside the regular session, an
+    /// opening order once the open is two minutes away or past, a closing order in the last ten minutes
+    /// before the close.
+    private func marketClosedReason(_ order: Order) -> String? {
+        guard let calendar else { return nil }
+        let now = clock.now()
+        let (date, minute) = calendar.local(now)
+        let tradingDay = calendar.isTradingDay(date)
+        let close = calendar.closeMinute(date)
+        switch order.tif {
+        case .ioc, .fok:
+            guard calendar.phase(at: now) != .regular else { return nil }
+            return "market closed: \(order.tif.rawValue) orders are taken only in the session (\(calendar.hours))"
+        case .opg:
+            guard tradingDay, minute >= calendar.open - 2, minute < close else { return nil }
+            return "market closed for opg: opening orders are taken until "
+                + "\(MarketCalendar.clock(calendar.open - 2)) for the next open"
+        case .cls:
+            guard tradingDay, minute >= close - 10, minute < close else { return nil }
+            return "market closed for cls: closing orders are taken until \(MarketCalendar.clock(close - 10))"
+        case .day, .gtc:
+            return nil
         }
     }
 
@@ -397,11 +582,28 @@ public struct PaperRules: Sendable, Hashable {
     public var fractional: Bool
     /// Slippage from the touch on every fill (a limit order's fill never past its limit).
     public var slippage: PaperSlippage
+    /// The chance, from 0 to 1, that a resting limit order fills on a quote whose touch is exactly its
+    /// limit (the orders queued ahead of it at that price having traded); through its limit it always fills.
+    public var queueFillProbability: Price
+    /// The largest fraction of a quote's `volume` the account's fills may take; `nil` bounds nothing.
+    public var participation: Price?
+    /// The seed of the broker's chances (the queue), so that a session replays exactly.
+    public var seed: UInt64
+    /// How long acknowledgements and reports take.
+    public var latency: PaperLatency
 
-    public init(hardToBorrow: Set<Symbol> = [], fractional: Bool = false, slippage: PaperSlippage = .none) {
+    public init(
+        hardToBorrow: Set<Symbol> = [], fractional: Bool = false, slippage: PaperSlippage = .none,
+        queueFillProbability: Price = Price(1), participation: Price? = nil, seed: UInt64 = 1,
+        latency: PaperLatency = PaperLatency()
+    ) {
         self.hardToBorrow = hardToBorrow
         self.fractional = fractional
         self.slippage = slippage
+        self.queueFillProbability = queueFillProbability
+        self.participation = participation
+        self.seed = seed
+        self.latency = latency
     }
 
     /// Why a broker would refuse `order` while the account holds `position` of its symbol, or `nil`.
@@ -420,6 +622,56 @@ public struct PaperRules: Sendable, Hashable {
             }
         }
         return nil
+    }
+}
+
+/// How long the paper broker takes: from a submit (or replace) to the order reaching the market and being
+/// acknowledged, and from a fill, cancel or expiry to its report.
+public struct PaperLatency: Sendable, Hashable {
+    public var acknowledgement: Nanoseconds
+    public var report: Nanoseconds
+
+    public init(acknowledgement: Nanoseconds = .zero, report: Nanoseconds = .zero) {
+        self.acknowledgement = acknowledgement
+        self.report = report
+    }
+}
+
+/// A span of time in nanoseconds, to add to a `Timestamp`.
+public struct Nanoseconds: Sendable, Hashable, Comparable {
+    public var value: Int64
+    public init(_ value: Int64) { self.value = value }
+    public static var zero: Nanoseconds { Nanoseconds(0) }
+    public static func milliseconds(_ ms: Int64) -> Nanoseconds { Nanoseconds(ms * 1_000_000) }
+    public var isPositive: Bool { value > 0 }
+    public static func < (lhs: Nanoseconds, rhs: Nanoseconds) -> Bool { lhs.value < rhs.value }
+}
+
+extension Timestamp {
+    static func + (lhs: Timestamp, rhs: Nanoseconds) -> Timestamp {
+        Timestamp(nanosecondsSinceEpoch: lhs.nanosecondsSinceEpoch + rhs.value)
+    }
+}
+
+/// A small seeded generator (SplitMix64): the same seed gives the same chances, run after run.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// True with probability `p` (0 never, 1 always; drawn to the price's eight decimals).
+    mutating func chance(_ p: Price) -> Bool {
+        if p.units >= Price.unitsPerOne { return true }
+        if p.units <= 0 { return false }
+        return Int64(next() % UInt64(Price.unitsPerOne)) < p.units
     }
 }
 

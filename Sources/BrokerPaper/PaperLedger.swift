@@ -18,6 +18,8 @@ final class PaperLedger: Sendable {
         /// A bracket's stop or target, held until its parent fills.
         case receivedChild(Order, brokerOrderID: String, parent: OrderID, sibling: OrderID?)
         case activated(OrderID)
+        /// A day order past its session's close, or an opening order the open did not fill.
+        case expired(OrderID)
     }
 
     let path: String

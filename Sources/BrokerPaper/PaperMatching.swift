@@ -88,6 +88,18 @@ enum PaperMatching {
         return buy ? reference >= stop : reference <= stop
     }
 
+    /// A limit order that has been working: a limit, or a stop-limit triggered before this quote.
+    static func isRestingLimit(_ resting: PaperBook.Resting) -> Bool {
+        resting.order.type == .limit || (resting.order.type == .stopLimit && resting.triggered)
+    }
+
+    /// `rate` of `volume`, rounded down (to whole shares with `whole`).
+    static func share(of volume: Quantity, rate: Price, whole: Bool) -> Quantity {
+        let product = Int128(volume.units) * Int128(rate.units) / Int128(Price.unitsPerOne)
+        let units = Int64(clamping: product)
+        return Quantity(units: whole ? units - units % Quantity.unitsPerOne : units)
+    }
+
     static func crosses(_ touch: Price, _ limit: Price?, buy: Bool) -> Bool {
         guard let limit else { return false }
         return buy ? touch <= limit : touch >= limit

@@ -61,11 +61,13 @@ public struct SubmitRequest: Sendable, Decodable {
     public var orderClass: OrderClass?
     public var takeProfit: TakeProfitRequest?
     public var stopLoss: StopLossRequest?
+    public var extendedHours: Bool?
 
     enum CodingKeys: String, CodingKey {
         case account, clientOrderID = "client_order_id", symbol, side, legs, qty, type, limitPrice = "limit_price"
         case stopPrice = "stop_price", trailPrice = "trail_price", trailPercent = "trail_percent", tif, strategy, tags
         case orderClass = "order_class", takeProfit = "take_profit", stopLoss = "stop_loss"
+        case extendedHours = "extended_hours"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -92,6 +94,7 @@ public struct SubmitRequest: Sendable, Decodable {
         orderClass = try c.decodeIfPresent(OrderClass.self, forKey: .orderClass)
         takeProfit = try c.decodeIfPresent(TakeProfitRequest.self, forKey: .takeProfit)
         stopLoss = try c.decodeIfPresent(StopLossRequest.self, forKey: .stopLoss)
+        extendedHours = try c.decodeIfPresent(Bool.self, forKey: .extendedHours)
     }
 }
 
@@ -211,9 +214,10 @@ public struct QuoteRequest: Sendable, Decodable {
     public var ts: Timestamp?
     public var bidSize: Quantity?
     public var askSize: Quantity?
+    public var volume: Quantity?
 
     enum CodingKeys: String, CodingKey {
-        case symbol, bid, ask, last, ts, bidSize = "bid_size", askSize = "ask_size"
+        case symbol, bid, ask, last, ts, bidSize = "bid_size", askSize = "ask_size", volume
     }
 
     public init(from decoder: any Decoder) throws {
@@ -225,6 +229,7 @@ public struct QuoteRequest: Sendable, Decodable {
         ts = try c.decodeIfPresent(Timestamp.self, forKey: .ts)
         bidSize = try c.fixed(.bidSize)
         askSize = try c.fixed(.askSize)
+        volume = try c.fixed(.volume)
     }
 }
 

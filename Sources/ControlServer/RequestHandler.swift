@@ -145,13 +145,14 @@ public struct RequestHandler: Sendable {
                 symbol = request.symbol!
                 side = request.side!
             }
-            let order = SubmitOrder(
+            var order = SubmitOrder(
                 account: request.account, clientOrderID: request.clientOrderID, symbol: symbol, side: side,
                 qty: request.qty, type: request.type, limitPrice: request.limitPrice, stopPrice: request.stopPrice,
                 trailPrice: request.trailPrice, trailPercent: request.trailPercent, tif: request.tif ?? .day,
                 strategy: request.strategy, tags: request.tags, legs: legs, orderClass: request.orderClass,
                 takeProfit: request.takeProfit?.limitPrice,
                 stopLoss: request.stopLoss.map { .init(stopPrice: $0.stopPrice, limitPrice: $0.limitPrice) })
+            order.extendedHours = request.extendedHours ?? false
             return answer(
                 await engine.submit(order).map {
                     SubmitAnswer(order: $0.order, duplicate: $0.duplicate, linked: $0.linked)
@@ -247,9 +248,13 @@ public struct RequestHandler: Sendable {
                     throw RequestProblem(field: field, message: "\(field) needs its price (\(field.prefix(3)))")
                 }
             }
+            if let volume = request.volume, volume.isNegative {
+                throw RequestProblem(field: "volume", message: "volume must be zero or more")
+            }
             let quote = Quote(
                 symbol: request.symbol, bid: request.bid, ask: request.ask, last: request.last,
-                ts: request.ts ?? clock.now(), bidSize: request.bidSize, askSize: request.askSize)
+                ts: request.ts ?? clock.now(), bidSize: request.bidSize, askSize: request.askSize,
+                volume: request.volume)
             return answer(await engine.quote(quote).map(QuoteAnswer.init(quote:)))
         case "subscribe":
             let request = try decode(SubscribeRequest.self)

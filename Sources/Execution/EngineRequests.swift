@@ -24,6 +24,8 @@ public struct SubmitOrder: Sendable, Hashable {
     /// The exits placed with the order: a target's limit price, a stop's stop price and optional limit.
     public var takeProfit: Price?
     public var stopLoss: StopLoss?
+    /// Whether the order may work in pre-market and after-hours too (limit orders, day or gtc).
+    public var extendedHours = false
 
     /// A protective stop placed with an order: a stop, or a stop-limit when `limitPrice` is given.
     public struct StopLoss: Sendable, Hashable {

@@ -53,6 +53,7 @@ extension ExecutionEngine {
             tif: request.tif, strategy: request.strategy, tags: request.tags, createdAt: now)
         order.legs = request.legs
         order.orderClass = request.legs != nil ? .mleg : request.orderClass
+        order.extendedHours = request.extendedHours ? true : nil
         if let reason = account.adapter.unsupportedReason(for: order) {
             return .failure(EngineError(.notSupported, reason))
         }
@@ -141,6 +142,7 @@ extension ExecutionEngine {
         // A bracket's or OCO's exit stays one: the broker replaces it in place.
         replacement.parentOrderID = original.parentOrderID
         replacement.orderClass = original.orderClass
+        replacement.extendedHours = original.extendedHours
         if let problem = OrderValidation.problem(with: replacement)
             ?? OrderValidation.sizeProblem(
                 qty: replacement.qty,

@@ -4,17 +4,32 @@ import GatewayCore
 /// needs them and absent where it does not, option sides on options only, whole option contracts.
 enum OrderValidation {
     static func problem(with request: SubmitOrder) -> EngineError? {
-        problem(
+        if request.extendedHours, let problem = extendedHoursProblem(request.type, request.tif, legs: request.legs) {
+            return problem
+        }
+        return problem(
             symbol: request.symbol, side: request.side, qty: request.qty, type: request.type,
             limit: request.limitPrice, stop: request.stopPrice, trailPrice: request.trailPrice,
             trailPercent: request.trailPercent, strategy: request.strategy, tags: request.tags)
     }
 
     static func problem(with order: Order) -> EngineError? {
-        problem(
+        if order.extendedHours == true, let problem = extendedHoursProblem(order.type, order.tif, legs: order.legs) {
+            return problem
+        }
+        return problem(
             symbol: order.symbol, side: order.side, qty: order.qty, type: order.type, limit: order.limitPrice,
             stop: order.stopPrice, trailPrice: order.trailPrice, trailPercent: order.trailPercent,
             strategy: order.strategy, tags: order.tags)
+    }
+
+    /// `extended_hours` is taken on limit orders with tif day or gtc, as US brokers take it (never on a
+    /// spread: options trade in the regular session only).
+    static func extendedHoursProblem(_ type: OrderType, _ tif: TimeInForce, legs: [OrderLeg]?) -> EngineError? {
+        guard legs == nil, type == .limit, tif == .day || tif == .gtc else {
+            return .badRequest("extended_hours", "extended_hours is taken only on limit orders with tif day or gtc")
+        }
+        return nil
     }
 
     /// The largest quantity and order value the books can carry exactly (money has six decimals in

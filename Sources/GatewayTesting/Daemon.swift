@@ -69,6 +69,7 @@ public final class Daemon: Sendable {
                 starting_cash: "100000"
                 paper:
                   ledger: \(ledgerPath)
+                  calendar: always_open
             \(extraPaper.map { "      " + $0 }.joined(separator: "\n"))
             \(risk.isEmpty ? "" : "    risk:\n" + risk.map { "      " + $0 }.joined(separator: "\n"))
             \(sizing.isEmpty ? "" : "    sizing:\n" + sizing.map { "      " + $0 }.joined(separator: "\n"))

@@ -30,6 +30,9 @@ struct OrderOptions: ParsableArguments {
     @Option(name: .long, help: "A more precise side: sell_short, buy_to_cover, buy_to_open, sell_to_close, …")
     var side: String?
 
+    @Flag(name: .customLong("extended-hours"), help: "Let a limit day or gtc order work pre-market and after-hours.")
+    var extendedHours = false
+
     @OptionGroup var global: GlobalOptions
 
     func submit(defaultSide: String) throws {
@@ -48,6 +51,7 @@ struct OrderOptions: ParsableArguments {
                 "account": account, "symbol": symbol, "side": side ?? defaultSide, "qty": qty, "type": type,
                 "limit_price": limit as Any?, "stop_price": stop as Any?, "tif": tif,
                 "client_order_id": clientOrderID as Any?, "strategy": strategy as Any?,
+                "extended_hours": extendedHours ? (true as Any?) : nil,
             ].compactMapValues { $0 })
         if global.json { return Output.printJSON(answer) }
         let order = answer["order"] as? [String: Any] ?? [:]
@@ -166,6 +170,8 @@ struct QuoteCommand: ParsableCommand {
     @Option(name: .long) var last: String?
     @Option(name: .customLong("bid-size"), help: "How much is bid (shares or contracts).") var bidSize: String?
     @Option(name: .customLong("ask-size"), help: "How much is offered.") var askSize: String?
+    @Option(name: .long, help: "What traded since the last quote (bounds fills under a participation rate).")
+    var volume: String?
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -180,7 +186,7 @@ struct QuoteCommand: ParsableCommand {
             "quote",
             [
                 "symbol": symbol, "bid": bid as Any?, "ask": ask as Any?, "last": last as Any?,
-                "bid_size": bidSize as Any?, "ask_size": askSize as Any?,
+                "bid_size": bidSize as Any?, "ask_size": askSize as Any?, "volume": volume as Any?,
             ].compactMapValues { $0 })
         if global.json { return Output.printJSON(answer) }
         let quote = answer["quote"] as? [String: Any] ?? [:]

@@ -26,6 +26,9 @@ struct GatewayConfig: Sendable {
         var faults: PaperFaults
         var costs = CostModel()
         var rules = PaperRules()
+        /// When the simulated market trades; `nil`: always (`calendar: always_open`).
+        var calendar: MarketCalendar?
+        var replay: PaperReplay.Settings?
     }
 
     var socket: String
@@ -168,7 +171,7 @@ struct ConfigReader {
             paper = self.paper(paperNode, at: "\(path).paper")
             if broker != "paper" { problems.append("\(path).paper: only a paper account takes paper settings") }
         } else if broker == "paper" {
-            paper = GatewayConfig.Paper(ledger: nil, faults: PaperFaults())
+            paper = self.paper(nil, at: "\(path).paper")
         }
         var alpaca: GatewayConfig.Alpaca?
         if let alpacaNode = map["alpaca"] {
@@ -190,30 +193,6 @@ struct ConfigReader {
             sizing: sizing,
             strategyLimits: strategies?.limits ?? [:], strategySizing: strategies?.sizing ?? [:], session: session,
             reconcile: reconcile)
-    }
-
-    mutating func paper(_ node: Node, at path: String) -> GatewayConfig.Paper? {
-        let keys: Set<String> = [
-            "ledger", "crash_in_submit", "commission", "fees", "hard_to_borrow", "fractional", "slippage",
-        ]
-        guard let map = mapping(node, at: path, keys: keys) else {
-            return nil
-        }
-        let ledger = string(map["ledger"], at: "\(path).ledger")
-        var faults = PaperFaults()
-        if let crash = string(map["crash_in_submit"], at: "\(path).crash_in_submit") {
-            if let point = PaperFaults.CrashPoint(rawValue: crash) {
-                faults.crashInSubmit = point
-            } else {
-                problems.append("\(path).crash_in_submit: '\(crash)' is not before_receive or after_receive")
-            }
-        }
-        let costs = self.costs(commission: map["commission"], fees: map["fees"], at: path)
-        let rules = PaperRules(
-            hardToBorrow: Set(symbols(map["hard_to_borrow"], at: "\(path).hard_to_borrow") ?? []),
-            fractional: flag(map["fractional"], at: "\(path).fractional") ?? false,
-            slippage: slippage(map["slippage"], at: "\(path).slippage"))
-        return GatewayConfig.Paper(ledger: ledger, faults: faults, costs: costs, rules: rules)
     }
 
     /// A mapping with string keys, every key one of `keys`.

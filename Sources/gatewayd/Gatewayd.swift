@@ -53,6 +53,7 @@ struct Gatewayd: AsyncParsableCommand {
             if case .failure(let found) = settings.alertDestinations(credentials) { problems += found.problems }
             if case .failure(let found) = settings.accessPolicy() { problems += found.problems }
             if case .failure(let found) = settings.alpacaSettings(credentials) { problems += found.problems }
+            if case .failure(let found) = PaperMarketService.replays(settings) { problems += found.problems }
             guard problems.isEmpty else {
                 FileHandle.standardError.write(
                     Data("gatewayd: \(checkConfig) has problems:\n\(ConfigProblems(problems))\n".utf8))
@@ -115,6 +116,13 @@ struct Gatewayd: AsyncParsableCommand {
             FileHandle.standardError.write(Data("gatewayd: \(config) has problems:\n\(problems)\n".utf8))
             throw ExitCode(78)
         }
+        let replays: [PaperMarketService.Replay]
+        switch PaperMarketService.replays(settings) {
+        case .success(let found): replays = found
+        case .failure(let problems):
+            FileHandle.standardError.write(Data("gatewayd: \(config) has problems:\n\(problems)\n".utf8))
+            throw ExitCode(78)
+        }
         let registry = settings.metricsListen.map { _ in MetricsWiring.bootstrap() }
 
         // The socket listens before the journal is replayed: a client that connects during a long
@@ -172,6 +180,12 @@ struct Gatewayd: AsyncParsableCommand {
                 engine: engine, clock: clock, version: Self.version,
                 alerts: alerts.map { DispatcherAlertTesting(dispatcher: $0, host: Self.host) }, reloader: reloader),
             logger: logger, access: accessControl)
+        let paperBrokers = accounts.compactMap { $0.adapter as? PaperBroker }
+        let paperMarket = PaperMarketService(
+            brokers: paperBrokers,
+            tick: settings.accounts.contains { $0.paper?.rules.latency != PaperLatency() }
+                ? .milliseconds(10) : .milliseconds(100),
+            replays: replays, engine: engine, clock: clock, logger: logger)
         let metricsServices: [any Service] =
             zip(settings.metricsListen.map { [$0] } ?? [], registry.map { [$0] } ?? []).map { address, registry in
                 MetricsServer(host: address.host, port: address.port, logger: logger) {
@@ -188,7 +202,7 @@ struct Gatewayd: AsyncParsableCommand {
         // it hears of the shutdown first (STOPPING=1).
         let services: [any Service] =
             (alerts.map { [$0] } ?? []) + [engine, KillSwitchSignal(engine: engine, logger: logger)]
-            + [ReloadSignal(reloader: reloader, logger: logger), server] + metricsServices
+            + [ReloadSignal(reloader: reloader, logger: logger), server, paperMarket] + metricsServices
             + [
                 SystemdNotifyService(
                     notifier: notifier, watchdog: WatchdogSettings(environment: environment), engine: engine,
@@ -292,7 +306,7 @@ struct Gatewayd: AsyncParsableCommand {
             return PaperBroker(
                 clock: clock, ledgerPath: account.paper?.ledger, faults: account.paper?.faults ?? PaperFaults(),
                 costs: account.paper?.costs ?? CostModel(), rules: account.paper?.rules ?? PaperRules(),
-                cash: account.startingCash.isPositive ? account.startingCash : nil)
+                cash: account.startingCash.isPositive ? account.startingCash : nil, calendar: account.paper?.calendar)
         }
     }
 }

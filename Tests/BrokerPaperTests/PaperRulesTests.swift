@@ -129,25 +129,26 @@ import Testing
             costs: CostModel(commission: .perShare(rate: Price("1")!, minimum: .zero, maximumPercent: nil)),
             cash: Money("1000"))
         try await broker.connect()
-        try await broker.submit(order("rests", .buy, qty: "6", limit: "100"))  // 600 of the 1000 committed
+        try await broker.submit(order("rests", .buy, qty: "6", limit: "99"))  // 594 of the 1000 committed
         do {
-            try await broker.submit(order("too-big", .buy, qty: "5", limit: "100"))
+            try await broker.submit(order("too-big", .buy, qty: "5", limit: "99"))
             Issue.record("a buy beyond the cash was taken")
         } catch {
-            #expect(error.message == "insufficient buying power: the order needs 500, the account has 400")
+            #expect(error.message == "insufficient buying power: the order needs 495, the account has 406")
         }
-        try await broker.submit(order("fits", .buy, qty: "4", limit: "100"))
-        #expect(try await broker.accountReport().buyingPower == .zero)
+        try await broker.submit(order("fits", .buy, qty: "4", limit: "99"))
+        #expect(try await broker.accountReport().buyingPower == Money("10"))
 
-        // Both fill at 99: 10 × 99 = 990 and 10 × 1 commission leave 0 cash; a sale brings some back.
+        // Both fill at their limit, 99, the market trading through it: 10 × 99 = 990 and 10 × 1 commission
+        // leave 0 cash; a sale brings some back.
         await broker.receive(
-            Quote(symbol: Symbol("AAPL")!, bid: Price("98"), ask: Price("99"), ts: PaperSlippageTests.Clock().now()))
+            Quote(symbol: Symbol("AAPL")!, bid: Price("98"), ask: Price("98.5"), ts: PaperSlippageTests.Clock().now()))
         #expect(try await broker.accountReport().cash == .zero)
         try await broker.submit(order("sell", .sell, qty: "5"))
         // 5 × 98 = 490, less 5 commission.
         let report = try await broker.accountReport()
         #expect(report.cash == Money("485") && report.buyingPower == Money("485"))
-        #expect(report.equity == Money("977.5"))  // and 5 held, marked at the mid, 98.50
+        #expect(report.equity == Money("976.25"))  // and 5 held, marked at the mid, 98.25
         await broker.disconnect()
 
         let again = PaperBroker(clock: PaperSlippageTests.Clock(), ledgerPath: ledger, cash: Money("1000"))

@@ -34,6 +34,9 @@ public struct Order: Sendable, Hashable, Codable {
     /// For a multi-leg order, its legs; `symbol` is then the legs' underlying and `side` is `buy` for a
     /// debit (or a market order) and `sell` for a credit, and quantities and prices are per spread unit.
     public var legs: [OrderLeg]?
+    /// Whether the order may also work outside the regular session (pre-market and after-hours); `nil`
+    /// means no. Taken on limit orders with tif day or gtc.
+    public var extendedHours: Bool?
 
     enum CodingKeys: String, CodingKey {
         case orderID = "order_id", clientOrderID = "client_order_id", account, symbol, side, qty, type
@@ -43,6 +46,7 @@ public struct Order: Sendable, Hashable, Codable {
         case createdAt = "created_at", updatedAt = "updated_at", rejectReasons = "reject_reasons"
         case replacesOrderID = "replaces_order_id", replacedByOrderID = "replaced_by_order_id"
         case parentOrderID = "parent_order_id", orderClass = "order_class", legs
+        case extendedHours = "extended_hours"
     }
 
     public init(

@@ -8,15 +8,19 @@ public struct Quote: Sendable, Hashable, Codable {
     /// How much is offered at the bid and at the ask, where the source says (shares or contracts).
     public var bidSize: Quantity?
     public var askSize: Quantity?
+    /// What traded since the previous quote (a bar's volume), where the source says; it bounds the paper
+    /// broker's fills when the account sets a participation rate. Never carried into a later quote.
+    public var volume: Quantity?
 
     enum CodingKeys: String, CodingKey {
-        case symbol, bid, ask, last, ts, bidSize = "bid_size", askSize = "ask_size"
+        case symbol, bid, ask, last, ts, bidSize = "bid_size", askSize = "ask_size", volume
     }
 
     public init(
         symbol: Symbol, bid: Price? = nil, ask: Price? = nil, last: Price? = nil, ts: Timestamp,
-        bidSize: Quantity? = nil, askSize: Quantity? = nil
+        bidSize: Quantity? = nil, askSize: Quantity? = nil, volume: Quantity? = nil
     ) {
+        self.volume = volume
         self.symbol = symbol
         self.bid = bid
         self.ask = ask
@@ -38,6 +42,6 @@ public struct Quote: Sendable, Hashable, Codable {
         Quote(
             symbol: symbol, bid: newer.bid ?? bid, ask: newer.ask ?? ask, last: newer.last ?? last, ts: newer.ts,
             bidSize: newer.bid != nil ? newer.bidSize : (newer.bidSize ?? bidSize),
-            askSize: newer.ask != nil ? newer.askSize : (newer.askSize ?? askSize))
+            askSize: newer.ask != nil ? newer.askSize : (newer.askSize ?? askSize), volume: newer.volume)
     }
 }

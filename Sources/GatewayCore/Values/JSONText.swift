@@ -135,6 +135,10 @@ extension Order: JSONTextEncodable {
             json.member("broker_order_id", brokerOrderID)
             json.member("client_order_id", clientOrderID.rawValue)
             json.member("created_at", createdAt.description)
+            if let extendedHours {
+                json.key("extended_hours")
+                json.bool(extendedHours)
+            }
             json.member("filled_qty", filledQty)
             if let legs {
                 json.key("legs")

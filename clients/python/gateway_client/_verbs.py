@@ -43,11 +43,14 @@ def submit(account: str, symbol: str, side: str, qty: Number, type: str = "marke
            limit_price: Optional[Number] = None, stop_price: Optional[Number] = None,
            trail_price: Optional[Number] = None, trail_percent: Optional[Number] = None, tif: str = "day",
            client_order_id: Optional[str] = None, strategy: Optional[str] = None,
-           tags: Optional[Iterable[str]] = None) -> Spec:
-    """Sends an order. Returns the ``Order`` (``order.duplicate`` is true when the client_order_id was known)."""
+           tags: Optional[Iterable[str]] = None, extended_hours: bool = False) -> Spec:
+    """Sends an order. Returns the ``Order`` (``order.duplicate`` is true when the client_order_id was known).
+    ``extended_hours`` lets a limit day or gtc order work pre-market and after-hours too."""
     fields = _fields(account=account, symbol=symbol, side=side, qty=qty, type=type, limit_price=limit_price,
                      stop_price=stop_price, trail_price=trail_price, trail_percent=trail_percent, tif=tif,
                      client_order_id=client_order_id, strategy=strategy)
+    if extended_hours:
+        fields["extended_hours"] = True
     if tags is not None:
         fields["tags"] = list(tags)
     return "submit", fields, _order
@@ -173,11 +176,12 @@ def report(account: Optional[str] = None, strategy: Optional[str] = None, symbol
 
 
 def quote(symbol: str, bid: Optional[Number] = None, ask: Optional[Number] = None, last: Optional[Number] = None,
-          ts: Any = None, bid_size: Optional[Number] = None, ask_size: Optional[Number] = None) -> Spec:
-    """Gives a price (and what is offered at it) to the paper simulator and the risk checks; returns the
-    merged quote in force."""
+          ts: Any = None, bid_size: Optional[Number] = None, ask_size: Optional[Number] = None,
+          volume: Optional[Number] = None) -> Spec:
+    """Gives a price (and what is offered at it, and what traded since the last quote) to the paper
+    simulator and the risk checks; returns the merged quote in force."""
     return "quote", _fields(symbol=symbol, bid=bid, ask=ask, last=last, ts=ts, bid_size=bid_size,
-                            ask_size=ask_size), _quote
+                            ask_size=ask_size, volume=volume), _quote
 
 
 VERBS = [hello, submit, signal, cancel, replace, cancel_all, halt, resume, reconcile, orders, positions, account,

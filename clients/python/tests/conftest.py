@@ -39,6 +39,7 @@ class Daemon:
             '    starting_cash: "100000"\n'
             "    paper:\n"
             f"      ledger: {ledger or folder / 'ledger.jsonl'}\n"
+            "      calendar: always_open\n"
             + ("    risk:\n" + risk_lines + "\n" if risk else "")
             + "    sizing:\n"
             "      method: fixed_fractional\n"
