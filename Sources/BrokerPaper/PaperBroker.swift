@@ -234,6 +234,9 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         try? tick()
     }
 
+    /// Orders on their way to the market and reports held back: what `advance()` has yet to deliver.
+    public var pendingCount: Int { arriving.count + held.count }
+
     /// Calls `advance()` every `interval` until the task is canceled (gatewayd's timer).
     public func run(every interval: Duration) async {
         while !Task.isCancelled {

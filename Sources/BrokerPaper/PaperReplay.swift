@@ -91,12 +91,24 @@ public struct PaperReplay: Sendable {
             }
             rows.append((ts, span, rowSymbol, fields, number))
         }
-        // Bars without a length of their own (intraday) last until the next bar of their symbol.
-        var quotes: [Quote] = []
+        // Bars without a length of their own (intraday) last until the next bar of their symbol; the last
+        // one as long as the one before it (a minute when it is the only one).
+        var spans = [Int64?](repeating: nil, count: rows.count)
         var nextStart: [Symbol: Timestamp] = [:]
-        var lastSpan: [Symbol: Int64] = [:]
-        var made: [[Quote]] = Array(repeating: [], count: rows.count)
         for (index, row) in rows.enumerated().reversed() {
+            spans[index] =
+                row.span ?? nextStart[row.symbol].map { $0.nanosecondsSinceEpoch - row.ts.nanosecondsSinceEpoch }
+            nextStart[row.symbol] = row.ts
+        }
+        var previousSpan: [Symbol: Int64] = [:]
+        for (index, row) in rows.enumerated() {
+            let span = spans[index] ?? previousSpan[row.symbol] ?? 60_000_000_000
+            spans[index] = span
+            previousSpan[row.symbol] = span
+        }
+        var quotes: [Quote] = []
+        var made: [[Quote]] = Array(repeating: [], count: rows.count)
+        for (index, row) in rows.enumerated() {
             let fields = row.fields
             func price(_ column: Int?, _ name: String) throws(Problem) -> Price? {
                 guard let column, column < fields.count, !fields[column].isEmpty else { return nil }
@@ -124,11 +136,7 @@ public struct PaperReplay: Sendable {
                         description: "\(fileName): line \(row.line): the high and low do not contain the open and close"
                     )
                 }
-                let span =
-                    row.span ?? nextStart[row.symbol].map { $0.nanosecondsSinceEpoch - row.ts.nanosecondsSinceEpoch }
-                    ?? lastSpan[row.symbol] ?? 60_000_000_000
-                lastSpan[row.symbol] = span
-                nextStart[row.symbol] = row.ts
+                let span = spans[index] ?? 60_000_000_000
                 let path = close >= open ? [open, low, high, close] : [open, high, low, close]
                 let volume = try size(column("volume", "vol"), "volume")
                 made[index] = path.enumerated().map { step, price in
