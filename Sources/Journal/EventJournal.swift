@@ -34,7 +34,9 @@ public final class EventJournal: Sendable {
     public let durability: Durability
 
     /// Opens or creates the journal at `path`, creating its folder, and migrates its schema.
-    public init(path: String, durability: Durability = .durable) throws {
+    /// - Parameter instanceID: the id a new journal takes (eight hex digits; by default a random one), for
+    ///   a session meant to replay byte for byte; an existing journal keeps its own.
+    public init(path: String, durability: Durability = .durable, instanceID newID: String? = nil) throws {
         self.durability = durability
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
@@ -55,7 +57,7 @@ public final class EventJournal: Sendable {
             if let existing = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance_id'") {
                 return existing
             }
-            let made = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+            let made = newID ?? String(UInt32.random(in: 0...UInt32.max), radix: 16)
             let padded = String(repeating: "0", count: 8 - made.count) + made
             try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('instance_id', ?)", arguments: [padded])
             return padded
