@@ -14,6 +14,43 @@ public enum BrokerEvent: Sendable, Hashable {
     case connection(BrokerConnectionState, detail: String?)
     /// What the broker holds, in answer to `reconcile()`.
     case snapshot(BrokerSnapshot)
+    /// An option position ended at its expiry: expired worthless, or exercised (held long) or assigned
+    /// (held short) into the underlying at the strike.
+    case settlement(BrokerSettlement)
+}
+
+/// How an option position ended at its expiry, as the broker booked it.
+public struct BrokerSettlement: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable {
+        case expired, exercised, assigned
+    }
+
+    /// Unique per position and expiry (the contract and its expiry date): the same settlement reported
+    /// twice is booked once.
+    public var id: String
+    public var kind: Kind
+    public var option: Symbol
+    /// The option position it ends, in contracts (positive: held long).
+    public var contracts: Quantity
+    /// What an exercise or assignment delivers: the underlying and its shares (positive: received).
+    public var underlying: Symbol?
+    public var shares: Quantity
+    public var strike: Price
+    public var ts: Timestamp
+
+    public init(
+        id: String, kind: Kind, option: Symbol, contracts: Quantity, underlying: Symbol?, shares: Quantity,
+        strike: Price, ts: Timestamp
+    ) {
+        self.id = id
+        self.kind = kind
+        self.option = option
+        self.contracts = contracts
+        self.underlying = underlying
+        self.shares = shares
+        self.strike = strike
+        self.ts = ts
+    }
 }
 
 /// One execution as the broker reports it.

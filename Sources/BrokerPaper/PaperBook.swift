@@ -47,6 +47,9 @@ struct PaperBook {
     /// What a participation rate leaves of the latest quote's volume, per symbol.
     var volumeLeft: [Symbol: Quantity] = [:]
 
+    /// Whether any option position is open (only then is there an expiry to watch for).
+    var holdsOptions: Bool { positions.values.contains { $0.symbol.isOption && !$0.isFlat } }
+
     /// Working orders on `symbol` (a spread's on any of its legs), oldest first; bracket children still
     /// held are not working.
     func working(symbol: Symbol) -> [OrderID] {
@@ -74,6 +77,7 @@ struct PaperBook {
         case .canceled(let id), .triggered(let id), .activated(let id), .watermark(let id, _), .expired(let id):
             touched = [id]
         case .replaced(let old, let replacement, _): touched = [old, replacement.orderID]
+        case .settled: touched = []
         }
         let before = touched.reduce(Money.zero) { $0 + (orders[$1]?.reserved ?? .zero) }
         record(entry)
@@ -91,15 +95,41 @@ struct PaperBook {
     private mutating func trade(
         _ fill: BrokerFill, of order: Order, _ symbol: Symbol, _ side: OrderSide, _ qty: Quantity, _ price: Price
     ) {
-        var position = positions[symbol] ?? Position(account: order.account, symbol: symbol)
-        position.apply(
+        move(
             Fill(
                 fillID: fill.fillID, orderID: fill.orderID, clientOrderID: order.clientOrderID, account: order.account,
                 symbol: symbol, side: side, qty: qty, price: price, ts: fill.ts))
-        positions[symbol] = position
+    }
+
+    /// A trade's effect on its position and on the cash.
+    private mutating func move(_ fill: Fill) {
+        var position = positions[fill.symbol] ?? Position(account: fill.account, symbol: fill.symbol)
+        position.apply(fill)
+        positions[fill.symbol] = position
         if let before = cash {
-            let value = price.notional(qty, multiplier: symbol.multiplier) ?? .zero
-            cash = side.isBuy ? before - value : before + value
+            let value = fill.price.notional(fill.qty, multiplier: fill.symbol.multiplier) ?? .zero
+            cash = fill.side.isBuy ? before - value : before + value
+        }
+    }
+
+    /// An option's end at expiry: its position closed at zero, and the underlying delivered at the strike.
+    private mutating func settle(_ settlement: BrokerSettlement) {
+        guard let account = positions[settlement.option]?.account else { return }
+        func fill(_ part: String, _ symbol: Symbol, _ side: OrderSide, _ qty: Quantity, _ price: Price) -> Fill {
+            let id = "\(settlement.id)-\(part)"
+            return Fill(
+                fillID: FillID(id)!, orderID: OrderID(id)!, clientOrderID: ClientOrderID(id)!, account: account,
+                symbol: symbol, side: side, qty: qty, price: price, ts: settlement.ts)
+        }
+        move(
+            fill(
+                "option", settlement.option, settlement.contracts.isPositive ? .sellToClose : .buyToClose,
+                settlement.contracts.magnitude, .zero))
+        if let underlying = settlement.underlying, settlement.shares != .zero {
+            move(
+                fill(
+                    "delivery", underlying, settlement.shares.isPositive ? .buy : .sell, settlement.shares.magnitude,
+                    settlement.strike))
         }
     }
 
@@ -155,6 +185,8 @@ struct PaperBook {
             arrival.append(order.orderID)
         case .activated(let id):
             orders[id]?.held = false
+        case .settled(let settlement):
+            settle(settlement)
         }
     }
 }

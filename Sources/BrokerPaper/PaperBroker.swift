@@ -251,7 +251,11 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
             arriving.removeFirst()
             try land(first)
         }
-        try endSessions(now)
+        if calendar == nil, book.holdsOptions {
+            try settleExpiredOptions(nil, now)
+        } else {
+            try endSessions(now)
+        }
         while let first = held.first, first.due <= now {
             held.removeFirst()
             emit.yield(first.event)
@@ -278,7 +282,38 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
                 break
             }
         }
+        try settleExpiredOptions(calendar, now)
         nextSessionEnd = min(calendar.nextClose(after: now), calendar.dayOrderExpiry(placedAt: now, extended: true))
+    }
+
+    /// At the close of an option's expiry day, as the OCC does: one out of the money (or in it by less than
+    /// a cent) expires worthless; one in the money is exercised if held long, assigned if held short, into
+    /// 100 shares of the underlying per contract at the strike. The underlying's last quote decides; an
+    /// option whose underlying has no quote yet stays until one comes.
+    /// Without a calendar, an option settles at the end of its expiry date, UTC.
+    private func settleExpiredOptions(_ calendar: MarketCalendar?, _ now: Timestamp) throws(BrokerError) {
+        for position in book.positions.values.sorted(by: { $0.symbol < $1.symbol }) where !position.isFlat {
+            guard case .option(let contract) = position.symbol.kind else { continue }
+            let expiry = contract.expiration
+            let deadline =
+                calendar?.instant(expiry, minute: calendar!.closeMinute(expiry))
+                ?? Timestamp(nanosecondsSinceEpoch: (expiry.daysSinceEpoch + 1) * 86_400_000_000_000)
+            guard deadline <= now,
+                let underlying = Symbol(contract.root), let spot = book.quotes[underlying]?.mark
+            else { continue }
+            let call = contract.right == .call
+            let moneyness = call ? spot - contract.strike : contract.strike - spot
+            let inTheMoney = moneyness >= Price("0.01")!
+            let contracts = position.qty
+            let shares = Quantity(units: contracts.units * Int64(position.symbol.multiplier) * (call ? 1 : -1))
+            let settlement = BrokerSettlement(
+                id: "\(contract.compactSymbol)-\(expiry)",
+                kind: !inTheMoney ? .expired : contracts.isPositive ? .exercised : .assigned,
+                option: position.symbol, contracts: contracts, underlying: inTheMoney ? underlying : nil,
+                shares: inTheMoney ? shares : .zero, strike: contract.strike, ts: now)
+            try apply(.settled(settlement))
+            report(.settlement(settlement))
+        }
     }
 
     /// Reports an event now, or after the report latency.

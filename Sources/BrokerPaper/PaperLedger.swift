@@ -20,6 +20,8 @@ final class PaperLedger: Sendable {
         case activated(OrderID)
         /// A day order past its session's close, or an opening order the open did not fill.
         case expired(OrderID)
+        /// An option position ended at its expiry (worthless, or into the underlying at the strike).
+        case settled(BrokerSettlement)
     }
 
     let path: String

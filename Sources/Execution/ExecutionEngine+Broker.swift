@@ -35,6 +35,37 @@ extension ExecutionEngine {
             handleConnection(account, state, detail: detail)
         case .snapshot(let snapshot):
             handleSnapshot(account, snapshot)
+        case .settlement(let settlement):
+            settleOption(settlement, account: account)
+        }
+    }
+
+    /// Books an option's end at expiry as the broker reports it: the option position closed at zero (an
+    /// order tagged `option_expiry` and the settlement's kind), and for an exercise or assignment the
+    /// underlying's shares bought or sold at the strike (a second such order). Booked once per settlement.
+    func settleOption(_ settlement: BrokerSettlement, account: AccountID) {
+        let optionFill = FillID("\(settlement.id)-option")!
+        guard !seenFills.contains("\(account)/\(optionFill)"), settlement.contracts != .zero else { return }
+        let reason: String
+        switch settlement.kind {
+        case .expired: reason = "expired worthless at \(settlement.option)'s expiry"
+        case .exercised:
+            reason =
+                "exercised at expiry: \(settlement.shares) \(settlement.underlying?.text ?? "?") at \(settlement.strike)"
+        case .assigned:
+            reason =
+                "assigned at expiry: \(settlement.shares) \(settlement.underlying?.text ?? "?") at \(settlement.strike)"
+        }
+        let tags = ["option_expiry", settlement.kind.rawValue]
+        bookBrokerOrder(
+            settlement.option, account: account, side: settlement.contracts.isPositive ? .sellToClose : .buyToClose,
+            qty: settlement.contracts.magnitude, price: .zero, fillID: optionFill, tags: tags, reason: reason,
+            at: settlement.ts)
+        if let underlying = settlement.underlying, settlement.shares != .zero {
+            bookBrokerOrder(
+                underlying, account: account, side: settlement.shares.isPositive ? .buy : .sell,
+                qty: settlement.shares.magnitude, price: settlement.strike,
+                fillID: FillID("\(settlement.id)-delivery")!, tags: tags, reason: reason, at: settlement.ts)
         }
     }
 

@@ -241,18 +241,26 @@ extension ExecutionEngine {
 
     /// Books a position difference as a filled external order, so the journal's position is the broker's.
     func adoptPosition(_ symbol: Symbol, account: AccountID, by difference: Quantity, at price: Price) {
-        let now = clock.now()
         let id = OrderID("ext-\(journal.instanceID)-\(nextSeq)")!
+        bookBrokerOrder(
+            symbol, account: account, side: difference.isPositive ? .buy : .sell, qty: difference.magnitude,
+            price: price, fillID: FillID("\(id.rawValue)-adjust")!, tags: ["external", "position_adjustment"],
+            reason: "a position difference found by reconciliation", at: clock.now(), id: id)
+    }
+
+    /// Journals a trade the broker made on its own (a position adjustment, an option's expiry) as an order
+    /// adopted already acknowledged, filled whole at `price`.
+    func bookBrokerOrder(
+        _ symbol: Symbol, account: AccountID, side: OrderSide, qty: Quantity, price: Price, fillID: FillID,
+        tags: [String], reason: String, at ts: Timestamp, id: OrderID? = nil
+    ) {
+        let id = id ?? OrderID("ext-\(journal.instanceID)-\(nextSeq)")!
         let order = Order(
-            orderID: id, clientOrderID: ClientOrderID(id.rawValue)!, account: account, symbol: symbol,
-            side: difference.isPositive ? .buy : .sell, qty: difference.magnitude, type: .market, tif: .day,
-            tags: ["external", "position_adjustment"], status: .acknowledged, createdAt: now)
+            orderID: id, clientOrderID: ClientOrderID(id.rawValue)!, account: account, symbol: symbol, side: side,
+            qty: qty, type: .market, tif: .day, tags: tags, status: .acknowledged, createdAt: ts)
         clientIndex[account, default: [:]][order.clientOrderID] = id
-        stageOrder(order, change: "adopted", reason: "a position difference found by reconciliation")
-        record(
-            BrokerFill(
-                orderID: id, fillID: FillID("\(id.rawValue)-adjust")!, qty: difference.magnitude, price: price, ts: now),
-            account: account)
+        stageOrder(order, change: "adopted", reason: reason)
+        record(BrokerFill(orderID: id, fillID: fillID, qty: qty, price: price, ts: ts), account: account)
     }
 
     /// Journals the findings (a difference already journaled by the previous reconciliation of the account,
