@@ -58,6 +58,8 @@ public final class Daemon: Sendable {
     ) throws {
         // Tests run many daemons at once: no metrics port unless the test asks for one.
         let metrics = top.contains { $0.hasPrefix("metrics_listen:") } ? [] : ["metrics_listen: off"]
+        // Tests trade at any hour unless they set a calendar of their own.
+        let calendar = extraPaper.contains { $0.hasPrefix("calendar:") } ? [] : ["calendar: always_open"]
         let config = """
             \((metrics + top).joined(separator: "\n"))
             socket: \(socketPath)
@@ -69,8 +71,7 @@ public final class Daemon: Sendable {
                 starting_cash: "100000"
                 paper:
                   ledger: \(ledgerPath)
-                  calendar: always_open
-            \(extraPaper.map { "      " + $0 }.joined(separator: "\n"))
+            \((calendar + extraPaper).map { "      " + $0 }.joined(separator: "\n"))
             \(risk.isEmpty ? "" : "    risk:\n" + risk.map { "      " + $0 }.joined(separator: "\n"))
             \(sizing.isEmpty ? "" : "    sizing:\n" + sizing.map { "      " + $0 }.joined(separator: "\n"))
             """

@@ -75,3 +75,123 @@ extension EndToEnd {
         }
     }
 }
+
+extension EndToEnd {
+    /// The paper market's hours, replay and option of extended hours, configured in gatewayd.
+    @Suite(.timeLimit(.minutes(2)))
+    struct PaperReplayAndHoursTests {
+        @Test func aReplayedFilesPricesReachTheBrokerAndAnOrderFillsAtTheLast() async throws {
+            let folder = NSTemporaryDirectory() + "replay-" + String(UUID().uuidString.prefix(8))
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try """
+            Date,Time,Open,High,Low,Close,Volume
+            2026-12-02,09:30,100,102,99,101,12000
+            2026-12-02,09:31,101,101.5,98,98.5,8000
+            2026-12-02,09:32,98.5,99.25,98.25,99.125,5000
+            """.write(toFile: folder + "/AAPL.csv", atomically: true, encoding: .utf8)
+            let daemon = Daemon()
+            try daemon.writeConfig(extraPaper: ["replay: {file: \(folder)/AAPL.csv, speed: \"0\"}"])
+            let started = try await daemon.launch(["--config", daemon.configPath], until: "replay finished")
+            try #require(started, "\(daemon.log)")
+            #expect(daemon.log.contains("replay.played=12"), "\(daemon.log)")
+            let client = try ControlClient(socketPath: daemon.socketPath)
+            let answer = try client.request(
+                "submit", ["account": "paper", "symbol": "AAPL", "side": "buy", "qty": "10", "type": "market"])
+            let id = try #require(answer.order["order_id"] as? String, "\(answer)")
+            // The last bar closed at 99.125: its last quote is 99.125 on both sides.
+            let watcher = try ControlClient(socketPath: daemon.socketPath)
+            _ = try watcher.request("subscribe", ["kinds": ["fill"], "after_seq": 0])
+            #expect(try PaperMarketTests.fills(watcher, 1) == ["AAPL buy 10@99.125"])
+            let orders = try client.request("orders", ["status": "all"])["orders"] as? [[String: Any]] ?? []
+            #expect(orders.first { $0["order_id"] as? String == id }?["status"] as? String == "filled")
+            #expect(await daemon.stop() == 0)
+        }
+
+        @Test func aClosedMarketRefusesImmediateOrdersAndOthersWait() async throws {
+            // A calendar closed today, whatever the hour: yesterday, today and tomorrow are holidays.
+            let format = ISO8601DateFormatter()
+            format.formatOptions = [.withFullDate]
+            let dates = [-86_400.0, 0, 86_400].map { format.string(from: Date().addingTimeInterval($0)) }
+            let daemon = try await startedDaemon(extraPaper: [
+                "calendar: {time_zone: UTC, holidays: [\(dates.joined(separator: ", "))]}"
+            ])
+            let client = try ControlClient(socketPath: daemon.socketPath)
+            let watcher = try ControlClient(socketPath: daemon.socketPath)
+            _ = try watcher.request("subscribe", ["kinds": ["order"], "after_seq": 0])
+            func next(_ id: String, _ status: String) throws -> [String: Any]? {
+                while let event = try watcher.readObject() {
+                    if event.order["order_id"] as? String == id && event.order["status"] as? String == status {
+                        return event
+                    }
+                }
+                return nil
+            }
+            _ = try client.request("quote", ["symbol": "AAPL", "bid": "100", "ask": "100.1"])
+            let ioc = try client.request(
+                "submit",
+                ["account": "paper", "symbol": "AAPL", "side": "buy", "qty": "1", "type": "market", "tif": "ioc"])
+            let iocID = try #require(ioc.order["order_id"] as? String, "\(ioc)")
+            // The broker refuses it for the closed market, saying why.
+            let rejected = try #require(try next(iocID, "rejected"))
+            #expect(
+                "\(rejected)".contains("market closed: ioc orders are taken only in the session (09:30–16:00 UTC)"),
+                "\(rejected)")
+            // A day order is taken and waits for a session.
+            let day1 = try client.request(
+                "submit", ["account": "paper", "symbol": "AAPL", "side": "buy", "qty": "1", "type": "market"])
+            let id = try #require(day1.order["order_id"] as? String, "\(day1)")
+            let acknowledged = try #require(try next(id, "acknowledged"))
+            #expect(acknowledged.order["filled_qty"] as? String == "0")
+
+            let extended = try client.request(
+                "submit",
+                [
+                    "account": "paper", "symbol": "AAPL", "side": "buy", "qty": "1", "type": "market",
+                    "extended_hours": true,
+                ])
+            #expect(
+                (extended["error"] as? [String: Any])?["message"] as? String
+                    == "extended_hours is taken only on limit orders with tif day or gtc", "\(extended)")
+            #expect(await daemon.stop() == 0)
+        }
+
+        @Test func aBadReplayFileOrCalendarIsRefusedByName() async throws {
+            let daemon = Daemon()
+            let csv = daemon.folder + "/SPY.csv"
+            try "date,open,high,low,close\n2026-12-02,1,2,0.5,1\n2026-12-03,1,2,x,1\n".write(
+                toFile: csv, atomically: true, encoding: .utf8)
+            let bad = daemon.folder + "/bad.yaml"
+            try """
+            accounts:
+              - name: paper
+                broker: paper
+                paper:
+                  replay: \(csv)
+                  calendar: {open: "25:00", time_zone: Mars/Olympus}
+                  queue_fill_probability: "1.5"
+                  latency: {ack_ms: "-1"}
+            """.write(toFile: bad, atomically: true, encoding: .utf8)
+            let refused = try await Daemon.run(Daemon.binaryFolder + "/gatewayd", ["--check-config", bad])
+            #expect(refused.status == 78)
+            for problem in [
+                "accounts[0].paper.calendar.open: '25:00' is not a time of day such as 09:30",
+                "accounts[0].paper.calendar.time_zone: 'Mars/Olympus' is not a time zone name",
+                "accounts[0].paper.queue_fill_probability: '1.5' is not a chance from 0 to 1",
+                "accounts[0].paper.latency.ack_ms: '-1' is not a decimal of zero or more",
+            ] {
+                #expect(refused.err.contains(problem), "\(refused.err)")
+            }
+            try """
+            accounts:
+              - name: paper
+                broker: paper
+                paper: {replay: \(csv)}
+            """.write(toFile: bad, atomically: true, encoding: .utf8)
+            let badFile = try await Daemon.run(Daemon.binaryFolder + "/gatewayd", ["--check-config", bad])
+            #expect(badFile.status == 78)
+            #expect(
+                badFile.err.contains("accounts[paper].paper.replay: \(csv): line 3: low 'x' is not a price above 0"),
+                "\(badFile.err)")
+        }
+    }
+}
