@@ -242,3 +242,39 @@ struct PaperQueueTests {
         #expect(await script.broker.pendingCount == 0)
     }
 }
+
+@Suite(.timeLimit(.minutes(1)))
+struct PaperOrderTypeTests {
+    @Test func aStopLimitTriggersThenRestsAsALimitThatFillsAtItsLimit() async throws {
+        var script = try await PaperScript(at: "2026-12-03T15:00:00Z")
+        await script.quote(bid: "100", ask: "100.1")
+        // Sell 10 if the market falls to 99, not below 98.5.
+        try await script.broker.submit(script.order("1", .sell, 10, type: .stopLimit, limit: "98.5", stop: "99"))
+        await script.quote(bid: "99.5", ask: "99.6")  // above the stop: nothing
+        await script.quote(bid: "98", ask: "98.1")  // triggered, but the bid is below the limit: it rests
+        #expect(try await script.status("1") == .acknowledged)
+        await script.quote(bid: "98.7", ask: "98.8")  // traded through its limit: fills at the limit
+        #expect(await script.next(2) == ["ack 1", "fill 1 10@98.5"])
+    }
+
+    @Test func aStopGappedThroughFillsAtTheMarketNotAtTheStop() async throws {
+        var script = try await PaperScript(at: "2026-12-03T15:00:00Z")
+        await script.quote(bid: "100", ask: "100.1")
+        try await script.broker.submit(script.order("1", .sell, 10, type: .stop, stop: "99"))
+        await script.quote(bid: "97", ask: "97.2")
+        #expect(await script.next(2) == ["ack 1", "fill 1 10@97"])
+    }
+
+    @Test func aGtcOrderOutlivesTheCloseAndFillsTheNextDay() async throws {
+        var script = try await PaperScript(at: "2026-12-03T15:00:00Z")
+        await script.quote(bid: "100", ask: "100.1")
+        try await script.broker.submit(script.order("gtc", .buy, 5, type: .limit, limit: "99", tif: .gtc))
+        try await script.broker.submit(script.order("day", .buy, 5, type: .limit, limit: "99"))
+        script.clock.set("2026-12-03T21:00:00Z")
+        await script.broker.advance()
+        #expect(await script.next(3) == ["ack gtc", "ack day", "expired day"])
+        script.clock.set("2026-12-04T14:30:00Z")
+        await script.quote(bid: "98.8", ask: "98.9")
+        #expect(await script.next(1) == ["fill gtc 5@99"])
+    }
+}
