@@ -28,7 +28,7 @@ def _order(answer: Dict[str, Any]) -> Order:
 
 def _quote(answer: Dict[str, Any]) -> Dict[str, Any]:
     quote = dict(answer.get("quote", {}))
-    for key in ("bid", "ask", "last", "bid_size", "ask_size"):
+    for key in ("bid", "ask", "last", "bid_size", "ask_size", "volume"):
         if key in quote:
             quote[key] = dec(quote[key])
     return quote

@@ -64,6 +64,8 @@ class Order:
     replaces_order_id: Optional[str] = None
     replaced_by_order_id: Optional[str] = None
     parent_order_id: Optional[str] = None
+    #: May work in pre-market and after-hours too (a limit order, day or gtc).
+    extended_hours: bool = False
     #: True when a submit named a client_order_id the gateway already knew: nothing new was sent.
     duplicate: bool = field(default=False, compare=False)
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

@@ -160,3 +160,17 @@ def test_a_risk_rejection_lists_every_failing_check(daemon):
         assert refused.value.code == "risk_rejected"
         assert [c["check"] for c in refused.value.checks] == ["max_order_qty"]
         assert refused.value.checks[0]["limit"] == "1000"
+
+
+def test_extended_hours_and_quote_volume(daemon):
+    with Client(daemon.socket) as gw:
+        quote = gw.quote("MSFT", bid="400", ask="400.2", volume=1500)
+        assert quote["volume"] == Decimal(1500)
+        resting = gw.submit(ACCOUNT, "MSFT", "buy", 1, type="limit", limit_price="399", extended_hours=True)
+        assert resting.extended_hours and resting.status == "accepted"
+        assert not gw.submit(ACCOUNT, "MSFT", "buy", 1, type="limit", limit_price="399").extended_hours
+        try:
+            gw.submit(ACCOUNT, "MSFT", "buy", 1, extended_hours=True)
+            raise AssertionError("a market order with extended_hours was taken")
+        except BadRequest as error:
+            assert error.field == "extended_hours" and "limit orders with tif day or gtc" in str(error)
