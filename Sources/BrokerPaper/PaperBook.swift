@@ -47,9 +47,6 @@ struct PaperBook {
     /// What a participation rate leaves of the latest quote's volume, per symbol.
     var volumeLeft: [Symbol: Quantity] = [:]
 
-    /// Whether any option position is open (only then is there an expiry to watch for).
-    var holdsOptions: Bool { positions.values.contains { $0.symbol.isOption && !$0.isFlat } }
-
     /// Working orders on `symbol` (a spread's on any of its legs), oldest first; bracket children still
     /// held are not working.
     func working(symbol: Symbol) -> [OrderID] {

@@ -150,7 +150,7 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     private func send(_ ids: Set<OrderID>, _ acknowledgements: [BrokerEvent], working: [OrderID]) throws(BrokerError) {
         let arrival = Arrival(
             at: clock.now() + rules.latency.acknowledgement, ids: ids, events: acknowledgements, working: working)
-        guard rules.latency.acknowledgement.isPositive else { return try land(arrival) }
+        guard rules.latency.acknowledgement > .zero else { return try land(arrival) }
         arriving.append(arrival)
         inFlight.formUnion(ids)
     }
@@ -251,11 +251,7 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
             arriving.removeFirst()
             try land(first)
         }
-        if calendar == nil, book.holdsOptions {
-            try settleExpiredOptions(nil, now)
-        } else {
-            try endSessions(now)
-        }
+        try endSessions(now)
         while let first = held.first, first.due <= now {
             held.removeFirst()
             emit.yield(first.event)
@@ -263,9 +259,16 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
     }
 
     /// At a session's end: closing orders fill at the last quote, as the closing auction would; day and
-    /// opening orders of that session expire.
+    /// opening orders of that session expire; options of that day settle. Without a calendar a day ends at
+    /// midnight UTC, and only options settle. Between session ends this costs one comparison.
     private func endSessions(_ now: Timestamp) throws(BrokerError) {
-        guard let calendar, now >= nextSessionEnd else { return }
+        guard now >= nextSessionEnd else { return }
+        guard let calendar else {
+            try settleExpiredOptions(nil, now)
+            let day = PaperBroker.nanosPerDay
+            nextSessionEnd = Timestamp(nanosecondsSinceEpoch: (now.nanosecondsSinceEpoch / day + 1) * day)
+            return
+        }
         for id in book.arrival {
             guard let resting = book.orders[id], resting.status.isOpen else { continue }
             let order = resting.order
@@ -297,7 +300,7 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
             let expiry = contract.expiration
             let deadline =
                 calendar?.instant(expiry, minute: calendar!.closeMinute(expiry))
-                ?? Timestamp(nanosecondsSinceEpoch: (expiry.daysSinceEpoch + 1) * 86_400_000_000_000)
+                ?? Timestamp(nanosecondsSinceEpoch: (expiry.daysSinceEpoch + 1) * PaperBroker.nanosPerDay)
             guard deadline <= now,
                 let underlying = Symbol(contract.root), let spot = book.quotes[underlying]?.mark
             else { continue }
@@ -316,9 +319,11 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
         }
     }
 
+    static let nanosPerDay: Int64 = 86_400_000_000_000
+
     /// Reports an event now, or after the report latency.
     private func report(_ event: BrokerEvent) {
-        guard rules.latency.report.isPositive else {
+        guard rules.latency.report > .zero else {
             emit.yield(event)
             return
         }
@@ -666,28 +671,21 @@ public struct PaperRules: Sendable, Hashable {
 /// How long the paper broker takes: from a submit (or replace) to the order reaching the market and being
 /// acknowledged, and from a fill, cancel or expiry to its report.
 public struct PaperLatency: Sendable, Hashable {
-    public var acknowledgement: Nanoseconds
-    public var report: Nanoseconds
+    public var acknowledgement: Duration
+    public var report: Duration
 
-    public init(acknowledgement: Nanoseconds = .zero, report: Nanoseconds = .zero) {
+    public init(acknowledgement: Duration = .zero, report: Duration = .zero) {
         self.acknowledgement = acknowledgement
         self.report = report
     }
 }
 
-/// A span of time in nanoseconds, to add to a `Timestamp`.
-public struct Nanoseconds: Sendable, Hashable, Comparable {
-    public var value: Int64
-    public init(_ value: Int64) { self.value = value }
-    public static var zero: Nanoseconds { Nanoseconds(0) }
-    public static func milliseconds(_ ms: Int64) -> Nanoseconds { Nanoseconds(ms * 1_000_000) }
-    public var isPositive: Bool { value > 0 }
-    public static func < (lhs: Nanoseconds, rhs: Nanoseconds) -> Bool { lhs.value < rhs.value }
-}
-
 extension Timestamp {
-    static func + (lhs: Timestamp, rhs: Nanoseconds) -> Timestamp {
-        Timestamp(nanosecondsSinceEpoch: lhs.nanosecondsSinceEpoch + rhs.value)
+    /// This instant `span` later, to the nanosecond.
+    static func + (lhs: Timestamp, span: Duration) -> Timestamp {
+        let (seconds, attoseconds) = span.components
+        return Timestamp(
+            nanosecondsSinceEpoch: lhs.nanosecondsSinceEpoch + seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
 

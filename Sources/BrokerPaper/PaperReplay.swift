@@ -168,7 +168,7 @@ public struct PaperReplay: Sendable {
     /// Plays the quotes: waits the recorded time between one and the next divided by `speed` (not at all
     /// at speed 0), then hands each to `deliver`. Ends early when `sleep` throws (the task was canceled).
     public func play(
-        speed: Price, sleep: (Nanoseconds) async throws -> Void, deliver: (Quote) async -> Void
+        speed: Price, sleep: (Duration) async throws -> Void, deliver: (Quote) async -> Void
     ) async {
         var previous: Timestamp?
         for quote in quotes {
@@ -176,7 +176,7 @@ public struct PaperReplay: Sendable {
                 let recorded = Int128(quote.ts.nanosecondsSinceEpoch - previous.nanosecondsSinceEpoch)
                 let wait = recorded * Int128(Price.unitsPerOne) / Int128(speed.units)
                 if wait > 0 {
-                    do { try await sleep(Nanoseconds(Int64(clamping: wait))) } catch { return }
+                    do { try await sleep(.nanoseconds(Int64(clamping: wait))) } catch { return }
                 }
             }
             previous = quote.ts

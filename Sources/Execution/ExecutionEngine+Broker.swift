@@ -46,16 +46,11 @@ extension ExecutionEngine {
     func settleOption(_ settlement: BrokerSettlement, account: AccountID) {
         let optionFill = FillID("\(settlement.id)-option")!
         guard !seenFills.contains("\(account)/\(optionFill)"), settlement.contracts != .zero else { return }
-        let reason: String
-        switch settlement.kind {
-        case .expired: reason = "expired worthless at \(settlement.option)'s expiry"
-        case .exercised:
-            reason =
-                "exercised at expiry: \(settlement.shares) \(settlement.underlying?.text ?? "?") at \(settlement.strike)"
-        case .assigned:
-            reason =
-                "assigned at expiry: \(settlement.shares) \(settlement.underlying?.text ?? "?") at \(settlement.strike)"
-        }
+        let reason =
+            settlement.kind == .expired
+            ? "expired worthless at \(settlement.option)'s expiry"
+            : "\(settlement.kind.rawValue) at expiry: \(settlement.shares) \(settlement.underlying?.text ?? "?") at "
+                + "\(settlement.strike)"
         let tags = ["option_expiry", settlement.kind.rawValue]
         bookBrokerOrder(
             settlement.option, account: account, side: settlement.contracts.isPositive ? .sellToClose : .buyToClose,

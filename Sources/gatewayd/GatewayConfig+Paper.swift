@@ -114,7 +114,7 @@ extension ConfigReader {
         let ack: Price = decimal(map["ack_ms"], at: "\(path).ack_ms") ?? .zero
         let report: Price = decimal(map["report_ms"], at: "\(path).report_ms") ?? .zero
         // Milliseconds with up to six decimals are whole nanoseconds.
-        func nanos(_ ms: Price) -> Nanoseconds { Nanoseconds(ms.units / (Price.unitsPerOne / 1_000_000)) }
+        func nanos(_ ms: Price) -> Duration { .nanoseconds(ms.units / (Price.unitsPerOne / 1_000_000)) }
         return PaperLatency(acknowledgement: nanos(ack), report: nanos(report))
     }
 

@@ -74,7 +74,7 @@ struct PaperMarketService: Service {
             ])
         var played = 0
         await replay.replay.play(
-            speed: replay.speed, sleep: { try await Task.sleep(for: .nanoseconds($0.value)) },
+            speed: replay.speed, sleep: { try await Task.sleep(for: $0) },
             deliver: { recorded in
                 // The gateway's clock stamps the price; the recorded time only paces the replay.
                 var quote = recorded

@@ -85,6 +85,10 @@ import Testing
         #expect(problem("time,bid,ask\n2026-12-03 10:00,5,4\n") == "AAPL.csv: line 2: bid 5 is above ask 4")
     }
 
+    func nanoseconds(_ span: Duration) -> Int64 {
+        span.components.seconds * 1_000_000_000 + span.components.attoseconds / 1_000_000_000
+    }
+
     @Test func playingWaitsTheRecordedTimeDividedByTheSpeed() async throws {
         let replay = try PaperReplay(
             text: "time,last\n2026-12-03 10:00:00,1\n2026-12-03 10:01:00,2\n2026-12-03 10:01:30,3\n",
@@ -92,12 +96,13 @@ import Testing
         let waits = Mutex<[Int64]>([])
         let delivered = Mutex<[String]>([])
         await replay.play(
-            speed: Price(60), sleep: { wait in waits.withLock { $0.append(wait.value) } },
+            speed: Price(60), sleep: { wait in waits.withLock { $0.append(nanoseconds(wait)) } },
             deliver: { quote in delivered.withLock { $0.append(quote.last!.description) } })
         #expect(waits.withLock { $0 } == [1_000_000_000, 500_000_000])
         #expect(delivered.withLock { $0 } == ["1", "2", "3"])
         waits.withLock { $0 = [] }
-        await replay.play(speed: .zero, sleep: { wait in waits.withLock { $0.append(wait.value) } }, deliver: { _ in })
+        await replay.play(
+            speed: .zero, sleep: { wait in waits.withLock { $0.append(nanoseconds(wait)) } }, deliver: { _ in })
         #expect(waits.withLock { $0 }.isEmpty)
     }
 }
