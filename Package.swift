@@ -53,6 +53,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "GatewayCore", swiftSettings: settings),
+        .target(name: "FIXCodec", swiftSettings: settings),
+        .target(name: "FIXSession", dependencies: ["FIXCodec"], swiftSettings: settings),
         .target(name: "BrokerAPI", dependencies: ["GatewayCore"], swiftSettings: settings),
         .target(name: "BrokerPaper", dependencies: ["GatewayCore", "BrokerAPI"], swiftSettings: settings),
         .target(name: "Journal", dependencies: ["GatewayCore", grdb, crypto], swiftSettings: settings),
@@ -136,6 +138,8 @@ let package = Package(
             dependencies: ["GatewayCore", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: settings
         ),
+        .testTarget(name: "FIXCodecTests", dependencies: ["FIXCodec"], swiftSettings: settings),
+        .testTarget(name: "FIXSessionTests", dependencies: ["FIXSession", "FIXCodec"], swiftSettings: settings),
         .testTarget(
             name: "BrokerPaperTests", dependencies: ["BrokerPaper", "BrokerAPI", "GatewayCore"], swiftSettings: settings
         ),
