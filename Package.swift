@@ -11,6 +11,7 @@ let settings: [SwiftSetting] = [
 
 let nio = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
 let nioHTTP = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioWebSocket = Target.Dependency.product(name: "NIOWebSocket", package: "swift-nio")
 let wsClient = Target.Dependency.product(name: "WSClient", package: "swift-websocket")
@@ -32,12 +33,14 @@ let package = Package(
         .executable(name: "gatewayd", targets: ["gatewayd"]),
         .executable(name: "gatewayctl", targets: ["gatewayctl"]),
         .executable(name: "gateway-bench", targets: ["gateway-bench"]),
+        .executable(name: "fix-echo", targets: ["fix-echo"]),
         .executable(name: "risk-bench", targets: ["risk-bench"]),
         .executable(name: "journal-bench", targets: ["journal-bench"]),
         .executable(name: "alert-bench", targets: ["alert-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -55,6 +58,9 @@ let package = Package(
         .target(name: "GatewayCore", swiftSettings: settings),
         .target(name: "FIXCodec", swiftSettings: settings),
         .target(name: "FIXSession", dependencies: ["FIXCodec"], swiftSettings: settings),
+        .target(
+            name: "FIXTransport", dependencies: ["FIXCodec", "FIXSession", nio, nioPosix, nioSSL, logging],
+            swiftSettings: settings),
         .target(name: "BrokerAPI", dependencies: ["GatewayCore"], swiftSettings: settings),
         .target(name: "BrokerPaper", dependencies: ["GatewayCore", "BrokerAPI"], swiftSettings: settings),
         .target(name: "Journal", dependencies: ["GatewayCore", grdb, crypto], swiftSettings: settings),
@@ -81,8 +87,8 @@ let package = Package(
         .target(
             name: "GatewayTesting",
             dependencies: [
-                "GatewayCore", "BrokerAPI", "Journal", "Execution", "ControlProtocol", logging, lifecycle, nio, nioPosix,
-                nioHTTP, nioWebSocket,
+                "GatewayCore", "BrokerAPI", "Journal", "Execution", "ControlProtocol", "FIXCodec", logging, lifecycle, nio,
+                nioPosix, nioHTTP, nioWebSocket,
             ],
             swiftSettings: settings
         ),
@@ -92,6 +98,11 @@ let package = Package(
                 "GatewayCore", "BrokerAPI", "BrokerPaper", "BrokerAlpaca", "Journal", "Execution", "ControlServer",
                 "ControlProtocol", "Alerts", "SystemdIntegration", logging, lifecycle, signals, argumentParser, yams, metrics, prometheus,
             ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "fix-echo",
+            dependencies: ["FIXCodec", "FIXSession", "FIXTransport", argumentParser, logging],
             swiftSettings: settings
         ),
         .executableTarget(
@@ -140,6 +151,9 @@ let package = Package(
         ),
         .testTarget(name: "FIXCodecTests", dependencies: ["FIXCodec"], swiftSettings: settings),
         .testTarget(name: "FIXSessionTests", dependencies: ["FIXSession", "FIXCodec"], swiftSettings: settings),
+        .testTarget(
+            name: "FIXTransportTests", dependencies: ["FIXTransport", "FIXSession", "FIXCodec", "GatewayTesting"],
+            swiftSettings: settings),
         .testTarget(
             name: "BrokerPaperTests", dependencies: ["BrokerPaper", "BrokerAPI", "GatewayCore"], swiftSettings: settings
         ),

@@ -78,10 +78,13 @@ public struct FIXTimestamp: Sendable, Hashable, Comparable {
     }
 
     /// `YYYYMMDD-HH:MM:SS.sss`.
-    public var text: String {
+    public var text: String { text(milliseconds: true) }
+
+    /// `YYYYMMDD-HH:MM:SS.sss`, or without the milliseconds.
+    public func text(milliseconds: Bool) -> String {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(21)
-        append(to: &buffer)
+        append(to: &buffer, milliseconds: milliseconds)
         return String(decoding: buffer, as: UTF8.self)
     }
 

@@ -1,0 +1,124 @@
+import FIXCodec
+import FIXSession
+import Logging
+import NIOCore
+
+/// Performs a ``FIXSession``'s actions on a channel: writes, deliveries, timers and disconnects.
+///
+/// Confined to one event loop (reached through `NIOLoopBound`); it outlives connections, so the
+/// session's sequence numbers and store carry from one connection to the next.
+final class FIXSessionDriver {
+    private(set) var session: FIXSession
+    let settings: FIXSessionSettings
+    let eventLoop: any EventLoop
+    private let application: any FIXApplication
+    private let clock: @Sendable () -> FIXTimestamp
+    private let logger: Logger
+    private(set) var channel: (any Channel)?
+    private var timer: Scheduled<Void>?
+    private var framer = FIXFramer()
+    /// Called when the session's connection ends (the initiator reconnects from it).
+    var onDisconnect: (() -> Void)?
+
+    init(
+        session: FIXSession, eventLoop: any EventLoop, application: any FIXApplication,
+        clock: @escaping @Sendable () -> FIXTimestamp, logger: Logger
+    ) {
+        self.session = session
+        self.settings = session.settings
+        self.eventLoop = eventLoop
+        self.application = application
+        self.clock = clock
+        var logger = logger
+        logger[metadataKey: "fix.session"] = "\(session.settings.senderCompID)->\(session.settings.targetCompID)"
+        self.logger = logger
+    }
+
+    var handle: FIXSessionHandle { FIXSessionHandle(driver: NIOLoopBound(self, eventLoop: eventLoop)) }
+
+    var isAttached: Bool { channel != nil }
+
+    func attach(_ channel: any Channel) {
+        self.channel = channel
+        framer = FIXFramer()
+        perform(session.connected(at: clock()))
+    }
+
+    func detach(_ channel: any Channel) {
+        guard self.channel === channel else { return }
+        timer?.cancel()
+        timer = nil
+        self.channel = nil
+        perform(session.disconnected(at: clock()))
+        onDisconnect?()
+    }
+
+    /// Bytes read from the connection.
+    func read(_ buffer: ByteBuffer) {
+        buffer.withUnsafeReadableBytes { framer.append($0) }
+        while channel != nil, let frame = framer.next() {
+            switch frame {
+            case .message(let range):
+                let bytes = framer.buffer[range]
+                perform(session.received(bytes, at: clock()))
+                while channel != nil, let more = session.processQueued(at: clock()) { perform(more) }
+            case .garbled(let reason):
+                perform(session.receivedGarbled(reason))
+            }
+        }
+        channel?.flush()
+    }
+
+    /// Handles a message that identified this session on a new connection.
+    func readFirst(_ buffer: ByteBuffer) {
+        read(buffer)
+    }
+
+    func send(_ message: FIXMessage) {
+        perform(session.send(message, at: clock()))
+        channel?.flush()
+    }
+
+    func logout(reason: String?) {
+        perform(session.logout(reason: reason, at: clock()))
+        channel?.flush()
+    }
+
+    private func perform(_ actions: [FIXSessionAction]) {
+        for action in actions {
+            switch action {
+            case .send(let bytes):
+                guard let channel else { continue }
+                channel.write(channel.allocator.buffer(bytes: bytes), promise: nil)
+            case .deliver(let message):
+                application.received(message, session: handle)
+            case .disconnect(let reason):
+                logger.info("FIX session disconnecting", metadata: ["reason": "\(reason)"])
+                if let channel {
+                    channel.flush()
+                    channel.close(promise: nil)
+                }
+            case .loggedOn:
+                logger.info("FIX session logged on")
+                application.loggedOn(session: handle)
+            case .loggedOut:
+                logger.info("FIX session logged out")
+                application.loggedOut(session: handle)
+            case .scheduleTimer(let delay):
+                timer?.cancel()
+                let bound = NIOLoopBound(self, eventLoop: eventLoop)
+                timer = eventLoop.scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000)) {
+                    bound.value.timerFired()
+                }
+            case .event(let text):
+                logger.debug("\(text)")
+            }
+        }
+    }
+
+    private func timerFired() {
+        guard channel != nil else { return }
+        perform(session.timerFired(at: clock()))
+        channel?.flush()
+    }
+}

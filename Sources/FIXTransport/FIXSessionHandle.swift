@@ -1,0 +1,31 @@
+public import FIXCodec
+public import FIXSession
+import NIOCore
+
+/// A session as its application sees it: who it is, and a way to send on it.
+///
+/// Use it on the session's event loop (inside ``FIXApplication`` calls) or through ``sendSoon(_:)``
+/// from anywhere else.
+public struct FIXSessionHandle: Sendable {
+    let driver: NIOLoopBound<FIXSessionDriver>
+
+    /// The session's settings (its CompIDs and version).
+    public var settings: FIXSessionSettings { driver.value.settings }
+
+    /// Sends an application message now. Must be called on the session's event loop.
+    public func send(_ message: FIXMessage) {
+        driver.value.send(message)
+    }
+
+    /// Sends an application message from any thread; it goes out on the session's event loop.
+    public func sendSoon(_ message: FIXMessage) {
+        let driver = self.driver
+        driver.eventLoop.execute { driver.value.send(message) }
+    }
+
+    /// Starts the logout handshake from any thread.
+    public func logout(reason: String? = nil) {
+        let driver = self.driver
+        driver.eventLoop.execute { driver.value.logout(reason: reason) }
+    }
+}
