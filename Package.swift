@@ -63,7 +63,7 @@ let package = Package(
             swiftSettings: settings),
         .target(name: "BrokerAPI", dependencies: ["GatewayCore"], swiftSettings: settings),
         .target(name: "BrokerPaper", dependencies: ["GatewayCore", "BrokerAPI"], swiftSettings: settings),
-        .target(name: "Journal", dependencies: ["GatewayCore", grdb, crypto], swiftSettings: settings),
+        .target(name: "Journal", dependencies: ["GatewayCore", "FIXSession", grdb, crypto], swiftSettings: settings),
         .target(
             name: "Execution",
             dependencies: ["GatewayCore", "BrokerAPI", "Journal", logging, lifecycle, metrics],
@@ -153,11 +153,12 @@ let package = Package(
         .testTarget(name: "FIXSessionTests", dependencies: ["FIXSession", "FIXCodec"], swiftSettings: settings),
         .testTarget(
             name: "FIXTransportTests", dependencies: ["FIXTransport", "FIXSession", "FIXCodec", "GatewayTesting"],
-            swiftSettings: settings),
+            exclude: ["Fixtures"], swiftSettings: settings),
         .testTarget(
             name: "BrokerPaperTests", dependencies: ["BrokerPaper", "BrokerAPI", "GatewayCore"], swiftSettings: settings
         ),
-        .testTarget(name: "JournalTests", dependencies: ["Journal", "GatewayCore", grdb], swiftSettings: settings),
+        .testTarget(
+            name: "JournalTests", dependencies: ["Journal", "GatewayCore", "FIXSession", grdb], swiftSettings: settings),
         .testTarget(
             name: "ExecutionTests",
             dependencies: [

@@ -2,11 +2,10 @@ import Foundation
 import GatewayTesting
 import Testing
 
-/// QuickFIX's acceptance suite (`../shared/fix/acceptance`, 117 scenarios) played against the real
-/// `fix-echo` binary over TCP.
+/// QuickFIX's acceptance suite (117 scenarios, copied into `Fixtures/acceptance` with its license)
+/// played against the real `fix-echo` binary over TCP.
 @Suite struct AcceptanceSuiteTests {
-    static let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/fix")
+    static let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
     @Test func everyScenarioOfFIX42AndFIX44Passes() async throws {
         let echo = try FixEchoProcess.start()
