@@ -40,7 +40,11 @@ public struct FIXTLSConfiguration: Sendable, Hashable {
         return try NIOSSLContext(configuration: configuration)
     }
 
-    func makeClientContext() throws -> NIOSSLContext {
+    func makeClientContext() throws -> NIOSSLContextBox {
+        NIOSSLContextBox(context: try makeClientSSLContext())
+    }
+
+    private func makeClientSSLContext() throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.certificateVerification = .fullVerification
         if let trustRootsPath { configuration.trustRoots = .file(trustRootsPath) }
@@ -61,6 +65,11 @@ public struct FIXTLSConfiguration: Sendable, Hashable {
         try channel.pipeline.syncOperations.addHandler(
             try NIOSSLClientHandler(context: context, serverHostname: hostname))
     }
+}
+
+/// An SSL context that is safe to capture in a channel initializer.
+struct NIOSSLContextBox: Sendable {
+    let context: NIOSSLContext
 }
 
 /// A transport failure with its reason.

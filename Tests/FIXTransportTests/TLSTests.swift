@@ -1,0 +1,44 @@
+import FIXCodec
+import FIXSession
+import FIXTransport
+import Foundation
+import GatewayTesting
+import Testing
+
+@Suite struct TLSTests {
+    /// A throwaway CA and certificates from `certs/make-test-ca`.
+    static func makeCertificates() throws -> String {
+        let folder = NSTemporaryDirectory() + "fix-tls-\(UUID().uuidString.prefix(8))"
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("certs/make-test-ca").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script, folder]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
+        return folder
+    }
+
+    @Test func logsOnToFixEchoOverMutuallyVerifiedTLS() async throws {
+        let certs = try Self.makeCertificates()
+        let echo = try FixEchoProcess.start(arguments: [
+            "--tls-certificate", certs + "/server.pem", "--tls-key", certs + "/server.key", "--tls-client-ca",
+            certs + "/ca.pem",
+        ])
+        defer { echo.stop() }
+        let application = RecordingApplication()
+        var reader = EventReader(application)
+        let tls = FIXTLSConfiguration(
+            certificateChainPath: certs + "/client.pem", privateKeyPath: certs + "/client.key",
+            trustRootsPath: certs + "/ca.pem", serverHostname: "localhost")
+        let initiator = try await FIXInitiator(
+            host: "127.0.0.1", port: echo.port, settings: InitiatorTests.initiatorSettings(),
+            dictionary: InitiatorTests.dictionary, makeStore: { FIXMemoryStore() }, application: application, tls: tls)
+        try await reader.loggedOn()
+        initiator.session.sendSoon(newOrderSingle("over-tls"))
+        #expect(try await reader.message()[11] == "over-tls")
+        try await initiator.shutdown()
+    }
+}
