@@ -34,6 +34,7 @@ let package = Package(
         .executable(name: "gatewayctl", targets: ["gatewayctl"]),
         .executable(name: "gateway-bench", targets: ["gateway-bench"]),
         .executable(name: "fix-echo", targets: ["fix-echo"]),
+        .executable(name: "fix-client", targets: ["fix-client"]),
         .executable(name: "risk-bench", targets: ["risk-bench"]),
         .executable(name: "journal-bench", targets: ["journal-bench"]),
         .executable(name: "alert-bench", targets: ["alert-bench"]),
@@ -102,6 +103,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "fix-echo",
+            dependencies: ["FIXCodec", "FIXSession", "FIXTransport", argumentParser, logging],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "fix-client",
             dependencies: ["FIXCodec", "FIXSession", "FIXTransport", argumentParser, logging],
             swiftSettings: settings
         ),

@@ -36,6 +36,13 @@ struct FixEcho: AsyncParsableCommand {
     @Option(help: "PEM certificate authorities: require and verify a client certificate signed by one.")
     var tlsClientCA: String?
 
+    @Option(
+        help: "What a NewOrderSingle gets back: echo (the message itself) or execution-report (a new order's 35=8).")
+    var answer = Answer.echo
+
+    @Flag(help: "Keep sequence numbers across connections instead of resetting them at every logon.")
+    var keepSequenceNumbers = false
+
     @Flag(help: "Log every session event.")
     var verbose = false
 
@@ -47,22 +54,11 @@ struct FixEcho: AsyncParsableCommand {
         }
         var sessions: [FIXAcceptor.SessionConfiguration] = []
         for (version, file, target) in [("FIX.4.2", "FIX42.xml", "TW42"), ("FIX.4.4", "FIX44.xml", "TW44")] {
-            let path = URL(fileURLWithPath: dictionaries).appendingPathComponent(file).path
-            let text: String
-            do {
-                text = try String(contentsOfFile: path, encoding: .utf8)
-            } catch {
-                throw ValidationError("cannot read the dictionary \(path): \(error.localizedDescription)")
-            }
-            let dictionary: FIXDictionary
-            do {
-                dictionary = try FIXDictionary(xml: text)
-            } catch {
-                throw ValidationError("the dictionary \(path) is not valid: \(error)")
-            }
+            let dictionary = try FIXDictionary.load(
+                path: URL(fileURLWithPath: dictionaries).appendingPathComponent(file).path)
             var settings = FIXSessionSettings(
                 beginString: version, senderCompID: senderCompID, targetCompID: target, role: .acceptor)
-            settings.resetOnLogon = true
+            settings.resetOnLogon = !keepSequenceNumbers
             settings.applicationMessageTypes = ["D", "d"]
             sessions.append(.init(settings: settings, dictionary: dictionary, makeStore: { FIXMemoryStore() }))
         }
@@ -75,7 +71,7 @@ struct FixEcho: AsyncParsableCommand {
                 certificateChainPath: tlsCertificate, privateKeyPath: tlsKey, trustRootsPath: tlsClientCA)
         }
         let acceptor = try await FIXAcceptor(
-            host: host, port: port, sessions: sessions, application: EchoApplication(), tls: tls)
+            host: host, port: port, sessions: sessions, application: EchoApplication(answer: answer), tls: tls)
         print("fix-echo listening on \(host):\(acceptor.port)")
         fflush(nil)
         while !Task.isCancelled {
@@ -83,4 +79,10 @@ struct FixEcho: AsyncParsableCommand {
         }
         try await acceptor.shutdown()
     }
+}
+
+/// What fix-echo answers a NewOrderSingle with.
+enum Answer: String, ExpressibleByArgument, CaseIterable {
+    case echo
+    case executionReport = "execution-report"
 }
