@@ -37,6 +37,7 @@ let package = Package(
         .executable(name: "fix-client", targets: ["fix-client"]),
         .executable(name: "risk-bench", targets: ["risk-bench"]),
         .executable(name: "journal-bench", targets: ["journal-bench"]),
+        .executable(name: "fix-bench", targets: ["fix-bench"]),
         .executable(name: "alert-bench", targets: ["alert-bench"]),
     ],
     dependencies: [
@@ -131,6 +132,15 @@ let package = Package(
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
             path: "Benchmarks/risk-bench",
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "fix-bench",
+            dependencies: [
+                "FIXCodec", "FIXSession", "FIXTransport", argumentParser, logging,
+                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+            ],
+            path: "Benchmarks/fix-bench",
             swiftSettings: settings
         ),
         .executableTarget(

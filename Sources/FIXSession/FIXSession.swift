@@ -17,7 +17,7 @@ public struct FIXSession {
     /// The session's settings.
     public let settings: FIXSessionSettings
     let dictionary: FIXDictionary
-    let validator: FIXValidator
+    var validator: FIXValidator
     /// Where sequence numbers and sent messages live.
     public let store: any FIXMessageStore
     var encoder: FIXEncoder

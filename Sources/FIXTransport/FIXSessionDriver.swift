@@ -79,6 +79,11 @@ final class FIXSessionDriver {
         channel?.flush()
     }
 
+    func send(_ messages: [FIXMessage]) {
+        for message in messages { perform(session.send(message, at: clock())) }
+        channel?.flush()
+    }
+
     func logout(reason: String?) {
         perform(session.logout(reason: reason, at: clock()))
         channel?.flush()

@@ -17,6 +17,17 @@ public struct FIXSessionHandle: Sendable {
         driver.value.send(message)
     }
 
+    /// Sends application messages now, flushing once after the last. Must be called on the event loop.
+    public func send(_ messages: [FIXMessage]) {
+        driver.value.send(messages)
+    }
+
+    /// Sends application messages from any thread, flushing once after the last.
+    public func sendSoon(_ messages: [FIXMessage]) {
+        let driver = self.driver
+        driver.eventLoop.execute { driver.value.send(messages) }
+    }
+
     /// Sends an application message from any thread; it goes out on the session's event loop.
     public func sendSoon(_ message: FIXMessage) {
         let driver = self.driver

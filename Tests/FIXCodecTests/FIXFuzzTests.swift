@@ -59,7 +59,7 @@ import Testing
     @Test func survivesAMillionMutatedMessagesAndRefusesEveryBrokenOne() {
         var random = SplitMix64(state: 20_261_203)
         var encoder = FIXEncoder(beginString: "FIX.4.2")
-        let validator = FIXValidator(dictionary: Fixtures.fix42)
+        var validator = FIXValidator(dictionary: Fixtures.fix42)
         let parsedCorpus = Self.corpus.map(Self.fields)
         var framer = FIXFramer()
         var refused = 0
@@ -99,7 +99,11 @@ import Testing
                 sawMessage = true
                 do {
                     let message = try FIXMessage(parsing: framer.buffer[range], dictionary: Fixtures.fix42)
-                    if let rejection = validator.validate(message) {
+                    let rejection = validator.validate(message)
+                    if (rejection == nil) != (validator.validateInOrder(message) == nil) {
+                        Issue.record("the fast and the ordered validation disagree on \(message.debugText)")
+                    }
+                    if let rejection {
                         refused += 1
                         if let expected = breakage?.expected, rejection.reason != expected {
                             Issue.record(

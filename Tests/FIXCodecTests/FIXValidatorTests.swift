@@ -2,14 +2,14 @@ import FIXCodec
 import Testing
 
 @Suite struct FIXValidatorTests {
-    let validator = FIXValidator(dictionary: Fixtures.fix42)
+    var validator = FIXValidator(dictionary: Fixtures.fix42)
     static let header = "49=TW42|52=20261203-12:00:00|56=ISLD|"
 
-    private func rejection(_ body: String) throws -> FIXRejection? {
+    private mutating func rejection(_ body: String) throws -> FIXRejection? {
         try validator.validate(FIXMessage(parsing: Fixtures.message(body), dictionary: Fixtures.fix42))
     }
 
-    @Test func acceptsAValidNewOrderSingleWithAGroup() throws {
+    @Test mutating func acceptsAValidNewOrderSingleWithAGroup() throws {
         #expect(
             try rejection(
                 "35=D|34=2|\(Self.header)11=ID|21=1|40=1|54=1|55=INTC|386=2|336=PRE-OPEN|336=AFTER|60=20261203-12:00:00|"
@@ -52,7 +52,7 @@ import Testing
         ),
         ("35=ZZ|34=2|\(header)", FIXRejection(.invalidMsgType)),
     ])
-    func rejectsEachFaultWithItsReasonAndTag(body: String, expected: FIXRejection) throws {
+    mutating func rejectsEachFaultWithItsReasonAndTag(body: String, expected: FIXRejection) throws {
         #expect(try rejection(body) == expected)
     }
 }

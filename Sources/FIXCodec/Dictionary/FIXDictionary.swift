@@ -56,11 +56,11 @@ public struct FIXDictionary: Sendable {
 
     /// Whether `tag` belongs to the standard header.
     @inline(__always)
-    public func isHeaderField(_ tag: Int) -> Bool { header.allowed.contains(tag) }
+    public func isHeaderField(_ tag: Int) -> Bool { header.allowedTags.contains(tag) }
 
     /// Whether `tag` belongs to the standard trailer.
     @inline(__always)
-    public func isTrailerField(_ tag: Int) -> Bool { trailer.allowed.contains(tag) }
+    public func isTrailerField(_ tag: Int) -> Bool { trailer.allowedTags.contains(tag) }
 
     /// Whether a message of `msgType` is a session (admin) message.
     public func isAdmin(_ msgType: some StringProtocol) -> Bool { adminMessageTypes.contains(String(msgType)) }

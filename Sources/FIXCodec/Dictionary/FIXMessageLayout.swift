@@ -2,7 +2,11 @@
 /// of one entry of a repeating group. Components are expanded into their fields when loaded.
 public struct FIXMessageLayout: Sendable {
     /// Every tag allowed at this level, group count tags included (not the fields inside groups).
-    public var allowed: Set<Int> = []
+    public var allowed: Set<Int> = [] {
+        didSet { allowedTags = FIXTagSet(allowed) }
+    }
+    /// ``allowed`` as a bitmap, for the validator's hot path.
+    public private(set) var allowedTags = FIXTagSet()
     /// The required tags, in ascending order (the order QuickFIX reports the first one missing in).
     public var required: [Int] = []
     /// The tags in the dictionary's order, for encoding a group entry as defined.
@@ -11,7 +15,8 @@ public struct FIXMessageLayout: Sendable {
     public var groups: [Int: FIXGroupLayout] = [:]
 
     /// Whether `tag` may appear at this level.
-    public func allows(_ tag: Int) -> Bool { allowed.contains(tag) }
+    @inline(__always)
+    public func allows(_ tag: Int) -> Bool { allowedTags.contains(tag) }
 }
 
 /// A repeating group: its count tag, the tag that starts each entry, and what an entry may hold.

@@ -15,43 +15,91 @@ public struct FIXEncoder: Sendable {
     }
 
     /// Encodes `message`, skipping any BeginString, BodyLength or CheckSum it holds, and returns the bytes.
+    ///
+    /// One pass: the body's length is summed from the fields first, so the header, body and trailer are
+    /// written straight into the reused output buffer.
     @discardableResult
     public mutating func encode(_ message: FIXMessage) -> [UInt8] {
-        body.removeAll(keepingCapacity: true)
-        message.storage.withUnsafeBufferPointer { storage in
-            for field in message.fields {
-                switch field.tag {
-                case FIXTag.beginString, FIXTag.bodyLength, FIXTag.checkSum: continue
-                default:
-                    FIXFormat.appendInteger(field.tag, to: &body)
-                    body.append(UInt8(ascii: "="))
-                    body.append(contentsOf: UnsafeBufferPointer(rebasing: storage[field.range]))
-                    body.append(1)
-                }
+        var bodyLength = 0
+        for field in message.fields {
+            switch field.tag {
+            case FIXTag.beginString, FIXTag.bodyLength, FIXTag.checkSum: continue
+            default: bodyLength += Self.digitCount(field.tag) + field.range.count + 2
             }
         }
+        let prefixLength = 2 + beginString.count + 1 + 2 + Self.digitCount(bodyLength) + 1
+        let total = prefixLength + bodyLength + 7
         output.removeAll(keepingCapacity: true)
-        output.append(UInt8(ascii: "8"))
-        output.append(UInt8(ascii: "="))
-        output.append(contentsOf: beginString)
-        output.append(1)
-        output.append(UInt8(ascii: "9"))
-        output.append(UInt8(ascii: "="))
-        FIXFormat.appendInteger(body.count, to: &output)
-        output.append(1)
-        output.append(contentsOf: body)
-        var sum: UInt = 0
-        output.withUnsafeBufferPointer { pointer in
-            for byte in pointer { sum &+= UInt(byte) }
+        output.append(contentsOf: repeatElement(0, count: total))
+        output.withUnsafeMutableBufferPointer { out in
+            var position = 0
+            @inline(__always) func put(_ byte: UInt8) {
+                out[position] = byte
+                position += 1
+            }
+            func putNumber(_ value: Int) {
+                if value < 0 {
+                    put(UInt8(ascii: "-"))
+                    return putNumber(-value)
+                }
+                let digits = Self.digitCount(value)
+                var remaining = value
+                var cursor = position + digits - 1
+                repeat {
+                    out[cursor] = 0x30 + UInt8(remaining % 10)
+                    remaining /= 10
+                    cursor -= 1
+                } while remaining > 0
+                position += digits
+            }
+            put(UInt8(ascii: "8"))
+            put(UInt8(ascii: "="))
+            for byte in beginString { put(byte) }
+            put(1)
+            put(UInt8(ascii: "9"))
+            put(UInt8(ascii: "="))
+            putNumber(bodyLength)
+            put(1)
+            message.storage.withUnsafeBufferPointer { storage in
+                for field in message.fields {
+                    switch field.tag {
+                    case FIXTag.beginString, FIXTag.bodyLength, FIXTag.checkSum: continue
+                    default:
+                        putNumber(field.tag)
+                        put(UInt8(ascii: "="))
+                        let count = field.range.count
+                        if count > 0 {
+                            UnsafeMutableRawPointer(out.baseAddress! + position).copyMemory(
+                                from: storage.baseAddress! + field.range.lowerBound, byteCount: count)
+                            position += count
+                        }
+                        put(1)
+                    }
+                }
+            }
+            var sum: UInt32 = 0
+            for index in 0..<position { sum &+= UInt32(out[index]) }
+            let checkSum = Int(sum % 256)
+            put(UInt8(ascii: "1"))
+            put(UInt8(ascii: "0"))
+            put(UInt8(ascii: "="))
+            put(0x30 + UInt8(checkSum / 100))
+            put(0x30 + UInt8(checkSum / 10 % 10))
+            put(0x30 + UInt8(checkSum % 10))
+            put(1)
         }
-        let checkSum = Int(sum % 256)
-        output.append(UInt8(ascii: "1"))
-        output.append(UInt8(ascii: "0"))
-        output.append(UInt8(ascii: "="))
-        output.append(0x30 + UInt8(checkSum / 100))
-        output.append(0x30 + UInt8(checkSum / 10 % 10))
-        output.append(0x30 + UInt8(checkSum % 10))
-        output.append(1)
         return output
+    }
+
+    @inline(__always)
+    static func digitCount(_ value: Int) -> Int {
+        guard value >= 0 else { return String(value).utf8.count }
+        var count = 1
+        var remaining = value
+        while remaining >= 10 {
+            remaining /= 10
+            count += 1
+        }
+        return count
     }
 }

@@ -50,22 +50,21 @@ public enum FIXFormat {
 
     /// Whether `bytes` is `HH:MM:SS` with optional fractional seconds.
     public static func isUTCTimeOnly(_ bytes: some Collection<UInt8>) -> Bool {
-        let array = Array(bytes)
+        let array = Array(bytes)  // rare type: a copy is acceptable
         guard array.count == 8 || (array.count > 9 && array[8] == UInt8(ascii: ".")) else { return false }
         return FIXTimestamp.timeOfDay(array[0..<array.count]) != nil
     }
 
     /// Whether `bytes` is a date `YYYYMMDD`.
     public static func isDate(_ bytes: some Collection<UInt8>) -> Bool {
-        let array = Array(bytes)
-        guard array.count == 8, let date = digits(array[0..<8]) else { return false }
+        guard bytes.count == 8, let date = digits(bytes) else { return false }
         let month = date / 100 % 100
         let day = date % 100
         return month >= 1 && month <= 12 && day >= 1 && day <= 31
     }
 
     /// The number that a run of ASCII digits spells, nil when any byte is not a digit.
-    static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {
+    static func digits(_ bytes: some Collection<UInt8>) -> Int? {
         var value = 0
         for byte in bytes {
             guard byte >= 0x30, byte <= 0x39 else { return nil }

@@ -13,9 +13,18 @@ extension FIXMessage {
     public init(
         parsing bytes: some Collection<UInt8>, dictionary: FIXDictionary? = nil, checkLengthAndChecksum: Bool = true
     ) throws(FIXParseError) {
-        let storage = Array(bytes)
-        var fields: [FIXField] = []
-        fields.reserveCapacity(24)
+        self.init()
+        try reparse(bytes, dictionary: dictionary, checkLengthAndChecksum: checkLengthAndChecksum)
+    }
+
+    /// Parses `bytes` into this message, reusing its buffers: once they are large enough (and the message
+    /// is not shared), parsing allocates nothing. Same checks as ``init(parsing:dictionary:checkLengthAndChecksum:)``.
+    public mutating func reparse(
+        _ bytes: some Collection<UInt8>, dictionary: FIXDictionary? = nil, checkLengthAndChecksum: Bool = true
+    ) throws(FIXParseError) {
+        var storage = takeStorage()
+        storage.append(contentsOf: bytes)
+        var fields = takeFields()
         var bodyLength = 0
         var checkSum = 0
         var index = 0
@@ -64,7 +73,7 @@ extension FIXMessage {
                 }
             }
         }
-        self.init(storage: storage, fields: fields)
+        restore(storage: storage, fields: fields)
         guard fields.count >= 3, fields[0].tag == FIXTag.beginString, fields[1].tag == FIXTag.bodyLength,
             fields[2].tag == FIXTag.msgType
         else { throw FIXParseError("Header fields out of order") }

@@ -26,6 +26,28 @@ public struct FIXMessage: Sendable, Hashable {
         self.fields = fields
     }
 
+    /// The storage emptied, its capacity kept, handed over so that appending to it does not copy.
+    mutating func takeStorage() -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &storage)
+        taken.removeAll(keepingCapacity: true)
+        return taken
+    }
+
+    /// The fields emptied, their capacity kept.
+    mutating func takeFields() -> [FIXField] {
+        var taken: [FIXField] = []
+        swap(&taken, &fields)
+        taken.removeAll(keepingCapacity: true)
+        if taken.capacity < 24 { taken.reserveCapacity(24) }
+        return taken
+    }
+
+    mutating func restore(storage: [UInt8], fields: [FIXField]) {
+        self.storage = storage
+        self.fields = fields
+    }
+
     /// The bytes of `field`'s value.
     @inline(__always)
     public func bytes(of field: FIXField) -> ArraySlice<UInt8> { storage[field.range] }

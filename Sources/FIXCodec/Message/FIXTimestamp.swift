@@ -13,7 +13,16 @@ public struct FIXTimestamp: Sendable, Hashable, Comparable {
 
     /// Reads `YYYYMMDD-HH:MM:SS` with optional fractional seconds (milliseconds kept, finer digits dropped).
     public init?(parsing bytes: some Collection<UInt8>) {
-        let array = Array(bytes)
+        let parsed =
+            bytes.withContiguousStorageIfAvailable { Self.parse($0) }
+            ?? Array(bytes).withUnsafeBufferPointer {
+                Self.parse($0)
+            }
+        guard let parsed else { return nil }
+        millisecondsSinceEpoch = parsed
+    }
+
+    private static func parse(_ array: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard array.count >= 17, array[8] == UInt8(ascii: "-"), let date = FIXFormat.digits(array[0..<8]),
             let time = Self.timeOfDay(array[9...])
         else { return nil }
@@ -21,11 +30,11 @@ public struct FIXTimestamp: Sendable, Hashable, Comparable {
         let month = date / 100 % 100
         let day = date % 100
         guard month >= 1, month <= 12, day >= 1, day <= Self.daysIn(month: month, year: year) else { return nil }
-        millisecondsSinceEpoch = Self.daysFromCivil(year: year, month: month, day: day) * 86_400_000 + time
+        return Self.daysFromCivil(year: year, month: month, day: day) * 86_400_000 + time
     }
 
     /// Milliseconds into the day for `HH:MM:SS[.fff...]`, nil when malformed.
-    static func timeOfDay(_ bytes: ArraySlice<UInt8>) -> Int64? {
+    static func timeOfDay<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Int64? where Bytes.Index == Int {
         let start = bytes.startIndex
         guard bytes.count >= 8, bytes[start + 2] == UInt8(ascii: ":"), bytes[start + 5] == UInt8(ascii: ":"),
             let hours = FIXFormat.digits(bytes[start..<start + 2]),

@@ -12,13 +12,28 @@
 ///
 /// Repeating groups are read as QuickFIX reads them: an entry starts at the delimiter or at a field
 /// the entry already has, and the group ends at the first field it does not define.
+///
+/// A valid message is checked in one pass in wire order that allocates nothing (tags seen are kept in
+/// bitmaps the validator reuses, hence `mutating`); only a message with a fault is read again in
+/// QuickFIX's order to name the fault.
 public struct FIXValidator: Sendable {
     /// The dictionary messages are checked against.
     public let dictionary: FIXDictionary
+    /// Tags seen per level during the fast pass: header, trailer, body, then one per group depth.
+    var scratch: [FIXTagSet]
+    /// Message layouts of one-character MsgTypes by that character, skipping the dictionary lookup.
+    let singleCharacterLayouts: [FIXMessageLayout?]
 
     /// A validator for `dictionary`.
     public init(dictionary: FIXDictionary) {
         self.dictionary = dictionary
+        scratch = Array(repeating: FIXTagSet(maximumTag: 1024), count: 4)
+        var layouts = [FIXMessageLayout?](repeating: nil, count: 128)
+        for (msgType, layout) in dictionary.messages where msgType.utf8.count == 1 {
+            let byte = Int(msgType.utf8.first!)
+            if byte < 128 { layouts[byte] = layout }
+        }
+        singleCharacterLayouts = layouts
     }
 
     /// The structure of a message: the fields of the header, the body and the trailer, with groups.
@@ -96,7 +111,14 @@ public struct FIXValidator: Sendable {
     }
 
     /// Validates `message`; returns the first fault in QuickFIX's order, nil when it is valid.
-    public func validate(_ message: FIXMessage) -> FIXRejection? {
+    public mutating func validate(_ message: FIXMessage) -> FIXRejection? {
+        if isValidFast(message) { return nil }
+        return validateInOrder(message)
+    }
+
+    /// The ordered validation alone (what ``validate(_:)`` falls back to), allocating as it reads the
+    /// message's structure; for messages already known to be at fault, and for tests.
+    public func validateInOrder(_ message: FIXMessage) -> FIXRejection? {
         validate(message, structure: structure(of: message))
     }
 
@@ -167,7 +189,7 @@ public struct FIXValidator: Sendable {
         return nil
     }
 
-    static func hasValidFormat(_ value: ArraySlice<UInt8>, _ type: FIXFieldType) -> Bool {
+    static func hasValidFormat(_ value: some Collection<UInt8>, _ type: FIXFieldType) -> Bool {
         switch type {
         case .integer: FIXFormat.integer(value) != nil
         case .decimal: FIXFormat.isDecimal(value)
@@ -180,7 +202,7 @@ public struct FIXValidator: Sendable {
         }
     }
 
-    static func isAllowed(_ value: ArraySlice<UInt8>, _ values: Set<String>, _ type: FIXFieldType) -> Bool {
+    static func isAllowed(_ value: some Collection<UInt8>, _ values: Set<String>, _ type: FIXFieldType) -> Bool {
         if type == .multipleValues {
             return value.split(separator: UInt8(ascii: " ")).allSatisfy {
                 values.contains(String(decoding: $0, as: UTF8.self))
