@@ -48,6 +48,11 @@ struct FixBench: AsyncParsableCommand {
                 for (name, figures) in quickfix {
                     results["\(name).quickfix_parse_validate_ns", default: []].append(figures.parseValidate)
                     results["\(name).quickfix_serialize_ns", default: []].append(figures.serialize)
+                    // Ratios within one run, so that a slow spell of the machine hits both engines alike.
+                    let ours = results["\(name).parse_validate_ns"]!.last!
+                    let encode = results["\(name).encode_ns"]!.last!
+                    results["\(name).parse_validate_ratio", default: []].append(ours / figures.parseValidate)
+                    results["\(name).encode_ratio", default: []].append(encode / figures.serialize)
                 }
             }
             let throughput = try await LoopbackThroughput.measure(messages: messages, dictionary: dictionary)
@@ -60,13 +65,18 @@ struct FixBench: AsyncParsableCommand {
 
     private func report(_ medians: [String: Double]) {
         if json {
-            let body = medians.keys.sorted().map { "\"\($0)\": \(String(format: "%.1f", medians[$0]!))" }
+            let body = medians.keys.sorted().map {
+                "\"\($0)\": \(String(format: $0.hasSuffix("ratio") ? "%.3f" : "%.1f", medians[$0]!))"
+            }
             print(
                 "{\"runs\": \(runs), \"iterations\": \(iterations), \"messages\": \(messages), "
                     + body.joined(separator: ", ") + "}")
+
             return
         }
-        print("fix-bench: medians of \(runs) runs, \(iterations) iterations per message, FIX.4.4")
+        print(
+            "fix-bench: medians of \(runs) runs (ratios: median of each run's ratio), \(iterations) iterations per message, FIX.4.4"
+        )
         for name in ["new_order_single", "execution_report"] {
             let parse = medians["\(name).parse_validate_ns"] ?? 0
             let encode = medians["\(name).encode_ns"] ?? 0

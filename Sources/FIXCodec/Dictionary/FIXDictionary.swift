@@ -25,6 +25,13 @@ public struct FIXDictionary: Sendable {
     public let adminMessageTypes: Set<String>
     private let fieldsByTag: [Field?]
     private let tagsByName: [String: Int]
+    /// Types by tag, with no reference-counted parts, for the hot paths.
+    private let typesByTag: [FIXFieldType?]
+    /// Tags whose enum values are all single ASCII characters, and those characters as a 128-bit mask.
+    private let characterEnumTags: FIXTagSet
+    private let characterEnumMasks: [(UInt64, UInt64)]
+    /// Tags that list allowed values.
+    private let enumTags: FIXTagSet
 
     init(
         beginString: String, fields: [Field], header: FIXMessageLayout, trailer: FIXMessageLayout,
@@ -43,6 +50,46 @@ public struct FIXDictionary: Sendable {
         }
         fieldsByTag = byTag
         tagsByName = byName
+        typesByTag = byTag.map { $0?.type }
+        var characterTags = FIXTagSet(maximumTag: byTag.count)
+        var masks = [(UInt64, UInt64)](repeating: (0, 0), count: byTag.count)
+        for field in fields {
+            guard let values = field.values, values.allSatisfy({ $0.utf8.count == 1 && $0.utf8.first! < 128 }) else {
+                continue
+            }
+            characterTags.insert(field.tag)
+            for value in values {
+                let byte = value.utf8.first!
+                if byte < 64 {
+                    masks[field.tag].0 |= 1 << UInt64(byte)
+                } else {
+                    masks[field.tag].1 |= 1 << UInt64(byte - 64)
+                }
+            }
+        }
+        characterEnumTags = characterTags
+        characterEnumMasks = masks
+        enumTags = FIXTagSet(fields.filter { $0.values != nil }.map(\.tag))
+    }
+
+    /// The type of `tag`, nil when the dictionary does not define it.
+    @inline(__always)
+    public func type(of tag: Int) -> FIXFieldType? {
+        tag >= 0 && tag < typesByTag.count ? typesByTag[tag] : nil
+    }
+
+    /// Whether `value` is allowed for `tag` by its enum (true when the field lists no values).
+    @inline(__always)
+    public func allows(_ value: UnsafeBufferPointer<UInt8>, for tag: Int, type: FIXFieldType) -> Bool {
+        guard enumTags.contains(tag) else { return true }
+        if characterEnumTags.contains(tag), type != .multipleValues {
+            guard value.count == 1 else { return false }
+            let byte = value[0]
+            let mask = characterEnumMasks[tag]
+            return byte < 64 ? mask.0 & (1 << UInt64(byte)) != 0 : byte < 128 && mask.1 & (1 << UInt64(byte - 64)) != 0
+        }
+        guard let values = fieldsByTag[tag]?.values else { return true }
+        return FIXValidator.isAllowed(value, values, type)
     }
 
     /// The field with `tag`, or nil when the dictionary does not define it.

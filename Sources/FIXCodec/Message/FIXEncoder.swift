@@ -3,34 +3,65 @@
 /// nothing.
 public struct FIXEncoder: Sendable {
     private var body: [UInt8] = []
-    /// The last encoded message's bytes (valid until the next ``encode(_:beginString:)``).
-    public private(set) var output: [UInt8] = []
+    /// The buffer messages are written into; it only grows, and is never cleared between messages.
+    private var output: [UInt8] = []
     private let beginString: [UInt8]
+    /// `tag=` for tags below ``prefixedTags``, 8 bytes a slot, so a field's start is one 8-byte copy.
+    private let tagPrefixes: [UInt8]
+    private let tagPrefixLengths: [UInt8]
+    private static let prefixedTags = 1024
 
     /// An encoder for messages of `beginString` (as `FIX.4.2`).
     public init(beginString: String) {
         self.beginString = Array(beginString.utf8)
+        var prefixes = [UInt8](repeating: 0, count: Self.prefixedTags * 8)
+        var lengths = [UInt8](repeating: 0, count: Self.prefixedTags)
+        for tag in 0..<Self.prefixedTags {
+            let text = Array("\(tag)=".utf8)
+            for (offset, byte) in text.enumerated() { prefixes[tag * 8 + offset] = byte }
+            lengths[tag] = UInt8(text.count)
+        }
+        tagPrefixes = prefixes
+        tagPrefixLengths = lengths
         body.reserveCapacity(1024)
         output.reserveCapacity(1024)
     }
 
-    /// Encodes `message`, skipping any BeginString, BodyLength or CheckSum it holds, and returns the bytes.
-    ///
-    /// One pass: the body's length is summed from the fields first, so the header, body and trailer are
-    /// written straight into the reused output buffer.
+    /// Encodes `message`, skipping any BeginString, BodyLength or CheckSum it holds, and returns the bytes
+    /// in a new array.
     @discardableResult
     public mutating func encode(_ message: FIXMessage) -> [UInt8] {
+        withEncoded(message) { Array($0) }
+    }
+
+    /// Encodes `message` into the encoder's buffer and passes the bytes to `body`, allocating nothing
+    /// once the buffer is large enough; the bytes are valid only inside `body`.
+    ///
+    /// One pass: the body's length is summed from the fields first, so the header, body and trailer are
+    /// written straight into the reused buffer.
+    public mutating func withEncoded<Result>(
+        _ message: FIXMessage, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
+    ) rethrows -> Result {
+        let length = write(message)
+        return try output.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<length])) }
+    }
+
+    private mutating func write(_ message: FIXMessage) -> Int {
         var bodyLength = 0
         for field in message.fields {
             switch field.tag {
             case FIXTag.beginString, FIXTag.bodyLength, FIXTag.checkSum: continue
+            case 0..<Self.prefixedTags: bodyLength += Int(tagPrefixLengths[field.tag]) + field.range.count + 1
             default: bodyLength += Self.digitCount(field.tag) + field.range.count + 2
             }
         }
         let prefixLength = 2 + beginString.count + 1 + 2 + Self.digitCount(bodyLength) + 1
         let total = prefixLength + bodyLength + 7
-        output.removeAll(keepingCapacity: true)
-        output.append(contentsOf: repeatElement(0, count: total))
+        if output.count < total + 8 {  // 8: room for the last prefix copy
+            output.append(contentsOf: repeatElement(0, count: total + 8 - output.count))
+        }
+        let prefixes = tagPrefixes
+        let prefixLengths = tagPrefixLengths
         output.withUnsafeMutableBufferPointer { out in
             var position = 0
             @inline(__always) func put(_ byte: UInt8) {
@@ -64,9 +95,17 @@ public struct FIXEncoder: Sendable {
                 for field in message.fields {
                     switch field.tag {
                     case FIXTag.beginString, FIXTag.bodyLength, FIXTag.checkSum: continue
+                    case 0..<Self.prefixedTags:
+                        prefixes.withUnsafeBytes { table in
+                            UnsafeMutableRawPointer(out.baseAddress! + position).copyMemory(
+                                from: table.baseAddress! + field.tag * 8, byteCount: 8)
+                        }
+                        position += Int(prefixLengths[field.tag])
                     default:
                         putNumber(field.tag)
                         put(UInt8(ascii: "="))
+                    }
+                    do {
                         let count = field.range.count
                         if count > 0 {
                             UnsafeMutableRawPointer(out.baseAddress! + position).copyMemory(
@@ -88,7 +127,7 @@ public struct FIXEncoder: Sendable {
             put(0x30 + UInt8(checkSum % 10))
             put(1)
         }
-        return output
+        return total
     }
 
     @inline(__always)

@@ -30,6 +30,7 @@ extension FIXMessage {
         var index = 0
         let count = storage.count
         var previousLength: Int?
+        var excludedFromLength = 0
         try storage.withUnsafeBufferPointer { (pointer) throws(FIXParseError) in
             while index < count {
                 let fieldStart = index
@@ -50,7 +51,7 @@ extension FIXMessage {
                 guard equals < count else { throw FIXParseError("Equal sign not found in field") }
                 let valueStart = equals + 1
                 var soh: Int
-                if let length = previousLength, let dictionary, dictionary.field(tag)?.type == .data,
+                if let length = previousLength, let dictionary, dictionary.type(of: tag) == .data,
                     valueStart + length < count, pointer[valueStart + length] == 1
                 {
                     soh = valueStart + length
@@ -61,17 +62,28 @@ extension FIXMessage {
                 }
                 fields.append(FIXField(tag: tag, range: valueStart..<soh))
                 index = soh + 1
-                if tag != FIXTag.checkSum {
+                switch tag {
+                case FIXTag.checkSum:
+                    // CheckSum counts every byte but those of CheckSum fields: take them out again below.
                     var sum = 0
                     for position in fieldStart..<index { sum &+= Int(pointer[position]) }
-                    checkSum &+= sum
-                    if tag != FIXTag.beginString, tag != FIXTag.bodyLength { bodyLength += index - fieldStart }
+                    checkSum &-= sum
+                    excludedFromLength += index - fieldStart
+                case FIXTag.beginString, FIXTag.bodyLength:
+                    excludedFromLength += index - fieldStart
+                default:
+                    break
                 }
                 previousLength = nil
-                if let dictionary, dictionary.field(tag)?.type == .integer {
+                if let dictionary, dictionary.type(of: tag) == .integer {
                     previousLength = FIXFormat.integer(pointer[valueStart..<soh])
                 }
             }
+            // One pass over all the bytes, which the compiler vectorizes.
+            var total: UInt = 0
+            for byte in pointer { total &+= UInt(byte) }
+            checkSum &+= Int(bitPattern: total)
+            bodyLength = count - excludedFromLength
         }
         restore(storage: storage, fields: fields)
         guard fields.count >= 3, fields[0].tag == FIXTag.beginString, fields[1].tag == FIXTag.bodyLength,

@@ -62,14 +62,10 @@ extension FIXValidator {
     /// dictionary defines. Marks the tag as seen at `level`.
     @inline(__always)
     private mutating func checkField(_ tag: Int, _ value: Slice<UnsafeBufferPointer<UInt8>>, level: Int) -> Bool {
-        guard !value.isEmpty, !scratch[level].contains(tag), let definition = dictionary.field(tag) else {
-            return false
-        }
+        guard !value.isEmpty, !scratch[level].contains(tag), let type = dictionary.type(of: tag) else { return false }
         scratch[level].insert(tag)
         let bytes = UnsafeBufferPointer(rebasing: value)
-        guard Self.hasValidFormat(bytes, definition.type) else { return false }
-        if let values = definition.values { return Self.isAllowed(bytes, values, definition.type) }
-        return true
+        return Self.hasValidFormat(bytes, type) && dictionary.allows(bytes, for: tag, type: type)
     }
 
     private func hasAll(_ required: [Int], level: Int) -> Bool {
