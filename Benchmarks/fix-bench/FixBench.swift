@@ -58,6 +58,7 @@ struct FixBench: AsyncParsableCommand {
             let throughput = try await LoopbackThroughput.measure(messages: messages, dictionary: dictionary)
             results["loopback.initiator_to_acceptor_msgs_per_s", default: []].append(throughput.inbound)
             results["loopback.acceptor_to_initiator_msgs_per_s", default: []].append(throughput.outbound)
+            results["loopback.allocations_per_message", default: []].append(throughput.allocationsPerMessage)
         }
         let medians = results.mapValues { values in values.sorted()[values.count / 2] }
         report(medians)
@@ -97,7 +98,9 @@ struct FixBench: AsyncParsableCommand {
         print(
             "  loopback session, \(messages) messages each way: initiator→acceptor "
                 + "\(Int(medians["loopback.initiator_to_acceptor_msgs_per_s"] ?? 0)) msg/s, acceptor→initiator "
-                + "\(Int(medians["loopback.acceptor_to_initiator_msgs_per_s"] ?? 0)) msg/s")
+                + "\(Int(medians["loopback.acceptor_to_initiator_msgs_per_s"] ?? 0)) msg/s, "
+                + "\(String(format: "%.1f", medians["loopback.allocations_per_message"] ?? 0)) allocations per order (both sessions)"
+        )
     }
 
     static func buildHarness(root: URL) throws -> String {

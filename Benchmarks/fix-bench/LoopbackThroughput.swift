@@ -1,5 +1,6 @@
 import FIXCodec
 import FIXSession
+import MallocInterposerSwift
 import FIXTransport
 import Synchronization
 
@@ -9,7 +10,7 @@ import Synchronization
 enum LoopbackThroughput {
     static func measure(
         messages: Int, dictionary: FIXDictionary
-    ) async throws -> (inbound: Double, outbound: Double) {
+    ) async throws -> (inbound: Double, outbound: Double, allocationsPerMessage: Double) {
         var acceptorSettings = FIXSessionSettings(
             beginString: "FIX.4.4", senderCompID: "ISLD", targetCompID: "TW44", role: .acceptor)
         acceptorSettings.resetOnLogon = true
@@ -27,6 +28,8 @@ enum LoopbackThroughput {
             makeStore: { FIXMemoryStore() }, application: initiatorSide)
         await initiatorSide.waitForLogon()
         let order = Samples.order
+        MallocInterposerSwift.initialize()
+        MallocInterposerSwift.hook()
         let start = ContinuousClock.now
         let batch = 500
         for first in stride(from: 0, to: messages, by: batch) {
@@ -34,13 +37,16 @@ enum LoopbackThroughput {
         }
         await acceptorSide.wait(for: messages)
         let inbound = Double(messages) / seconds(ContinuousClock.now - start)
+        MallocInterposerSwift.unhook()
+        // Every allocation in the process while the orders went through both sessions, per order.
+        let allocations = Double(MallocInterposerSwift.getStatistics().mallocCount) / Double(messages)
         let replyStart = ContinuousClock.now
         initiator.session.sendSoon([Samples.trigger])
         await initiatorSide.wait(for: messages)
         let outbound = Double(messages) / seconds(ContinuousClock.now - replyStart)
         try await initiator.shutdown()
         try await acceptor.shutdown()
-        return (inbound, outbound)
+        return (inbound, outbound, allocations)
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -15,6 +15,9 @@ public final class FIXInitiator: Sendable {
     private let state: NIOLoopBound<State>
     /// The session, for sending from any thread (``FIXSessionHandle/sendSoon(_:)``).
     public let session: FIXSessionHandle
+    /// One element per connection that ended (or failed to open): whether it had logged on.
+    public let connectionsEnded: AsyncStream<Bool>
+    private let endedContinuation: AsyncStream<Bool>.Continuation
 
     private final class State {
         var backoff: FIXReconnectBackoff
@@ -36,19 +39,28 @@ public final class FIXInitiator: Sendable {
         let sslContext = try tls?.makeClientContext()
         let hostname = tls?.serverHostname ?? host
         let wrapped = ReconnectingApplication(inner: application)
-        let (driver, state, handle) = try await loop.submit {
+        let (driver, state, handle, loggedOnThisConnection) = try await loop.submit {
             let session = FIXSession(settings: settings, dictionary: dictionary, store: makeStore())
             let driver = FIXSessionDriver(
                 session: session, eventLoop: loop, application: wrapped, clock: clock, logger: logger)
             return (
                 NIOLoopBound(driver, eventLoop: loop), NIOLoopBound(State(backoff: backoff), eventLoop: loop),
-                driver.handle
+                driver.handle, NIOLoopBound(LogonFlag(), eventLoop: loop)
             )
         }.get()
         self.group = group
         self.state = state
         self.session = handle
-        wrapped.onLogon.withLock { $0 = { state.value.backoff.reset() } }
+        let (ended, continuation) = AsyncStream<Bool>.makeStream()
+        connectionsEnded = ended
+        endedContinuation = continuation
+        // Application callbacks run on the session's event loop, where both of these live.
+        wrapped.onLogon.withLock {
+            $0 = {
+                loggedOnThisConnection.value.value = true
+                state.value.backoff.reset()
+            }
+        }
         let connect: @Sendable () -> Void = {
             Self.connect(
                 host: host, port: port, group: group, driver: driver, state: state, sslContext: sslContext,
@@ -56,6 +68,8 @@ public final class FIXInitiator: Sendable {
         }
         try await loop.submit {
             driver.value.onDisconnect = {
+                continuation.yield(loggedOnThisConnection.value.value)
+                loggedOnThisConnection.value.value = false
                 guard !state.value.stopped else { return }
                 let delay = state.value.backoff.nextDelay()
                 logger.info("FIX initiator reconnecting", metadata: ["in_ms": "\(delay.components.seconds * 1000)"])
@@ -120,6 +134,11 @@ public final class FIXInitiator: Sendable {
         }.get()
         try await group.shutdownGracefully()
     }
+}
+
+/// Whether the current connection logged on.
+private final class LogonFlag {
+    var value = false
 }
 
 /// Passes everything to the user's application and tells the initiator about logons.

@@ -12,6 +12,14 @@ public struct FIXSessionHandle: Sendable {
     /// The session's settings (its CompIDs and version).
     public var settings: FIXSessionSettings { driver.value.settings }
 
+    /// Whether the session is logged on, read on its event loop (for tests; a snapshot).
+    package var isLoggedOnForTesting: Bool {
+        get async {
+            let driver = self.driver
+            return (try? await driver.eventLoop.submit { driver.value.session.isLoggedOn }.get()) ?? false
+        }
+    }
+
     /// Sends an application message now. Must be called on the session's event loop.
     public func send(_ message: FIXMessage) {
         driver.value.send(message)

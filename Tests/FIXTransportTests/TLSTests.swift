@@ -42,3 +42,26 @@ import Testing
         try await initiator.shutdown()
     }
 }
+
+extension TLSTests {
+    @Test func refusesAnAcceptorWhoseCertificateNoTrustedAuthoritySigned() async throws {
+        let certs = try Self.makeCertificates()
+        let otherAuthority = try Self.makeCertificates()
+        let echo = try FixEchoProcess.start(arguments: [
+            "--tls-certificate", certs + "/server.pem", "--tls-key", certs + "/server.key",
+        ])
+        defer { echo.stop() }
+        let application = RecordingApplication()
+        let tls = FIXTLSConfiguration(trustRootsPath: otherAuthority + "/ca.pem", serverHostname: "localhost")
+        let initiator = try await FIXInitiator(
+            host: "127.0.0.1", port: echo.port, settings: InitiatorTests.initiatorSettings(),
+            dictionary: InitiatorTests.dictionary, makeStore: { FIXMemoryStore() }, application: application, tls: tls,
+            backoff: FIXReconnectBackoff(initial: .milliseconds(10), maximum: .milliseconds(20)))
+        var ended = initiator.connectionsEnded.makeAsyncIterator()
+        // Two connections end without a logon: the handshake fails each time, nothing reaches the session.
+        #expect(await ended.next() == false)
+        #expect(await ended.next() == false)
+        #expect(await !initiator.session.isLoggedOnForTesting)
+        try await initiator.shutdown()
+    }
+}
