@@ -115,9 +115,14 @@ public final class FIXInitiator: Sendable {
 
     /// Closes the current connection without a logout, as a network failure would (for tests of
     /// recovery); the initiator reconnects after its backoff.
-    package func dropConnection() async throws {
+    package func dropConnection(thenSend messages: [FIXMessage] = []) async throws {
         let state = self.state
-        try await state.eventLoop.submit { state.value.channel?.close(promise: nil) }.get()
+        let session = self.session
+        // One event-loop task: the messages go to the session after the close and before any reconnect.
+        try await state.eventLoop.submit {
+            state.value.channel?.close(promise: nil)
+            session.driver.value.send(messages)
+        }.get()
     }
 
     /// Logs out, closes the connection and stops reconnecting.

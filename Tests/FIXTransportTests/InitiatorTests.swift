@@ -59,9 +59,8 @@ import Testing
         for number in 0..<50 { initiator.session.sendSoon(newOrderSingle("before-\(number)")) }
         var echoed: [String] = []
         for _ in 0..<50 { echoed.append(try await reader.message()[11] ?? "") }
-        try await initiator.dropConnection()
         // Sent while the connection is down: stored under their sequence numbers, resent after the logon.
-        for number in 0..<50 { initiator.session.sendSoon(newOrderSingle("during-\(number)")) }
+        try await initiator.dropConnection(thenSend: (0..<50).map { newOrderSingle("during-\($0)") })
         try await reader.loggedOn()
         for _ in 0..<50 { echoed.append(try await reader.message()[11] ?? "") }
         #expect(echoed == (0..<50).map { "before-\($0)" } + (0..<50).map { "during-\($0)" })
