@@ -165,7 +165,8 @@ extension FIXSession {
             if let supported = settings.applicationMessageTypes, !supported.contains(msgType) {
                 throw .unsupportedMessageType
             }
-            actions.append(.deliver(message.canonicalized(validator.structure(of: message))))
+            let inOrder = message.isInCanonicalOrder(dictionary: dictionary)
+            actions.append(.deliver(inOrder ? message : message.canonicalized(validator.structure(of: message))))
         }
         return true
     }

@@ -37,38 +37,50 @@ extension FIXSession {
     }
 
     /// `message` with MsgType first, then MsgSeqNum, SenderCompID, SendingTime, TargetCompID and its
-    /// other header fields in tag order, then its body as it is.
+    /// other header fields in tag order, then its body as it is. Two allocations (the new message's
+    /// buffers, sized up front) however many fields.
     func filledHeader(_ message: FIXMessage, seqNum: Int, at now: FIXTimestamp) -> FIXMessage {
-        var header: [(tag: Int, field: FIXField?)] = [
-            (FIXTag.msgSeqNum, nil), (FIXTag.senderCompID, nil), (FIXTag.sendingTime, nil), (FIXTag.targetCompID, nil),
-        ]
-        var body: [FIXField] = []
-        for field in message.fields {
-            switch field.tag {
-            case FIXTag.beginString, FIXTag.bodyLength, FIXTag.msgType, FIXTag.msgSeqNum, FIXTag.senderCompID,
-                FIXTag.sendingTime, FIXTag.targetCompID, FIXTag.checkSum:
-                continue
-            default:
-                if dictionary.isHeaderField(field.tag) { header.append((field.tag, field)) } else { body.append(field) }
+        var filled = FIXMessage(reservingBytes: message.storage.count + 64, fields: message.fields.count + 4)
+        filled.append(FIXTag.msgType, message.bytes(FIXTag.msgType) ?? [])
+        // The header: ours (34, 49, 52, 56) merged in tag order with the message's other header fields,
+        // taken smallest first without sorting a copy.
+        var last = 0
+        while true {
+            var next: FIXField?
+            for field in message.fields where field.tag > last && dictionary.isHeaderField(field.tag) {
+                switch field.tag {
+                case FIXTag.beginString, FIXTag.bodyLength, FIXTag.msgType, FIXTag.msgSeqNum, FIXTag.senderCompID,
+                    FIXTag.sendingTime, FIXTag.targetCompID:
+                    continue
+                default:
+                    if field.tag < (next?.tag ?? Int.max) { next = field }
+                }
             }
-        }
-        header.sort { $0.tag < $1.tag }
-        var filled = FIXMessage(msgType: message.msgType ?? "")
-        for entry in header {
-            if let field = entry.field {
+            let ours = Self.filledTags.first { $0 > last } ?? Int.max
+            if let field = next, field.tag < ours {
                 filled.append(field, of: message)
-                continue
-            }
-            switch entry.tag {
-            case FIXTag.msgSeqNum: filled.append(FIXTag.msgSeqNum, seqNum)
-            case FIXTag.senderCompID: filled.append(FIXTag.senderCompID, settings.senderCompID)
-            case FIXTag.sendingTime: filled.append(FIXTag.sendingTime, now.text)
-            default: filled.append(FIXTag.targetCompID, settings.targetCompID)
+                last = field.tag
+            } else if ours != Int.max {
+                switch ours {
+                case FIXTag.msgSeqNum: filled.append(FIXTag.msgSeqNum, seqNum)
+                case FIXTag.senderCompID: filled.append(FIXTag.senderCompID, settings.senderCompID)
+                case FIXTag.sendingTime: filled.append(FIXTag.sendingTime, now)
+                default: filled.append(FIXTag.targetCompID, settings.targetCompID)
+                }
+                last = ours
+            } else {
+                break
             }
         }
-        for field in body { filled.append(field, of: message) }
+        for field in message.fields
+        where !dictionary.isHeaderField(field.tag) && field.tag != FIXTag.checkSum {
+            filled.append(field, of: message)
+        }
         return filled
     }
+
+    /// The header fields the session writes itself, ascending (BeginString and BodyLength are the encoder's).
+    static let filledTags = [FIXTag.msgSeqNum, FIXTag.senderCompID, FIXTag.sendingTime, FIXTag.targetCompID]
 
     var shouldSendReset: Bool {
         (settings.resetOnLogon || settings.resetOnLogout || settings.resetOnDisconnect)

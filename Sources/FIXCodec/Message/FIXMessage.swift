@@ -15,6 +15,14 @@ public struct FIXMessage: Sendable, Hashable {
         fields = []
     }
 
+    /// An empty message with room for `bytes` of values and `fields` fields.
+    public init(reservingBytes bytes: Int, fields count: Int) {
+        storage = []
+        storage.reserveCapacity(bytes)
+        fields = []
+        fields.reserveCapacity(count)
+    }
+
     /// A message whose first field is MsgType (35) = `msgType`.
     public init(msgType: String) {
         self.init()
@@ -105,6 +113,13 @@ public struct FIXMessage: Sendable, Hashable {
         fields.append(FIXField(tag: tag, range: start..<storage.count))
     }
 
+    /// Appends `tag=YYYYMMDD-HH:MM:SS.sss`.
+    public mutating func append(_ tag: Int, _ time: FIXTimestamp) {
+        let start = storage.count
+        time.append(to: &storage)
+        fields.append(FIXField(tag: tag, range: start..<storage.count))
+    }
+
     /// Appends a field of another message, copying its value.
     public mutating func append(_ field: FIXField, of other: FIXMessage) {
         append(field.tag, other.storage[field.range])
@@ -118,8 +133,9 @@ public struct FIXMessage: Sendable, Hashable {
         fields[index].range = start..<storage.count
     }
 
-    /// Removes every field with `tag`.
+    /// Removes every field with `tag` (without touching, so without copying, a message that has none).
     public mutating func remove(_ tag: Int) {
+        guard contains(tag) else { return }
         fields.removeAll { $0.tag == tag }
     }
 

@@ -30,3 +30,35 @@ extension FIXMessage {
         return copy
     }
 }
+
+extension FIXMessage {
+    /// Whether ``canonicalized(_:)`` would leave the message as it is: BeginString, BodyLength, MsgType,
+    /// then header tags ascending, body tags ascending, the trailer last, and no repeating group (whose
+    /// entries would need the structure). Checked without allocating.
+    public func isInCanonicalOrder(dictionary: FIXDictionary) -> Bool {
+        guard fields.count >= 3, fields[2].tag == FIXTag.msgType, let msgType = bytes(FIXTag.msgType) else {
+            return false
+        }
+        let layout: FIXMessageLayout?
+        if msgType.count == 1, let byte = msgType.first {
+            layout = dictionary.messages[String(UnicodeScalar(byte))]
+        } else {
+            layout = dictionary.messages[String(decoding: msgType, as: UTF8.self)]
+        }
+        guard let layout else { return false }
+        var part = 0
+        var last = 0
+        for field in fields.dropFirst(3) {
+            let tag = field.tag
+            let fieldPart = dictionary.isHeaderField(tag) ? 0 : dictionary.isTrailerField(tag) ? 2 : 1
+            guard fieldPart >= part else { return false }
+            if fieldPart != part {
+                part = fieldPart
+                last = 0
+            }
+            guard tag > last, layout.groups[tag] == nil else { return false }
+            last = tag
+        }
+        return true
+    }
+}
