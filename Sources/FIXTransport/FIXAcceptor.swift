@@ -129,9 +129,21 @@ final class FIXAcceptorHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         if pending == nil { pending = buffer } else { pending!.writeImmutableBuffer(buffer) }
-        guard let bytes = pending?.readableBytesView, let key = Self.sessionKey(in: Array(bytes)) else {
-            if (pending?.readableBytes ?? 0) > 65_536 { context.close(promise: nil) }
+        let key: FIXSessionRegistry.Key
+        switch Self.sessionKey(in: Array(pending?.readableBytesView ?? ByteBuffer().readableBytesView)) {
+        case .incomplete:
+            if (pending?.readableBytes ?? 0) > 65_536 {
+                logger.info("FIX connection closed: no whole message in its first 64 KiB")
+                context.close(promise: nil)
+            }
             return
+        case .garbled(let reason):
+            // As QuickFIX: a garbled message before logon ends the connection.
+            logger.info("FIX connection closed: its first message is garbled", metadata: ["reason": "\(reason)"])
+            context.close(promise: nil)
+            return
+        case .session(let found):
+            key = found
         }
         guard let driver = registry.value.driver(for: key) else {
             logger.info("FIX connection for an unknown session closed", metadata: ["session": "\(key)"])
@@ -162,18 +174,35 @@ final class FIXAcceptorHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
+    /// What a connection's first bytes say about its session.
+    enum FirstMessage {
+        case incomplete
+        case garbled(String)
+        case session(FIXSessionRegistry.Key)
+    }
+
     /// The session a connection's first whole message names, from our side: (BeginString, its
-    /// TargetCompID, its SenderCompID). Nil until a whole message has arrived.
-    static func sessionKey(in bytes: [UInt8]) -> FIXSessionRegistry.Key? {
+    /// TargetCompID, its SenderCompID).
+    static func sessionKey(in bytes: [UInt8]) -> FirstMessage {
         var framer = FIXFramer()
         framer.append(bytes)
-        guard case .message(let range) = framer.next(),
-            let message = try? FIXMessage(parsing: framer.buffer[range], checkLengthAndChecksum: false),
-            let beginString = message[FIXTag.beginString]
-        else { return nil }
-        return FIXSessionRegistry.Key(
-            beginString: beginString, senderCompID: message[FIXTag.targetCompID] ?? "",
-            targetCompID: message[FIXTag.senderCompID] ?? "")
+        switch framer.next() {
+        case nil:
+            return .incomplete
+        case .garbled(let reason):
+            return .garbled(reason)
+        case .message(let range):
+            do {
+                let message = try FIXMessage(parsing: framer.buffer[range], checkLengthAndChecksum: false)
+                return .session(
+                    FIXSessionRegistry.Key(
+                        beginString: message[FIXTag.beginString] ?? "",
+                        senderCompID: message[FIXTag.targetCompID] ?? "",
+                        targetCompID: message[FIXTag.senderCompID] ?? ""))
+            } catch {
+                return .garbled(error.reason)
+            }
+        }
     }
 }
 

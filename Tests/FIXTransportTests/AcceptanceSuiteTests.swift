@@ -30,3 +30,32 @@ import Testing
         }
     }
 }
+
+extension AcceptanceSuiteTests {
+    @Test func closesAConnectionWhoseFirstMessageIsGarbledOrNamesNoSession() throws {
+        let echo = try FixEchoProcess.start()
+        defer { echo.stop() }
+        let format = try String(
+            contentsOf: Self.shared.appendingPathComponent("acceptance/fields.fmt"), encoding: .utf8)
+        let runner = FIXScenarioRunner(port: echo.port, fieldsFormat: format)
+        let soh = "\u{01}"
+        for first in [
+            "8=FIX.4.2\(soh)9=abc\(soh)35=A\(soh)34=1\(soh)49=TW42\(soh)52=<TIME>\(soh)56=ISLD\(soh)10=000\(soh)",
+            "8=FIX.4.2\(soh)35=A\(soh)34=1\(soh)49=TW42\(soh)52=<TIME>\(soh)56=ISLD\(soh)98=0\(soh)108=30\(soh)10=999\(soh)",
+            "8=FIX.4.3\(soh)35=A\(soh)34=1\(soh)49=TW42\(soh)52=<TIME>\(soh)56=ISLD\(soh)98=0\(soh)108=30\(soh)",
+        ] {
+            let scenario = FIXScenario(name: "garbled first message", text: "iCONNECT\nI\(first)\neDISCONNECT\n")
+            let result = runner.run(scenario)
+            #expect(result.passed, "\(result)")
+        }
+        // And the acceptor still serves a good logon afterwards.
+        let good = FIXScenario(
+            name: "logon after garbage",
+            text: """
+                iCONNECT
+                I8=FIX.4.2\(soh)35=A\(soh)34=1\(soh)49=TW42\(soh)52=<TIME>\(soh)56=ISLD\(soh)98=0\(soh)108=30\(soh)
+                E8=FIX.4.2\(soh)9=63\(soh)35=A\(soh)34=1\(soh)49=ISLD\(soh)52=00000000-00:00:00.000\(soh)56=TW42\(soh)98=0\(soh)108=30\(soh)10=0\(soh)
+                """)
+        #expect(runner.run(good).passed)
+    }
+}
