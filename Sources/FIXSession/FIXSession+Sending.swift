@@ -15,8 +15,8 @@ extension FIXSession {
             sentReset = reset
         }
         let number = seqNum ?? store.nextSenderSeqNum
-        let filled = filledHeader(message, seqNum: number, at: now)
-        let bytes = encoder.encode(filled)
+        fillHeader(of: message, into: &outbound, seqNum: number, at: now)
+        let bytes = encoder.encode(outbound)
         if seqNum == nil {
             do {
                 if settings.persistMessages {
@@ -41,6 +41,13 @@ extension FIXSession {
     /// buffers, sized up front) however many fields.
     func filledHeader(_ message: FIXMessage, seqNum: Int, at now: FIXTimestamp) -> FIXMessage {
         var filled = FIXMessage(reservingBytes: message.storage.count + 64, fields: message.fields.count + 4)
+        fillHeader(of: message, into: &filled, seqNum: seqNum, at: now)
+        return filled
+    }
+
+    /// ``filledHeader(_:seqNum:at:)`` into `filled`, whose buffers are reused.
+    func fillHeader(of message: FIXMessage, into filled: inout FIXMessage, seqNum: Int, at now: FIXTimestamp) {
+        filled.removeAll()
         filled.append(FIXTag.msgType, message.bytes(FIXTag.msgType) ?? [])
         // The header: ours (34, 49, 52, 56) merged in tag order with the message's other header fields,
         // taken smallest first without sorting a copy.
@@ -76,7 +83,6 @@ extension FIXSession {
         where !dictionary.isHeaderField(field.tag) && field.tag != FIXTag.checkSum {
             filled.append(field, of: message)
         }
-        return filled
     }
 
     /// The header fields the session writes itself, ascending (BeginString and BodyLength are the encoder's).

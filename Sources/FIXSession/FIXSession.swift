@@ -36,6 +36,10 @@ public struct FIXSession {
     var queue: [Int: FIXMessage] = [:]
     var mayProcessQueue = false
     var actions: [FIXSessionAction] = []
+    /// The last message received, parsed into buffers reused from one message to the next.
+    var inbound = FIXMessage()
+    /// The message being sent with its header filled, reused likewise.
+    var outbound = FIXMessage()
 
     /// A session with `settings`, validating against `dictionary`, keeping state in `store`.
     public init(settings: FIXSessionSettings, dictionary: FIXDictionary, store: any FIXMessageStore) {
@@ -80,15 +84,14 @@ public struct FIXSession {
     /// One framed message arrived.
     public mutating func received(_ bytes: some Collection<UInt8>, at now: FIXTimestamp) -> [FIXSessionAction] {
         mayProcessQueue = false
-        let message: FIXMessage
         do {
-            message = try FIXMessage(parsing: bytes, dictionary: dictionary)
+            try inbound.reparse(bytes, dictionary: dictionary)
         } catch {
             actions.append(.event("Invalid message: \(error.reason)"))
             if !isLoggedOn { disconnect("garbled message before logon: \(error.reason)") }
             return takeActions()
         }
-        next(message, at: now, queued: false)
+        next(inbound, at: now, queued: false)
         return takeActions()
     }
 
@@ -157,8 +160,18 @@ public struct FIXSession {
     }
 
     mutating func takeActions() -> [FIXSessionAction] {
-        defer { actions.removeAll(keepingCapacity: true) }
-        return actions
+        var taken: [FIXSessionAction] = []
+        swap(&taken, &actions)
+        return taken
+    }
+
+    /// Gives back an array of actions the shell has performed, so that its buffer is used again for the
+    /// next input's actions instead of a new one.
+    public mutating func recycle(_ spent: consuming [FIXSessionAction]) {
+        guard actions.isEmpty else { return }
+        var buffer = spent
+        buffer.removeAll(keepingCapacity: true)
+        actions = buffer
     }
 
     /// Runs `body`; a disconnect or a store failure it raises closes the connection.

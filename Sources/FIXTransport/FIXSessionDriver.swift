@@ -17,6 +17,8 @@ final class FIXSessionDriver {
     private(set) var channel: (any Channel)?
     private var timer: Scheduled<Void>?
     private var framer = FIXFramer()
+    /// Bytes to write, gathered over one input (or one batch of sends) and written with one flush.
+    private var outbound: ByteBuffer?
     /// Called when the session's connection ends (the initiator reconnects from it).
     var onDisconnect: (() -> Void)?
 
@@ -42,6 +44,7 @@ final class FIXSessionDriver {
         self.channel = channel
         framer = FIXFramer()
         perform(session.connected(at: clock()))
+        flushOutbound()
     }
 
     func detach(_ channel: any Channel) {
@@ -66,7 +69,7 @@ final class FIXSessionDriver {
                 perform(session.receivedGarbled(reason))
             }
         }
-        channel?.flush()
+        flushOutbound()
     }
 
     /// Handles a message that identified this session on a new connection.
@@ -76,31 +79,39 @@ final class FIXSessionDriver {
 
     func send(_ message: FIXMessage) {
         perform(session.send(message, at: clock()))
-        channel?.flush()
+        flushOutbound()
     }
 
     func send(_ messages: [FIXMessage]) {
         for message in messages { perform(session.send(message, at: clock())) }
-        channel?.flush()
+        flushOutbound()
     }
 
     func logout(reason: String?) {
         perform(session.logout(reason: reason, at: clock()))
-        channel?.flush()
+        flushOutbound()
     }
 
-    private func perform(_ actions: [FIXSessionAction]) {
-        for action in actions {
-            switch action {
+    /// Writes and flushes what the last input gathered.
+    private func flushOutbound() {
+        guard let buffer = outbound else { return }
+        outbound = nil
+        channel?.writeAndFlush(buffer, promise: nil)
+    }
+
+    private func perform(_ actions: consuming [FIXSessionAction]) {
+        for index in actions.indices {
+            switch actions[index] {
             case .send(let bytes):
                 guard let channel else { continue }
-                channel.write(channel.allocator.buffer(bytes: bytes), promise: nil)
+                if outbound == nil { outbound = channel.allocator.buffer(capacity: max(8192, bytes.count)) }
+                outbound!.writeBytes(bytes)
             case .deliver(let message):
                 application.received(message, session: handle)
             case .disconnect(let reason):
                 logger.info("FIX session disconnecting", metadata: ["reason": "\(reason)"])
                 if let channel {
-                    channel.flush()
+                    flushOutbound()
                     channel.close(promise: nil)
                 }
             case .loggedOn:
@@ -119,11 +130,12 @@ final class FIXSessionDriver {
                 logger.debug("\(text)")
             }
         }
+        session.recycle(actions)
     }
 
     private func timerFired() {
         guard channel != nil else { return }
         perform(session.timerFired(at: clock()))
-        channel?.flush()
+        flushOutbound()
     }
 }

@@ -133,6 +133,12 @@ public struct FIXMessage: Sendable, Hashable {
         fields[index].range = start..<storage.count
     }
 
+    /// Removes every field, keeping the buffers' capacity.
+    public mutating func removeAll() {
+        storage.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
+    }
+
     /// Removes every field with `tag` (without touching, so without copying, a message that has none).
     public mutating func remove(_ tag: Int) {
         guard contains(tag) else { return }
