@@ -42,8 +42,16 @@ public struct FIXScenarioRunner: Sendable {
         self.patterns = patterns
     }
 
-    /// Plays `scenario` and reports how it went.
-    public func run(_ scenario: FIXScenario) -> Result {
+    /// Plays `scenario` on a thread of its own (its socket reads block) and reports how it went.
+    public func run(_ scenario: FIXScenario) async -> Result {
+        let runner = self
+        return await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: runner.runBlocking(scenario)) }.start()
+        }
+    }
+
+    /// Plays `scenario` on the calling thread, blocking it.
+    public func runBlocking(_ scenario: FIXScenario) -> Result {
         var connections: [Int: ScenarioConnection] = [:]
         defer { connections.values.forEach { $0.close() } }
         for (line, step) in scenario.steps {

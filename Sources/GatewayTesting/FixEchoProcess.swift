@@ -12,8 +12,13 @@ public final class FixEchoProcess: @unchecked Sendable {
         self.port = port
     }
 
-    /// Starts `fix-echo --port 0` with the project's dictionaries and waits for its listening line.
-    public static func start(arguments: [String] = []) throws -> FixEchoProcess {
+    /// Starts `fix-echo --port 0` with the project's dictionaries and waits (off the cooperative pool)
+    /// for its listening line.
+    public static func start(arguments: [String] = []) async throws -> FixEchoProcess {
+        try await offPool { try startBlocking(arguments: arguments) }
+    }
+
+    private static func startBlocking(arguments: [String]) throws -> FixEchoProcess {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let process = Process()

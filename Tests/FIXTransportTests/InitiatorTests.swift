@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func logsOnToFixEchoAndGetsEveryOrderBackInOrder() async throws {
-        let echo = try FixEchoProcess.start()
+        let echo = try await FixEchoProcess.start()
         defer { echo.stop() }
         let application = RecordingApplication()
         var reader = EventReader(application)

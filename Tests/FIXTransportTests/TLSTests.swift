@@ -7,7 +7,11 @@ import Testing
 
 @Suite struct TLSTests {
     /// A throwaway CA and certificates from `certs/make-test-ca`.
-    static func makeCertificates() throws -> String {
+    static func makeCertificates() async throws -> String {
+        try await offPool { try makeCertificatesBlocking() }
+    }
+
+    private static func makeCertificatesBlocking() throws -> String {
         let folder = NSTemporaryDirectory() + "fix-tls-\(UUID().uuidString.prefix(8))"
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("certs/make-test-ca").path
@@ -22,8 +26,8 @@ import Testing
     }
 
     @Test func logsOnToFixEchoOverMutuallyVerifiedTLS() async throws {
-        let certs = try Self.makeCertificates()
-        let echo = try FixEchoProcess.start(arguments: [
+        let certs = try await Self.makeCertificates()
+        let echo = try await FixEchoProcess.start(arguments: [
             "--tls-certificate", certs + "/server.pem", "--tls-key", certs + "/server.key", "--tls-client-ca",
             certs + "/ca.pem",
         ])
@@ -45,9 +49,9 @@ import Testing
 
 extension TLSTests {
     @Test func refusesAnAcceptorWhoseCertificateNoTrustedAuthoritySigned() async throws {
-        let certs = try Self.makeCertificates()
-        let otherAuthority = try Self.makeCertificates()
-        let echo = try FixEchoProcess.start(arguments: [
+        let certs = try await Self.makeCertificates()
+        let otherAuthority = try await Self.makeCertificates()
+        let echo = try await FixEchoProcess.start(arguments: [
             "--tls-certificate", certs + "/server.pem", "--tls-key", certs + "/server.key",
         ])
         defer { echo.stop() }
