@@ -92,27 +92,37 @@ public struct FIXEncoder: Sendable {
             putNumber(bodyLength)
             put(1)
             message.storage.withUnsafeBufferPointer { storage in
-                for field in message.fields {
-                    switch field.tag {
-                    case FIXTag.beginString, FIXTag.bodyLength, FIXTag.checkSum: continue
-                    case 0..<Self.prefixedTags:
-                        prefixes.withUnsafeBytes { table in
-                            UnsafeMutableRawPointer(out.baseAddress! + position).copyMemory(
-                                from: table.baseAddress! + field.tag * 8, byteCount: 8)
+                prefixes.withUnsafeBufferPointer { table in
+                    prefixLengths.withUnsafeBufferPointer { lengths in
+                        message.fields.withUnsafeBufferPointer { fields in
+                            let base = out.baseAddress!
+                            for field in fields {
+                                let tag = field.tag
+                                if tag == FIXTag.beginString || tag == FIXTag.bodyLength || tag == FIXTag.checkSum {
+                                    continue
+                                }
+                                if tag >= 0, tag < Self.prefixedTags {
+                                    // One unaligned 8-byte load and store of `tag=` and whatever follows it.
+                                    let word = UnsafeRawPointer(table.baseAddress! + tag * 8).loadUnaligned(
+                                        as: UInt64.self)
+                                    UnsafeMutableRawPointer(base + position).storeBytes(of: word, as: UInt64.self)
+                                    position += Int(lengths[tag])
+                                } else {
+                                    putNumber(tag)
+                                    put(UInt8(ascii: "="))
+                                }
+                                let count = field.range.count
+                                let source = storage.baseAddress! + field.range.lowerBound
+                                if count <= 16 {
+                                    for offset in 0..<count { base[position + offset] = source[offset] }
+                                } else {
+                                    UnsafeMutableRawPointer(base + position).copyMemory(from: source, byteCount: count)
+                                }
+                                position += count
+                                base[position] = 1
+                                position += 1
+                            }
                         }
-                        position += Int(prefixLengths[field.tag])
-                    default:
-                        putNumber(field.tag)
-                        put(UInt8(ascii: "="))
-                    }
-                    do {
-                        let count = field.range.count
-                        if count > 0 {
-                            UnsafeMutableRawPointer(out.baseAddress! + position).copyMemory(
-                                from: storage.baseAddress! + field.range.lowerBound, byteCount: count)
-                            position += count
-                        }
-                        put(1)
                     }
                 }
             }
