@@ -174,7 +174,8 @@ let package = Package(
             name: "BrokerPaperTests", dependencies: ["BrokerPaper", "BrokerAPI", "GatewayCore"], swiftSettings: settings
         ),
         .testTarget(
-            name: "JournalTests", dependencies: ["Journal", "GatewayCore", "FIXSession", grdb], swiftSettings: settings),
+            name: "JournalTests", dependencies: ["Journal", "GatewayCore", "FIXSession", "FIXCodec", grdb],
+            swiftSettings: settings),
         .testTarget(
             name: "ExecutionTests",
             dependencies: [
