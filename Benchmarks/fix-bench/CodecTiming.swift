@@ -1,3 +1,4 @@
+import ArgumentParser
 import FIXCodec
 import Foundation
 import MallocInterposerSwift
@@ -12,7 +13,7 @@ struct CodecTiming {
     static func measure(_ bytes: [UInt8], dictionary: FIXDictionary, iterations: Int) throws -> CodecTiming {
         var validator = FIXValidator(dictionary: dictionary)
         let parsed = try FIXMessage(parsing: bytes, dictionary: dictionary)
-        if let rejection = validator.validate(parsed) { throw FIXTransportErrorText("sample refused: \(rejection)") }
+        if let rejection = validator.validate(parsed) { throw ValidationError("sample refused: \(rejection)") }
         var sink = 0
         let (parseTime, parseAllocations) = Allocations.count(iterations) {
             var message = FIXMessage()
@@ -30,11 +31,6 @@ struct CodecTiming {
             parseValidate: parseTime, encode: encodeTime, parseValidateAllocations: parseAllocations,
             encodeAllocations: encodeAllocations)
     }
-}
-
-struct FIXTransportErrorText: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Wall time per iteration and heap allocations per iteration of a loop.

@@ -44,9 +44,7 @@ extension FIXSession {
             message.remove(FIXTag.origSendingTime)
             message.append(FIXTag.possDupFlag, "Y")
             message.append(FIXTag.origSendingTime, originalTime.text)
-            var filled = filledHeader(message, seqNum: seqNum, at: now)
-            filled.remove(FIXTag.checkSum)
-            write(encoder.encode(filled), at: now)
+            write(encoder.encode(filledHeader(message, seqNum: seqNum, at: now)), at: now)
             actions.append(.event("Resending message: \(seqNum)"))
             gapStart = 0
             current = seqNum + 1

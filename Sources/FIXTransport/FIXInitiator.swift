@@ -3,6 +3,7 @@ public import FIXSession
 public import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// Connects to a FIX acceptor and keeps the session connected: after a connection ends (or fails to
@@ -85,7 +86,7 @@ public final class FIXInitiator: Sendable {
 
     private static func connect(
         host: String, port: Int, group: MultiThreadedEventLoopGroup, driver: NIOLoopBound<FIXSessionDriver>,
-        state: NIOLoopBound<State>, sslContext: NIOSSLContextBox?, hostname: String, logger: Logger
+        state: NIOLoopBound<State>, sslContext: NIOSSLContext?, hostname: String, logger: Logger
     ) {
         guard !state.value.stopped else { return }
         let loop = driver.eventLoop
@@ -95,7 +96,7 @@ public final class FIXInitiator: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
-                        try FIXTLSConfiguration.addClientHandler(sslContext.context, hostname: hostname, to: channel)
+                        try FIXTLSConfiguration.addClientHandler(sslContext, hostname: hostname, to: channel)
                     }
                     try channel.pipeline.syncOperations.addHandler(FIXInitiatorHandler(driver: driver))
                 }

@@ -72,11 +72,6 @@ final class FIXSessionDriver {
         flushOutbound()
     }
 
-    /// Handles a message that identified this session on a new connection.
-    func readFirst(_ buffer: ByteBuffer) {
-        read(buffer)
-    }
-
     func send(_ message: FIXMessage) {
         perform(session.send(message, at: clock()))
         flushOutbound()

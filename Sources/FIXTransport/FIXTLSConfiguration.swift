@@ -40,11 +40,7 @@ public struct FIXTLSConfiguration: Sendable, Hashable {
         return try NIOSSLContext(configuration: configuration)
     }
 
-    func makeClientContext() throws -> NIOSSLContextBox {
-        NIOSSLContextBox(context: try makeClientSSLContext())
-    }
-
-    private func makeClientSSLContext() throws -> NIOSSLContext {
+    func makeClientContext() throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.certificateVerification = .fullVerification
         if let trustRootsPath { configuration.trustRoots = .file(trustRootsPath) }
@@ -65,11 +61,6 @@ public struct FIXTLSConfiguration: Sendable, Hashable {
         try channel.pipeline.syncOperations.addHandler(
             try NIOSSLClientHandler(context: context, serverHostname: hostname))
     }
-}
-
-/// An SSL context that is safe to capture in a channel initializer.
-struct NIOSSLContextBox: Sendable {
-    let context: NIOSSLContext
 }
 
 /// A transport failure with its reason.

@@ -140,7 +140,7 @@ public struct FIXScenarioRunner: Sendable {
             let equals = field.firstIndex(of: UInt8(ascii: "=")) ?? field.endIndex
             let value = equals < field.endIndex ? field[(equals + 1)...] : []
             return (String(decoding: field[..<equals], as: UTF8.self), String(decoding: value, as: UTF8.self))
-        }.map { ($0.0, $0.1) }
+        }
     }
 
     static func readable(_ bytes: [UInt8]) -> String {
@@ -160,10 +160,10 @@ public struct FIXScenarioRunner: Sendable {
             let length = fields.dropFirst().filter { !$0.hasPrefix("10=") }.reduce(0) { $0 + $1.utf8.count + 1 }
             fields.insert("9=\(length)", at: min(1, fields.count))
         }
-        var bytes = Array(
-            (fields.filter { !$0.hasPrefix("10=") || fields.last != $0 }.joined(separator: "\u{01}") + "\u{01}").utf8)
-        if let last = fields.last, last.hasPrefix("10=") {
-            bytes += Array((last + "\u{01}").utf8)
+        let checkSum = fields.last?.hasPrefix("10=") == true ? fields.removeLast() : nil
+        var bytes = Array((fields.joined(separator: "\u{01}") + "\u{01}").utf8)
+        if let checkSum {
+            bytes += Array((checkSum + "\u{01}").utf8)
         } else {
             let sum = bytes.reduce(0) { ($0 + Int($1)) % 256 }
             bytes += Array(String(format: "10=%03d\u{01}", sum).utf8)

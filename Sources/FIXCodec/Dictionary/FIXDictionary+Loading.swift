@@ -55,6 +55,7 @@ private struct Loader {
         var layout = FIXMessageLayout()
         try add(elements, required: true, to: &layout)
         layout.required.sort()
+        layout.allowedTags = FIXTagSet(layout.allowed)
         return layout
     }
 
@@ -74,6 +75,7 @@ private struct Loader {
                 var entry = FIXMessageLayout()
                 try add(element.children, required: true, to: &entry)
                 entry.required.sort()
+                entry.allowedTags = FIXTagSet(entry.allowed)
                 guard let delimiter = entry.order.first else {
                     throw FIXDictionaryError(
                         line: element.line, problem: "group \(element.attribute("name") ?? "") is empty")

@@ -32,6 +32,8 @@ public struct FIXDictionary: Sendable {
     private let characterEnumMasks: [(UInt64, UInt64)]
     /// Tags that list allowed values.
     private let enumTags: FIXTagSet
+    /// Message layouts of one-character MsgTypes by that character, skipping the hashed lookup.
+    private let singleCharacterLayouts: [FIXMessageLayout?]
 
     init(
         beginString: String, fields: [Field], header: FIXMessageLayout, trailer: FIXMessageLayout,
@@ -70,6 +72,18 @@ public struct FIXDictionary: Sendable {
         characterEnumTags = characterTags
         characterEnumMasks = masks
         enumTags = FIXTagSet(fields.filter { $0.values != nil }.map(\.tag))
+        var layouts = [FIXMessageLayout?](repeating: nil, count: 128)
+        for (msgType, layout) in messages where msgType.utf8.count == 1 && msgType.utf8.first! < 128 {
+            layouts[Int(msgType.utf8.first!)] = layout
+        }
+        singleCharacterLayouts = layouts
+    }
+
+    /// The body layout of the message type spelled by `msgType`'s bytes, nil when undefined.
+    @inline(__always)
+    public func layout(forMsgType msgType: some Collection<UInt8>) -> FIXMessageLayout? {
+        if msgType.count == 1, let byte = msgType.first, byte < 128 { return singleCharacterLayouts[Int(byte)] }
+        return messages[String(decoding: msgType, as: UTF8.self)]
     }
 
     /// The type of `tag`, nil when the dictionary does not define it.

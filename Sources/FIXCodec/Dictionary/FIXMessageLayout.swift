@@ -2,11 +2,9 @@
 /// of one entry of a repeating group. Components are expanded into their fields when loaded.
 public struct FIXMessageLayout: Sendable {
     /// Every tag allowed at this level, group count tags included (not the fields inside groups).
-    public var allowed: Set<Int> = [] {
-        didSet { allowedTags = FIXTagSet(allowed) }
-    }
-    /// ``allowed`` as a bitmap, for the validator's hot path.
-    public private(set) var allowedTags = FIXTagSet()
+    public internal(set) var allowed: Set<Int> = []
+    /// ``allowed`` as a bitmap, for the validator's hot path (built when the dictionary is loaded).
+    public internal(set) var allowedTags = FIXTagSet()
     /// The required tags, in ascending order (the order QuickFIX reports the first one missing in).
     public var required: [Int] = []
     /// The tags in the dictionary's order, for encoding a group entry as defined.

@@ -57,7 +57,7 @@ public struct FIXFramer: Sendable {
         while true {
             switch phase {
             case .seekingBegin:
-                guard let begin = find(UInt8(ascii: "8"), UInt8(ascii: "="), from: max(scan, head)) else {
+                guard let begin = find("8=", from: max(scan, head)) else {
                     scan = max(head, buffer.count - 1)
                     return nil
                 }
@@ -65,11 +65,11 @@ public struct FIXFramer: Sendable {
                 scan = begin
                 phase = .seekingLength
             case .seekingLength:
-                guard let tag = find(1, UInt8(ascii: "9"), UInt8(ascii: "="), from: scan) else {
+                guard let tag = find("\u{01}9=", from: scan) else {
                     scan = max(head, buffer.count - 2)
                     return nil
                 }
-                guard let soh = find(1, from: tag + 3) else {
+                guard let soh = find("\u{01}", from: tag + 3) else {
                     scan = tag
                     return nil
                 }
@@ -88,14 +88,14 @@ public struct FIXFramer: Sendable {
                 phase = .seekingCheckSum
             case .seekingCheckSum:
                 if checkSumAt == nil {
-                    guard let at = find(1, UInt8(ascii: "1"), UInt8(ascii: "0"), UInt8(ascii: "="), from: scan) else {
+                    guard let at = find("\u{01}10=", from: scan) else {
                         scan = max(scan, buffer.count - 3)
                         return nil
                     }
                     checkSumAt = at
                     scan = at + 4
                 }
-                guard let end = find(1, from: scan) else {
+                guard let end = find("\u{01}", from: scan) else {
                     scan = max(scan, buffer.count)
                     return nil
                 }
@@ -109,8 +109,9 @@ public struct FIXFramer: Sendable {
         }
     }
 
-    private func find(_ bytes: UInt8..., from start: Int) -> Int? {
-        let count = bytes.count
+    private func find(_ pattern: StaticString, from start: Int) -> Int? {
+        let bytes = pattern.utf8Start
+        let count = pattern.utf8CodeUnitCount
         var index = start
         let limit = buffer.count - count
         guard index <= limit else { return nil }

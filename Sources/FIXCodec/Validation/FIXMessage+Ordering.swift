@@ -39,13 +39,7 @@ extension FIXMessage {
         guard fields.count >= 3, fields[2].tag == FIXTag.msgType, let msgType = bytes(FIXTag.msgType) else {
             return false
         }
-        let layout: FIXMessageLayout?
-        if msgType.count == 1, let byte = msgType.first {
-            layout = dictionary.messages[String(UnicodeScalar(byte))]
-        } else {
-            layout = dictionary.messages[String(decoding: msgType, as: UTF8.self)]
-        }
-        guard let layout else { return false }
+        guard let layout = dictionary.layout(forMsgType: msgType) else { return false }
         var part = 0
         var last = 0
         for field in fields.dropFirst(3) {

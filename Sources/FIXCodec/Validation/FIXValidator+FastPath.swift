@@ -3,7 +3,9 @@ extension FIXValidator {
     /// faults ``validateInOrder(_:)`` looks for. A false sends the message to the ordered validation,
     /// which names the fault QuickFIX would name first; valid messages never take that path.
     mutating func isValidFast(_ message: FIXMessage) -> Bool {
-        guard let msgType = message.bytes(FIXTag.msgType), let layout = layout(for: msgType) else { return false }
+        guard let msgType = message.bytes(FIXTag.msgType), let layout = dictionary.layout(forMsgType: msgType) else {
+            return false
+        }
         let fields = message.fields
         var part = 0
         var index = 0
@@ -49,13 +51,6 @@ extension FIXValidator {
             scratch[2].remove(field.tag)
         }
         return valid
-    }
-
-    private func layout(for msgType: ArraySlice<UInt8>) -> FIXMessageLayout? {
-        if msgType.count == 1, let byte = msgType.first, byte < 128, let layout = singleCharacterLayouts[Int(byte)] {
-            return layout
-        }
-        return dictionary.messages[String(decoding: msgType, as: UTF8.self)]
     }
 
     /// The checks of one field at one level: not repeated there, a value, its format and enum, a tag the

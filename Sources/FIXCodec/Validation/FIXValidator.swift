@@ -21,19 +21,11 @@ public struct FIXValidator: Sendable {
     public let dictionary: FIXDictionary
     /// Tags seen per level during the fast pass: header, trailer, body, then one per group depth.
     var scratch: [FIXTagSet]
-    /// Message layouts of one-character MsgTypes by that character, skipping the dictionary lookup.
-    let singleCharacterLayouts: [FIXMessageLayout?]
 
     /// A validator for `dictionary`.
     public init(dictionary: FIXDictionary) {
         self.dictionary = dictionary
         scratch = Array(repeating: FIXTagSet(maximumTag: 1024), count: 4)
-        var layouts = [FIXMessageLayout?](repeating: nil, count: 128)
-        for (msgType, layout) in dictionary.messages where msgType.utf8.count == 1 {
-            let byte = Int(msgType.utf8.first!)
-            if byte < 128 { layouts[byte] = layout }
-        }
-        singleCharacterLayouts = layouts
     }
 
     /// The structure of a message: the fields of the header, the body and the trailer, with groups.
