@@ -99,6 +99,7 @@ let package = Package(
             dependencies: [
                 "GatewayCore", "BrokerAPI", "BrokerPaper", "BrokerAlpaca", "Journal", "Execution", "ControlServer",
                 "ControlProtocol", "Alerts", "SystemdIntegration", logging, lifecycle, signals, argumentParser, yams, metrics, prometheus,
+                nio, nioPosix,
             ],
             swiftSettings: settings
         ),
@@ -146,7 +147,7 @@ let package = Package(
         .executableTarget(
             name: "journal-bench",
             dependencies: [
-                "GatewayCore", "BrokerPaper", "Journal", "Execution", grdb, logging, lifecycle, argumentParser,
+                "GatewayCore", "BrokerPaper", "Journal", "Execution", grdb, logging, lifecycle, argumentParser, nio, nioPosix,
             ],
             path: "Benchmarks/journal-bench",
             swiftSettings: settings

@@ -110,10 +110,13 @@ final class FillWatcher: @unchecked Sendable {
 }
 
 enum Driver {
-    /// `clients` threads, each sending `orders` submits one after another on its own connection.
+    /// `clients` threads, each sending `orders` submits on its own connection, keeping `window` of them in
+    /// flight: with a window of 1 each waits for its answer before the next (a client that does not
+    /// pipeline), with more the connection pipelines and the daemon can commit them together. Latency is
+    /// from each submit's send to its answer.
     static func closed(
-        socket: String, tag: String, clients: Int, orders: Int, resting: Bool = false, hello: Bool = false,
-        watchFills: Bool
+        socket: String, tag: String, clients: Int, orders: Int, window: Int = 1, resting: Bool = false,
+        hello: Bool = false, watchFills: Bool
     ) throws -> Measurement {
         let lines = OrderLines(tag: tag, resting: resting, hello: hello)
         let times = SendTimes(clients: clients, perClient: orders)
@@ -132,15 +135,19 @@ enum Driver {
                 var mine: [UInt64] = []
                 mine.reserveCapacity(orders)
                 var failed = 0
+                var sent = 0
                 for n in 0..<orders {
-                    let line = lines.line(client: client, n: n)
-                    let began = monotonicNanos()
-                    times[client, n] = began
-                    guard connection.send(line), connection.readLine({ Line.contains($0, Line.ok) }) == true else {
-                        failed += 1
-                        continue
+                    // Keep `window` submits in flight, then read the oldest one's answer.
+                    while sent < orders, sent < n + window {
+                        times[client, sent] = monotonicNanos()
+                        guard connection.send(lines.line(client: client, n: sent)) else { break }
+                        sent += 1
                     }
-                    mine.append(monotonicNanos() - began)
+                    guard n < sent, let ok = connection.readLine({ Line.contains($0, Line.ok) }) else {
+                        failed += orders - n
+                        break
+                    }
+                    if ok { mine.append(monotonicNanos() - times[client, n]) } else { failed += 1 }
                 }
                 latencies.add(mine)
                 if failed > 0 { failures.add([UInt64(failed)]) }

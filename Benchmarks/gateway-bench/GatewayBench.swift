@@ -22,6 +22,8 @@ struct GatewayBench: ParsableCommand {
     @Option(help: "Modes, comma-separated: closed, open, resting.") var modes = "closed,open"
     @Option(help: "Concurrent clients (connections), in every mode.") var clients = 16
     @Option(help: "Closed loop: submits per client per run.") var orders = 2_000
+    @Option(help: "Closed loop: submits each client keeps in flight (1: the next after the last answer).")
+    var window = 1
     @Option(help: "Open loop: offered rates in orders per second, comma-separated.")
     var rates = "250,500,1000,2000,4000"
     @Option(help: "Open loop: seconds per rate.") var seconds = 3.0
@@ -55,8 +57,8 @@ struct GatewayBench: ParsableCommand {
         guard !selectedRates.isEmpty, selectedRates.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--rates takes positive whole numbers, comma-separated")
         }
-        guard clients > 0, orders > 0, runs > 0, resting > 0, seconds > 0 else {
-            throw ValidationError("--clients, --orders, --runs, --resting and --seconds must be positive")
+        guard clients > 0, orders > 0, runs > 0, resting > 0, seconds > 0, window > 0 else {
+            throw ValidationError("--clients, --orders, --window, --runs, --resting and --seconds must be positive")
         }
     }
 
@@ -140,7 +142,8 @@ struct GatewayBench: ParsableCommand {
                 if selectedModes.contains("closed") {
                     let scraper = name == "metrics on" ? metricsPort.map(Scraper.init) : nil
                     let measured = try Driver.closed(
-                        socket: daemon.socket, tag: "c\(run)", clients: clients, orders: orders, watchFills: true)
+                        socket: daemon.socket, tag: "c\(run)", clients: clients, orders: orders, window: window,
+                        watchFills: true)
                     let scrapes = scraper?.stop()
                     let key = Key(mode: "closed", durability: name, rate: nil)
                     results.add(key, measured, rss: peakRSSMiB(pid: daemon.pid))

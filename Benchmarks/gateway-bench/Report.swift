@@ -44,11 +44,14 @@ extension GatewayBench {
         var objects: [[String: Any]] = []
         for key in results.measured.keys.sorted() {
             let (ack, fill, rss, failures) = results.median(key)
-            let name = "\(key.durability) \(key.mode)" + (key.rate.map { " \($0)/s" } ?? "")
+            let name =
+                "\(key.durability) \(key.mode)" + (key.rate.map { " \($0)/s" } ?? "")
+                + (key.mode == "closed" && window > 1 ? " (window \(window))" : "")
             say("  " + ack.line("\(name): ack") + ratios(ack, floors))
             if let fill { say("  " + fill.line("\(name): fill")) }
             var object: [String: Any] = [
-                "mode": key.mode, "durability": key.durability, "clients": clients, "orders": ack.count,
+                "mode": key.mode, "durability": key.durability, "clients": clients, "window": window,
+                "orders": ack.count,
                 "orders_per_s": Int(ack.perSecond.rounded()), "ack_p50_us": ack.p50Micros,
                 "ack_p99_us": ack.p99Micros, "ack_p999_us": ack.p999Micros, "peak_rss_mib": rss,
                 "failures": failures,

@@ -7,6 +7,8 @@ import GatewayCore
 import Glibc
 import Journal
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// The journal at scale (issue: journal as an audit trail, "Measure"): builds a journal of N events with
@@ -164,8 +166,10 @@ struct JournalBench: AsyncParsableCommand {
         let broker = PaperBroker(clock: clock)
         let journal = try EventJournal(path: path)
         let account = EngineAccount(id: AccountID("paper")!, adapter: broker, openingCash: Money(100_000_000))
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
         let engine = try await ExecutionEngine(
-            journal: journal, accounts: [account], clock: clock, logger: logger, checkpointEvery: 10_000)
+            journal: journal, accounts: [account], clock: clock, logger: logger,
+            thread: EngineThread(executor: loop.executor) { loop.execute($0) }, checkpointEvery: 10_000)
         let group = ServiceGroup(services: [engine], logger: logger)
         let runner = Task { try await group.run() }
         // About six events per order: a quote, accepted, submitted, acknowledged, the fill, filled.

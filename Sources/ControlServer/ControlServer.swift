@@ -1,156 +1,284 @@
 import ControlProtocol
 import Execution
 public import Logging
-import NIOCore
+public import NIOCore
 import NIOPosix
 public import ServiceLifecycle
-import Synchronization
 import Glibc
 import Foundation
 
-/// The Unix-socket server of the control protocol (PROTOCOL.md). Each connection reads lines one at a
-/// time and answers them in order; a `subscribe` streams events beside the answers. Bad input is
-/// answered and the connection goes on; a line over 64 KiB is answered with `too_large` and the
-/// connection closed. On graceful shutdown it stops accepting, stops reading, finishes the requests in
-/// flight and closes every connection.
+/// The Unix-socket server of the control protocol (PROTOCOL.md). Each connection's requests are answered
+/// in the order they were sent, and a client may send the next before the last is answered (pipelining):
+/// requests that arrive together are handled in one batch of the engine and share its commit. A
+/// `subscribe` streams events beside the answers. Bad input is answered and the connection goes on; a
+/// line over 64 KiB is answered with `too_large` and the connection closed. On graceful shutdown it
+/// stops accepting, stops reading, finishes the requests in flight and closes every connection.
+///
+/// Connections are served on `eventLoop`, which in `gatewayd` is also the engine's executor: a request
+/// is read, decoded, handled, committed and answered on that one thread (see `ExecutionEngine`).
 public final class ControlServer: Service, Sendable {
     let listener: ControlListener
     let handler: RequestHandler
     let logger: Logger
     let access: AccessControl
-    private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
-    /// Event streams under way, ended at shutdown so that no connection outlives the server.
-    private let subscriptions = Mutex<(stopping: Bool, tasks: [ObjectIdentifier: Task<Void, Never>])>((false, [:]))
+    let eventLoop: any EventLoop
+    /// The open connections; touched only on `eventLoop`.
+    let registry: NIOLoopBoundBox<ConnectionRegistry>
     private let ready: AsyncStream<Void>.Continuation
     /// Yields once when the socket is listening.
     public let listening: AsyncStream<Void>
 
-    /// Serves `listener` (already listening: connections made before `run` wait in its queue); every
-    /// request is checked against the peer's role under `access`.
-    public init(listener: ControlListener, handler: RequestHandler, logger: Logger, access: AccessControl) {
+    /// Serves `listener` (already listening: connections made before `run` wait in its queue) on
+    /// `eventLoop`; every request is checked against the peer's role under `access`.
+    public init(
+        listener: ControlListener, handler: RequestHandler, logger: Logger, access: AccessControl,
+        eventLoop: any EventLoop
+    ) {
         self.listener = listener
         self.handler = handler
         self.logger = logger
         self.access = access
+        self.eventLoop = eventLoop
+        registry = NIOLoopBoundBox.makeBoxSendingValue(
+            ConnectionRegistry(), as: ConnectionRegistry.self, eventLoop: eventLoop)
         (listening, ready) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     public func run() async throws {
         let socketPath = listener.path
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(listener.descriptor) { channel in
+        let serverChannel = try await ServerBootstrap(group: eventLoop)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder()))
-                    return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addHandler(ControlConnection(server: self))
                 }
             }
+            .withBoundSocket(listener.descriptor).get()
         logger.info(
             "listening",
             metadata: ["socket": "\(socketPath)", "socket.activated": "\(!listener.ownsPath)"])
         ready.yield()
-        let serverChannel = server.channel
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await server.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
-                    }
-                }
-            }
+        await withGracefulShutdownHandler {
+            try? await serverChannel.closeFuture.get()
         } onGracefulShutdown: {
             serverChannel.close(promise: nil)
-            self.stopReading()
         }
+        // Stop every connection (each closes once its requests in flight are answered) and wait for them.
+        let registry = self.registry
+        let closing = try await eventLoop.submit { registry.value.stopAll() }.get()
+        for future in closing { try? await future.get() }
         if listener.ownsPath { unlink(socketPath) }
         logger.info("control server stopped")
     }
 
-    private func stopReading() {
-        let open = connections.withLock { Array($0.values) }
-        for channel in open { channel.close(mode: .input, promise: nil) }
-        let streams = subscriptions.withLock { state in
-            state.stopping = true
-            return Array(state.tasks.values)
-        }
-        for task in streams { task.cancel() }
-    }
-
-    /// Registers a connection's event stream; cancels it at once when the server is already stopping.
-    private func track(_ key: ObjectIdentifier, _ task: Task<Void, Never>?) {
-        let stopping = subscriptions.withLock { state in
-            state.tasks[key] = task
-            return state.stopping
-        }
-        if stopping { task?.cancel() }
-    }
-
-    private func serve(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>) async {
-        let key = ObjectIdentifier(connection.channel)
-        connections.withLock { $0[key] = connection.channel }
-        defer { _ = connections.withLock { $0.removeValue(forKey: key) } }
-        let peer = await PeerCredentials.of(connection.channel)
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                try await self.converse(key, peer: peer, inbound: inbound, outbound: outbound)
+    /// Writes events as they come; when the stream ends while the connection is still open, says so.
+    /// A write waits for the socket only when the connection's buffer is full, so a slow reader holds up
+    /// its own stream and nothing else.
+    static func stream(_ events: AsyncStream<PublishedEvent>, to channel: any Channel) async {
+        var last: Int64 = 0
+        for await event in events {
+            let buffer = ByteBuffer(string: event.line + "\n")
+            last = event.seq
+            if channel.isWritable {
+                channel.writeAndFlush(buffer, promise: nil)
+            } else {
+                do { try await channel.writeAndFlush(buffer) } catch { return }
             }
-        } catch {
-            logger.debug("connection ended", metadata: ["error": "\(error)"])
+        }
+        guard !Task.isCancelled, channel.isActive else { return }
+        let line =
+            "{\"event\":\"subscription_ended\",\"last_seq\":\(last),\"reason\":\"the gateway is stopping or this client fell too far behind; subscribe again with after_seq\"}"
+        try? await channel.writeAndFlush(ByteBuffer(string: line + "\n"))
+    }
+}
+
+/// The server's open connections, on its event loop.
+final class ConnectionRegistry {
+    var open: [ObjectIdentifier: ControlConnection] = [:]
+    var stopping = false
+
+    /// Asks every connection to finish and close; returns their close futures.
+    func stopAll() -> [EventLoopFuture<Void>] {
+        stopping = true
+        return open.values.map { $0.stop() }
+    }
+}
+
+/// One control connection, on the server's event loop. Each request line takes the next slot; its answer
+/// is written when every earlier slot's has been, so answers keep the order of the requests whatever
+/// order the engine and the tasks finish them in.
+final class ControlConnection: ChannelInboundHandler {
+    typealias InboundIn = LineFrame
+    typealias OutboundOut = ByteBuffer
+
+    enum Answer {
+        case outcome(RequestHandler.Outcome)
+        /// Written, then the connection closes.
+        case last(String)
+    }
+
+    let server: ControlServer
+    private var context: ChannelHandlerContext?
+    private var peer: PeerCredentials?
+    /// Lines read before the peer's credentials were known, handled once they are.
+    private var early: [LineFrame]? = []
+    private var nextSlot = 0
+    private var nextToWrite = 0
+    private var finished: [Int: Answer] = [:]
+    private var subscription: Task<Void, Never>?
+    private var inputClosed = false
+    private var stopping = false
+    private var closing = false
+
+    init(server: ControlServer) {
+        self.server = server
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let registry = server.registry.value
+        registry.open[ObjectIdentifier(self)] = self
+        if registry.stopping { _ = stop() }
+        // The credentials come from the socket; the groups from the user database, which may be slow
+        // (NSS), so they are read off this thread while early lines wait.
+        let channel = context.channel
+        let me = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        Task {
+            let peer = await PeerCredentials.of(channel)
+            loop.execute { me.value.identified(peer) }
+        }
+        context.fireChannelActive()
+    }
+
+    private func identified(_ peer: PeerCredentials?) {
+        self.peer = peer
+        let waiting = early ?? []
+        early = nil
+        for frame in waiting { take(frame) }
+        closeIfDone()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        subscription?.cancel()
+        subscription = nil
+        server.registry.value.open.removeValue(forKey: ObjectIdentifier(self))
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        if early != nil {
+            early!.append(frame)
+        } else {
+            take(frame)
         }
     }
 
-    private func converse(
-        _ key: ObjectIdentifier, peer: PeerCredentials?, inbound: NIOAsyncChannelInboundStream<LineFrame>,
-        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
-    ) async throws {
-        var subscription: Task<Void, Never>?
-        defer {
-            subscription?.cancel()
-            track(key, nil)
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            // The client stopped sending but may still be reading its answers and events.
+            inputClosed = true
+            closeIfDone()
         }
-        for try await frame in inbound {
-            switch frame {
-            case .tooLarge:
-                let answer = AnswerWriter().failure(
-                    id: .null, code: "too_large",
-                    message: "a request line is limited to 65536 bytes; closing the connection")
-                try await outbound.write(ByteBuffer(string: answer + "\n"))
-                return
-            case .line(let buffer):
-                // The role is looked up for each request, so a reload of `access:` applies at once.
-                let caller = RequestHandler.Caller(peer: peer, role: access.policy.role(of: peer))
-                let outcome = await handler.handle(Data(buffer.readableBytesView), from: caller)
-                switch outcome {
-                case .answer(let line):
-                    try await outbound.write(ByteBuffer(string: line + "\n"))
-                case .subscribe(let line, let events):
-                    subscription?.cancel()
-                    try await outbound.write(ByteBuffer(string: line + "\n"))
-                    subscription = Task { await Self.stream(events, to: outbound) }
-                    track(key, subscription)
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        server.logger.debug("connection ended", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    private func take(_ frame: LineFrame) {
+        guard !stopping, !closing, let context else { return }
+        let slot = nextSlot
+        nextSlot += 1
+        switch frame {
+        case .tooLarge:
+            let answer = AnswerWriter().failure(
+                id: .null, code: "too_large",
+                message: "a request line is limited to 65536 bytes; closing the connection")
+            deliver(slot, .last(answer))
+        case .line(let buffer):
+            // The role is looked up for each request, so a reload of `access:` applies at once.
+            let caller = RequestHandler.Caller(peer: peer, role: server.access.policy.role(of: peer))
+            let loop = context.eventLoop
+            let me = NIOLoopBound(self, eventLoop: loop)
+            server.handler.handle(Data(buffer.readableBytesView), from: caller) { outcome in
+                if loop.inEventLoop {
+                    me.value.deliver(slot, .outcome(outcome))
+                } else {
+                    loop.execute { me.value.deliver(slot, .outcome(outcome)) }
                 }
             }
         }
-        // The client stopped sending but may still be reading its events: stream on until it closes,
-        // the stream ends, or the server stops.
-        if let subscription { await subscription.value }
     }
 
-    /// Writes events as they come; when the stream ends while the connection is still open, says so.
-    static func stream(_ events: AsyncStream<PublishedEvent>, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>)
-        async
-    {
-        var last: Int64 = 0
-        do {
-            for await event in events {
-                try await outbound.write(ByteBuffer(string: event.line + "\n"))
-                last = event.seq
+    /// Takes the answer of `slot` and writes every answer that is now next in order.
+    private func deliver(_ slot: Int, _ answer: Answer) {
+        guard let context, context.channel.isActive else { return }
+        finished[slot] = answer
+        var wrote = false
+        while let next = finished.removeValue(forKey: nextToWrite) {
+            nextToWrite += 1
+            wrote = true
+            switch next {
+            case .outcome(.answer(let line)):
+                write(line, context)
+            case .outcome(.subscribe(let line, let events)):
+                write(line, context)
+                subscription?.cancel()
+                let channel = context.channel
+                let me = NIOLoopBound(self, eventLoop: context.eventLoop)
+                let loop = context.eventLoop
+                subscription = Task {
+                    await ControlServer.stream(events, to: channel)
+                    loop.execute { me.value.subscriptionEnded() }
+                }
+            case .last(let line):
+                write(line, context)
+                closing = true
             }
-            guard !Task.isCancelled else { return }
-            let line =
-                "{\"event\":\"subscription_ended\",\"last_seq\":\(last),\"reason\":\"the gateway is stopping or this client fell too far behind; subscribe again with after_seq\"}"
-            try await outbound.write(ByteBuffer(string: line + "\n"))
-        } catch {
-            return
+        }
+        if wrote { context.flush() }
+        closeIfDone()
+    }
+
+    private func write(_ line: String, _ context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: line.utf8.count + 1)
+        buffer.writeString(line)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        context.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    private func subscriptionEnded() {
+        subscription = nil
+        closeIfDone()
+    }
+
+    /// Stops reading requests; the connection closes once those in flight are answered.
+    func stop() -> EventLoopFuture<Void> {
+        stopping = true
+        subscription?.cancel()
+        subscription = nil
+        closeIfDone()
+        return context?.channel.closeFuture ?? server.eventLoop.makeSucceededVoidFuture()
+    }
+
+    /// Closes the connection when it has nothing left to do: after a `too_large` answer, or when reading
+    /// has stopped (shutdown, or the client closed its side) and every answer and the event stream
+    /// are done.
+    private func closeIfDone() {
+        guard let context, context.channel.isActive else { return }
+        let answered = nextToWrite == nextSlot && early == nil
+        if closing && answered {
+            context.close(promise: nil)
+        } else if (stopping || inputClosed) && answered && subscription == nil {
+            context.close(promise: nil)
         }
     }
 }

@@ -36,6 +36,17 @@ public struct RequestHandler: Sendable {
     /// Answers one line. Bad input becomes an error answer; nothing here throws. A verb outside the
     /// caller's role is answered `unauthorized` and journaled (`access_denied`).
     public func handle(_ line: Data, from caller: Caller = .local) async -> Outcome {
+        await withCheckedContinuation { continuation in
+            handle(line, from: caller) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// Answers one line through `answer`, called exactly once. The order path's verbs (`submit`,
+    /// `signal`, `cancel`, `replace`, `cancel_all`, `quote`) and `hello` are decoded on the calling thread
+    /// and handed to the engine with `answer` as its callback, so no task runs between the socket and
+    /// the engine; every other verb runs in a task of its own (they read the journal or wait on other
+    /// services). `answer` may be called on the engine's executor or on another thread.
+    public func handle(_ line: Data, from caller: Caller, answer: @escaping @Sendable (Outcome) -> Void) {
         let decoder = JSONDecoder()
         let envelope: RequestEnvelope
         do {
@@ -43,31 +54,52 @@ public struct RequestHandler: Sendable {
         } catch {
             let valid = (try? JSONSerialization.jsonObject(with: line, options: [.fragmentsAllowed])) != nil
             let message = valid ? "a request is a JSON object with 'id' (string or number) and 'op'" : "malformed JSON"
-            return .answer(writer.failure(id: .null, code: "bad_request", message: message))
+            return answer(.answer(writer.failure(id: .null, code: "bad_request", message: message)))
         }
         let id = envelope.id ?? .null
         guard let op = envelope.op else {
-            return .answer(
-                writer.failure(id: id, code: "bad_request", message: "missing field 'op'", details: .field("op")))
+            return answer(
+                .answer(
+                    writer.failure(id: id, code: "bad_request", message: "missing field 'op'", details: .field("op"))))
         }
         if let required = Role.required(for: op), !(caller.role.map { $0 >= required } ?? false) {
-            return .answer(await deny(op, id: id, caller: caller, required: required))
+            Task { answer(.answer(await deny(op, id: id, caller: caller, required: required))) }
+            return
         }
-        let began = ContinuousClock.now
-        defer { RequestTimers.byOp[op]?.record(duration: ContinuousClock.now - began) }
+        var timed = answer
+        if let timer = RequestTimers.byOp[op] {
+            let began = ContinuousClock.now
+            timed = { outcome in
+                timer.record(duration: ContinuousClock.now - began)
+                answer(outcome)
+            }
+        }
         do {
-            return try await dispatch(op, id: id, line: line, decoder: decoder, caller: caller)
-        } catch let error as DecodingError {
-            let problem = RequestProblem(error)
-            return .answer(
-                writer.failure(
-                    id: id, code: "bad_request", message: problem.message, details: problem.field.map { .field($0) }))
-        } catch let problem as RequestProblem {
-            return .answer(
-                writer.failure(
-                    id: id, code: "bad_request", message: problem.message, details: problem.field.map { .field($0) }))
+            if try dispatchNow(op, id: id, line: line, decoder: decoder, caller: caller, answer: timed) { return }
         } catch {
-            return .answer(writer.failure(id: id, code: "internal", message: "\(error)"))
+            return timed(.answer(problemAnswer(id, error)))
+        }
+        Task { [timed] in
+            do {
+                timed(try await dispatch(op, id: id, line: line, decoder: JSONDecoder(), caller: caller))
+            } catch {
+                timed(.answer(problemAnswer(id, error)))
+            }
+        }
+    }
+
+    /// The answer to a request that could not be handled: a bad request names its problem.
+    private func problemAnswer(_ id: RequestID, _ error: any Error) -> String {
+        switch error {
+        case let error as DecodingError:
+            let problem = RequestProblem(error)
+            return writer.failure(
+                id: id, code: "bad_request", message: problem.message, details: problem.field.map { .field($0) })
+        case let problem as RequestProblem:
+            return writer.failure(
+                id: id, code: "bad_request", message: problem.message, details: problem.field.map { .field($0) })
+        default:
+            return writer.failure(id: id, code: "internal", message: "\(error)")
         }
     }
 
@@ -90,14 +122,17 @@ public struct RequestHandler: Sendable {
             details: .access(role: caller.role, required: required))
     }
 
-    private func dispatch(_ op: String, id: RequestID, line: Data, decoder: JSONDecoder, caller: Caller)
-        async throws -> Outcome
-    {
+    /// The verbs answered without a task (see `handle`); false for any other verb.
+    private func dispatchNow(
+        _ op: String, id: RequestID, line: Data, decoder: JSONDecoder, caller: Caller,
+        answer: @escaping @Sendable (Outcome) -> Void
+    ) throws -> Bool {
         func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decode(type, from: line) }
-        func answer<T: Encodable & Sendable>(_ result: Result<T, EngineError>) -> Outcome {
+        let writer = self.writer
+        @Sendable func respond<T: Encodable & Sendable>(_ result: Result<T, EngineError>) {
             switch result {
-            case .success(let body): .answer(writer.success(id: id, body: body))
-            case .failure(let error): .answer(failure(id, error))
+            case .success(let body): answer(.answer(writer.success(id: id, body: body)))
+            case .failure(let error): answer(.answer(Self.failure(writer, id, error)))
             }
         }
         switch op {
@@ -108,21 +143,9 @@ public struct RequestHandler: Sendable {
                     field: "protocol",
                     message: "protocol \(version) is not spoken here; this gateway speaks \(protocolVersion)")
             }
-            return answer(
+            respond(
                 .success(
                     HelloAnswer(server: "gatewayd", version: version, accounts: engine.accountIDs, role: caller.role)))
-        case "reload":
-            guard let reloader else {
-                return .answer(
-                    writer.failure(id: id, code: "not_supported", message: "this gateway has no file to reload"))
-            }
-            switch await reloader.reload(requestedBy: caller.description) {
-            case .success(let reloaded): return .answer(writer.success(id: id, body: reloaded))
-            case .failure(let failure):
-                return .answer(
-                    writer.failure(
-                        id: id, code: "invalid_config", message: failure.message, details: .problems(failure.problems)))
-            }
         case "submit":
             let request = try decode(SubmitRequest.self)
             let symbol: Symbol
@@ -153,10 +176,9 @@ public struct RequestHandler: Sendable {
                 takeProfit: request.takeProfit?.limitPrice,
                 stopLoss: request.stopLoss.map { .init(stopPrice: $0.stopPrice, limitPrice: $0.limitPrice) })
             order.extendedHours = request.extendedHours ?? false
-            return answer(
-                await engine.submit(order).map {
-                    SubmitAnswer(order: $0.order, duplicate: $0.duplicate, linked: $0.linked)
-                })
+            engine.submit(order) { result in
+                respond(result.map { SubmitAnswer(order: $0.order, duplicate: $0.duplicate, linked: $0.linked) })
+            }
         case "signal":
             let request = try decode(SignalRequest.self)
             let signal = SubmitSignal(
@@ -169,26 +191,89 @@ public struct RequestHandler: Sendable {
             if let qty = request.qty, !qty.isPositive {
                 throw RequestProblem(field: "qty", message: "qty must be greater than zero")
             }
-            return answer(
-                await engine.signal(signal).map {
-                    SignalAnswer(orders: $0.orders, sizing: $0.sizing, duplicate: $0.duplicate, bracket: $0.bracket)
-                })
+            engine.signal(signal) { result in
+                respond(
+                    result.map {
+                        SignalAnswer(orders: $0.orders, sizing: $0.sizing, duplicate: $0.duplicate, bracket: $0.bracket)
+                    })
+            }
         case "cancel":
             let request = try decode(CancelRequest.self)
             let reference = try Self.reference(request.orderID, request.clientOrderID)
-            return answer(await engine.cancel(account: request.account, reference).map(OrderAnswer.init(order:)))
+            engine.cancel(account: request.account, reference) { respond($0.map(OrderAnswer.init(order:))) }
         case "replace":
             let request = try decode(ReplaceRequest.self)
             let reference = try Self.reference(request.orderID, request.clientOrderID)
             let replace = ReplaceOrder(
                 account: request.account, reference: reference, qty: request.qty, limitPrice: request.limitPrice,
                 stopPrice: request.stopPrice, tif: request.tif)
-            return answer(await engine.replace(replace).map(OrderAnswer.init(order:)))
+            engine.replace(replace) { respond($0.map(OrderAnswer.init(order:))) }
         case "cancel_all":
             let request = try decode(CancelAllRequest.self)
-            return answer(
-                await engine.cancelAll(account: request.account, symbol: request.symbol).map(OrdersAnswer.init(orders:))
-            )
+            engine.cancelAll(account: request.account, symbol: request.symbol) {
+                respond($0.map(OrdersAnswer.init(orders:)))
+            }
+        case "quote":
+            let request = try decode(QuoteRequest.self)
+            guard request.bid != nil || request.ask != nil || request.last != nil else {
+                throw RequestProblem(field: "bid", message: "a quote needs at least one of bid, ask, last")
+            }
+            for (field, price) in [("bid", request.bid), ("ask", request.ask), ("last", request.last)] {
+                if let price, !price.isPositive {
+                    throw RequestProblem(field: field, message: "\(field) must be greater than zero")
+                }
+            }
+            if let bid = request.bid, let ask = request.ask, bid > ask {
+                throw RequestProblem(field: "bid", message: "bid \(bid) is above ask \(ask)")
+            }
+            for (field, size, side) in [
+                ("bid_size", request.bidSize, request.bid), ("ask_size", request.askSize, request.ask),
+            ] {
+                guard let size else { continue }
+                if !size.isPositive {
+                    throw RequestProblem(field: field, message: "\(field) must be greater than zero")
+                }
+                if side == nil {
+                    throw RequestProblem(field: field, message: "\(field) needs its price (\(field.prefix(3)))")
+                }
+            }
+            if let volume = request.volume, volume.isNegative {
+                throw RequestProblem(field: "volume", message: "volume must be zero or more")
+            }
+            let quote = Quote(
+                symbol: request.symbol, bid: request.bid, ask: request.ask, last: request.last,
+                ts: request.ts ?? clock.now(), bidSize: request.bidSize, askSize: request.askSize,
+                volume: request.volume)
+            engine.quote(quote) { respond($0.map(QuoteAnswer.init(quote:))) }
+        default:
+            return false
+        }
+        return true
+    }
+
+    private func dispatch(_ op: String, id: RequestID, line: Data, decoder: JSONDecoder, caller: Caller)
+        async throws -> Outcome
+    {
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decode(type, from: line) }
+        func answer<T: Encodable & Sendable>(_ result: Result<T, EngineError>) -> Outcome {
+            switch result {
+            case .success(let body): .answer(writer.success(id: id, body: body))
+            case .failure(let error): .answer(failure(id, error))
+            }
+        }
+        switch op {
+        case "reload":
+            guard let reloader else {
+                return .answer(
+                    writer.failure(id: id, code: "not_supported", message: "this gateway has no file to reload"))
+            }
+            switch await reloader.reload(requestedBy: caller.description) {
+            case .success(let reloaded): return .answer(writer.success(id: id, body: reloaded))
+            case .failure(let failure):
+                return .answer(
+                    writer.failure(
+                        id: id, code: "invalid_config", message: failure.message, details: .problems(failure.problems)))
+            }
         case "halt":
             let request = try decode(HaltRequest.self)
             return answer(
@@ -224,38 +309,6 @@ public struct RequestHandler: Sendable {
                         server: "gatewayd", version: version, uptimeSeconds: uptime, seq: status.seq,
                         accounts: status.accounts, journal: status.journalFailure ?? "ok")
                 })
-        case "quote":
-            let request = try decode(QuoteRequest.self)
-            guard request.bid != nil || request.ask != nil || request.last != nil else {
-                throw RequestProblem(field: "bid", message: "a quote needs at least one of bid, ask, last")
-            }
-            for (field, price) in [("bid", request.bid), ("ask", request.ask), ("last", request.last)] {
-                if let price, !price.isPositive {
-                    throw RequestProblem(field: field, message: "\(field) must be greater than zero")
-                }
-            }
-            if let bid = request.bid, let ask = request.ask, bid > ask {
-                throw RequestProblem(field: "bid", message: "bid \(bid) is above ask \(ask)")
-            }
-            for (field, size, side) in [
-                ("bid_size", request.bidSize, request.bid), ("ask_size", request.askSize, request.ask),
-            ] {
-                guard let size else { continue }
-                if !size.isPositive {
-                    throw RequestProblem(field: field, message: "\(field) must be greater than zero")
-                }
-                if side == nil {
-                    throw RequestProblem(field: field, message: "\(field) needs its price (\(field.prefix(3)))")
-                }
-            }
-            if let volume = request.volume, volume.isNegative {
-                throw RequestProblem(field: "volume", message: "volume must be zero or more")
-            }
-            let quote = Quote(
-                symbol: request.symbol, bid: request.bid, ask: request.ask, last: request.last,
-                ts: request.ts ?? clock.now(), bidSize: request.bidSize, askSize: request.askSize,
-                volume: request.volume)
-            return answer(await engine.quote(quote).map(QuoteAnswer.init(quote:)))
         case "subscribe":
             let request = try decode(SubscribeRequest.self)
             if let after = request.afterSeq, after < 0 {
@@ -319,6 +372,10 @@ public struct RequestHandler: Sendable {
     }
 
     private func failure(_ id: RequestID, _ error: EngineError) -> String {
+        Self.failure(writer, id, error)
+    }
+
+    private static func failure(_ writer: AnswerWriter, _ id: RequestID, _ error: EngineError) -> String {
         if let checks = error.checks {
             return writer.failure(id: id, code: error.code.rawValue, message: error.message, details: .checks(checks))
         }

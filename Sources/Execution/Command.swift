@@ -1,10 +1,25 @@
 import BrokerAPI
 import GatewayCore
 
-typealias Reply<T: Sendable> = CheckedContinuation<Result<T, EngineError>, Never>
+/// Where a request's answer goes: an async caller's continuation, or a callback (the control server's,
+/// which writes the answer on the connection's event loop without a task in between).
+enum Reply<T: Sendable>: Sendable {
+    case continuation(CheckedContinuation<Result<T, EngineError>, Never>)
+    case callback(@Sendable (Result<T, EngineError>) -> Void)
 
-/// What enters the engine's inbox.
-enum Command {
+    init(_ continuation: CheckedContinuation<Result<T, EngineError>, Never>) { self = .continuation(continuation) }
+
+    func resume(returning result: Result<T, EngineError>) {
+        switch self {
+        case .continuation(let continuation): continuation.resume(returning: result)
+        case .callback(let deliver): deliver(result)
+        }
+    }
+}
+
+/// What enters the engine's inbox. Any thread may enqueue one (the inbox is behind a lock); its closures
+/// run only on the engine, which is why it is `@unchecked Sendable`.
+enum Command: @unchecked Sendable {
     case submit(SubmitOrder, Reply<SubmitOutcome>)
     case signal(SubmitSignal, Reply<SignalOutcome>)
     case cancel(AccountID, OrderReference, Reply<Order>)

@@ -7,73 +7,113 @@ public import Journal
 extension ExecutionEngine {
     /// Accepts a new order: journaled before the answer and before the broker hears of it. A known
     /// `client_order_id` returns the existing order with `duplicate: true` and sends nothing.
-    public func submit(_ request: SubmitOrder) async -> Result<SubmitOutcome, EngineError> {
-        await withCheckedContinuation { enqueue(.submit(request, $0)) }
+    public nonisolated func submit(_ request: SubmitOrder) async -> Result<SubmitOutcome, EngineError> {
+        await withCheckedContinuation { enqueue(.submit(request, Reply($0))) }
     }
 
     /// Sizes a signal with the account's policy and submits the entry; the same `signal_id` twice never
     /// makes a second order.
-    public func signal(_ signal: SubmitSignal) async -> Result<SignalOutcome, EngineError> {
-        await withCheckedContinuation { enqueue(.signal(signal, $0)) }
+    public nonisolated func signal(_ signal: SubmitSignal) async -> Result<SignalOutcome, EngineError> {
+        await withCheckedContinuation { enqueue(.signal(signal, Reply($0))) }
     }
 
     /// Asks the broker to cancel an open order; the answer is the order in `pending_cancel`.
-    public func cancel(account: AccountID, _ reference: OrderReference) async -> Result<Order, EngineError> {
-        await withCheckedContinuation { enqueue(.cancel(account, reference, $0)) }
+    public nonisolated func cancel(account: AccountID, _ reference: OrderReference) async -> Result<Order, EngineError>
+    {
+        await withCheckedContinuation { enqueue(.cancel(account, reference, Reply($0))) }
     }
 
     /// Asks the broker to replace an order; the answer is the new order, in `accepted` until the broker
     /// confirms. The client_order_id moves to the new order.
-    public func replace(_ request: ReplaceOrder) async -> Result<Order, EngineError> {
-        await withCheckedContinuation { enqueue(.replace(request, $0)) }
+    public nonisolated func replace(_ request: ReplaceOrder) async -> Result<Order, EngineError> {
+        await withCheckedContinuation { enqueue(.replace(request, Reply($0))) }
     }
 
     /// Asks to cancel every open order, optionally of one account or symbol.
-    public func cancelAll(account: AccountID?, symbol: Symbol?) async -> Result<[Order], EngineError> {
-        await withCheckedContinuation { enqueue(.cancelAll(account, symbol, $0)) }
+    public nonisolated func cancelAll(account: AccountID?, symbol: Symbol?) async -> Result<[Order], EngineError> {
+        await withCheckedContinuation { enqueue(.cancelAll(account, symbol, Reply($0))) }
     }
 
     /// Records a market price: the paper simulator fills against it and positions are marked at it.
-    public func quote(_ quote: Quote) async -> Result<Quote, EngineError> {
-        await withCheckedContinuation { enqueue(.quote(quote, $0)) }
+    public nonisolated func quote(_ quote: Quote) async -> Result<Quote, EngineError> {
+        await withCheckedContinuation { enqueue(.quote(quote, Reply($0))) }
     }
 
     /// The kill switch: halts one account, or the whole gateway when `account` is `nil`; with
     /// `cancelOpen`, also asks the brokers to cancel every open order in that scope.
-    public func halt(account: AccountID?, reason: String?, cancelOpen: Bool) async -> Result<
+    public nonisolated func halt(account: AccountID?, reason: String?, cancelOpen: Bool) async -> Result<
         TradingStateChange, EngineError
     > {
-        await withCheckedContinuation { enqueue(.halt(account, reason: reason, cancelOpen: cancelOpen, $0)) }
+        await withCheckedContinuation { enqueue(.halt(account, reason: reason, cancelOpen: cancelOpen, Reply($0))) }
     }
 
     /// Returns an account, or the whole gateway, to `active` or `reducing`.
-    public func resume(account: AccountID?, state: TradingState, reason: String?) async
+    public nonisolated func resume(account: AccountID?, state: TradingState, reason: String?) async
         -> Result<TradingStateChange, EngineError>
     {
-        await withCheckedContinuation { enqueue(.resume(account, state, reason: reason, $0)) }
+        await withCheckedContinuation { enqueue(.resume(account, state, reason: reason, Reply($0))) }
     }
 
     /// Compares one account's journal with its broker (or every account's): open orders, fills and
     /// positions; each difference is journaled and acted on by the account's policy, and answered.
-    public func reconcile(account: AccountID?) async -> Result<[Reconciliation], EngineError> {
-        await withCheckedContinuation { enqueue(.reconcile(account, $0)) }
+    public nonisolated func reconcile(account: AccountID?) async -> Result<[Reconciliation], EngineError> {
+        await withCheckedContinuation { enqueue(.reconcile(account, Reply($0))) }
+    }
+
+    /// Order-path requests for callers that take their answer as a callback (the control server): the
+    /// answer is delivered on the engine's executor once the batch is committed, with no task between.
+    public nonisolated func submit(
+        _ request: SubmitOrder, reply: @escaping @Sendable (Result<SubmitOutcome, EngineError>) -> Void
+    ) {
+        enqueue(.submit(request, .callback(reply)))
+    }
+
+    public nonisolated func signal(
+        _ signal: SubmitSignal, reply: @escaping @Sendable (Result<SignalOutcome, EngineError>) -> Void
+    ) {
+        enqueue(.signal(signal, .callback(reply)))
+    }
+
+    public nonisolated func cancel(
+        account: AccountID, _ reference: OrderReference,
+        reply: @escaping @Sendable (Result<Order, EngineError>) -> Void
+    ) {
+        enqueue(.cancel(account, reference, .callback(reply)))
+    }
+
+    public nonisolated func replace(
+        _ request: ReplaceOrder, reply: @escaping @Sendable (Result<Order, EngineError>) -> Void
+    ) {
+        enqueue(.replace(request, .callback(reply)))
+    }
+
+    public nonisolated func cancelAll(
+        account: AccountID?, symbol: Symbol?, reply: @escaping @Sendable (Result<[Order], EngineError>) -> Void
+    ) {
+        enqueue(.cancelAll(account, symbol, .callback(reply)))
+    }
+
+    public nonisolated func quote(_ quote: Quote, reply: @escaping @Sendable (Result<Quote, EngineError>) -> Void) {
+        enqueue(.quote(quote, .callback(reply)))
     }
 
     /// Reads the state in inbox order, so a read sees every earlier request of the same client.
-    public func read<T: Sendable>(_ body: @escaping @Sendable (isolated ExecutionEngine) -> Result<T, EngineError>)
+    public nonisolated func read<T: Sendable>(
+        _ body: @escaping @Sendable (isolated ExecutionEngine) -> Result<T, EngineError>
+    )
         async
         -> Result<T, EngineError>
     {
-        await withCheckedContinuation { (continuation: Reply<T>) in
+        await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, EngineError>, Never>) in
             enqueue(
                 .read(
-                    { engine in engine.reply(continuation, body(engine)) },
+                    { engine in engine.reply(Reply(continuation), body(engine)) },
                     fail: { continuation.resume(returning: .failure($0)) }))
         }
     }
 
     /// Orders matching `filter`, oldest first.
-    public func orders(_ filter: OrderFilter) async -> Result<[Order], EngineError> {
+    public nonisolated func orders(_ filter: OrderFilter) async -> Result<[Order], EngineError> {
         await read { engine in
             if let account = filter.account, engine.accounts[account] == nil, engine.books[account] == nil {
                 return .failure(EngineError(.unknownAccount, "no account named '\(account)'"))
@@ -99,7 +139,7 @@ extension ExecutionEngine {
     }
 
     /// Positions with their marks, of one account or all.
-    public func positions(account: AccountID?) async -> Result<[PositionSnapshot], EngineError> {
+    public nonisolated func positions(account: AccountID?) async -> Result<[PositionSnapshot], EngineError> {
         await read { engine in
             if let account, engine.books[account] == nil {
                 return .failure(EngineError(.unknownAccount, "no account named '\(account)'"))
@@ -111,7 +151,7 @@ extension ExecutionEngine {
     }
 
     /// An account's figures.
-    public func account(_ id: AccountID) async -> Result<AccountSnapshot, EngineError> {
+    public nonisolated func account(_ id: AccountID) async -> Result<AccountSnapshot, EngineError> {
         await read { engine in
             guard let book = engine.books[id] else {
                 return .failure(EngineError(.unknownAccount, "no account named '\(id)'"))
@@ -125,7 +165,7 @@ extension ExecutionEngine {
     }
 
     /// The journal position and each account's broker and order counts.
-    public func status() async -> Result<EngineStatus, EngineError> {
+    public nonisolated func status() async -> Result<EngineStatus, EngineError> {
         await read { engine in
             let accounts = engine.accountOrder.map { id in
                 let open = (engine.openOrders[id] ?? []).compactMap { engine.orders[$0] }
@@ -167,7 +207,7 @@ extension ExecutionEngine {
     }
 
     /// The chain's verification and, when asked, the state compared with a fresh replay.
-    public func audit(comparingState: Bool) async -> Result<JournalAudit, EngineError> {
+    public nonisolated func audit(comparingState: Bool) async -> Result<JournalAudit, EngineError> {
         switch verifyJournal() {
         case .failure(let error): return .failure(error)
         case .success(let chain):
@@ -179,8 +219,8 @@ extension ExecutionEngine {
     /// Compares the state the engine holds with a fresh replay of the whole journal, right after a
     /// commit: both encoded as a checkpoint, byte for byte. The engine waits for the replay, so this is
     /// an audit tool, not something to poll.
-    public func verifyState() async -> Result<StateCheck, EngineError> {
-        await withCheckedContinuation { (continuation: Reply<StateCheck>) in
+    public nonisolated func verifyState() async -> Result<StateCheck, EngineError> {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Result<StateCheck, EngineError>, Never>) in
             enqueue(
                 .read(
                     { engine in
@@ -223,27 +263,27 @@ extension ExecutionEngine {
     public nonisolated var lastPublishedSeq: Int64 { hub.lastSeq }
 
     /// Journals that an alert destination dropped alerts; answers the event's sequence number.
-    public func journalAlertDrop(_ note: AlertDropNote) async -> Result<Int64, EngineError> {
-        await withCheckedContinuation { enqueue(.note(.alertDropped(note), $0)) }
+    public nonisolated func journalAlertDrop(_ note: AlertDropNote) async -> Result<Int64, EngineError> {
+        await withCheckedContinuation { enqueue(.note(.alertDropped(note), Reply($0))) }
     }
 
     /// Journals a control-socket verb refused for the peer's role; answers the event's sequence number.
-    public func journalAccessDenied(_ note: AccessDeniedNote) async -> Result<Int64, EngineError> {
-        await withCheckedContinuation { enqueue(.note(.accessDenied(note), $0)) }
+    public nonisolated func journalAccessDenied(_ note: AccessDeniedNote) async -> Result<Int64, EngineError> {
+        await withCheckedContinuation { enqueue(.note(.accessDenied(note), Reply($0))) }
     }
 
     /// Replaces the risk limits and sizing of the accounts named in `limits` (others keep theirs) and
     /// journals `note` in the same batch: the next order faces the new limits. Running figures (today's
     /// orders, losses, exposure) are kept. Answers the `config_reloaded` event's sequence number.
-    public func reloadLimits(_ limits: [AccountID: AccountLimits], note: ConfigReloadNote) async -> Result<
+    public nonisolated func reloadLimits(_ limits: [AccountID: AccountLimits], note: ConfigReloadNote) async -> Result<
         Int64, EngineError
     > {
-        await withCheckedContinuation { enqueue(.reload(limits, note, $0)) }
+        await withCheckedContinuation { enqueue(.reload(limits, note, Reply($0))) }
     }
 
     /// Answers once the engine has handled everything enqueued before it and committed that batch: the
     /// watchdog's proof that the engine is making progress (a stuck commit or a busy loop delays it).
-    public func ping() async -> Bool {
+    public nonisolated func ping() async -> Bool {
         if case .success = await read({ _ in .success(true) }) { return true }
         return false
     }

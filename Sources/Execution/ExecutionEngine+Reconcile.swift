@@ -302,7 +302,7 @@ extension ExecutionEngine {
     /// the engine has started once this batch is committed.
     func openForRequests() {
         startReconciling = nil
-        inbox = heldCommands + inbox
+        requeueFirst(heldCommands)
         heldCommands = []
         let (signal, logger, seq) = (startedSignal, logger, nextSeq - 1)
         afterCommit {

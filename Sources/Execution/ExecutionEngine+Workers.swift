@@ -10,18 +10,21 @@ extension ExecutionEngine {
             let adapter = accounts[id]!.adapter
             let (jobs, continuation) = AsyncStream.makeStream(of: BrokerJob.self)
             senders[id] = continuation
+            // Both run off the engine's thread: a broker call and the wait for the adapter's next event
+            // would otherwise bring each job and event back to that thread before it reaches the inbox
+            // (`enqueue` takes any thread's commands, and wakes the engine once for a burst of them).
             senderTasks.append(
-                Task {
+                Task.detached { [self] in
                     for await job in jobs {
                         if let result = await Self.perform(job, on: adapter) {
-                            await self.enqueue(.brokerResult(id, result))
+                            enqueue(.brokerResult(id, result))
                         }
                     }
                 })
             listenerTasks.append(
-                Task {
-                    for await event in adapter.events { await self.enqueue(.brokerEvent(id, event)) }
-                    self.enqueue(.brokerEventsEnded(id))
+                Task.detached { [self] in
+                    for await event in adapter.events { enqueue(.brokerEvent(id, event)) }
+                    enqueue(.brokerEventsEnded(id))
                 })
         }
     }

@@ -4,6 +4,7 @@ public import Journal
 public import Logging
 public import ServiceLifecycle
 import Foundation
+import Synchronization
 
 /// One account as the engine runs it: its broker adapter and, for a new journal, its opening cash.
 public struct EngineAccount: Sendable {
@@ -67,7 +68,15 @@ public struct EngineAccount: Sendable {
 /// subscribers and calls brokers. Nothing a batch did is visible outside until it is committed, so the
 /// journal is always ahead of what any client or broker was told; reads go through the inbox too, so they
 /// never see uncommitted state. A journal failure ends the run loop and so stops trading.
+///
+/// The engine runs on an executor of its own (in `gatewayd`, the event loop that also serves the control
+/// socket): a request read on that loop enters the inbox, is handled, committed (on this thread: it is
+/// not a thread of Swift's cooperative pool, so blocking it on the fsync starves nothing else) and
+/// answered on the same thread, with no wake-up of another thread between the socket and the answer.
+/// While a commit runs, requests queue in the sockets and the inbox and share the next commit.
 public actor ExecutionEngine: Service {
+    let thread: EngineThread
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.executor.asUnownedSerialExecutor() }
     let journal: EventJournal
     let clock: any WallClock
     let logger: Logger
@@ -109,14 +118,23 @@ public actor ExecutionEngine: Service {
     /// The checkpoint this engine started from, if any (else it replayed the whole journal).
     public nonisolated let restoredFromCheckpoint: Int64?
 
-    // The inbox and the batch under way.
-    var inbox: [Command] = []
+    /// Set while the run loop takes the inbox: from when `run()` has started the brokers until shutdown
+    /// has handled the last broker result.
+    var running = false
+
+    // The inbox (any thread may add to it) and the batch under way.
+    struct Inbox {
+        var commands: [Command] = []
+        var accepting = true
+    }
+    let inbox = Mutex(Inbox())
+    /// The inbox's other buffer: batches swap it with the inbox's, so neither is reallocated per batch.
+    var spare: [Command] = []
     let doorbell: AsyncStream<Void>
     let ring: AsyncStream<Void>.Continuation
     var staged: [JournalRecord] = []
     var published: [PublishedEvent] = []
     var deferred: [Deferred] = []
-    var accepting = true
     var metrics = EngineMetrics()
     let encoder: JSONEncoder
     let decoder = JSONDecoder()
@@ -151,8 +169,9 @@ public actor ExecutionEngine: Service {
     /// replays only the events after it.
     public init(
         journal: EventJournal, accounts: [EngineAccount], clock: any WallClock, logger: Logger,
-        checkpointEvery: Int = 10_000, progress: RecoveryProgress? = nil
+        thread: EngineThread, checkpointEvery: Int = 10_000, progress: RecoveryProgress? = nil
     ) async throws {
+        self.thread = thread
         self.checkpointEvery = checkpointEvery
         self.journal = journal
         self.clock = clock
@@ -252,12 +271,15 @@ public actor ExecutionEngine: Service {
             for id in connected { startReconciliation(id, .start) }
             brokersStarted = true
             if connected.isEmpty { openForRequests() }
-            try await commit()
+            try commit()
             startReconcileTimers()
-            // Graceful shutdown ends the doorbell, not the task: a batch being committed always finishes.
+            // From here each command that finds the inbox empty schedules a drain on the engine's thread
+            // (`enqueue`); graceful shutdown ends the doorbell, and a batch being committed always finishes.
+            running = true
+            drain()
             let ring = self.ring
-            try await withGracefulShutdownHandler {
-                for await _ in self.doorbell { try await self.drain() }
+            await withGracefulShutdownHandler {
+                for await _ in self.doorbell {}
             } onGracefulShutdown: {
                 ring.finish()
             }
@@ -272,48 +294,87 @@ public actor ExecutionEngine: Service {
     /// Stops taking requests, waits for broker calls in flight, journals what they returned, and
     /// disconnects the brokers.
     func shutDown() async throws {
-        accepting = false
+        inbox.withLock { $0.accepting = false }
         for timer in reconcileTimers { timer.cancel() }
-        try await drain()
+        drain()
         for sender in senders.values { sender.finish() }
         for task in senderTasks { await task.value }
-        try await drain()
+        drain()
         for id in accountOrder { await accounts[id]!.adapter.disconnect() }
         for task in listenerTasks { await task.value }
-        try await drain()
-        await checkpointIfDue(force: true)
+        drain()
+        running = false
+        await checkpointAtShutdown()
         await checkpointWriting?.value
         hub.close()
         logger.info("engine stopped", metadata: ["journal.seq": "\(nextSeq - 1)"])
     }
 
     func failEverything(with error: any Error) {
-        accepting = false
+        let waiting = inbox.withLock { box in
+            box.accepting = false
+            defer { box.commands = [] }
+            return box.commands
+        }
         let failure = EngineError(.internal, "the journal failed, so trading stopped: \(error)")
         for item in deferred { item.onFailure(failure) }
         deferred.removeAll()
-        for command in inbox { command.fail(failure) }
-        inbox.removeAll()
+        for command in waiting { command.fail(failure) }
         for sender in senders.values { sender.finish() }
         hub.close()
     }
 
-    /// Puts a command in the inbox; refused once the engine has stopped taking requests.
-    func enqueue(_ command: Command) {
-        guard accepting || command.isInternal else {
-            command.fail(EngineError(.unavailable, "the gateway is shutting down"))
-            return
+    /// Puts a command in the inbox, from any thread; refused once the engine has stopped taking requests.
+    /// Schedules a drain on the engine's thread only when the inbox was empty: a non-empty inbox has a
+    /// drain scheduled already, which takes everything in it. On the engine's own thread (a request read
+    /// from the control socket, a broker result) scheduling wakes nothing: the drain runs once the
+    /// current work is done, with everything that arrived meanwhile.
+    nonisolated func enqueue(_ command: Command) {
+        let outcome = inbox.withLock { box -> Bool? in
+            guard box.accepting || command.isInternal else { return nil }
+            box.commands.append(command)
+            return box.commands.count == 1
         }
-        inbox.append(command)
-        ring.yield()
+        switch outcome {
+        case nil: command.fail(EngineError(.unavailable, "the gateway is shutting down"))
+        case true?: scheduleDrain()
+        case false?: break
+        }
+    }
+
+    nonisolated func scheduleDrain() {
+        thread.schedule { [self] in
+            self.assumeIsolated { engine in
+                if engine.running { engine.drain() }
+            }
+        }
+    }
+
+    /// Takes every waiting command, leaving the inbox empty (with the last batch's buffer).
+    func takeInbox() -> [Command] {
+        var batch = spare
+        batch.removeAll(keepingCapacity: true)
+        inbox.withLock { swap(&$0.commands, &batch) }
+        return batch
+    }
+
+    /// Puts `commands` back at the head of the inbox, ahead of any that arrived since.
+    func requeueFirst(_ commands: [Command]) {
+        guard !commands.isEmpty else { return }
+        inbox.withLock { $0.commands = commands + $0.commands }
+        scheduleDrain()
     }
 
     /// Handles every waiting command, batch by batch, committing each batch before acting on it. A
     /// batch the journal refuses stops trading (`failStop`); the daemon stays up to say so.
-    func drain() async throws {
-        while !inbox.isEmpty {
-            let batch = inbox
-            inbox.removeAll(keepingCapacity: true)
+    func drain() {
+        while true {
+            let batch = takeInbox()
+            if batch.isEmpty {
+                spare = batch
+                break
+            }
+            defer { spare = batch }
             for command in batch {
                 if startReconciling != nil, !command.isInternal {
                     heldCommands.append(command)
@@ -331,11 +392,11 @@ public actor ExecutionEngine: Service {
                 handle(command)
             }
             do {
-                try await commit()
+                try commit()
             } catch {
                 failStop(error)
             }
-            await checkpointIfDue()
+            checkpointIfDue()
         }
     }
 
@@ -346,15 +407,17 @@ public actor ExecutionEngine: Service {
     /// the pool cost about 15 % of the throughput and most of the p99.9). While one is still being
     /// written, a due checkpoint waits for a later batch instead of holding this one up; `force` (at
     /// shutdown) waits for it.
-    func checkpointIfDue(force: Bool = false) async {
+    /// The checkpoint at shutdown, after the one being written (if any).
+    func checkpointAtShutdown() async {
+        if let writing = checkpointWriting { await writing.value }
+        checkpointIfDue(force: true)
+    }
+
+    func checkpointIfDue(force: Bool = false) {
         let seq = nextSeq - 1
         guard journalFailure == nil, checkpointEvery > 0, seq > lastCheckpointSeq,
-            force || seq - lastCheckpointSeq >= Int64(checkpointEvery)
+            force || seq - lastCheckpointSeq >= Int64(checkpointEvery), checkpointWriting == nil
         else { return }
-        if let writing = checkpointWriting {
-            guard force else { return }
-            await writing.value
-        }
         lastCheckpointSeq = seq
         let (state, journal, logger, ts) = (stateCopy, journal, logger, clock.now().nanosecondsSinceEpoch)
         checkpointWriting = Task.detached { [weak self] in
@@ -395,24 +458,15 @@ public actor ExecutionEngine: Service {
         }
     }
 
-    /// The most events a batch may have to be committed on the engine's own thread.
-    static let inlineCommitLimit = 8
-
-    func commit() async throws {
+    func commit() throws {
         if !staged.isEmpty {
-            let records = staged
-            staged.removeAll(keepingCapacity: true)
             let began = ContinuousClock.now
-            // A small batch with nothing waiting behind it is committed on this thread: at low load the
-            // two wake-ups of GRDB's writer queue are most of the latency above the commit itself. A
-            // larger batch, or one with more requests queued, goes to the writer queue so that this
-            // cooperative thread stays free for the connections (blocking it there doubled p99 with
-            // 16 clients in gateway-bench, docs/performance.md).
-            if records.count <= Self.inlineCommitLimit, inbox.isEmpty {
-                try journal.appendNow(records)
-            } else {
-                try await journal.append(records)
-            }
+            // Committed on the engine's own thread: handing the batch to GRDB's writer queue and being
+            // woken when it is done costs two thread wake-ups, most of the latency above the commit at
+            // low load. Requests that arrive meanwhile wait for the next batch, which the next commit
+            // covers whole (group commit).
+            try journal.appendNow(staged)
+            staged.removeAll(keepingCapacity: true)
             metrics.committed(in: ContinuousClock.now - began)
             hub.publish(published)
             published.removeAll(keepingCapacity: true)
@@ -430,9 +484,7 @@ public actor ExecutionEngine: Service {
     }
 
     /// Answers a request after the batch commits.
-    func reply<T: Sendable>(
-        _ continuation: CheckedContinuation<Result<T, EngineError>, Never>, _ result: Result<T, EngineError>
-    ) {
+    func reply<T: Sendable>(_ continuation: Reply<T>, _ result: Result<T, EngineError>) {
         afterCommit(
             { continuation.resume(returning: result) }, onFailure: { continuation.resume(returning: .failure($0)) })
     }

@@ -2,6 +2,8 @@ public import Execution
 public import Journal
 import Foundation
 import Logging
+public import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// Runs a real `ExecutionEngine` on a journal in a temporary folder, inside a `ServiceGroup` as the
@@ -12,6 +14,8 @@ public final class EngineHarness: Sendable {
     public let clock: ManualWallClock
     let group: ServiceGroup
     let running: Task<Void, any Error>
+    /// The engine's own thread, as in `gatewayd`.
+    let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     /// Starts an engine over the journal at `journalPath` with the given accounts.
     public init(
@@ -23,7 +27,8 @@ public final class EngineHarness: Sendable {
         self.clock = clock
         journal = try EventJournal(path: journalPath)
         engine = try await ExecutionEngine(
-            journal: journal, accounts: accounts, clock: clock, logger: logger, checkpointEvery: checkpointEvery)
+            journal: journal, accounts: accounts, clock: clock, logger: logger, thread: Self.thread(on: loops.next()),
+            checkpointEvery: checkpointEvery)
         group = ServiceGroup(services: [engine], logger: logger)
         let group = self.group
         running = Task { try await group.run() }
@@ -34,6 +39,12 @@ public final class EngineHarness: Sendable {
         await group.triggerGracefulShutdown()
         try await running.value
         try journal.close()
+        try await loops.shutdownGracefully()
+    }
+
+    /// An engine thread on `loop`, as `gatewayd` makes it.
+    public static func thread(on loop: any EventLoop) -> EngineThread {
+        EngineThread(executor: loop.executor) { loop.execute($0) }
     }
 
     /// A fresh temporary folder for one test's files.

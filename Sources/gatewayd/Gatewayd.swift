@@ -9,6 +9,8 @@ import Foundation
 import GatewayCore
 import Journal
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import SystemdIntegration
 import UnixSignals
@@ -157,10 +159,14 @@ struct Gatewayd: AsyncParsableCommand {
         }
         let progress = RecoveryProgress()
         let extender = StartupExtender.start(notifier: notifier, progress: progress)
+        // One thread runs the engine and serves the control socket: a request is read, handled,
+        // committed and answered there without waking another thread (ExecutionEngine, ControlServer).
+        let engineLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
         let engine: ExecutionEngine
         do {
             engine = try await ExecutionEngine(
                 journal: journal, accounts: accounts, clock: clock, logger: logger,
+                thread: EngineThread(executor: engineLoop.executor) { engineLoop.execute($0) },
                 checkpointEvery: settings.checkpointEvery, progress: progress)
             extender?.stop()
         } catch {
@@ -179,7 +185,7 @@ struct Gatewayd: AsyncParsableCommand {
             handler: RequestHandler(
                 engine: engine, clock: clock, version: Self.version,
                 alerts: alerts.map { DispatcherAlertTesting(dispatcher: $0, host: Self.host) }, reloader: reloader),
-            logger: logger, access: accessControl)
+            logger: logger, access: accessControl, eventLoop: engineLoop)
         let paperBrokers = accounts.compactMap { $0.adapter as? PaperBroker }
         let paperMarket = PaperMarketService(
             brokers: paperBrokers,

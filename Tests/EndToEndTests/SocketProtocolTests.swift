@@ -98,5 +98,51 @@ extension EndToEnd {
             #expect(ids == Array(1...50))
             #expect(await daemon.stop() == 0)
         }
+
+        /// Pipelined requests of every kind — order-path verbs the engine answers from its own thread,
+        /// reads answered by tasks, lines refused at once — come back in the order they were sent.
+        @Test func pipelinedRequestsOfEveryKindAreAnsweredInOrder() async throws {
+            let daemon = try await startedDaemon()
+            let client = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 60)
+            _ = try exchange(client, #"{"id":0,"op":"quote","symbol":"MSFT","last":"400"}"#)
+            var lines: [String] = []
+            for id in 1...120 {
+                switch id % 6 {
+                case 1: lines.append(#"{"id":\#(id),"op":"status"}"#)
+                case 2: lines.append(#"{"id":\#(id),"op":"orders","account":"paper"}"#)
+                case 3: lines.append(#"{"id":\#(id),"op":"submit","account":"paper","symbol":"MSFT","side":"buy"}"#)
+                case 4: lines.append(#"{"id":\#(id),"op":"hello"}"#)
+                default:
+                    // Every submit after the first of each pair repeats the one before: a duplicate.
+                    let coid = "mix-\((id + 1) / 6)"
+                    lines.append(
+                        #"{"id":\#(id),"op":"submit","account":"paper","symbol":"MSFT","side":"buy","qty":"1","client_order_id":"\#(coid)"}"#
+                    )
+                }
+            }
+            try client.send(lines.joined(separator: "\n"))
+            var answers: [[String: Any]] = []
+            while answers.count < lines.count, let answer = try client.readObject() { answers.append(answer) }
+            #expect(answers.map { $0["id"] as? Int ?? -1 } == Array(1...120))
+            for (index, answer) in answers.enumerated() {
+                let id = index + 1
+                switch id % 6 {
+                case 1: #expect(answer["seq"] != nil, "status \(id)")
+                case 2: #expect(answer["orders"] != nil, "orders \(id)")
+                case 3:
+                    let error = answer["error"] as? [String: Any]
+                    #expect(error?["code"] as? String == "bad_request", "submit without qty \(id)")
+                case 4: #expect(answer["server"] != nil, "hello \(id)")
+                case 5:
+                    #expect((answer["order"] as? [String: Any])?["status"] as? String == "accepted", "first \(id)")
+                    #expect(answer["duplicate"] as? Bool == false)
+                default:
+                    let first = (answers[index - 1]["order"] as? [String: Any])?["order_id"] as? String
+                    #expect(answer["duplicate"] as? Bool == true, "duplicate \(id)")
+                    #expect((answer["order"] as? [String: Any])?["order_id"] as? String == first)
+                }
+            }
+            #expect(await daemon.stop() == 0)
+        }
     }
 }
