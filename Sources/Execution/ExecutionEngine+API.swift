@@ -293,10 +293,12 @@ extension ExecutionEngine {
     /// then subscribes again with the last `seq` it saw.
     public nonisolated func subscribe(afterSeq: Int64?, kinds: Set<String>?) -> AsyncStream<PublishedEvent> {
         let (lastSeq, live) = hub.subscribe(kinds: kinds)
+        // Live events only: the hub's own stream, with no task relaying it.
+        guard let afterSeq else { return live }
         let journal = self.journal
         return AsyncStream { continuation in
             let task = Task {
-                var cursor = afterSeq ?? lastSeq
+                var cursor = afterSeq
                 while cursor < lastSeq, !Task.isCancelled {
                     let page = (try? journal.records(after: cursor, limit: 1_000)) ?? []
                     guard !page.isEmpty else { break }
@@ -308,7 +310,7 @@ extension ExecutionEngine {
                     }
                     if page.last!.seq >= lastSeq { break }
                 }
-                for await event in live where event.seq > (afterSeq ?? 0) { continuation.yield(event) }
+                for await event in live where event.seq > afterSeq { continuation.yield(event) }
                 continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }

@@ -14,6 +14,8 @@ public final class EventJournal: Sendable {
     public let path: String
     /// Fault injection for the fail-stop tests: appends left before every append fails.
     private let failAfter = Mutex<Int?>(nil)
+    /// Copies the log back into the file off the writer's thread (the writer's own checkpoints are off).
+    let checkpointer: WALCheckpointer
 
     /// Makes every append after the next `appends` fail (as a full disk would), for fault-injection tests.
     public func injectAppendFailure(after appends: Int) {
@@ -44,14 +46,18 @@ public final class EventJournal: Sendable {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
         var configuration = Configuration()
-        // Writers wait rather than fail when a reader checkpoints.
-        configuration.busyMode = .timeout(5)
+        // The writer waits (in short steps) rather than fail while the checkpointer restarts the log.
+        configuration.busyMode = .shortSteps
         pool = try DatabasePool(path: path, configuration: configuration)
         // After the pool is made: GRDB sets `synchronous = NORMAL` on the writer when it turns WAL on, after
         // any `prepareDatabase`, so a setting made there would not last. Only the writer's setting
         // decides what a commit waits for.
         let synchronous = durability == .durable ? "FULL" : "NORMAL"
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+        }
+        checkpointer = WALCheckpointer(path: path)
         try JournalSchema.migrator.migrate(pool)
         instanceID = try pool.write { db in
             if let existing = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance_id'") {
@@ -62,6 +68,16 @@ public final class EventJournal: Sendable {
             try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('instance_id', ?)", arguments: [padded])
             return padded
         }
+    }
+
+    /// The size of the write-ahead log file in bytes (0 when there is none).
+    public func walSize() -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+
+    /// SQLite's `wal_autocheckpoint` on the writer (0: the writer never checkpoints).
+    public func autoCheckpointSetting() throws -> Int {
+        try pool.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? -1 }
     }
 
     /// SQLite's `synchronous` setting on the writer: 2 FULL, 1 NORMAL.
@@ -80,6 +96,7 @@ public final class EventJournal: Sendable {
         guard !records.isEmpty else { return }
         try checkInjectedFailure()
         try await pool.write { db in try Self.insert(records, into: db) }
+        checkpointer.committed()
     }
 
     /// `append`, on the calling thread: the caller waits through the commit (and its fsync, when
@@ -89,6 +106,7 @@ public final class EventJournal: Sendable {
         guard !records.isEmpty else { return }
         try checkInjectedFailure()
         try pool.write { db in try Self.insert(records, into: db) }
+        checkpointer.committed()
     }
 
     private func checkInjectedFailure() throws {
@@ -306,6 +324,7 @@ public final class EventJournal: Sendable {
 
     /// Checkpoints the WAL into the main file and closes the database.
     public func close() throws {
+        try checkpointer.close()
         _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         try pool.close()
     }

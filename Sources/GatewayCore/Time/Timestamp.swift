@@ -20,11 +20,42 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public var description: String {
         let days = floorDiv(nanosecondsSinceEpoch, Self.nanosPerDay)
         let inDay = nanosecondsSinceEpoch - days * Self.nanosPerDay
-        let seconds = Int(inDay / Self.nanosPerSecond)
-        let nanos = String(inDay % Self.nanosPerSecond)
-        return CalendarDate(daysSinceEpoch: days).description + "T" + twoDigits(seconds / 3600) + ":"
-            + twoDigits(seconds / 60 % 60) + ":" + twoDigits(seconds % 60) + "."
-            + String(repeating: "0", count: 9 - nanos.count) + nanos + "Z"
+        let date = CalendarDate(daysSinceEpoch: days)
+        guard (0...9999).contains(date.year) else { return Self.slowDescription(date, inDay) }
+        // The order path writes several timestamps per event: digits straight into the string's storage
+        // (one allocation) instead of a dozen concatenated pieces.
+        return String(unsafeUninitializedCapacity: 30) { out in
+            func put(_ value: Int, at end: Int, digits: Int) {
+                var value = value
+                for index in stride(from: end, to: end - digits, by: -1) {
+                    out[index] = UInt8(truncatingIfNeeded: 48 + value % 10)
+                    value /= 10
+                }
+            }
+            let seconds = Int(inDay / Self.nanosPerSecond)
+            put(date.year, at: 3, digits: 4)
+            out[4] = UInt8(ascii: "-")
+            put(date.month, at: 6, digits: 2)
+            out[7] = UInt8(ascii: "-")
+            put(date.day, at: 9, digits: 2)
+            out[10] = UInt8(ascii: "T")
+            put(seconds / 3600, at: 12, digits: 2)
+            out[13] = UInt8(ascii: ":")
+            put(seconds / 60 % 60, at: 15, digits: 2)
+            out[16] = UInt8(ascii: ":")
+            put(seconds % 60, at: 18, digits: 2)
+            out[19] = UInt8(ascii: ".")
+            put(Int(inDay % Self.nanosPerSecond), at: 28, digits: 9)
+            out[29] = UInt8(ascii: "Z")
+            return 30
+        }
+    }
+
+    static func slowDescription(_ date: CalendarDate, _ inDay: Int64) -> String {
+        let seconds = Int(inDay / nanosPerSecond)
+        let nanos = String(inDay % nanosPerSecond)
+        return date.description + "T" + twoDigits(seconds / 3600) + ":" + twoDigits(seconds / 60 % 60) + ":"
+            + twoDigits(seconds % 60) + "." + String(repeating: "0", count: 9 - nanos.count) + nanos + "Z"
     }
 
     /// Parses RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, or a bare date `YYYY-MM-DD` (midnight UTC).
