@@ -96,7 +96,7 @@ public final class EventJournal: Sendable {
         guard !records.isEmpty else { return }
         try checkInjectedFailure()
         try await pool.write { db in try Self.insert(records, into: db) }
-        checkpointer.committed()
+        checkpointer.committed(records: records.count)
     }
 
     /// `append`, on the calling thread: the caller waits through the commit (and its fsync, when
@@ -106,7 +106,7 @@ public final class EventJournal: Sendable {
         guard !records.isEmpty else { return }
         try checkInjectedFailure()
         try pool.write { db in try Self.insert(records, into: db) }
-        checkpointer.committed()
+        checkpointer.committed(records: records.count)
     }
 
     private func checkInjectedFailure() throws {

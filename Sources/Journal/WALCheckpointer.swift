@@ -7,7 +7,8 @@ import Synchronization
 ///
 /// SQLite's automatic checkpoint runs inside the commit that crosses its threshold (1 000 pages): every
 /// few dozen batches one commit copied the log and fsynced the file while its orders waited — the order
-/// path's p99. The journal's writer has automatic checkpoints off; every `every` commits this
+/// path's p99. The journal's writer has automatic checkpoints off; every `every` commits (or
+/// `everyRecords` events, whichever comes first) this
 /// checkpointer, on a connection of its own, runs a PASSIVE checkpoint (copies the log while the writer
 /// goes on appending), then a RESTART checkpoint that copies the few frames appended meanwhile and lets
 /// the next commit write the log from its beginning again, so that the log stays the size of the work
@@ -21,9 +22,11 @@ import Synchronization
 final class WALCheckpointer: Sendable {
     private let path: String
     private let every: Int
+    private let everyRecords: Int
     private let queue = DispatchQueue(label: "journal-wal-checkpoint", qos: .utility)
     private struct State {
         var commits = 0
+        var records = 0
         var running = false
         var paused = false
         var connection: DatabaseQueue?
@@ -32,17 +35,23 @@ final class WALCheckpointer: Sendable {
     }
     private let state = Mutex(State())
 
-    init(path: String, every: Int = 256) {
+    init(path: String, every: Int = 256, everyRecords: Int = 20_000) {
         self.path = path
         self.every = every
+        self.everyRecords = everyRecords
     }
 
-    /// Counts a commit; every `every` commits starts a checkpoint unless one is running.
-    func committed() {
+    /// Counts a commit of `records` events; every `every` commits or `everyRecords` events (large
+    /// batches under load make few commits but a long log) starts a checkpoint unless one is running.
+    func committed(records: Int) {
         let start = state.withLock { state -> Bool in
             state.commits += 1
-            guard state.commits >= every, !state.running, !state.paused else { return false }
+            state.records += records
+            guard state.commits >= every || state.records >= everyRecords, !state.running, !state.paused else {
+                return false
+            }
             state.commits = 0
+            state.records = 0
             state.running = true
             return true
         }
@@ -62,12 +71,17 @@ final class WALCheckpointer: Sendable {
             }
             let restarted = try connection.writeWithoutTransaction { db -> Bool in
                 _ = try db.checkpoint(.passive)
-                do {
-                    _ = try db.checkpoint(.restart)
-                    return true
-                } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
-                    return false  // a commit or a reader was under way: next time
+                // Each attempt gives up at once if a commit or a reader is under way; between commits
+                // one soon finds the log free. Whatever is left waits for the next round.
+                for _ in 0..<20 {
+                    do {
+                        _ = try db.checkpoint(.restart)
+                        return true
+                    } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+                        usleep(200)
+                    }
                 }
+                return false
             }
             state.withLock { if restarted { $0.restarts += 1 } }
         } catch {
