@@ -49,8 +49,15 @@ public struct RequestHandler: Sendable {
     public func handle(_ line: Data, from caller: Caller, answer: @escaping @Sendable (Outcome) -> Void) {
         let decoder = JSONDecoder()
         let envelope: RequestEnvelope
+        // A submit is read in one pass, envelope and order together; anything that pass does not take
+        // (another verb, a field at fault) is read the usual way, which names its problem.
+        let submit = Self.mentionsSubmit(line) ? try? decoder.decode(SubmitLine.self, from: line) : nil
         do {
-            envelope = try decoder.decode(RequestEnvelope.self, from: line)
+            if let submit, submit.envelope.op == "submit" {
+                envelope = submit.envelope
+            } else {
+                envelope = try decoder.decode(RequestEnvelope.self, from: line)
+            }
         } catch {
             let valid = (try? JSONSerialization.jsonObject(with: line, options: [.fragmentsAllowed])) != nil
             let message = valid ? "a request is a JSON object with 'id' (string or number) and 'op'" : "malformed JSON"
@@ -75,7 +82,11 @@ public struct RequestHandler: Sendable {
             }
         }
         do {
-            if try dispatchNow(op, id: id, line: line, decoder: decoder, caller: caller, answer: timed) { return }
+            if try dispatchNow(
+                op, id: id, line: line, decoder: decoder, caller: caller, submit: submit?.request, answer: timed)
+            {
+                return
+            }
         } catch {
             return timed(.answer(problemAnswer(id, error)))
         }
@@ -85,6 +96,24 @@ public struct RequestHandler: Sendable {
             } catch {
                 timed(.answer(problemAnswer(id, error)))
             }
+        }
+    }
+
+    /// Whether the line holds `"submit"` (quoted), so that reading it as a submit in one pass may work.
+    static func mentionsSubmit(_ line: Data) -> Bool {
+        line.withUnsafeBytes { bytes in
+            let pattern: [UInt8] = Array("\"submit\"".utf8)
+            guard bytes.count >= pattern.count else { return false }
+            var index = 0
+            while index <= bytes.count - pattern.count {
+                if bytes[index] == pattern[0], bytes[index + 1] == pattern[1], bytes[index + 2] == pattern[2],
+                    (0..<pattern.count).allSatisfy({ bytes[index + $0] == pattern[$0] })
+                {
+                    return true
+                }
+                index += 1
+            }
+            return false
         }
     }
 
@@ -124,7 +153,7 @@ public struct RequestHandler: Sendable {
 
     /// The verbs answered without a task (see `handle`); false for any other verb.
     private func dispatchNow(
-        _ op: String, id: RequestID, line: Data, decoder: JSONDecoder, caller: Caller,
+        _ op: String, id: RequestID, line: Data, decoder: JSONDecoder, caller: Caller, submit: SubmitRequest?,
         answer: @escaping @Sendable (Outcome) -> Void
     ) throws -> Bool {
         func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decode(type, from: line) }
@@ -147,7 +176,7 @@ public struct RequestHandler: Sendable {
                 .success(
                     HelloAnswer(server: "gatewayd", version: version, accounts: engine.accountIDs, role: caller.role)))
         case "submit":
-            let request = try decode(SubmitRequest.self)
+            let request = try submit ?? decode(SubmitRequest.self)
             let symbol: Symbol
             let side: OrderSide
             var legs: [OrderLeg]?
@@ -417,4 +446,15 @@ enum RequestTimers {
         uniqueKeysWithValues: ["submit", "signal", "cancel", "replace", "cancel_all"].map {
             ($0, Metrics.Timer(label: "gateway_request_seconds", dimensions: [("op", $0)]))
         })
+}
+
+/// A submit line read in one pass: the envelope's fields and the order's from the same object.
+struct SubmitLine: Decodable {
+    let envelope: RequestEnvelope
+    let request: SubmitRequest
+
+    init(from decoder: any Decoder) throws {
+        envelope = try RequestEnvelope(from: decoder)
+        request = try SubmitRequest(from: decoder)
+    }
 }
