@@ -87,10 +87,16 @@ public final class ControlServer: Service, Sendable {
             }
         }
         guard !Task.isCancelled, channel.isActive else { return }
-        let line =
-            "{\"event\":\"subscription_ended\",\"last_seq\":\(last),\"reason\":\"the gateway is stopping or this client fell too far behind; subscribe again with after_seq\"}"
-        try? await channel.writeAndFlush(ByteBuffer(string: line + "\n"))
+        try? await channel.writeAndFlush(ByteBuffer(string: subscriptionEnded(lastSeq: last) + "\n"))
     }
+
+    /// The line that tells a subscriber its events stopped.
+    static func subscriptionEnded(lastSeq: Int64) -> String {
+        "{\"event\":\"subscription_ended\",\"last_seq\":\(lastSeq),\"reason\":\"the gateway is stopping or this client fell too far behind; subscribe again with after_seq\"}"
+    }
+
+    /// Events a live subscriber may leave unwritten (its socket full) before it is dropped.
+    static let liveBacklogLimit = 65_536
 }
 
 /// The server's open connections, on its event loop.
@@ -127,6 +133,12 @@ final class ControlConnection: ChannelInboundHandler {
     private var nextToWrite = 0
     private var finished: [Int: Answer] = [:]
     private var subscription: Task<Void, Never>?
+    /// A live subscription: its id at the engine's event hub, the last event written, how many events
+    /// were written while the socket was full, and whether any wait for a flush.
+    private var live: Int?
+    private var liveLastSeq: Int64 = 0
+    private var liveBehind = 0
+    private var liveUnflushed = false
     private var inputClosed = false
     private var stopping = false
     private var closing = false
@@ -164,8 +176,7 @@ final class ControlConnection: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        subscription?.cancel()
-        subscription = nil
+        endSubscriptions()
         server.registry.value.open.removeValue(forKey: ObjectIdentifier(self))
         context.fireChannelInactive()
     }
@@ -186,6 +197,11 @@ final class ControlConnection: ChannelInboundHandler {
             closeIfDone()
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { liveBehind = 0 }
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -229,9 +245,13 @@ final class ControlConnection: ChannelInboundHandler {
             switch next {
             case .outcome(.answer(let line)):
                 write(line, context)
+            case .outcome(.subscribeLive(let line, let kinds)):
+                write(line, context)
+                endSubscriptions()
+                subscribeLive(kinds, context)
             case .outcome(.subscribe(let line, let events)):
                 write(line, context)
-                subscription?.cancel()
+                endSubscriptions()
                 let channel = context.channel
                 let me = NIOLoopBound(self, eventLoop: context.eventLoop)
                 let loop = context.eventLoop
@@ -260,11 +280,83 @@ final class ControlConnection: ChannelInboundHandler {
         closeIfDone()
     }
 
+    /// Registers with the engine's hub a sink that writes each event on this loop as its batch commits
+    /// (on the engine's thread when the engine runs on this loop, as in `gatewayd`), flushing once per
+    /// batch. A subscriber whose socket stays full for `liveBacklogLimit` events is dropped and told so.
+    private func subscribeLive(_ kinds: Set<String>?, _ context: ChannelHandlerContext) {
+        let loop = context.eventLoop
+        let me = NIOLoopBound(self, eventLoop: loop)
+        let sink = EventSink(
+            accept: { event in
+                if loop.inEventLoop { return me.value.take(event) }
+                loop.execute { if !me.value.take(event) { me.value.fellBehind() } }
+                return true
+            },
+            batchEnded: {
+                if loop.inEventLoop { me.value.flushEvents() } else { loop.execute { me.value.flushEvents() } }
+            },
+            ended: {
+                if loop.inEventLoop { me.value.liveEnded() } else { loop.execute { me.value.liveEnded() } }
+            })
+        liveLastSeq = 0
+        liveBehind = 0
+        live = server.handler.engine.subscribeLive(kinds: kinds, sink: sink)
+        if live == nil {
+            // The engine has stopped: say so at once.
+            write(ControlServer.subscriptionEnded(lastSeq: 0), context)
+        }
+    }
+
+    private func take(_ event: PublishedEvent) -> Bool {
+        guard live != nil, let context, context.channel.isActive else { return true }
+        if !context.channel.isWritable {
+            liveBehind += 1
+            if liveBehind > ControlServer.liveBacklogLimit { return false }
+        }
+        write(event.line, context)
+        liveLastSeq = event.seq
+        liveUnflushed = true
+        return true
+    }
+
+    private func flushEvents() {
+        guard liveUnflushed, let context else { return }
+        liveUnflushed = false
+        context.flush()
+    }
+
+    /// An off-loop sink's event found the socket full past the limit: leave the hub and say so.
+    private func fellBehind() {
+        guard let id = live else { return }
+        server.handler.engine.unsubscribe(id)
+        liveEnded()
+    }
+
+    /// The hub ended the live subscription (the engine stopped, or this subscriber fell behind).
+    private func liveEnded() {
+        guard live != nil else { return }
+        live = nil
+        if let context, context.channel.isActive {
+            write(ControlServer.subscriptionEnded(lastSeq: liveLastSeq), context)
+            context.flush()
+        }
+        closeIfDone()
+    }
+
+    /// Ends the connection's subscription, of either kind, without a word to the client.
+    private func endSubscriptions() {
+        subscription?.cancel()
+        subscription = nil
+        if let id = live {
+            live = nil
+            server.handler.engine.unsubscribe(id)
+        }
+    }
+
     /// Stops reading requests; the connection closes once those in flight are answered.
     func stop() -> EventLoopFuture<Void> {
         stopping = true
-        subscription?.cancel()
-        subscription = nil
+        endSubscriptions()
         closeIfDone()
         return context?.channel.closeFuture ?? server.eventLoop.makeSucceededVoidFuture()
     }
@@ -277,7 +369,7 @@ final class ControlConnection: ChannelInboundHandler {
         let answered = nextToWrite == nextSlot && early == nil
         if closing && answered {
             context.close(promise: nil)
-        } else if (stopping || inputClosed) && answered && subscription == nil {
+        } else if (stopping || inputClosed) && answered && subscription == nil && live == nil {
             context.close(promise: nil)
         }
     }

@@ -10,7 +10,11 @@ public struct RequestHandler: Sendable {
     /// What a request produced: an answer line, and for `subscribe` the events to stream after it.
     public enum Outcome: Sendable {
         case answer(String)
+        /// Events from the journal after a sequence number, then live ones.
         case subscribe(String, AsyncStream<PublishedEvent>)
+        /// Live events only, of these kinds (all when `nil`): the connection takes them on the engine's
+        /// thread as each batch commits (`ExecutionEngine.subscribeLive`).
+        case subscribeLive(String, kinds: Set<String>?)
     }
 
     let engine: ExecutionEngine
@@ -343,8 +347,11 @@ public struct RequestHandler: Sendable {
             if let after = request.afterSeq, after < 0 {
                 throw RequestProblem(field: "after_seq", message: "after_seq must be zero or more")
             }
-            let events = engine.subscribe(afterSeq: request.afterSeq, kinds: request.kinds.map(Set.init))
-            return .subscribe(writer.success(id: id, body: SubscribeAnswer(afterSeq: request.afterSeq)), events)
+            let answer = writer.success(id: id, body: SubscribeAnswer(afterSeq: request.afterSeq))
+            guard let afterSeq = request.afterSeq else {
+                return .subscribeLive(answer, kinds: request.kinds.map(Set.init))
+            }
+            return .subscribe(answer, engine.subscribe(afterSeq: afterSeq, kinds: request.kinds.map(Set.init)))
         case "journal":
             let request = try decode(JournalRequest.self)
             if let limit = request.limit, !(1...10_000).contains(limit) {

@@ -5,9 +5,22 @@ import Synchronization
 /// reaches its stream, everything up to it is in the journal. A subscriber that falls more than
 /// `bufferLimit` events behind is dropped (its stream ends) rather than slowing everyone.
 final class EventHub: Sendable {
+    private enum Delivery {
+        case stream(AsyncStream<PublishedEvent>.Continuation)
+        case sink(EventSink)
+    }
+
     private struct Subscriber {
         var kinds: Set<String>?
-        var continuation: AsyncStream<PublishedEvent>.Continuation
+        var delivery: Delivery
+
+        /// Ends the subscription from the hub's side (closed, or fell behind).
+        func end() {
+            switch delivery {
+            case .stream(let continuation): continuation.finish()
+            case .sink(let sink): sink.ended()
+            }
+        }
     }
 
     private struct State {
@@ -36,7 +49,7 @@ final class EventHub: Sendable {
             let id = state.nextID
             state.nextID += 1
             if !state.closed {
-                state.subscribers[id] = Subscriber(kinds: kinds, continuation: continuation)
+                state.subscribers[id] = Subscriber(kinds: kinds, delivery: .stream(continuation))
             }
             return (state.lastSeq, id, state.closed)
         }
@@ -46,6 +59,18 @@ final class EventHub: Sendable {
             continuation.onTermination = { [weak self] _ in self?.remove(id) }
         }
         return (lastSeq, stream)
+    }
+
+    /// Registers a sink that takes the events published from now on as they are published, on the
+    /// publisher's thread; returns its id for `remove`, or `nil` when the hub is closed.
+    func subscribe(kinds: Set<String>?, sink: EventSink) -> Int? {
+        state.withLock { state -> Int? in
+            guard !state.closed else { return nil }
+            let id = state.nextID
+            state.nextID += 1
+            state.subscribers[id] = Subscriber(kinds: kinds, delivery: .sink(sink))
+            return id
+        }
     }
 
     /// Sends committed events, in sequence order, to every subscriber that wants their kind.
@@ -64,16 +89,29 @@ final class EventHub: Sendable {
         }
         var overflowed: [Int] = []
         for (id, subscriber) in subscribers {
-            for event in events where subscriber.kinds?.contains(event.kind) ?? true {
-                if case .dropped = subscriber.continuation.yield(event) {
-                    overflowed.append(id)
-                    break
+            switch subscriber.delivery {
+            case .stream(let continuation):
+                for event in events where subscriber.kinds?.contains(event.kind) ?? true {
+                    if case .dropped = continuation.yield(event) {
+                        overflowed.append(id)
+                        break
+                    }
                 }
+            case .sink(let sink):
+                var took = false
+                for event in events where subscriber.kinds?.contains(event.kind) ?? true {
+                    took = true
+                    if !sink.accept(event) {
+                        overflowed.append(id)
+                        break
+                    }
+                }
+                if took { sink.batchEnded() }
             }
         }
         guard !overflowed.isEmpty else { return }
         let dropped = state.withLock { state in overflowed.compactMap { state.subscribers.removeValue(forKey: $0) } }
-        for subscriber in dropped { subscriber.continuation.finish() }
+        for subscriber in dropped { subscriber.end() }
     }
 
     /// Ends every subscription; later subscribers get an ended stream.
@@ -83,12 +121,32 @@ final class EventHub: Sendable {
             defer { state.subscribers = [:] }
             return Array(state.subscribers.values)
         }
-        for subscriber in all { subscriber.continuation.finish() }
+        for subscriber in all { subscriber.end() }
     }
 
     var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
-    private func remove(_ id: Int) {
+    func remove(_ id: Int) {
         _ = state.withLock { $0.subscribers.removeValue(forKey: id) }
+    }
+}
+
+/// A subscriber that takes events on the publisher's thread — the engine's, which in `gatewayd` is the
+/// control socket's event loop — so that a connection writes each event as its batch commits, with no
+/// task and no thread between. `accept` returns false when the subscriber has fallen too far behind (it
+/// is then dropped and `ended` called); `batchEnded` follows each batch it took events from (a
+/// connection flushes then); `ended` is called when the hub closes or drops it, not after `remove`.
+public struct EventSink: Sendable {
+    let accept: @Sendable (PublishedEvent) -> Bool
+    let batchEnded: @Sendable () -> Void
+    let ended: @Sendable () -> Void
+
+    public init(
+        accept: @escaping @Sendable (PublishedEvent) -> Bool, batchEnded: @escaping @Sendable () -> Void,
+        ended: @escaping @Sendable () -> Void
+    ) {
+        self.accept = accept
+        self.batchEnded = batchEnded
+        self.ended = ended
     }
 }

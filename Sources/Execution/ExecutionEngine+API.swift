@@ -288,6 +288,18 @@ extension ExecutionEngine {
         return false
     }
 
+    /// Live events as they commit, filtered by kind, handed to `sink` on the engine's thread as each batch
+    /// commits; `nil` when the engine has stopped. Ends (the sink's `ended`) when the engine stops or the
+    /// sink refuses an event; `unsubscribe` ends it from the subscriber's side.
+    public nonisolated func subscribeLive(kinds: Set<String>?, sink: EventSink) -> Int? {
+        hub.subscribe(kinds: kinds, sink: sink)
+    }
+
+    /// Ends a live subscription made with `subscribeLive`.
+    public nonisolated func unsubscribe(_ id: Int) {
+        hub.remove(id)
+    }
+
     /// Events journaled after `afterSeq` (none when `nil`), then live ones as they commit, filtered by
     /// kind. The stream ends when the engine stops or the subscriber falls too far behind; a client
     /// then subscribes again with the last `seq` it saw.
