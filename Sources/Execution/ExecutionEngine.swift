@@ -400,19 +400,18 @@ public actor ExecutionEngine: Service {
         }
     }
 
-    /// Writes a checkpoint when `checkpointEvery` events have passed since the last (or, with `force`, when
-    /// anything has). The state is copied here (cheaply: its collections are copy-on-write) and sorted and
-    /// encoded on a thread of its own at a lower scheduling priority, so trading goes on meanwhile and
-    /// the order path keeps both cores of the cooperative pool (in gateway-bench, checkpoints encoded on
-    /// the pool cost about 15 % of the throughput and most of the p99.9). While one is still being
-    /// written, a due checkpoint waits for a later batch instead of holding this one up; `force` (at
-    /// shutdown) waits for it.
     /// The checkpoint at shutdown, after the one being written (if any).
     func checkpointAtShutdown() async {
         if let writing = checkpointWriting { await writing.value }
         checkpointIfDue(force: true)
     }
 
+    /// Writes a checkpoint when `checkpointEvery` events have passed since the last (or, with `force`, when
+    /// anything has). The state is copied here (cheaply: its collections are copy-on-write) and sorted and
+    /// encoded on a thread of its own at a lower scheduling priority, so that the engine's thread goes on
+    /// trading meanwhile (in gateway-bench, checkpoints encoded on the order path's threads cost about
+    /// 15 % of the throughput and most of the p99.9). While one is still being written, a due checkpoint
+    /// waits for a later batch instead of holding this one up.
     func checkpointIfDue(force: Bool = false) {
         let seq = nextSeq - 1
         guard journalFailure == nil, checkpointEvery > 0, seq > lastCheckpointSeq,
