@@ -151,6 +151,13 @@ final class ControlConnection: ChannelInboundHandler {
         self.context = context
     }
 
+    /// The pipeline is torn down when the channel closes: let go of the context (which holds this
+    /// handler) so that neither outlives the connection.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        endSubscriptions()
+        self.context = nil
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         let registry = server.registry.value
         registry.open[ObjectIdentifier(self)] = self
