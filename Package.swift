@@ -126,10 +126,11 @@ let package = Package(
             path: "Benchmarks/gateway-bench",
             swiftSettings: settings
         ),
+        .target(name: "BenchSupport", path: "Benchmarks/bench-support", swiftSettings: settings),
         .executableTarget(
             name: "risk-bench",
             dependencies: [
-                "GatewayCore", argumentParser, .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "GatewayCore", "BenchSupport", argumentParser, .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
             path: "Benchmarks/risk-bench",
@@ -138,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "fix-bench",
             dependencies: [
-                "FIXCodec", "FIXSession", "FIXTransport", argumentParser, logging,
+                "FIXCodec", "FIXSession", "FIXTransport", "BenchSupport", argumentParser, logging,
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
             path: "Benchmarks/fix-bench",

@@ -47,19 +47,4 @@ enum Allocations {
         let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
         return (nanoseconds / Double(iterations), Double(allocations) / Double(iterations))
     }
-
-    /// Re-executes with the malloc interposer preloaded so that allocations are counted.
-    static func preloadInterposer() throws {
-        let library =
-            URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("libMallocInterposerSwift.so").path
-        guard ProcessInfo.processInfo.environment["LD_PRELOAD"]?.contains("MallocInterposer") != true else { return }
-        guard FileManager.default.fileExists(atPath: library) else {
-            print("note: \(library) not found; allocations will read zero")
-            return
-        }
-        setenv("LD_PRELOAD", library, 1)
-        let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
-        execv("/proc/self/exe", arguments)
-    }
 }

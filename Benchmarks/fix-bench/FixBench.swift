@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchSupport
 import FIXCodec
 import FIXSession
 import FIXTransport
@@ -25,7 +26,7 @@ struct FixBench: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
-        try Allocations.preloadInterposer()
+        try InterposerPreload.reexecIfNeeded()
         LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()

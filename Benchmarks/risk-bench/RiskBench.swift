@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchSupport
 import Foundation
 import GatewayCore
 import Glibc
@@ -26,7 +27,7 @@ struct RiskBench: ParsableCommand {
     @Option(help: "Runs; medians across runs are printed last.") var runs = 5
 
     func run() throws {
-        try Self.preloadInterposer()
+        try InterposerPreload.reexecIfNeeded()
         let fixture = Fixture(positions: positions, orders: orders)
         print(
             "risk-bench: \(positions) positions, \(orders) working orders, \(checks) checks a run, \(runs) runs; "
@@ -87,22 +88,6 @@ struct RiskBench: ParsableCommand {
         return Result(
             p50: Int(histogram.valueAtPercentile(50)), p99: Int(histogram.valueAtPercentile(99)),
             allocationsPerCall: Double(allocations) / Double(count))
-    }
-
-    /// Re-executes the benchmark with the malloc interposer preloaded, so that allocations are counted.
-    static func preloadInterposer() throws {
-        let library =
-            URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("libMallocInterposerSwift.so").path
-        guard ProcessInfo.processInfo.environment["LD_PRELOAD"]?.contains("MallocInterposer") != true else { return }
-        guard FileManager.default.fileExists(atPath: library) else {
-            print("note: \(library) not found; allocations will read zero")
-            return
-        }
-        setenv("LD_PRELOAD", library, 1)
-        let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
-        execv("/proc/self/exe", arguments)
-        throw ValidationError("cannot re-execute with the interposer: errno \(errno)")
     }
 }
 

@@ -105,21 +105,10 @@ public struct RequestHandler: Sendable {
 
     /// Whether the line holds `"submit"` (quoted), so that reading it as a submit in one pass may work.
     static func mentionsSubmit(_ line: Data) -> Bool {
-        line.withUnsafeBytes { bytes in
-            let pattern: [UInt8] = Array("\"submit\"".utf8)
-            guard bytes.count >= pattern.count else { return false }
-            var index = 0
-            while index <= bytes.count - pattern.count {
-                if bytes[index] == pattern[0], bytes[index + 1] == pattern[1], bytes[index + 2] == pattern[2],
-                    (0..<pattern.count).allSatisfy({ bytes[index + $0] == pattern[$0] })
-                {
-                    return true
-                }
-                index += 1
-            }
-            return false
-        }
+        line.firstRange(of: submitPattern) != nil
     }
+
+    private static let submitPattern = Array("\"submit\"".utf8)
 
     /// The answer to a request that could not be handled: a bad request names its problem.
     private func problemAnswer(_ id: RequestID, _ error: any Error) -> String {

@@ -130,8 +130,8 @@ public actor ExecutionEngine: Service {
     let inbox = Mutex(Inbox())
     /// The inbox's other buffer: batches swap it with the inbox's, so neither is reallocated per batch.
     var spare: [Command] = []
-    let doorbell: AsyncStream<Void>
-    let ring: AsyncStream<Void>.Continuation
+    let shutdownRequested: AsyncStream<Void>
+    let requestShutdown: AsyncStream<Void>.Continuation
     var staged: [JournalRecord] = []
     var published: [PublishedEvent] = []
     var deferred: [Deferred] = []
@@ -179,7 +179,8 @@ public actor ExecutionEngine: Service {
         self.accounts = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) })
         self.accountOrder = accounts.map(\.id)
         self.sessions = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0.session) })
-        (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (shutdownRequested, requestShutdown) = AsyncStream.makeStream(
+            of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (started, startedSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
@@ -274,14 +275,15 @@ public actor ExecutionEngine: Service {
             try commit()
             startReconcileTimers()
             // From here each command that finds the inbox empty schedules a drain on the engine's thread
-            // (`enqueue`); graceful shutdown ends the doorbell, and a batch being committed always finishes.
+            // (`enqueue`); this task only waits for graceful shutdown, and a batch being committed always
+            // finishes first.
             running = true
             drain()
-            let ring = self.ring
+            let requestShutdown = self.requestShutdown
             await withGracefulShutdownHandler {
-                for await _ in self.doorbell {}
+                for await _ in self.shutdownRequested {}
             } onGracefulShutdown: {
-                ring.finish()
+                requestShutdown.finish()
             }
             try await shutDown()
         } catch {
