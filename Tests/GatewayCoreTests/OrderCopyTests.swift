@@ -1,0 +1,49 @@
+import Foundation
+import GatewayCore
+import Testing
+
+/// An order's fields live in one shared box (copy-on-write): copies must still behave as values.
+@Suite struct OrderCopyTests {
+    static func order() -> Order {
+        Order(
+            orderID: OrderID("o-1")!, clientOrderID: ClientOrderID("c-1")!, account: AccountID("paper")!,
+            symbol: Symbol("AAPL")!, side: .buy, qty: Quantity("10")!, type: .limit, limitPrice: Price("190")!,
+            tif: .day, createdAt: Timestamp(nanosecondsSinceEpoch: 1_795_000_000_000_000_000))
+    }
+
+    @Test func changingACopyLeavesTheOriginalAlone() {
+        let original = Self.order()
+        var copy = original
+        #expect(copy == original)
+        copy.status = .acknowledged
+        copy.filledQty = Quantity("4")!
+        copy.tags = ["x"]
+        #expect(original.status == .accepted)
+        #expect(original.filledQty == .zero)
+        #expect(original.tags == nil)
+        #expect(copy.status == .acknowledged && copy.filledQty == Quantity("4")! && copy.tags == ["x"])
+        #expect(copy != original)
+    }
+
+    @Test func copiesInCollectionsAreIndependent() {
+        var byID: [OrderID: Order] = [:]
+        let order = Self.order()
+        byID[order.orderID] = order
+        var list = [order, order]
+        byID[order.orderID]?.apply(.sent, at: order.createdAt)
+        list[1].brokerOrderID = "B-1"
+        #expect(byID[order.orderID]?.status == .submitted)
+        #expect(list[0] == order)
+        #expect(list[1].brokerOrderID == "B-1" && list[1].status == .accepted)
+        #expect(order.status == .accepted && order.brokerOrderID == nil)
+    }
+
+    @Test func equalOrdersHashAlikeWhetherOrNotTheyShareStorage() throws {
+        let order = Self.order()
+        var rebuilt = try JSONDecoder().decode(Order.self, from: JSONEncoder().encode(order))
+        #expect(rebuilt == order)
+        #expect(Set([order, rebuilt]).count == 1)
+        rebuilt.updatedAt = Timestamp(nanosecondsSinceEpoch: 1)
+        #expect(Set([order, rebuilt]).count == 2)
+    }
+}
