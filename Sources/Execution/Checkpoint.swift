@@ -57,46 +57,64 @@ struct Checkpoint: Codable, Sendable {
     }
 
     /// The checkpoint as JSON, the bytes `JSONEncoder` (sorted keys, slashes unescaped) writes for it.
-    /// Its three long lists — open orders, the `client_order_id` index and the fill ids, one entry per
-    /// order or fill — are written by JSONText and spliced into what `JSONEncoder` writes for the rest:
+    func encoded() throws -> Data { Data(try encodedBytes()) }
+
+    /// The checkpoint's JSON, written into one buffer sized for it up front. Its long lists — open orders,
+    /// the `client_order_id` index, the risk books' working orders and the fill ids, one entry per order
+    /// or fill — are written by JSONText in place of the empty lists `JSONEncoder` writes for the rest:
     /// `JSONEncoder` builds the whole tree in memory first, which for 100 000 open orders added about
-    /// 340 MiB to the daemon's peak (docs/performance.md).
-    func encoded() throws -> Data {
+    /// 340 MiB to the daemon's peak, and splicing into its output copied the whole text once more
+    /// (docs/performance.md).
+    func encodedBytes() throws -> [UInt8] {
         var rest = self
         rest.orders = []
         rest.clientIndex = []
         rest.seenFills = []
+        rest.riskBooks = riskBooks.map { AccountRisk(account: $0.account, risk: $0.risk.withoutWorkingOrders) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var text = Array(try encoder.encode(rest))
-        // Keys are sorted, so each empty list sits between the same two top-level neighbours.
-        let splices: [(String, (inout JSONText) -> Void)] = [
-            (
-                #","clientIndex":[],"gatewayState":"#,
-                { json in
-                    json.array(clientIndex) { json, entry in
-                        json.object { json in
-                            json.member("account", entry.account.rawValue)
-                            json.member("clientOrderID", entry.clientOrderID.rawValue)
-                            json.member("orderID", entry.orderID.rawValue)
+        let text = Array(try encoder.encode(rest))
+        // Keys are sorted, so each empty list sits between the same two neighbours, in this order: the
+        // risk books' working orders (last in each book, each book last in its entry) come after the
+        // orders and before the fill ids.
+        let workingLists = riskBooks.map { entry in
+            (#","working":[]}}"#, { (json: inout JSONText) in entry.risk.writeWorkingOrders(to: &json) })
+        }
+        let lists: [(String, (inout JSONText) -> Void)] =
+            [
+                (
+                    #","clientIndex":[],"gatewayState":"#,
+                    { json in
+                        json.array(clientIndex) { json, entry in
+                            json.object { json in
+                                json.member("account", entry.account.rawValue)
+                                json.member("clientOrderID", entry.clientOrderID.rawValue)
+                                json.member("orderID", entry.orderID.rawValue)
+                            }
                         }
                     }
-                }
-            ),
-            (#","orders":[],"quotes":"#, { json in json.array(orders) { json, order in order.write(to: &json) } }),
-            (#","seenFills":[],"seq":"#, { json in json.array(seenFills) { $0.string($1) } }),
-        ]
-        for (marker, write) in splices {
+                ),
+                (#","orders":[],"quotes":"#, { json in json.array(orders) { json, order in order.write(to: &json) } }),
+            ]
+            + workingLists + [(#","seenFills":[],"seq":"#, { json in json.array(seenFills) { $0.string($1) } })]
+        // About what an order, an index entry and a fill id take, so the buffer is rarely grown (each
+        // growth copies it).
+        let working = riskBooks.reduce(0) { $0 + $1.risk.openOrders }
+        var json = JSONText(
+            capacity: text.count + orders.count * 480 + clientIndex.count * 112 + seenFills.count * 48 + working * 96)
+        var from = text.startIndex
+        for (marker, write) in lists {
             let needle = Array(marker.utf8)
-            guard let start = text.firstRange(of: needle)?.lowerBound else {
+            guard let start = text[from...].firstRange(of: needle)?.lowerBound else {
                 throw CheckpointEncodingError(marker: marker)
             }
             let listStart = start + needle.firstIndex(of: UInt8(ascii: "["))!
-            var json = JSONText(capacity: 0)
+            json.raw(text[from..<listStart])
             write(&json)
-            text.replaceSubrange(listStart..<(listStart + 2), with: json.bytes)
+            from = listStart + 2
         }
-        return Data(text)
+        json.raw(text[from...])
+        return json.bytes
     }
 }
 

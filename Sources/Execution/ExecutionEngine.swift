@@ -423,7 +423,7 @@ public actor ExecutionEngine: Service {
         let (state, journal, logger, ts) = (stateCopy, journal, logger, clock.now().nanosecondsSinceEpoch)
         checkpointWriting = Task.detached { [weak self] in
             do {
-                let encoded = try await LowPriorityThread.run { try Checkpoint(seq: seq, state: state).encoded() }
+                let encoded = try await LowPriorityThread.run { try Checkpoint(seq: seq, state: state).encodedBytes() }
                 try await journal.writeCheckpoint(seq: seq, ts: ts, state: encoded)
                 logger.debug("checkpoint written", metadata: ["journal.seq": "\(seq)"])
             } catch {

@@ -127,6 +127,19 @@ enum JournalSchema {
             // The audit question "this symbol on that day" reads only the day's rows.
             try db.execute(sql: "CREATE INDEX events_by_symbol_time ON events(symbol, ts)")
         }
+        migrator.registerMigration("v6-checkpoint-pieces") { db in
+            // A checkpoint's state in pieces of about a megabyte, written one transaction each before the
+            // `checkpoints` row (whose own `state` is then empty) that names them.
+            try db.execute(
+                sql: """
+                    CREATE TABLE checkpoint_pieces (
+                        seq INTEGER NOT NULL,
+                        piece INTEGER NOT NULL,
+                        bytes BLOB NOT NULL,
+                        PRIMARY KEY (seq, piece)
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -80,6 +80,7 @@ struct CheckpointTests {
         try journal.forEachRecord { try replay.apply($0) }
         let checkpoint = Checkpoint(replay)
         #expect(!checkpoint.orders.isEmpty && !checkpoint.clientIndex.isEmpty && !checkpoint.seenFills.isEmpty)
+        #expect(checkpoint.riskBooks.contains { $0.risk.openOrders > 0 })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         #expect(try checkpoint.encoded() == encoder.encode(checkpoint))
@@ -128,7 +129,11 @@ struct CheckpointTests {
         try await trade(first, broker, tag: "a")
         try await first.stop()
         let raw = try DatabaseQueue(path: journalPath)
-        try await raw.write { db in try db.execute(sql: "UPDATE checkpoints SET state = replace(state, 'a-0', 'a-9')") }
+        try await raw.write { db in
+            try db.execute(
+                sql: "UPDATE checkpoint_pieces SET bytes = CAST(replace(CAST(bytes AS TEXT), 'a-0', 'a-9') AS BLOB)")
+            #expect(db.changesCount > 0)
+        }
         try raw.close()
         let again = try await EngineHarness(journalPath: journalPath, accounts: [account(FakeBroker())])
         #expect(again.engine.restoredFromCheckpoint == nil)

@@ -1,3 +1,4 @@
+import Foundation
 import GatewayCore
 import PropertyBased
 import Testing
@@ -128,5 +129,39 @@ import Testing
         #expect(!merged.allowShort)
         // Absent keys leave the account's limits in force.
         #expect(account.overridden(by: RiskLimits()) == account)
+    }
+}
+
+/// A checkpoint writes the risk book's working orders with JSONText into the `"working":[]` of the rest
+/// encoded by `JSONEncoder`: together they must be `JSONEncoder`'s bytes for the whole book.
+@Suite struct RiskBookWorkingOrdersTests {
+    @Test func theWorkingOrdersWrittenByHandAreWhatJSONEncoderWrites() throws {
+        var risk = RiskBook(openingCash: Money(100_000))
+        let created = Timestamp(nanosecondsSinceEpoch: 1_795_000_000_000_000_000)
+        for n in 0..<5 {
+            var order = Order(
+                orderID: OrderID("o-\(n)")!, clientOrderID: ClientOrderID("c-\(n)")!, account: AccountID("acct")!,
+                symbol: Symbol(n == 4 ? "AAPL" : "MSFT")!, side: n % 2 == 0 ? .buy : .sell,
+                qty: Quantity("\(n + 1).5")!, type: .limit, limitPrice: Price("10")!, tif: .day, createdAt: created)
+            if n == 4 {
+                order.orderClass = .mleg
+                order.legs = [
+                    OrderLeg(symbol: Symbol("AAPL  261218C00200000")!, side: .buyToOpen, ratio: 1),
+                    OrderLeg(symbol: Symbol("AAPL  261218C00210000")!, side: .sellToOpen, ratio: 2),
+                ]
+            }
+            risk.track(order)
+        }
+        #expect(risk.openOrders == 5)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var rest = Array(try encoder.encode(risk.withoutWorkingOrders))
+        #expect(risk.withoutWorkingOrders.openOrders == 0)
+        let empty = Array(#""working":[]}"#.utf8)
+        #expect(Array(rest.suffix(empty.count)) == empty)
+        var working = JSONText()
+        risk.writeWorkingOrders(to: &working)
+        rest.replaceSubrange((rest.count - 3)..<(rest.count - 1), with: working.bytes)
+        #expect(String(decoding: rest, as: UTF8.self) == String(decoding: try encoder.encode(risk), as: UTF8.self))
     }
 }

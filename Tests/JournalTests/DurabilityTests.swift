@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 @testable import Journal
 import Testing
 
@@ -53,5 +54,64 @@ import Testing
         let reopened = try EventJournal(path: folder + "/journal.sqlite", durability: .fast)
         #expect(try reopened.lastSequence() == 900)
         try reopened.close()
+    }
+}
+
+/// A checkpoint's state is written in pieces, each its own transaction, and the row that names them
+/// last: pieces no row names (a crash before the row) are never read and are deleted by the next
+/// checkpoint, and a state whose pieces do not hash to the row's hash is passed over for the older one.
+@Suite struct CheckpointWritingTests {
+    @Test func aStateWrittenInPiecesReadsBackWholeAndOnlyANamedCompleteOneIsUsed() async throws {
+        let folder = NSTemporaryDirectory() + "checkpoint-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/journal.sqlite"
+        let journal = try EventJournal(path: path, durability: .fast)
+        for seq in Int64(1)...4 {
+            try journal.appendNow([
+                JournalRecord(seq: seq, ts: seq, kind: "order", account: "paper", payload: "{\"n\":\(seq)}")
+            ])
+        }
+        let first = Array((0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        // Pieces of 7 bytes: the last one short.
+        try await journal.writeCheckpoint(seq: 1, ts: 1, state: first, chunk: 7)
+        #expect(try journal.latestCheckpoint().map { ($0.seq, Array($0.state)) }! == (1, first))
+        #expect(try journal.checkpointRows().seqs == [1])
+        #expect(try journal.checkpointRows().pieces == 1_429)
+
+        // Pieces of a newer checkpoint whose row was never written (the process died): not used.
+        let raw = try DatabaseQueue(path: path)
+        try await raw.write { db in
+            try db.execute(sql: "INSERT INTO checkpoint_pieces(seq, piece, bytes) VALUES (2, 0, x'00')")
+        }
+        #expect(try journal.latestCheckpoint()?.seq == 1)
+
+        let second = Array(repeating: UInt8(ascii: "x"), count: 5_000)
+        try await journal.writeCheckpoint(seq: 3, ts: 3, state: second, chunk: 4_096)
+        #expect(try journal.latestCheckpoint().map { ($0.seq, Array($0.state)) }! == (3, second))
+        // A piece changed after the fact: the newest no longer hashes to its row's hash; the older is used.
+        try await raw.write { db in
+            try db.execute(
+                sql: "UPDATE checkpoint_pieces SET bytes = x'79' || substr(bytes, 2) WHERE seq = 3 AND piece = 1")
+        }
+        #expect(try journal.latestCheckpoint()?.seq == 1)
+
+        // With keep 2, the oldest checkpoint and its pieces go once a third is written, and so do the
+        // pieces no checkpoint names.
+        try await journal.writeCheckpoint(seq: 4, ts: 4, state: [UInt8]("{}".utf8))
+        #expect(try journal.latestCheckpoint().map { ($0.seq, Array($0.state)) }! == (4, [UInt8]("{}".utf8)))
+        #expect(try journal.checkpointRows().seqs == [4, 3])
+        #expect(try journal.checkpointRows().pieces == 3)
+
+        // A checkpoint written before pieces, its state in its row, is read as it was.
+        try await raw.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE checkpoints SET state = (SELECT bytes FROM checkpoint_pieces WHERE seq = 4) WHERE seq = 4;
+                    DELETE FROM checkpoint_pieces WHERE seq = 4;
+                    """)
+        }
+        #expect(try journal.latestCheckpoint().map { ($0.seq, Array($0.state)) }! == (4, [UInt8]("{}".utf8)))
+        try raw.close()
+        try journal.close()
     }
 }

@@ -91,6 +91,11 @@ public struct JSONText: Sendable {
         bytes.append(contentsOf: json)
     }
 
+    /// Part of a text that is already JSON.
+    public mutating func raw(_ json: ArraySlice<UInt8>) {
+        bytes.append(contentsOf: json)
+    }
+
     /// A member whose value is a string, left out when `value` is nil (as `encodeIfPresent` does).
     public mutating func member(_ name: StaticString, _ value: String?) {
         guard let value else { return }
