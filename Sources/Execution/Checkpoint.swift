@@ -57,15 +57,19 @@ struct Checkpoint: Codable, Sendable {
     }
 
     /// The checkpoint as JSON, the bytes `JSONEncoder` (sorted keys, slashes unescaped) writes for it.
-    func encoded() throws -> Data { Data(try encodedBytes()) }
+    func encoded() throws -> Data {
+        var whole: [UInt8] = []
+        try encode(pieceSize: 1 << 20) { whole += $0 }
+        return Data(whole)
+    }
 
-    /// The checkpoint's JSON, written into one buffer sized for it up front. Its long lists — open orders,
-    /// the `client_order_id` index, the risk books' working orders and the fill ids, one entry per order
-    /// or fill — are written by JSONText in place of the empty lists `JSONEncoder` writes for the rest:
+    /// The checkpoint's JSON, handed to `emit` in pieces of about `pieceSize` bytes as it is written, so
+    /// that the whole text is never in memory at once. Its long lists — open orders, the
+    /// `client_order_id` index, the risk books' working orders and the fill ids, one entry per order or
+    /// fill — are written by JSONText in place of the empty lists `JSONEncoder` writes for the rest:
     /// `JSONEncoder` builds the whole tree in memory first, which for 100 000 open orders added about
-    /// 340 MiB to the daemon's peak, and splicing into its output copied the whole text once more
-    /// (docs/performance.md).
-    func encodedBytes() throws -> [UInt8] {
+    /// 340 MiB to the daemon's peak (docs/performance.md).
+    func encode(pieceSize: Int, to emit: ([UInt8]) throws -> Void) throws {
         var rest = self
         rest.orders = []
         rest.clientIndex = []
@@ -74,48 +78,61 @@ struct Checkpoint: Codable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let text = Array(try encoder.encode(rest))
+        var json = JSONText(capacity: pieceSize + (64 << 10))
+        var failure: (any Error)?
+        // After each entry of a long list: a full piece goes out.
+        func entryWritten(_ json: inout JSONText) {
+            guard failure == nil, json.bytes.count >= pieceSize else { return }
+            do { try emit(json.takeAllButLast()) } catch { failure = error }
+        }
         // Keys are sorted, so each empty list sits between the same two neighbours, in this order: the
         // risk books' working orders (last in each book, each book last in its entry) come after the
         // orders and before the fill ids.
-        let workingLists = riskBooks.map { entry in
-            (#","working":[]}}"#, { (json: inout JSONText) in entry.risk.writeWorkingOrders(to: &json) })
-        }
-        let lists: [(String, (inout JSONText) -> Void)] =
-            [
-                (
-                    #","clientIndex":[],"gatewayState":"#,
-                    { json in
-                        json.array(clientIndex) { json, entry in
-                            json.object { json in
-                                json.member("account", entry.account.rawValue)
-                                json.member("clientOrderID", entry.clientOrderID.rawValue)
-                                json.member("orderID", entry.orderID.rawValue)
-                            }
-                        }
-                    }
-                ),
-                (#","orders":[],"quotes":"#, { json in json.array(orders) { json, order in order.write(to: &json) } }),
-            ]
-            + workingLists + [(#","seenFills":[],"seq":"#, { json in json.array(seenFills) { $0.string($1) } })]
-        // About what an order, an index entry and a fill id take, so the buffer is rarely grown (each
-        // growth copies it).
-        let working = riskBooks.reduce(0) { $0 + $1.risk.openOrders }
-        var json = JSONText(
-            capacity: text.count + orders.count * 480 + clientIndex.count * 112 + seenFills.count * 48 + working * 96)
+        let lists: [(marker: String, list: LongList)] =
+            [(#","clientIndex":[],"gatewayState":"#, .clientIndex), (#","orders":[],"quotes":"#, .orders)]
+            + riskBooks.map { (#","working":[]}}"#, .working($0.risk)) } + [(#","seenFills":[],"seq":"#, .seenFills)]
         var from = text.startIndex
-        for (marker, write) in lists {
+        for (marker, list) in lists {
             let needle = Array(marker.utf8)
             guard let start = text[from...].firstRange(of: needle)?.lowerBound else {
                 throw CheckpointEncodingError(marker: marker)
             }
             let listStart = start + needle.firstIndex(of: UInt8(ascii: "["))!
             json.raw(text[from..<listStart])
-            write(&json)
+            switch list {
+            case .clientIndex:
+                json.array(clientIndex) { json, entry in
+                    json.object { json in
+                        json.member("account", entry.account.rawValue)
+                        json.member("clientOrderID", entry.clientOrderID.rawValue)
+                        json.member("orderID", entry.orderID.rawValue)
+                    }
+                    entryWritten(&json)
+                }
+            case .orders:
+                json.array(orders) { json, order in
+                    order.write(to: &json)
+                    entryWritten(&json)
+                }
+            case .working(let risk):
+                risk.writeWorkingOrders(to: &json, entryWritten: entryWritten)
+            case .seenFills:
+                json.array(seenFills) { json, fill in
+                    json.string(fill)
+                    entryWritten(&json)
+                }
+            }
             from = listStart + 2
         }
         json.raw(text[from...])
-        return json.bytes
+        if let failure { throw failure }
+        try emit(json.bytes)
     }
+}
+
+/// The lists a checkpoint writes itself, entry by entry.
+private enum LongList {
+    case clientIndex, orders, working(RiskBook), seenFills
 }
 
 /// The state a checkpoint holds, as the engine or a replay keeps it: copying it is cheap (its

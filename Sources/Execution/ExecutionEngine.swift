@@ -423,8 +423,12 @@ public actor ExecutionEngine: Service {
         let (state, journal, logger, ts) = (stateCopy, journal, logger, clock.now().nanosecondsSinceEpoch)
         checkpointWriting = Task.detached { [weak self] in
             do {
-                let encoded = try await LowPriorityThread.run { try Checkpoint(seq: seq, state: state).encodedBytes() }
-                try await journal.writeCheckpoint(seq: seq, ts: ts, state: encoded)
+                // Encoded and written a piece at a time, so the whole state is never in memory at once.
+                try await LowPriorityThread.run {
+                    let writer = try journal.checkpointWriter(seq: seq, ts: ts)
+                    try Checkpoint(seq: seq, state: state).encode(pieceSize: 1 << 20) { try writer.append($0) }
+                    try writer.finish()
+                }
                 logger.debug("checkpoint written", metadata: ["journal.seq": "\(seq)"])
             } catch {
                 logger.error("checkpoint not written", metadata: ["journal.seq": "\(seq)", "error": "\(error)"])

@@ -193,44 +193,23 @@ public final class EventJournal: Sendable {
         }
     }
 
-    /// Stores a checkpoint of the state after event `seq`, keeping the newest `keep`. Refused when `seq`
-    /// is not a journaled event.
-    ///
-    /// The state goes into `checkpoint_pieces` `chunk` bytes at a time, each piece in a transaction of its
-    /// own, and the `checkpoints` row that makes it a checkpoint is written last. Binding the whole state
-    /// as one value made SQLite copy it twice (about 95 MiB at the peak for 100 000 open orders), and the
-    /// one long transaction held the engine's commits back for as long as it took; now a commit waits
-    /// for one piece at most. A crash before the row is written leaves pieces that no checkpoint names;
-    /// the next checkpoint deletes them.
+    /// Stores a checkpoint of the state after event `seq`, keeping the newest `keep`, in pieces of `chunk`
+    /// bytes (`CheckpointWriter`). Refused when `seq` is not a journaled event.
     public func writeCheckpoint(seq: Int64, ts: Int64, state: [UInt8], keep: Int = 2, chunk: Int = 1 << 20)
         async throws
     {
-        let stateHash = Data(SHA256.hash(data: state))
-        try await pool.write { db in
-            try db.execute(sql: "DELETE FROM checkpoint_pieces WHERE seq = ?", arguments: [seq])
+        let writer = try checkpointWriter(seq: seq, ts: ts)
+        for start in stride(from: 0, to: state.count, by: max(1, chunk)) {
+            try writer.append(state[start..<min(state.count, start + max(1, chunk))])
         }
-        for (n, start) in stride(from: 0, to: state.count, by: max(1, chunk)).enumerated() {
-            let piece = Data(state[start..<min(state.count, start + max(1, chunk))])
-            try await pool.write { db in
-                try db.execute(
-                    sql: "INSERT INTO checkpoint_pieces(seq, piece, bytes) VALUES (?, ?, ?)",
-                    arguments: [seq, n, piece])
-            }
-        }
-        try await pool.write { db in
-            guard let head = try Data.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq])
-            else { throw JournalError("no event \(seq) to checkpoint after") }
-            try db.execute(
-                sql: """
-                    INSERT OR REPLACE INTO checkpoints(seq, ts, head_hash, state_hash, state)
-                    VALUES (?, ?, ?, ?, x'')
-                    """,
-                arguments: [seq, ts, head, stateHash])
-            try db.execute(
-                sql: "DELETE FROM checkpoints WHERE seq NOT IN (SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT ?)",
-                arguments: [keep])
-            try db.execute(sql: "DELETE FROM checkpoint_pieces WHERE seq NOT IN (SELECT seq FROM checkpoints)")
-        }
+        try writer.finish(keep: keep)
+    }
+
+    /// A writer for the checkpoint after event `seq`, whose state is handed to it piece by piece as it is
+    /// encoded (so the whole state is never in memory at once).
+    public func checkpointWriter(seq: Int64, ts: Int64) throws -> CheckpointWriter {
+        try pool.write { db in try db.execute(sql: "DELETE FROM checkpoint_pieces WHERE seq = ?", arguments: [seq]) }
+        return CheckpointWriter(pool: pool, seq: seq, ts: ts)
     }
 
     /// The seqs of the checkpoints stored, newest first, and how many pieces of state are stored.
@@ -377,5 +356,59 @@ extension JournalRecord {
             seq: row["seq"], ts: row["ts"], kind: row["kind"], account: row["account"], symbol: row["symbol"],
             orderID: row["order_id"], clientOrderID: row["client_order_id"], strategy: row["strategy"],
             payload: row["payload"])
+    }
+}
+
+/// Writes one checkpoint: each piece of its state into `checkpoint_pieces` in a transaction of its own,
+/// then the `checkpoints` row that names them, with the state's SHA-256 computed along the way. Binding
+/// the whole state as one value made SQLite copy it twice (about 95 MiB at the peak for 100 000 open
+/// orders) and its one long transaction held the engine's commits back for as long as it took; now a
+/// commit waits for one piece at most. A crash before the row is written leaves pieces that no
+/// checkpoint names: never read, deleted by the next checkpoint. Used from one thread at a time; its
+/// calls wait for the journal's writer.
+public final class CheckpointWriter {
+    private let pool: DatabasePool
+    private let seq: Int64
+    private let ts: Int64
+    private var hash = SHA256()
+    private var pieces = 0
+
+    fileprivate init(pool: DatabasePool, seq: Int64, ts: Int64) {
+        self.pool = pool
+        self.seq = seq
+        self.ts = ts
+    }
+
+    /// The next piece of the state.
+    public func append(_ piece: some Collection<UInt8>) throws {
+        let bytes = Data(piece)
+        guard !bytes.isEmpty else { return }
+        hash.update(data: bytes)
+        let (seq, n) = (seq, pieces)
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO checkpoint_pieces(seq, piece, bytes) VALUES (?, ?, ?)", arguments: [seq, n, bytes])
+        }
+        pieces += 1
+    }
+
+    /// Makes the pieces a checkpoint, and deletes all but the newest `keep` checkpoints and any pieces no
+    /// checkpoint names.
+    public func finish(keep: Int = 2) throws {
+        let (seq, ts, stateHash) = (seq, ts, Data(hash.finalize()))
+        try pool.write { db in
+            guard let head = try Data.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq])
+            else { throw JournalError("no event \(seq) to checkpoint after") }
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO checkpoints(seq, ts, head_hash, state_hash, state)
+                    VALUES (?, ?, ?, ?, x'')
+                    """,
+                arguments: [seq, ts, head, stateHash])
+            try db.execute(
+                sql: "DELETE FROM checkpoints WHERE seq NOT IN (SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT ?)",
+                arguments: [keep])
+            try db.execute(sql: "DELETE FROM checkpoint_pieces WHERE seq NOT IN (SELECT seq FROM checkpoints)")
+        }
     }
 }

@@ -84,6 +84,11 @@ struct CheckpointTests {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         #expect(try checkpoint.encoded() == encoder.encode(checkpoint))
+        // Written in small pieces (as a checkpoint is stored), the pieces make the same bytes.
+        var pieces: [[UInt8]] = []
+        try checkpoint.encode(pieceSize: 64) { pieces.append($0) }
+        #expect(pieces.count > 3)
+        #expect(Data(pieces.joined()) == (try encoder.encode(checkpoint)))
         let empty = Checkpoint(Replay(decoder: JSONDecoder(), accounts: [:]))
         #expect(try empty.encoded() == encoder.encode(empty))
     }

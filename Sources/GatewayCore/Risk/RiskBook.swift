@@ -290,14 +290,16 @@ extension RiskBook {
         return book
     }
 
-    /// The working orders as `encode(to:)` writes them (in order id order, keys sorted).
-    public func writeWorkingOrders(to json: inout JSONText) {
-        json.array(working.sorted { $0.key < $1.key }) { json, entry in
+    /// The working orders as `encode(to:)` writes them (in order id order, keys sorted), calling
+    /// `entryWritten` after each.
+    public func writeWorkingOrders(to json: inout JSONText, entryWritten: (inout JSONText) -> Void = { _ in }) {
+        json.array(working.keys.sorted()) { json, id in
             json.object { json in
-                json.member("orderID", entry.key.rawValue)
+                json.member("orderID", id.rawValue)
                 json.key("working")
-                Self.write(entry.value, to: &json)
+                Self.write(working[id]!, to: &json)
             }
+            entryWritten(&json)
         }
     }
 

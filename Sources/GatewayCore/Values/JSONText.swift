@@ -17,6 +17,18 @@ public struct JSONText: Sendable {
 
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// Hands over what is written so far but its last byte, which stays so that the next value is still
+    /// separated from the one before it: a long text written and sent in pieces.
+    public mutating func takeAllButLast() -> [UInt8] {
+        guard bytes.count > 1 else { return [] }
+        let last = bytes[bytes.count - 1]
+        var taken = bytes
+        taken.removeLast()
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(last)
+        return taken
+    }
+
     /// Writes `{`, then `body`'s members, then `}`.
     public mutating func object(_ body: (inout JSONText) -> Void) {
         bytes.append(UInt8(ascii: "{"))
