@@ -3,10 +3,12 @@
 /// Equity tickers are upper-cased (`brk.b` → `BRK.B`); options are kept in the padded 21-character OCC
 /// form (`AAPL  261218C00200000`) whichever of the padded or compact forms was given.
 public struct Symbol: Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// What the symbol names.
+    /// What the symbol names. An option's contract is stored out of line (`indirect`), so that a symbol
+    /// is three words wherever it is held — in every order, working order and position line — instead
+    /// of about ten (docs/performance.md, memory).
     public enum Kind: Sendable, Hashable {
         case equity
-        case option(OptionContract)
+        indirect case option(OptionContract)
     }
 
     /// The normalized text.
