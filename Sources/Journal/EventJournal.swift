@@ -385,18 +385,32 @@ public final class CheckpointWriter {
         guard !bytes.isEmpty else { return }
         hash.update(data: bytes)
         let (seq, n) = (seq, pieces)
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: "INSERT INTO checkpoint_pieces(seq, piece, bytes) VALUES (?, ?, ?)", arguments: [seq, n, bytes])
         }
         pieces += 1
     }
 
+    /// Runs `updates` in a transaction on GRDB's writer queue and waits for it. The caller is usually the
+    /// checkpoint's thread at a lower priority: running the write there would hold the writer — and the
+    /// engine's commits behind it — for as long as the busy machine leaves that thread waiting for a core.
+    private func write(_ updates: @escaping @Sendable (Database) throws -> Void) throws {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Void, any Error>>(.success(()))
+        pool.asyncWrite(updates) { _, result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        try outcome.withLock { $0 }.get()
+    }
+
     /// Makes the pieces a checkpoint, and deletes all but the newest `keep` checkpoints and any pieces no
     /// checkpoint names.
     public func finish(keep: Int = 2) throws {
         let (seq, ts, stateHash) = (seq, ts, Data(hash.finalize()))
-        try pool.write { db in
+        try write { db in
             guard let head = try Data.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq])
             else { throw JournalError("no event \(seq) to checkpoint after") }
             try db.execute(

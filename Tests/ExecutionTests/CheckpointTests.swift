@@ -145,4 +145,19 @@ struct CheckpointTests {
         #expect(try await again.engine.submit(buy(1, limit: "100", id: "a-0")).get().duplicate)
         try await again.stop()
     }
+
+    /// Checkpoints come every `every` events, or every as many events as there are open orders when
+    /// there are more (a checkpoint costs about as much as the orders it holds); a forced one (at
+    /// shutdown) whenever anything happened; none with `every` 0.
+    @Test func aCheckpointIsDueEveryNEventsOrEveryOpenOrdersCountWhenThatIsMore() {
+        let due = ExecutionEngine.checkpointDue
+        #expect(due(10_000, 0, 10_000, 5, false))
+        #expect(!due(9_999, 0, 10_000, 5, false))
+        #expect(!due(20_000, 10_001, 10_000, 5, false))
+        #expect(!due(109_999, 10_000, 10_000, 100_000, false))
+        #expect(due(110_000, 10_000, 10_000, 100_000, false))
+        #expect(due(10_001, 10_000, 10_000, 100_000, true))
+        #expect(!due(10_000, 10_000, 10_000, 0, true))
+        #expect(!due(1_000_000, 0, 0, 0, true))
+    }
 }
