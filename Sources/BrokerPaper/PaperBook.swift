@@ -3,28 +3,93 @@ import GatewayCore
 
 /// The paper broker's own view of its orders, positions and quotes.
 struct PaperBook {
+    /// One order at the paper broker. Its fields live in one copy-on-write box, so that the book's
+    /// dictionary holds a reference per order instead of about 110 bytes (with 100 000 resting orders the
+    /// dictionary's buckets, about twice as many as orders, were the broker's largest allocation).
     struct Resting {
-        var order: Order
-        var brokerOrderID: String
-        var status: OrderStatus
-        var fills: [BrokerFill] = []
-        var triggered = false
+        struct Fields {
+            var order: Order
+            var brokerOrderID: String
+            var status: OrderStatus
+            var fills: [BrokerFill] = []
+            var triggered = false
+            var watermark: Price?
+            var reservePrice: Price?
+            var held = false
+            var parent: OrderID?
+            var sibling: OrderID?
+        }
+
+        private final class Box {
+            // Changed only through `fields`, which first makes the box unique.
+            var fields: Fields
+            init(_ fields: Fields) { self.fields = fields }
+        }
+
+        private var box: Box
+
+        private var fields: Fields {
+            get { box.fields }
+            _modify {
+                if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+                yield &box.fields
+            }
+        }
+
+        init(order: Order, brokerOrderID: String, status: OrderStatus) {
+            box = Box(Fields(order: order, brokerOrderID: brokerOrderID, status: status))
+        }
+
+        var order: Order {
+            get { box.fields.order }
+            set { fields.order = newValue }
+        }
+        var brokerOrderID: String {
+            get { box.fields.brokerOrderID }
+            set { fields.brokerOrderID = newValue }
+        }
+        var status: OrderStatus {
+            get { box.fields.status }
+            set { fields.status = newValue }
+        }
+        var fills: [BrokerFill] {
+            get { box.fields.fills }
+            set { fields.fills = newValue }
+        }
+        var triggered: Bool {
+            get { box.fields.triggered }
+            set { fields.triggered = newValue }
+        }
         /// A trailing stop's best price so far.
-        var watermark: Price?
+        var watermark: Price? {
+            get { box.fields.watermark }
+            set { fields.watermark = newValue }
+        }
         /// For a buy: the price its cost is counted at against the cash (its limit, else its stop, else the
         /// ask when it arrived).
-        var reservePrice: Price?
+        var reservePrice: Price? {
+            get { box.fields.reservePrice }
+            set { fields.reservePrice = newValue }
+        }
+        /// A bracket child waiting for its parent to fill.
+        var held: Bool {
+            get { box.fields.held }
+            set { fields.held = newValue }
+        }
+        var parent: OrderID? {
+            get { box.fields.parent }
+            set { fields.parent = newValue }
+        }
+        var sibling: OrderID? {
+            get { box.fields.sibling }
+            set { fields.sibling = newValue }
+        }
 
         /// What a working buy still holds of the cash.
         var reserved: Money {
             guard status.isOpen, let reservePrice else { return .zero }
             return reservePrice.notional(leaves, multiplier: order.symbol.multiplier) ?? .zero
         }
-        /// A bracket child waiting for its parent to fill.
-        var held = false
-        var parent: OrderID?
-        var sibling: OrderID?
-
         var filled: Quantity { fills.reduce(.zero) { $0 + $1.qty } }
         var leaves: Quantity { order.qty - filled }
 

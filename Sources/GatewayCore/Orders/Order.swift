@@ -7,39 +7,40 @@ public struct Order: Sendable, Hashable, Codable {
     /// their own: with 100 000 open orders that is most of the daemon's memory, and copying an order
     /// on the order path is one retain (docs/performance.md).
     struct Fields: Sendable, Hashable, Codable {
+        // Ordered by size (the widest first, one-byte enums last) so that the box has little padding.
         var orderID: OrderID
         var clientOrderID: ClientOrderID
         var account: AccountID
         var symbol: Symbol
-        var side: OrderSide
-        var qty: Quantity
-        var type: OrderType
-        var limitPrice: Price?
-        var stopPrice: Price?
-        var trailPrice: Price?
-        var trailPercent: Price?
-        var tif: TimeInForce
         var strategy: String?
-        var tags: [String]?
-        var status: OrderStatus
-        var filledQty: Quantity
-        var avgFillPrice: Price? = nil
         var brokerOrderID: String? = nil
-        var createdAt: Timestamp
-        var updatedAt: Timestamp
-        /// Why the order was rejected, by risk or by the broker.
-        var rejectReasons: [String]? = nil
         /// For a replacement, the order it replaces; for a replaced order, the one that replaced it.
         var replacesOrderID: OrderID? = nil
         var replacedByOrderID: OrderID? = nil
         /// For the stop and target of a bracket, the entry they protect; they work once it has filled and
         /// cancel each other (one-cancels-other).
         var parentOrderID: OrderID? = nil
-        /// How the order is tied to others (`nil`: a simple order).
-        var orderClass: OrderClass? = nil
+        var qty: Quantity
+        var filledQty: Quantity
+        var createdAt: Timestamp
+        var updatedAt: Timestamp
+        var tags: [String]?
+        /// Why the order was rejected, by risk or by the broker.
+        var rejectReasons: [String]? = nil
         /// For a multi-leg order, its legs; `symbol` is then the legs' underlying and `side` is `buy` for a
         /// debit (or a market order) and `sell` for a credit, and quantities and prices are per spread unit.
         var legs: [OrderLeg]? = nil
+        var limitPrice: Price?
+        var stopPrice: Price?
+        var trailPrice: Price?
+        var trailPercent: Price?
+        var avgFillPrice: Price? = nil
+        var side: OrderSide
+        var type: OrderType
+        var tif: TimeInForce
+        var status: OrderStatus
+        /// How the order is tied to others (`nil`: a simple order).
+        var orderClass: OrderClass? = nil
         /// Whether the order may also work outside the regular session (pre-market and after-hours); `nil`
         /// means no. Taken on limit orders with tif day or gtc.
         var extendedHours: Bool? = nil
@@ -203,10 +204,10 @@ public struct Order: Sendable, Hashable, Codable {
     ) {
         box = Box(
             Fields(
-                orderID: orderID, clientOrderID: clientOrderID, account: account, symbol: symbol, side: side, qty: qty,
-                type: type, limitPrice: limitPrice, stopPrice: stopPrice, trailPrice: trailPrice,
-                trailPercent: trailPercent, tif: tif, strategy: strategy, tags: tags, status: status, filledQty: .zero,
-                createdAt: createdAt, updatedAt: createdAt))
+                orderID: orderID, clientOrderID: clientOrderID, account: account, symbol: symbol, strategy: strategy,
+                qty: qty, filledQty: .zero, createdAt: createdAt, updatedAt: createdAt, tags: tags,
+                limitPrice: limitPrice, stopPrice: stopPrice, trailPrice: trailPrice, trailPercent: trailPercent,
+                side: side, type: type, tif: tif, status: status))
     }
 
     /// What is left to fill.
