@@ -102,10 +102,23 @@ public final class EventJournal: Sendable {
     /// `append`, on the calling thread: the caller waits through the commit (and its fsync, when
     /// durable) instead of handing the transaction to GRDB's writer queue and being woken when it is
     /// done — two thread wake-ups fewer per batch on the order path.
+    ///
+    /// Its transaction is begun and committed with cached statements: GRDB's `write` compiles `BEGIN`
+    /// and `COMMIT` anew for every transaction, and compiling (with GRDB's authorizer called for each
+    /// statement) took about 5 % of the engine's thread in the profile of one client's submits.
     public func appendNow(_ records: [JournalRecord]) throws {
         guard !records.isEmpty else { return }
         try checkInjectedFailure()
-        try pool.write { db in try Self.insert(records, into: db) }
+        try pool.writeWithoutTransaction { db in
+            try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+            do {
+                try Self.insert(records, into: db)
+                try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+            } catch {
+                if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
+                throw error
+            }
+        }
         checkpointer.committed(records: records.count)
     }
 
@@ -120,7 +133,8 @@ public final class EventJournal: Sendable {
 
     private static func insert(_ records: [JournalRecord], into db: Database) throws {
         guard let first = records.first else { return }
-        let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+        let head = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"))
         let last: Int64 = head?["seq"] ?? 0
         guard first.seq == last + 1 else {
             throw JournalError("sequence \(first.seq) does not follow \(last)")

@@ -34,6 +34,19 @@ import Testing
         try journal.close()
     }
 
+    /// The engine's own append (its transaction begun and committed with cached statements): a refused
+    /// batch is rolled back whole and the next one goes in.
+    @Test func appendNowRefusesAGapWholeAndGoesOn() throws {
+        let journal = try EventJournal(path: path)
+        try journal.appendNow([record(1)])
+        #expect(throws: JournalError.self) { try journal.appendNow([record(2), record(4)]) }
+        #expect(throws: JournalError.self) { try journal.appendNow([record(1)]) }
+        #expect(try journal.lastSequence() == 1)
+        try journal.appendNow([record(2), record(3)])
+        #expect(try journal.records(after: 0, limit: 10).map(\.seq) == [1, 2, 3])
+        try journal.close()
+    }
+
     @Test func eventsCannotBeUpdatedOrDeleted() async throws {
         let journal = try EventJournal(path: path)
         try await journal.append([record(1)])
