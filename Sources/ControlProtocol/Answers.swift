@@ -17,14 +17,14 @@ public struct AnswerWriter: Sendable {
             // The order path's answers write themselves (JSONText); the same bytes, without JSONEncoder.
             var json = JSONText()
             body.write(to: &json)
-            return Self.splice(id: id.jsonText, bodyObject: json.text)
+            return Self.splice(id: id.jsonText, body: json.bytes)
         }
         let encoder = Self.makeEncoder()
         let idText = id.jsonText
         guard let data = try? encoder.encode(body) else {
             return failure(id: id, code: "internal", message: "cannot encode the answer")
         }
-        return Self.splice(id: idText, bodyObject: String(decoding: data, as: UTF8.self))
+        return Self.splice(id: idText, body: data)
     }
 
     /// A success whose fields are given as JSON object text already rendered.
@@ -33,8 +33,25 @@ public struct AnswerWriter: Sendable {
     }
 
     static func splice(id: String, bodyObject: String) -> String {
-        let inner = bodyObject.dropFirst().dropLast()
-        return "{\"id\":\(id),\"ok\":true" + (inner.isEmpty ? "" : ",") + inner + "}"
+        splice(id: id, body: bodyObject.utf8)
+    }
+
+    /// `{"id":…,"ok":true` followed by the members of `body`, a JSON object's text (bytes, not
+    /// characters: the order path's answers are long, and cutting a `String` by characters cost about
+    /// 2 % of the engine's thread).
+    static func splice(id: String, body: some Collection<UInt8>) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(body.count + id.utf8.count + 16)
+        bytes += #"{"id":"#.utf8
+        bytes += id.utf8
+        bytes += #","ok":true"#.utf8
+        if body.count > 2 {
+            bytes.append(UInt8(ascii: ","))
+            bytes += body.dropFirst()
+        } else {
+            bytes.append(UInt8(ascii: "}"))
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// An error answer with a stable code.

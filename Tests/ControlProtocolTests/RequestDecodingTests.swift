@@ -63,6 +63,8 @@ import Testing
         let text = try decode(RequestEnvelope.self, #"{"id":"a-1","op":"status"}"#)
         #expect(writer.success(id: numeric.id!, body: QuoteAnswerless()) == #"{"id":7,"ok":true}"#)
         #expect(writer.success(id: text.id!, rawBody: #"{"events":[]}"#) == #"{"id":"a-1","ok":true,"events":[]}"#)
+        #expect(writer.success(id: numeric.id!, rawBody: "{}") == #"{"id":7,"ok":true}"#)
+        #expect(writer.success(id: numeric.id!, rawBody: #"{"note":"é✓ 🇫🇷"}"#) == #"{"id":7,"ok":true,"note":"é✓ 🇫🇷"}"#)
         #expect(
             writer.failure(id: .null, code: "bad_request", message: "m")
                 == #"{"error":{"code":"bad_request","message":"m"},"id":null,"ok":false}"#)
