@@ -46,4 +46,21 @@ import Testing
         rebuilt.updatedAt = Timestamp(nanosecondsSinceEpoch: 1)
         #expect(Set([order, rebuilt]).count == 2)
     }
+
+    /// Terms are shared even by copies whose state has changed: changing a term of one copy afterwards
+    /// must still leave the others alone.
+    @Test func changingATermOfACopyWhoseStateMovedLeavesTheOthersAlone() {
+        let original = Self.order()
+        var moved = original
+        moved.apply(.sent, at: original.createdAt)
+        var again = moved
+        again.limitPrice = Price("191")!
+        again.legs = [OrderLeg(symbol: Symbol("AAPL  261218C00200000")!, side: .buyToOpen, ratio: 1)]
+        #expect(original.limitPrice == Price("190")! && moved.limitPrice == Price("190")!)
+        #expect(original.legs == nil && moved.legs == nil)
+        #expect(again.status == .submitted && moved.status == .submitted && original.status == .accepted)
+        moved.qty = Quantity("3")!
+        #expect(original.qty == Quantity("10")! && again.qty == Quantity("10")! && moved.qty == Quantity("3")!)
+        #expect(Set([original, moved, again]).count == 3)
+    }
 }

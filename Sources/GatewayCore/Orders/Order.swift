@@ -1,13 +1,15 @@
 /// One order as the gateway knows it. Journaled whole on every change and sent whole in `order` events,
 /// so its coding keys are the protocol's names (PROTOCOL.md "An order").
 public struct Order: Sendable, Hashable, Codable {
-    /// The order's fields, stored once on the heap and shared by every copy of the order until one of
-    /// them changes (copy-on-write). The engine's store, the broker's book, a checkpoint's sorted list
-    /// and each event then hold a reference instead of ~350 bytes of fields with a dozen references of
-    /// their own: with 100 000 open orders that is most of the daemon's memory, and copying an order
-    /// on the order path is one retain (docs/performance.md).
+    // An order's fields are stored on the heap, shared by every copy of the order until one of them
+    // changes (copy-on-write): its terms in one box, shared even by copies whose state has since changed,
+    // and its state beside a reference to them in another. The engine's store, the broker's book, a
+    // checkpoint's sorted list and each event then hold a reference instead of ~350 bytes of fields with a
+    // dozen references of their own — with 100 000 open orders that was most of the daemon's memory —
+    // and copying an order on the order path is one retain (docs/performance.md).
+
+    /// Every field, in one struct: what the order's JSON is encoded from and decoded into.
     struct Fields: Sendable, Hashable, Codable {
-        // Ordered by size (the widest first, one-byte enums last) so that the box has little padding.
         var orderID: OrderID
         var clientOrderID: ClientOrderID
         var account: AccountID
@@ -57,144 +59,238 @@ public struct Order: Sendable, Hashable, Codable {
         }
     }
 
+    /// What an order is asked to do: set when it is made and not changed after (a replacement is a new
+    /// order). Shared by every copy of the order — the engine's and the broker's included — even after
+    /// their states part.
+    struct Terms: Sendable, Hashable {
+        // Ordered by size (the widest first, one-byte enums last) so that the box has little padding.
+        var orderID: OrderID
+        var clientOrderID: ClientOrderID
+        var account: AccountID
+        var symbol: Symbol
+        var strategy: String? = nil
+        var replacesOrderID: OrderID? = nil
+        var parentOrderID: OrderID? = nil
+        var qty: Quantity
+        var createdAt: Timestamp
+        var tags: [String]? = nil
+        var legs: [OrderLeg]? = nil
+        var limitPrice: Price? = nil
+        var stopPrice: Price? = nil
+        var trailPrice: Price? = nil
+        var trailPercent: Price? = nil
+        var side: OrderSide
+        var type: OrderType
+        var tif: TimeInForce
+        var orderClass: OrderClass? = nil
+        var extendedHours: Bool? = nil
+    }
+
+    /// Where the order stands: what changes as it works.
+    struct State: Sendable, Hashable {
+        var brokerOrderID: String? = nil
+        var replacedByOrderID: OrderID? = nil
+        var filledQty: Quantity
+        var updatedAt: Timestamp
+        var rejectReasons: [String]? = nil
+        var avgFillPrice: Price? = nil
+        var status: OrderStatus
+    }
+
+    private final class SharedTerms: @unchecked Sendable {
+        // Changed only through `terms`' modify accessor, which first makes it unique.
+        var fields: Terms
+        init(_ fields: Terms) { self.fields = fields }
+    }
+
     private final class Box: @unchecked Sendable {
-        // Mutated only through `fields`' modify accessor, which first makes the box unique.
-        var fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
+        // Changed only through `terms` and `state`, which first make it unique.
+        var terms: SharedTerms
+        var state: State
+        init(terms: SharedTerms, state: State) {
+            self.terms = terms
+            self.state = state
+        }
     }
 
     private var box: Box
 
-    private var fields: Fields {
-        get { box.fields }
+    private var state: State {
+        get { box.state }
         _modify {
-            if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
-            yield &box.fields
+            if !isKnownUniquelyReferenced(&box) { box = Box(terms: box.terms, state: box.state) }
+            yield &box.state
         }
     }
 
+    private var terms: Terms {
+        get { box.terms.fields }
+        _modify {
+            if !isKnownUniquelyReferenced(&box) { box = Box(terms: box.terms, state: box.state) }
+            if !isKnownUniquelyReferenced(&box.terms) { box.terms = SharedTerms(box.terms.fields) }
+            yield &box.terms.fields
+        }
+    }
+
+    private init(_ fields: Fields) {
+        box = Box(
+            terms: SharedTerms(
+                Terms(
+                    orderID: fields.orderID, clientOrderID: fields.clientOrderID, account: fields.account,
+                    symbol: fields.symbol, strategy: fields.strategy, replacesOrderID: fields.replacesOrderID,
+                    parentOrderID: fields.parentOrderID, qty: fields.qty, createdAt: fields.createdAt,
+                    tags: fields.tags, legs: fields.legs, limitPrice: fields.limitPrice, stopPrice: fields.stopPrice,
+                    trailPrice: fields.trailPrice, trailPercent: fields.trailPercent, side: fields.side,
+                    type: fields.type, tif: fields.tif, orderClass: fields.orderClass,
+                    extendedHours: fields.extendedHours)),
+            state: State(
+                brokerOrderID: fields.brokerOrderID, replacedByOrderID: fields.replacedByOrderID,
+                filledQty: fields.filledQty, updatedAt: fields.updatedAt, rejectReasons: fields.rejectReasons,
+                avgFillPrice: fields.avgFillPrice, status: fields.status))
+    }
+
+    private var fields: Fields {
+        let (terms, state) = (box.terms.fields, box.state)
+        return Fields(
+            orderID: terms.orderID, clientOrderID: terms.clientOrderID, account: terms.account, symbol: terms.symbol,
+            strategy: terms.strategy, brokerOrderID: state.brokerOrderID, replacesOrderID: terms.replacesOrderID,
+            replacedByOrderID: state.replacedByOrderID, parentOrderID: terms.parentOrderID, qty: terms.qty,
+            filledQty: state.filledQty, createdAt: terms.createdAt, updatedAt: state.updatedAt, tags: terms.tags,
+            rejectReasons: state.rejectReasons, legs: terms.legs, limitPrice: terms.limitPrice,
+            stopPrice: terms.stopPrice, trailPrice: terms.trailPrice, trailPercent: terms.trailPercent,
+            avgFillPrice: state.avgFillPrice, side: terms.side, type: terms.type, tif: terms.tif, status: state.status,
+            orderClass: terms.orderClass, extendedHours: terms.extendedHours)
+    }
+
     public var orderID: OrderID {
-        get { box.fields.orderID }
-        set { fields.orderID = newValue }
+        get { box.terms.fields.orderID }
+        set { terms.orderID = newValue }
     }
     public var clientOrderID: ClientOrderID {
-        get { box.fields.clientOrderID }
-        set { fields.clientOrderID = newValue }
+        get { box.terms.fields.clientOrderID }
+        set { terms.clientOrderID = newValue }
     }
     public var account: AccountID {
-        get { box.fields.account }
-        set { fields.account = newValue }
+        get { box.terms.fields.account }
+        set { terms.account = newValue }
     }
     public var symbol: Symbol {
-        get { box.fields.symbol }
-        set { fields.symbol = newValue }
-    }
-    public var side: OrderSide {
-        get { box.fields.side }
-        set { fields.side = newValue }
-    }
-    public var qty: Quantity {
-        get { box.fields.qty }
-        set { fields.qty = newValue }
-    }
-    public var type: OrderType {
-        get { box.fields.type }
-        set { fields.type = newValue }
-    }
-    public var limitPrice: Price? {
-        get { box.fields.limitPrice }
-        set { fields.limitPrice = newValue }
-    }
-    public var stopPrice: Price? {
-        get { box.fields.stopPrice }
-        set { fields.stopPrice = newValue }
-    }
-    public var trailPrice: Price? {
-        get { box.fields.trailPrice }
-        set { fields.trailPrice = newValue }
-    }
-    public var trailPercent: Price? {
-        get { box.fields.trailPercent }
-        set { fields.trailPercent = newValue }
-    }
-    public var tif: TimeInForce {
-        get { box.fields.tif }
-        set { fields.tif = newValue }
+        get { box.terms.fields.symbol }
+        set { terms.symbol = newValue }
     }
     public var strategy: String? {
-        get { box.fields.strategy }
-        set { fields.strategy = newValue }
-    }
-    public var tags: [String]? {
-        get { box.fields.tags }
-        set { fields.tags = newValue }
-    }
-    public var status: OrderStatus {
-        get { box.fields.status }
-        set { fields.status = newValue }
-    }
-    public var filledQty: Quantity {
-        get { box.fields.filledQty }
-        set { fields.filledQty = newValue }
-    }
-    public var avgFillPrice: Price? {
-        get { box.fields.avgFillPrice }
-        set { fields.avgFillPrice = newValue }
+        get { box.terms.fields.strategy }
+        set { terms.strategy = newValue }
     }
     public var brokerOrderID: String? {
-        get { box.fields.brokerOrderID }
-        set { fields.brokerOrderID = newValue }
-    }
-    public var createdAt: Timestamp {
-        get { box.fields.createdAt }
-        set { fields.createdAt = newValue }
-    }
-    public var updatedAt: Timestamp {
-        get { box.fields.updatedAt }
-        set { fields.updatedAt = newValue }
-    }
-    /// Why the order was rejected, by risk or by the broker.
-    public var rejectReasons: [String]? {
-        get { box.fields.rejectReasons }
-        set { fields.rejectReasons = newValue }
+        get { box.state.brokerOrderID }
+        set { state.brokerOrderID = newValue }
     }
     /// For a replacement, the order it replaces; for a replaced order, the one that replaced it.
     public var replacesOrderID: OrderID? {
-        get { box.fields.replacesOrderID }
-        set { fields.replacesOrderID = newValue }
+        get { box.terms.fields.replacesOrderID }
+        set { terms.replacesOrderID = newValue }
     }
     public var replacedByOrderID: OrderID? {
-        get { box.fields.replacedByOrderID }
-        set { fields.replacedByOrderID = newValue }
+        get { box.state.replacedByOrderID }
+        set { state.replacedByOrderID = newValue }
     }
     /// For the stop and target of a bracket, the entry they protect; they work once it has filled and
     /// cancel each other (one-cancels-other).
     public var parentOrderID: OrderID? {
-        get { box.fields.parentOrderID }
-        set { fields.parentOrderID = newValue }
+        get { box.terms.fields.parentOrderID }
+        set { terms.parentOrderID = newValue }
     }
-    /// How the order is tied to others (`nil`: a simple order).
-    public var orderClass: OrderClass? {
-        get { box.fields.orderClass }
-        set { fields.orderClass = newValue }
+    public var qty: Quantity {
+        get { box.terms.fields.qty }
+        set { terms.qty = newValue }
+    }
+    public var filledQty: Quantity {
+        get { box.state.filledQty }
+        set { state.filledQty = newValue }
+    }
+    public var createdAt: Timestamp {
+        get { box.terms.fields.createdAt }
+        set { terms.createdAt = newValue }
+    }
+    public var updatedAt: Timestamp {
+        get { box.state.updatedAt }
+        set { state.updatedAt = newValue }
+    }
+    public var tags: [String]? {
+        get { box.terms.fields.tags }
+        set { terms.tags = newValue }
+    }
+    /// Why the order was rejected, by risk or by the broker.
+    public var rejectReasons: [String]? {
+        get { box.state.rejectReasons }
+        set { state.rejectReasons = newValue }
     }
     /// For a multi-leg order, its legs; `symbol` is then the legs' underlying and `side` is `buy` for a
     /// debit (or a market order) and `sell` for a credit, and quantities and prices are per spread unit.
     public var legs: [OrderLeg]? {
-        get { box.fields.legs }
-        set { fields.legs = newValue }
+        get { box.terms.fields.legs }
+        set { terms.legs = newValue }
+    }
+    public var limitPrice: Price? {
+        get { box.terms.fields.limitPrice }
+        set { terms.limitPrice = newValue }
+    }
+    public var stopPrice: Price? {
+        get { box.terms.fields.stopPrice }
+        set { terms.stopPrice = newValue }
+    }
+    public var trailPrice: Price? {
+        get { box.terms.fields.trailPrice }
+        set { terms.trailPrice = newValue }
+    }
+    public var trailPercent: Price? {
+        get { box.terms.fields.trailPercent }
+        set { terms.trailPercent = newValue }
+    }
+    public var avgFillPrice: Price? {
+        get { box.state.avgFillPrice }
+        set { state.avgFillPrice = newValue }
+    }
+    public var side: OrderSide {
+        get { box.terms.fields.side }
+        set { terms.side = newValue }
+    }
+    public var type: OrderType {
+        get { box.terms.fields.type }
+        set { terms.type = newValue }
+    }
+    public var tif: TimeInForce {
+        get { box.terms.fields.tif }
+        set { terms.tif = newValue }
+    }
+    public var status: OrderStatus {
+        get { box.state.status }
+        set { state.status = newValue }
+    }
+    /// How the order is tied to others (`nil`: a simple order).
+    public var orderClass: OrderClass? {
+        get { box.terms.fields.orderClass }
+        set { terms.orderClass = newValue }
     }
     /// Whether the order may also work outside the regular session (pre-market and after-hours); `nil`
     /// means no. Taken on limit orders with tif day or gtc.
     public var extendedHours: Bool? {
-        get { box.fields.extendedHours }
-        set { fields.extendedHours = newValue }
+        get { box.terms.fields.extendedHours }
+        set { terms.extendedHours = newValue }
     }
 
-    public static func == (lhs: Order, rhs: Order) -> Bool { lhs.box === rhs.box || lhs.box.fields == rhs.box.fields }
-    public func hash(into hasher: inout Hasher) { box.fields.hash(into: &hasher) }
-    public init(from decoder: any Decoder) throws { box = Box(try Fields(from: decoder)) }
-    public func encode(to encoder: any Encoder) throws { try box.fields.encode(to: encoder) }
+    public static func == (lhs: Order, rhs: Order) -> Bool {
+        lhs.box === rhs.box
+            || ((lhs.box.terms === rhs.box.terms || lhs.box.terms.fields == rhs.box.terms.fields)
+                && lhs.box.state == rhs.box.state)
+    }
+    public func hash(into hasher: inout Hasher) {
+        box.terms.fields.hash(into: &hasher)
+        box.state.hash(into: &hasher)
+    }
+    public init(from decoder: any Decoder) throws { self.init(try Fields(from: decoder)) }
+    public func encode(to encoder: any Encoder) throws { try fields.encode(to: encoder) }
 
     public init(
         orderID: OrderID, clientOrderID: ClientOrderID, account: AccountID, symbol: Symbol, side: OrderSide,
@@ -202,7 +298,7 @@ public struct Order: Sendable, Hashable, Codable {
         trailPercent: Price? = nil, tif: TimeInForce, strategy: String? = nil, tags: [String]? = nil,
         status: OrderStatus = .accepted, createdAt: Timestamp
     ) {
-        box = Box(
+        self.init(
             Fields(
                 orderID: orderID, clientOrderID: clientOrderID, account: account, symbol: symbol, strategy: strategy,
                 qty: qty, filledQty: .zero, createdAt: createdAt, updatedAt: createdAt, tags: tags,
