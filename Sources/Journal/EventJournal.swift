@@ -378,8 +378,9 @@ extension JournalRecord {
 /// the whole state as one value made SQLite copy it twice (about 95 MiB at the peak for 100 000 open
 /// orders) and its one long transaction held the engine's commits back for as long as it took; now a
 /// commit waits for one piece at most. A crash before the row is written leaves pieces that no
-/// checkpoint names: never read, deleted by the next checkpoint. Used from one thread at a time; its
-/// calls wait for the journal's writer.
+/// checkpoint names: never read, deleted by the next checkpoint. One checkpoint is written at a time (the
+/// engine starts the next only when the last is done): finishing one deletes the pieces of any other
+/// that no row names yet. Used from one thread at a time; its calls wait for the journal's writer.
 public final class CheckpointWriter {
     private let pool: DatabasePool
     private let seq: Int64
