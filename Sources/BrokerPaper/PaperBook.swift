@@ -20,69 +20,55 @@ struct PaperBook {
             var sibling: OrderID?
         }
 
-        private final class Box {
-            // Changed only through `fields`, which first makes the box unique.
-            var fields: Fields
-            init(_ fields: Fields) { self.fields = fields }
-        }
-
-        private var box: Box
-
-        private var fields: Fields {
-            get { box.fields }
-            _modify {
-                if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
-                yield &box.fields
-            }
-        }
+        private var fields: CopyOnWrite<Fields>
 
         init(order: Order, brokerOrderID: String, status: OrderStatus) {
-            box = Box(Fields(order: order, brokerOrderID: brokerOrderID, status: status))
+            fields = CopyOnWrite(Fields(order: order, brokerOrderID: brokerOrderID, status: status))
         }
 
         var order: Order {
-            get { box.fields.order }
-            set { fields.order = newValue }
+            get { fields.value.order }
+            set { fields.value.order = newValue }
         }
         var brokerOrderID: String {
-            get { box.fields.brokerOrderID }
-            set { fields.brokerOrderID = newValue }
+            get { fields.value.brokerOrderID }
+            set { fields.value.brokerOrderID = newValue }
         }
         var status: OrderStatus {
-            get { box.fields.status }
-            set { fields.status = newValue }
+            get { fields.value.status }
+            set { fields.value.status = newValue }
         }
         var fills: [BrokerFill] {
-            get { box.fields.fills }
-            set { fields.fills = newValue }
+            get { fields.value.fills }
+            set { fields.value.fills = newValue }
         }
         var triggered: Bool {
-            get { box.fields.triggered }
-            set { fields.triggered = newValue }
+            get { fields.value.triggered }
+            set { fields.value.triggered = newValue }
         }
         /// A trailing stop's best price so far.
         var watermark: Price? {
-            get { box.fields.watermark }
-            set { fields.watermark = newValue }
+            get { fields.value.watermark }
+            set { fields.value.watermark = newValue }
         }
         /// For a buy: the price its cost is counted at against the cash (its limit, else its stop, else the
         /// ask when it arrived).
         var reservePrice: Price? {
-            get { box.fields.reservePrice }
-            set { fields.reservePrice = newValue }
+            get { fields.value.reservePrice }
+            set { fields.value.reservePrice = newValue }
         }
         /// A bracket child waiting for its parent to fill.
         var held: Bool {
-            get { box.fields.held }
-            set { fields.held = newValue }
+            get { fields.value.held }
+            set { fields.value.held = newValue }
         }
         var parent: OrderID? {
-            get { box.fields.parent }
-            set { fields.parent = newValue }
+            get { fields.value.parent }
+            set { fields.value.parent = newValue }
         }
         var sibling: OrderID? {
-            get { box.fields.sibling }
-            set { fields.sibling = newValue }
+            get { fields.value.sibling }
+            set { fields.value.sibling = newValue }
         }
 
         /// What a working buy still holds of the cash.

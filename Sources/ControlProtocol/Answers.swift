@@ -29,11 +29,7 @@ public struct AnswerWriter: Sendable {
 
     /// A success whose fields are given as JSON object text already rendered.
     public func success(id: RequestID, rawBody: String) -> String {
-        Self.splice(id: id.jsonText, bodyObject: rawBody)
-    }
-
-    static func splice(id: String, bodyObject: String) -> String {
-        splice(id: id, body: bodyObject.utf8)
+        Self.splice(id: id.jsonText, body: rawBody.utf8)
     }
 
     /// `{"id":…,"ok":true` followed by the members of `body`, a JSON object's text (bytes, not

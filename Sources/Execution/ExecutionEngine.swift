@@ -433,7 +433,9 @@ public actor ExecutionEngine: Service {
                 // Encoded and written a piece at a time, so the whole state is never in memory at once.
                 try await LowPriorityThread.run {
                     let writer = try journal.checkpointWriter(seq: seq, ts: ts)
-                    try Checkpoint(seq: seq, state: state).encode(pieceSize: 1 << 18) { try writer.append($0) }
+                    try Checkpoint(seq: seq, state: state).encode(pieceSize: CheckpointWriter.pieceSize) {
+                        try writer.append($0)
+                    }
                     try writer.finish()
                 }
                 logger.debug("checkpoint written", metadata: ["journal.seq": "\(seq)"])

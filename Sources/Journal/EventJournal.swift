@@ -208,10 +208,11 @@ public final class EventJournal: Sendable {
     }
 
     /// Stores a checkpoint of the state after event `seq`, keeping the newest `keep`, in pieces of `chunk`
-    /// bytes (`CheckpointWriter`). Refused when `seq` is not a journaled event.
-    public func writeCheckpoint(seq: Int64, ts: Int64, state: [UInt8], keep: Int = 2, chunk: Int = 1 << 20)
-        async throws
-    {
+    /// bytes (`CheckpointWriter`); waits for the journal's writer. Refused when `seq` is not a journaled
+    /// event.
+    public func writeCheckpoint(
+        seq: Int64, ts: Int64, state: [UInt8], keep: Int = 2, chunk: Int = CheckpointWriter.pieceSize
+    ) throws {
         let writer = try checkpointWriter(seq: seq, ts: ts)
         for start in stride(from: 0, to: state.count, by: max(1, chunk)) {
             try writer.append(state[start..<min(state.count, start + max(1, chunk))])
@@ -222,8 +223,10 @@ public final class EventJournal: Sendable {
     /// A writer for the checkpoint after event `seq`, whose state is handed to it piece by piece as it is
     /// encoded (so the whole state is never in memory at once).
     public func checkpointWriter(seq: Int64, ts: Int64) throws -> CheckpointWriter {
-        try pool.write { db in try db.execute(sql: "DELETE FROM checkpoint_pieces WHERE seq = ?", arguments: [seq]) }
-        return CheckpointWriter(pool: pool, seq: seq, ts: ts)
+        let writer = CheckpointWriter(pool: pool, seq: seq, ts: ts)
+        // Pieces left by an attempt at the same checkpoint that died before naming them.
+        try writer.write { db in try db.execute(sql: "DELETE FROM checkpoint_pieces WHERE seq = ?", arguments: [seq]) }
+        return writer
     }
 
     /// The seqs of the checkpoints stored, newest first, and how many pieces of state are stored.
@@ -382,6 +385,10 @@ extension JournalRecord {
 /// engine starts the next only when the last is done): finishing one deletes the pieces of any other
 /// that no row names yet. Used from one thread at a time; its calls wait for the journal's writer.
 public final class CheckpointWriter {
+    /// The size of the pieces a checkpoint's state is stored in: small enough that a commit waiting
+    /// behind one waits little, large enough that a state of 100 000 orders is a few hundred rows.
+    public static let pieceSize = 1 << 18
+
     private let pool: DatabasePool
     private let seq: Int64
     private let ts: Int64
@@ -410,7 +417,7 @@ public final class CheckpointWriter {
     /// Runs `updates` in a transaction on GRDB's writer queue and waits for it. The caller is usually the
     /// checkpoint's thread at a lower priority: running the write there would hold the writer — and the
     /// engine's commits behind it — for as long as the busy machine leaves that thread waiting for a core.
-    private func write(_ updates: @escaping @Sendable (Database) throws -> Void) throws {
+    fileprivate func write(_ updates: @escaping @Sendable (Database) throws -> Void) throws {
         let done = DispatchSemaphore(value: 0)
         let outcome = Mutex<Result<Void, any Error>>(.success(()))
         pool.asyncWrite(updates) { _, result in

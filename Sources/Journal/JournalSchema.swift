@@ -128,7 +128,7 @@ enum JournalSchema {
             try db.execute(sql: "CREATE INDEX events_by_symbol_time ON events(symbol, ts)")
         }
         migrator.registerMigration("v6-checkpoint-pieces") { db in
-            // A checkpoint's state in pieces of about a megabyte, written one transaction each before the
+            // A checkpoint's state in pieces (`CheckpointWriter.pieceSize`), written one transaction each before the
             // `checkpoints` row (whose own `state` is then empty) that names them.
             try db.execute(
                 sql: """

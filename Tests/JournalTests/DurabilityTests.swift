@@ -73,7 +73,7 @@ import Testing
         }
         let first = Array((0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         // Pieces of 7 bytes: the last one short.
-        try await journal.writeCheckpoint(seq: 1, ts: 1, state: first, chunk: 7)
+        try journal.writeCheckpoint(seq: 1, ts: 1, state: first, chunk: 7)
         #expect(try journal.latestCheckpoint().map { ($0.seq, Array($0.state)) }! == (1, first))
         #expect(try journal.checkpointRows().seqs == [1])
         #expect(try journal.checkpointRows().pieces == 1_429)
@@ -86,7 +86,7 @@ import Testing
         #expect(try journal.latestCheckpoint()?.seq == 1)
 
         let second = Array(repeating: UInt8(ascii: "x"), count: 5_000)
-        try await journal.writeCheckpoint(seq: 3, ts: 3, state: second, chunk: 4_096)
+        try journal.writeCheckpoint(seq: 3, ts: 3, state: second, chunk: 4_096)
         #expect(try journal.latestCheckpoint().map { ($0.seq, Array($0.state)) }! == (3, second))
         // A piece changed after the fact: the newest no longer hashes to its row's hash; the older is used.
         try await raw.write { db in
@@ -97,7 +97,7 @@ import Testing
 
         // With keep 2, the oldest checkpoint and its pieces go once a third is written, and so do the
         // pieces no checkpoint names.
-        try await journal.writeCheckpoint(seq: 4, ts: 4, state: [UInt8]("{}".utf8))
+        try journal.writeCheckpoint(seq: 4, ts: 4, state: [UInt8]("{}".utf8))
         #expect(try journal.latestCheckpoint().map { ($0.seq, Array($0.state)) }! == (4, [UInt8]("{}".utf8)))
         #expect(try journal.checkpointRows().seqs == [4, 3])
         #expect(try journal.checkpointRows().pieces == 3)

@@ -97,60 +97,45 @@ public struct Order: Sendable, Hashable, Codable {
         var status: OrderStatus
     }
 
-    private final class SharedTerms: @unchecked Sendable {
-        // Changed only through `terms`' modify accessor, which first makes it unique.
-        var fields: Terms
-        init(_ fields: Terms) { self.fields = fields }
-    }
-
-    private final class Box: @unchecked Sendable {
-        // Changed only through `terms` and `state`, which first make it unique.
-        var terms: SharedTerms
+    /// The terms (shared even by copies whose state has since changed) and the state.
+    private struct Parts: Sendable {
+        var terms: CopyOnWrite<Terms>
         var state: State
-        init(terms: SharedTerms, state: State) {
-            self.terms = terms
-            self.state = state
-        }
     }
 
-    private var box: Box
+    private var box: CopyOnWrite<Parts>
 
     private var state: State {
-        get { box.state }
-        _modify {
-            if !isKnownUniquelyReferenced(&box) { box = Box(terms: box.terms, state: box.state) }
-            yield &box.state
-        }
+        get { box.value.state }
+        _modify { yield &box.value.state }
     }
 
     private var terms: Terms {
-        get { box.terms.fields }
-        _modify {
-            if !isKnownUniquelyReferenced(&box) { box = Box(terms: box.terms, state: box.state) }
-            if !isKnownUniquelyReferenced(&box.terms) { box.terms = SharedTerms(box.terms.fields) }
-            yield &box.terms.fields
-        }
+        get { box.value.terms.value }
+        _modify { yield &box.value.terms.value }
     }
 
     private init(_ fields: Fields) {
-        box = Box(
-            terms: SharedTerms(
-                Terms(
-                    orderID: fields.orderID, clientOrderID: fields.clientOrderID, account: fields.account,
-                    symbol: fields.symbol, strategy: fields.strategy, replacesOrderID: fields.replacesOrderID,
-                    parentOrderID: fields.parentOrderID, qty: fields.qty, createdAt: fields.createdAt,
-                    tags: fields.tags, legs: fields.legs, limitPrice: fields.limitPrice, stopPrice: fields.stopPrice,
-                    trailPrice: fields.trailPrice, trailPercent: fields.trailPercent, side: fields.side,
-                    type: fields.type, tif: fields.tif, orderClass: fields.orderClass,
-                    extendedHours: fields.extendedHours)),
-            state: State(
-                brokerOrderID: fields.brokerOrderID, replacedByOrderID: fields.replacedByOrderID,
-                filledQty: fields.filledQty, updatedAt: fields.updatedAt, rejectReasons: fields.rejectReasons,
-                avgFillPrice: fields.avgFillPrice, status: fields.status))
+        box = CopyOnWrite(
+            Parts(
+                terms: CopyOnWrite(
+                    Terms(
+                        orderID: fields.orderID, clientOrderID: fields.clientOrderID, account: fields.account,
+                        symbol: fields.symbol, strategy: fields.strategy, replacesOrderID: fields.replacesOrderID,
+                        parentOrderID: fields.parentOrderID, qty: fields.qty, createdAt: fields.createdAt,
+                        tags: fields.tags, legs: fields.legs, limitPrice: fields.limitPrice,
+                        stopPrice: fields.stopPrice,
+                        trailPrice: fields.trailPrice, trailPercent: fields.trailPercent, side: fields.side,
+                        type: fields.type, tif: fields.tif, orderClass: fields.orderClass,
+                        extendedHours: fields.extendedHours)),
+                state: State(
+                    brokerOrderID: fields.brokerOrderID, replacedByOrderID: fields.replacedByOrderID,
+                    filledQty: fields.filledQty, updatedAt: fields.updatedAt, rejectReasons: fields.rejectReasons,
+                    avgFillPrice: fields.avgFillPrice, status: fields.status)))
     }
 
     private var fields: Fields {
-        let (terms, state) = (box.terms.fields, box.state)
+        let (terms, state) = (self.terms, self.state)
         return Fields(
             orderID: terms.orderID, clientOrderID: terms.clientOrderID, account: terms.account, symbol: terms.symbol,
             strategy: terms.strategy, brokerOrderID: state.brokerOrderID, replacesOrderID: terms.replacesOrderID,
@@ -163,131 +148,134 @@ public struct Order: Sendable, Hashable, Codable {
     }
 
     public var orderID: OrderID {
-        get { box.terms.fields.orderID }
+        get { terms.orderID }
         set { terms.orderID = newValue }
     }
     public var clientOrderID: ClientOrderID {
-        get { box.terms.fields.clientOrderID }
+        get { terms.clientOrderID }
         set { terms.clientOrderID = newValue }
     }
     public var account: AccountID {
-        get { box.terms.fields.account }
+        get { terms.account }
         set { terms.account = newValue }
     }
     public var symbol: Symbol {
-        get { box.terms.fields.symbol }
+        get { terms.symbol }
         set { terms.symbol = newValue }
     }
     public var strategy: String? {
-        get { box.terms.fields.strategy }
+        get { terms.strategy }
         set { terms.strategy = newValue }
     }
     public var brokerOrderID: String? {
-        get { box.state.brokerOrderID }
+        get { state.brokerOrderID }
         set { state.brokerOrderID = newValue }
     }
     /// For a replacement, the order it replaces; for a replaced order, the one that replaced it.
     public var replacesOrderID: OrderID? {
-        get { box.terms.fields.replacesOrderID }
+        get { terms.replacesOrderID }
         set { terms.replacesOrderID = newValue }
     }
     public var replacedByOrderID: OrderID? {
-        get { box.state.replacedByOrderID }
+        get { state.replacedByOrderID }
         set { state.replacedByOrderID = newValue }
     }
     /// For the stop and target of a bracket, the entry they protect; they work once it has filled and
     /// cancel each other (one-cancels-other).
     public var parentOrderID: OrderID? {
-        get { box.terms.fields.parentOrderID }
+        get { terms.parentOrderID }
         set { terms.parentOrderID = newValue }
     }
     public var qty: Quantity {
-        get { box.terms.fields.qty }
+        get { terms.qty }
         set { terms.qty = newValue }
     }
     public var filledQty: Quantity {
-        get { box.state.filledQty }
+        get { state.filledQty }
         set { state.filledQty = newValue }
     }
     public var createdAt: Timestamp {
-        get { box.terms.fields.createdAt }
+        get { terms.createdAt }
         set { terms.createdAt = newValue }
     }
     public var updatedAt: Timestamp {
-        get { box.state.updatedAt }
+        get { state.updatedAt }
         set { state.updatedAt = newValue }
     }
     public var tags: [String]? {
-        get { box.terms.fields.tags }
+        get { terms.tags }
         set { terms.tags = newValue }
     }
     /// Why the order was rejected, by risk or by the broker.
     public var rejectReasons: [String]? {
-        get { box.state.rejectReasons }
+        get { state.rejectReasons }
         set { state.rejectReasons = newValue }
     }
     /// For a multi-leg order, its legs; `symbol` is then the legs' underlying and `side` is `buy` for a
     /// debit (or a market order) and `sell` for a credit, and quantities and prices are per spread unit.
     public var legs: [OrderLeg]? {
-        get { box.terms.fields.legs }
+        get { terms.legs }
         set { terms.legs = newValue }
     }
     public var limitPrice: Price? {
-        get { box.terms.fields.limitPrice }
+        get { terms.limitPrice }
         set { terms.limitPrice = newValue }
     }
     public var stopPrice: Price? {
-        get { box.terms.fields.stopPrice }
+        get { terms.stopPrice }
         set { terms.stopPrice = newValue }
     }
     public var trailPrice: Price? {
-        get { box.terms.fields.trailPrice }
+        get { terms.trailPrice }
         set { terms.trailPrice = newValue }
     }
     public var trailPercent: Price? {
-        get { box.terms.fields.trailPercent }
+        get { terms.trailPercent }
         set { terms.trailPercent = newValue }
     }
     public var avgFillPrice: Price? {
-        get { box.state.avgFillPrice }
+        get { state.avgFillPrice }
         set { state.avgFillPrice = newValue }
     }
     public var side: OrderSide {
-        get { box.terms.fields.side }
+        get { terms.side }
         set { terms.side = newValue }
     }
     public var type: OrderType {
-        get { box.terms.fields.type }
+        get { terms.type }
         set { terms.type = newValue }
     }
     public var tif: TimeInForce {
-        get { box.terms.fields.tif }
+        get { terms.tif }
         set { terms.tif = newValue }
     }
     public var status: OrderStatus {
-        get { box.state.status }
+        get { state.status }
         set { state.status = newValue }
     }
     /// How the order is tied to others (`nil`: a simple order).
     public var orderClass: OrderClass? {
-        get { box.terms.fields.orderClass }
+        get { terms.orderClass }
         set { terms.orderClass = newValue }
     }
     /// Whether the order may also work outside the regular session (pre-market and after-hours); `nil`
     /// means no. Taken on limit orders with tif day or gtc.
     public var extendedHours: Bool? {
-        get { box.terms.fields.extendedHours }
+        get { terms.extendedHours }
         set { terms.extendedHours = newValue }
     }
 
     public static func == (lhs: Order, rhs: Order) -> Bool {
-        lhs.box === rhs.box
-            || ((lhs.box.terms === rhs.box.terms || lhs.box.terms.fields == rhs.box.terms.fields)
-                && lhs.box.state == rhs.box.state)
+        let (left, right) = (lhs.box, rhs.box)
+        if left.sharesStorage(with: right) { return true }
+        return
+            (left.value.terms.sharesStorage(with: right.value.terms)
+            || left.value.terms.value == right.value.terms.value)
+            && left.value.state == right.value.state
     }
     public func hash(into hasher: inout Hasher) {
-        box.terms.fields.hash(into: &hasher)
-        box.state.hash(into: &hasher)
+        terms.hash(into: &hasher)
+        state.hash(into: &hasher)
     }
     public init(from decoder: any Decoder) throws { self.init(try Fields(from: decoder)) }
     public func encode(to encoder: any Encoder) throws { try fields.encode(to: encoder) }

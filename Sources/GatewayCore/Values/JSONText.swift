@@ -99,12 +99,7 @@ public struct JSONText: Sendable {
     }
 
     /// Text that is already JSON (an object or value written elsewhere).
-    public mutating func raw(_ json: [UInt8]) {
-        bytes.append(contentsOf: json)
-    }
-
-    /// Part of a text that is already JSON.
-    public mutating func raw(_ json: ArraySlice<UInt8>) {
+    public mutating func raw(_ json: some Sequence<UInt8>) {
         bytes.append(contentsOf: json)
     }
 
