@@ -137,7 +137,7 @@ struct Fixture {
                 symbol: symbol, side: i % 2 == 0 ? .buy : .sell, qty: Quantity(5), type: .limit,
                 limitPrice: marks[symbol]!, tif: .day, createdAt: now)
             order.status = .acknowledged
-            risk.track(order)
+            risk.track(order, previous: nil)
             index[order.clientOrderID] = order.orderID
             working.append(order)
         }

@@ -37,11 +37,20 @@ struct Checkpoint: Codable, Sendable {
     init(seq: Int64, state: StateCopy) {
         self.seq = seq
         books = state.books.values.sorted { $0.account < $1.account }
-        orders = state.orders.values.filter(\.status.isOpen).sorted { $0.orderID < $1.orderID }
-        clientIndex = state.clientIndex.flatMap { account, index in
-            index.map { ClientEntry(account: account, clientOrderID: $0.key, orderID: $0.value) }
-        }.sorted { ($0.account, $0.clientOrderID) < ($1.account, $1.clientOrderID) }
-        seenFills = state.seenFills.sorted()
+        // The long lists are sorted in place, the index in an array made to size: with 100 000 open
+        // orders, a sorted copy of the index and the slack of an array grown by doubling were some 10 MiB.
+        orders = state.orders.values.filter(\.status.isOpen)
+        orders.sort { $0.orderID < $1.orderID }
+        clientIndex = []
+        clientIndex.reserveCapacity(state.clientIndex.values.reduce(0) { $0 + $1.count })
+        for (account, index) in state.clientIndex {
+            for (clientOrderID, orderID) in index {
+                clientIndex.append(ClientEntry(account: account, clientOrderID: clientOrderID, orderID: orderID))
+            }
+        }
+        clientIndex.sort { ($0.account, $0.clientOrderID) < ($1.account, $1.clientOrderID) }
+        seenFills = Array(state.seenFills)
+        seenFills.sort()
         quotes = state.quotes.values.sorted { $0.symbol < $1.symbol }
         accountStates = state.accountStates.map { AccountState(account: $0.key, state: $0.value) }.sorted {
             $0.account < $1.account
@@ -65,16 +74,15 @@ struct Checkpoint: Codable, Sendable {
 
     /// The checkpoint's JSON, handed to `emit` in pieces of about `pieceSize` bytes as it is written, so
     /// that the whole text is never in memory at once. Its long lists — open orders, the
-    /// `client_order_id` index, the risk books' working orders and the fill ids, one entry per order or
-    /// fill — are written by JSONText in place of the empty lists `JSONEncoder` writes for the rest:
-    /// `JSONEncoder` builds the whole tree in memory first, which for 100 000 open orders added about
-    /// 340 MiB to the daemon's peak (docs/performance.md).
+    /// `client_order_id` index and the fill ids, one entry per order or fill — are written by JSONText
+    /// in place of the empty lists `JSONEncoder` writes for the rest: `JSONEncoder` builds the whole tree
+    /// in memory first, which for 100 000 open orders added about 340 MiB to the daemon's peak
+    /// (docs/performance.md).
     func encode(pieceSize: Int, to emit: ([UInt8]) throws -> Void) throws {
         var rest = self
         rest.orders = []
         rest.clientIndex = []
         rest.seenFills = []
-        rest.riskBooks = riskBooks.map { AccountRisk(account: $0.account, risk: $0.risk.withoutWorkingOrders) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let text = Array(try encoder.encode(rest))
@@ -85,12 +93,11 @@ struct Checkpoint: Codable, Sendable {
             guard failure == nil, json.bytes.count >= pieceSize else { return }
             do { try emit(json.takeAllButLast()) } catch { failure = error }
         }
-        // Keys are sorted, so each empty list sits between the same two neighbours, in this order: the
-        // risk books' working orders (last in each book, each book last in its entry) come after the
-        // orders and before the fill ids.
-        let lists: [(marker: String, list: LongList)] =
-            [(#","clientIndex":[],"gatewayState":"#, .clientIndex), (#","orders":[],"quotes":"#, .orders)]
-            + riskBooks.map { (#","working":[]}}"#, .working($0.risk)) } + [(#","seenFills":[],"seq":"#, .seenFills)]
+        // Keys are sorted, so each empty list sits between the same two neighbours, in this order.
+        let lists: [(marker: String, list: LongList)] = [
+            (#","clientIndex":[],"gatewayState":"#, .clientIndex), (#","orders":[],"quotes":"#, .orders),
+            (#","seenFills":[],"seq":"#, .seenFills),
+        ]
         var from = text.startIndex
         for (marker, list) in lists {
             let needle = Array(marker.utf8)
@@ -114,8 +121,6 @@ struct Checkpoint: Codable, Sendable {
                     order.write(to: &json)
                     entryWritten(&json)
                 }
-            case .working(let risk):
-                risk.writeWorkingOrders(to: &json, entryWritten: entryWritten)
             case .seenFills:
                 json.array(seenFills) { json, fill in
                     json.string(fill)
@@ -132,7 +137,7 @@ struct Checkpoint: Codable, Sendable {
 
 /// The lists a checkpoint writes itself, entry by entry.
 private enum LongList {
-    case clientIndex, orders, working(RiskBook), seenFills
+    case clientIndex, orders, seenFills
 }
 
 /// The state a checkpoint holds, as the engine or a replay keeps it: copying it is cheap (its

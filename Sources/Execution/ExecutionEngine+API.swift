@@ -168,7 +168,7 @@ extension ExecutionEngine {
     public nonisolated func status() async -> Result<EngineStatus, EngineError> {
         await read { engine in
             let accounts = engine.accountOrder.map { id in
-                let open = (engine.openOrders[id] ?? []).compactMap { engine.orders[$0] }
+                let open = engine.orders.open(in: id)
                 return AccountStatus(
                     account: id, broker: engine.accounts[id]!.adapter.brokerName,
                     connection: engine.connections[id]?.rawValue ?? "disconnected",

@@ -104,14 +104,10 @@ extension ExecutionEngine {
             metrics.order(order.account, reached: order.status)
             if order.status == .rejected || order.status == .unknown { logOutcome(order, reason: reason) }
         }
-        orders[order.orderID] = order
-        riskBooks[order.account]?.track(order)
-        if order.status.isOpen {
-            openOrders[order.account, default: []].insert(order.orderID)
-        } else {
-            openOrders[order.account]?.remove(order.orderID)
-            finished.insert(order.orderID)
-        }
+        // Every change of an order passes here, so the store holds the state the risk book last tracked.
+        let previous = orders.replace(order)
+        riskBooks[order.account]?.track(order, previous: previous)
+        if !order.status.isOpen { finished.insert(order.orderID) }
         stage(.order(OrderChanged(order: order, change: change, reason: reason)), at: order.updatedAt)
     }
 

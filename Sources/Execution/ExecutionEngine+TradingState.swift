@@ -58,11 +58,9 @@ extension ExecutionEngine {
 
     /// Moves every open order of the scope to pending cancel and queues the broker calls.
     func requestCancels(account: AccountID?, symbol: Symbol?) -> [Order] {
-        let open =
-            account.map { openOrders[$0] ?? [] } ?? openOrders.values.reduce(into: Set<OrderID>()) { $0.formUnion($1) }
-        let targets = open.compactMap { orders[$0] }.filter { order in
-            order.status.isOpen && order.status != .pendingCancel && (account.map { order.account == $0 } ?? true)
-                && (symbol.map { order.symbol == $0 } ?? true) && accounts[order.account] != nil
+        let targets = orders.open(in: account).filter { order in
+            order.status != .pendingCancel && (symbol.map { order.symbol == $0 } ?? true)
+                && accounts[order.account] != nil
         }.sorted { $0.orderID < $1.orderID }
         var pending: [Order] = []
         for order in targets {

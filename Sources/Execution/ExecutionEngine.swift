@@ -92,8 +92,6 @@ public actor ExecutionEngine: Service {
     var orders: OrderStore
     /// Orders that finished in the batch under way; they leave memory once it is committed.
     var finished: Set<OrderID> = []
-    /// The open orders of each account, kept with `orders` so that checks never scan history.
-    var openOrders: [AccountID: Set<OrderID>] = [:]
     var clientIndex: [AccountID: [ClientOrderID: OrderID]] = [:]
     var seenFills: Set<String> = []
     var quotes: [Symbol: Quote] = [:]
@@ -242,10 +240,6 @@ public actor ExecutionEngine: Service {
         accountStates = replay.accountStates
         gatewayState = replay.gatewayState
         nextSeq = replay.lastSeq + 1
-        openOrders = [:]
-        for order in replay.orders.values where order.status.isOpen {
-            openOrders[order.account, default: []].insert(order.orderID)
-        }
     }
 
     /// Connects the brokers, settles orders whose outcome the last run left unknown, then handles the

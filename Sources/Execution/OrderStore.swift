@@ -31,6 +31,17 @@ struct OrderStore {
     /// Orders held in memory: every working one, and those that finished in the batch under way.
     var values: Dictionary<OrderID, Order>.Values { live.values }
 
+    /// Holds `order`'s new state; returns the state it replaces if that is in memory (a working order's,
+    /// or one that finished in the batch under way), never reading the journal.
+    mutating func replace(_ order: Order) -> Order? {
+        live.updateValue(order, forKey: order.orderID)
+    }
+
+    /// The working orders of `account`, or of every account.
+    func open(in account: AccountID?) -> [Order] {
+        live.values.filter { $0.status.isOpen && (account == nil || $0.account == account) }
+    }
+
     /// Lets finished orders go once their batch is journaled.
     mutating func evict(_ ids: Set<OrderID>) {
         for id in ids where live[id]?.status.isOpen == false { live[id] = nil }

@@ -41,8 +41,9 @@ struct Replay {
                 let change = try decoder.decode(OrderChanged.self, from: data)
                 let order = change.order
                 // Only working orders stay in memory; finished ones are read back from the journal.
+                let previous = orders[order.orderID]
                 orders[order.orderID] = order.status.isOpen ? order : nil
-                riskBooks[order.account]?.track(order)
+                riskBooks[order.account]?.track(order, previous: previous)
                 // New orders count toward the rate and the day's total as the engine counted them: not a
                 // replacement, not a bracket's exit.
                 if change.change == "accepted", order.replacesOrderID == nil, order.parentOrderID == nil {

@@ -27,9 +27,17 @@ import Testing
                         orderID: OrderID("o\(i)")!, clientOrderID: ClientOrderID("c\(i)")!, account: account,
                         symbol: symbol, side: step % 8 < 4 ? .buy : .sellShort, qty: Quantity(step % 50 + 1),
                         type: .limit, limitPrice: Price(step % 90 + 10), tif: .day, createdAt: now)
+                    if step % 32 == 0 {
+                        // A spread: its legs count on their own symbols, the second leg twice over.
+                        order.orderClass = .mleg
+                        order.legs = [
+                            OrderLeg(symbol: symbols[4], side: .buyToOpen, ratio: 1),
+                            OrderLeg(symbol: symbols[(step / 32) % 4], side: .sellToOpen, ratio: 2),
+                        ]
+                    }
                     order.status = .acknowledged
                     orders.append(order)
-                    risk.track(order)
+                    risk.track(order, previous: nil)
                 case 1:
                     guard
                         let index = orders.indices.first(where: {
@@ -37,7 +45,8 @@ import Testing
                         })
                     else { continue }
                     let at = (step + index) % orders.count
-                    var order = orders[at]
+                    let previous = orders[at]
+                    var order = previous
                     let qty = min(order.leavesQty, Quantity(step % 7 + 1))
                     let fill = Fill(
                         fillID: FillID("f\(i)")!, orderID: order.orderID, clientOrderID: order.clientOrderID,
@@ -47,15 +56,16 @@ import Testing
                     _ = order.record(fill)
                     orders[at] = order
                     risk.update(from: book, symbol: order.symbol)
-                    risk.track(order)
+                    risk.track(order, previous: previous)
                 case 2:
                     let price = Price(step % 100 + 5)
                     marks[symbol] = price
                     risk.mark(symbol, at: price)
                 default:
                     guard let at = orders.indices.last(where: { orders[$0].status.isOpen }) else { continue }
+                    let previous = orders[at]
                     orders[at].status = .canceled
-                    risk.track(orders[at])
+                    risk.track(orders[at], previous: previous)
                 }
                 peak = max(peak, recount(book, marks).equity)
             }
@@ -66,11 +76,26 @@ import Testing
             #expect(risk.equity == expected.equity)
             #expect(risk.equityPeak == peak)
             #expect(risk.openOrders == orders.filter { $0.status.isOpen && $0.leavesQty.isPositive }.count)
+            var openBuy: [Symbol: Quantity] = [:]
+            var openSell: [Symbol: Quantity] = [:]
+            for order in orders where order.status.isOpen {
+                let parts =
+                    order.legs?.map { ($0.symbol, $0.side.isBuy, Int64($0.ratio)) } ?? [
+                        (order.symbol, order.side.isBuy, Int64(1))
+                    ]
+                for (symbol, isBuy, ratio) in parts {
+                    let leaves = Quantity(units: order.leavesQty.units * ratio)
+                    if isBuy {
+                        openBuy[symbol, default: .zero] += leaves
+                    } else {
+                        openSell[symbol, default: .zero] += leaves
+                    }
+                }
+            }
             for symbol in symbols {
                 let seen = risk.context(for: symbol, now: start, today: start.date)
-                let working = orders.filter { $0.symbol == symbol && $0.status.isOpen }
-                #expect(seen.openBuyQty == working.filter(\.side.isBuy).reduce(.zero) { $0 + $1.leavesQty })
-                #expect(seen.openSellQty == working.filter { !$0.side.isBuy }.reduce(.zero) { $0 + $1.leavesQty })
+                #expect(seen.openBuyQty == openBuy[symbol] ?? .zero)
+                #expect(seen.openSellQty == openSell[symbol] ?? .zero)
                 #expect(seen.positionQty == (book.positions[symbol]?.qty ?? .zero))
                 #expect(seen.referencePrice == marks[symbol])
             }
@@ -132,10 +157,10 @@ import Testing
     }
 }
 
-/// A checkpoint writes the risk book's working orders with JSONText into the `"working":[]` of the rest
-/// encoded by `JSONEncoder`: together they must be `JSONEncoder`'s bytes for the whole book.
-@Suite struct RiskBookWorkingOrdersTests {
-    @Test func theWorkingOrdersWrittenByHandAreWhatJSONEncoderWrites() throws {
+/// The book keeps no entry per working order: a checkpoint carries the count, and one written before
+/// (with each working order listed under "working") is read as that list's count.
+@Suite struct RiskBookCheckpointTests {
+    @Test func aCheckpointCarriesTheOpenOrdersCountAndAnOlderOneIsReadAsItsList() throws {
         var risk = RiskBook(openingCash: Money(100_000))
         let created = Timestamp(nanosecondsSinceEpoch: 1_795_000_000_000_000_000)
         for n in 0..<5 {
@@ -150,18 +175,27 @@ import Testing
                     OrderLeg(symbol: Symbol("AAPL  261218C00210000")!, side: .sellToOpen, ratio: 2),
                 ]
             }
-            risk.track(order)
+            risk.track(order, previous: nil)
         }
         #expect(risk.openOrders == 5)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var rest = Array(try encoder.encode(risk.withoutWorkingOrders))
-        #expect(risk.withoutWorkingOrders.openOrders == 0)
-        let empty = Array(#""working":[]}"#.utf8)
-        #expect(Array(rest.suffix(empty.count)) == empty)
-        var working = JSONText()
-        risk.writeWorkingOrders(to: &working)
-        rest.replaceSubrange((rest.count - 3)..<(rest.count - 1), with: working.bytes)
-        #expect(String(decoding: rest, as: UTF8.self) == String(decoding: try encoder.encode(risk), as: UTF8.self))
+        let text = String(decoding: try encoder.encode(risk), as: UTF8.self)
+        #expect(text.contains(#""open_orders":5"#))
+        #expect(!text.contains("working"))
+        let read = try JSONDecoder().decode(RiskBook.self, from: Data(text.utf8))
+        #expect(String(decoding: try encoder.encode(read), as: UTF8.self) == text)
+        let spread = Symbol("AAPL  261218C00210000")!
+        #expect(read.context(for: spread, now: created, today: created.date).openSellQty == Quantity("11")!)
+
+        // As a checkpoint written before 2026-12-04 holds it.
+        let older = text.replacingOccurrences(
+            of: #""open_orders":5"#,
+            with: #""working":[{"orderID":"o-0","working":{"isBuy":true,"leaves":"1.5","symbol":"MSFT"}},"#
+                + #"{"orderID":"o-1","working":{"isBuy":false,"leaves":"2.5","symbol":"MSFT"}}]"#)
+        #expect(older != text)
+        #expect(try JSONDecoder().decode(RiskBook.self, from: Data(older.utf8)).openOrders == 2)
+        let neither = text.replacingOccurrences(of: #""open_orders":5,"#, with: "")
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(RiskBook.self, from: Data(neither.utf8)) }
     }
 }

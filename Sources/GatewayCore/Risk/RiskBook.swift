@@ -20,15 +20,6 @@ public struct RiskBook: Sendable {
         var position: Position?
     }
 
-    /// A working order's contribution to its symbol's open quantity.
-    struct Working: Sendable {
-        var symbol: Symbol
-        var isBuy: Bool
-        var leaves: Quantity
-        /// A multi-leg order counts its legs' quantities on their own symbols instead.
-        var legs: [Working]?
-    }
-
     public private(set) var cash: Money
     public private(set) var grossExposure: Money = .zero
     public private(set) var netExposure: Money = .zero
@@ -39,7 +30,8 @@ public struct RiskBook: Sendable {
     /// The highest equity seen after any change since the account opened.
     public private(set) var equityPeak: Money
     var lines: [Symbol: Line] = [:]
-    var working: [OrderID: Working] = [:]
+    /// Orders working with a quantity left: the open-orders check's count.
+    public private(set) var openOrders = 0
     var window: RateWindow
     var acceptedDay: CalendarDate?
     var acceptedOnDay = 0
@@ -56,9 +48,6 @@ public struct RiskBook: Sendable {
     public var equity: Money { cash + netExposure }
     /// Equity below its peak (zero or positive).
     public var drawdown: Money { equityPeak - equity }
-    /// Working orders in the account.
-    public var openOrders: Int { working.count }
-
     /// Realized (net of commissions) plus unrealized profit for the trading day `today`.
     public func dayPnL(today: CalendarDate) -> Money {
         (realizedDay == today ? realizedToday : .zero) + unrealizedPnL
@@ -100,26 +89,30 @@ public struct RiskBook: Sendable {
         }
     }
 
-    /// An order's new state: working orders count their unfilled quantity, finished ones nothing.
-    public mutating func track(_ order: Order) {
-        if let old = working[order.orderID] {
-            for part in old.legs ?? [old] { lines[part.symbol]?.removeOpen(part) }
-        }
-        guard order.status.isOpen, order.leavesQty.isPositive else {
-            working[order.orderID] = nil
+    /// An order's new state. `previous` is the state last tracked for the same order, nil for a new one:
+    /// its contribution is taken back and the new state's added, so a working order counts its unfilled
+    /// quantity (a multi-leg order its legs', each on its own symbol) and a finished one nothing.
+    ///
+    /// The engine's store of working orders already holds each order's last tracked state, so the book
+    /// keeps no entry per order of its own (with 100 000 open orders that entry's dictionary was 18 MiB,
+    /// and a checkpoint in progress could make the engine copy it whole).
+    public mutating func track(_ order: Order, previous: Order?) {
+        if let previous { count(previous, adding: false) }
+        count(order, adding: true)
+    }
+
+    private mutating func count(_ order: Order, adding: Bool) {
+        guard order.status.isOpen, order.leavesQty.isPositive else { return }
+        openOrders += adding ? 1 : -1
+        guard let legs = order.legs else {
+            lines[order.symbol, default: Line()].changeOpen(
+                isBuy: order.side.isBuy, by: order.leavesQty, adding: adding)
             return
         }
-        var now = Working(symbol: order.symbol, isBuy: order.side.isBuy, leaves: order.leavesQty)
-        if let legs = order.legs {
-            now.leaves = .zero
-            now.legs = legs.map { leg in
-                Working(
-                    symbol: leg.symbol, isBuy: leg.side.isBuy,
-                    leaves: Quantity(units: order.leavesQty.units * Int64(leg.ratio)))
-            }
+        for leg in legs {
+            lines[leg.symbol, default: Line()].changeOpen(
+                isBuy: leg.side.isBuy, by: Quantity(units: order.leavesQty.units * Int64(leg.ratio)), adding: adding)
         }
-        working[order.orderID] = now
-        for part in now.legs ?? [now] { lines[part.symbol, default: Line()].addOpen(part) }
     }
 
     /// Remembers `capacity` recent acceptances from now on (the configuration changed since a checkpoint).
@@ -144,7 +137,7 @@ public struct RiskBook: Sendable {
         return RiskContext(
             positionQty: line?.qty ?? .zero, openBuyQty: line?.openBuy ?? .zero, openSellQty: line?.openSell ?? .zero,
             referencePrice: line?.mark, grossExposure: grossExposure, netExposure: netExposure,
-            openOrders: working.count, ordersLastSecond: window.count(after: now.nanosecondsSinceEpoch - 1_000_000_000),
+            openOrders: openOrders, ordersLastSecond: window.count(after: now.nanosecondsSinceEpoch - 1_000_000_000),
             ordersToday: ordersAccepted(on: today), dailyPnL: dayPnL(today: today), drawdown: drawdown, cash: cash)
     }
 
@@ -165,12 +158,13 @@ public struct RiskBook: Sendable {
 }
 
 extension RiskBook.Line {
-    mutating func addOpen(_ working: RiskBook.Working) {
-        if working.isBuy { openBuy += working.leaves } else { openSell += working.leaves }
-    }
-
-    mutating func removeOpen(_ working: RiskBook.Working) {
-        if working.isBuy { openBuy -= working.leaves } else { openSell -= working.leaves }
+    mutating func changeOpen(isBuy: Bool, by leaves: Quantity, adding: Bool) {
+        switch (isBuy, adding) {
+        case (true, true): openBuy += leaves
+        case (true, false): openBuy -= leaves
+        case (false, true): openSell += leaves
+        case (false, false): openSell -= leaves
+        }
     }
 }
 
@@ -216,13 +210,15 @@ struct RateWindow: Sendable {
     }
 }
 
-// Checkpoints of the engine's state carry the running figures whole, lines and working orders in a
-// fixed order so that the same book always encodes to the same bytes.
+// Checkpoints of the engine's state carry the running figures whole, the lines in a fixed order so that
+// the same book always encodes to the same bytes. Checkpoints written before the book stopped keeping an
+// entry per working order list those entries under "working"; they are read as their count.
 extension RiskBook: Codable {
     enum CodingKeys: String, CodingKey {
         case cash, grossExposure = "gross_exposure", netExposure = "net_exposure", unrealizedPnL = "unrealized_pnl"
-        case realizedToday = "realized_today", realizedDay = "realized_day", equityPeak = "equity_peak", lines
-        case working, window, acceptedDay = "accepted_day", acceptedOnDay = "accepted_on_day"
+        case realizedDay = "realized_day", realizedToday = "realized_today", equityPeak = "equity_peak", lines
+        case openOrders = "open_orders", working, window, acceptedDay = "accepted_day"
+        case acceptedOnDay = "accepted_on_day"
     }
 
     struct SymbolLine: Codable {
@@ -230,9 +226,9 @@ extension RiskBook: Codable {
         var line: Line
     }
 
-    struct WorkingOrder: Codable {
-        var orderID: OrderID
-        var working: Working
+    /// An entry of an older checkpoint's "working" list, only counted.
+    private struct OlderWorkingEntry: Decodable {
+        init(from decoder: any Decoder) throws {}
     }
 
     public init(from decoder: any Decoder) throws {
@@ -246,9 +242,9 @@ extension RiskBook: Codable {
         equityPeak = try c.decode(Money.self, forKey: .equityPeak)
         lines = Dictionary(
             try c.decode([SymbolLine].self, forKey: .lines).map { ($0.symbol, $0.line) }, uniquingKeysWith: { $1 })
-        working = Dictionary(
-            try c.decode([WorkingOrder].self, forKey: .working).map { ($0.orderID, $0.working) },
-            uniquingKeysWith: { $1 })
+        openOrders =
+            try c.decodeIfPresent(Int.self, forKey: .openOrders)
+            ?? c.decode([OlderWorkingEntry].self, forKey: .working).count
         window = try c.decode(RateWindow.self, forKey: .window)
         acceptedDay = try c.decodeIfPresent(CalendarDate.self, forKey: .acceptedDay)
         acceptedOnDay = try c.decode(Int.self, forKey: .acceptedOnDay)
@@ -265,9 +261,7 @@ extension RiskBook: Codable {
         try c.encode(equityPeak, forKey: .equityPeak)
         try c.encode(
             lines.sorted { $0.key < $1.key }.map { SymbolLine(symbol: $0.key, line: $0.value) }, forKey: .lines)
-        try c.encode(
-            working.sorted { $0.key < $1.key }.map { WorkingOrder(orderID: $0.key, working: $0.value) },
-            forKey: .working)
+        try c.encode(openOrders, forKey: .openOrders)
         try c.encode(window, forKey: .window)
         try c.encodeIfPresent(acceptedDay, forKey: .acceptedDay)
         try c.encode(acceptedOnDay, forKey: .acceptedOnDay)
@@ -275,44 +269,4 @@ extension RiskBook: Codable {
 }
 
 extension RiskBook.Line: Codable {}
-extension RiskBook.Working: Codable {}
 extension RateWindow: Codable {}
-
-// The working orders are one entry per open order: a checkpoint of 100 000 open orders writes them with
-// JSONText (the same bytes as the `Codable` encoding above) instead of through `JSONEncoder`'s tree,
-// which held about 100 MiB at the daemon's peak (docs/performance.md).
-extension RiskBook {
-    /// The book with no working orders: what a checkpoint encodes with `JSONEncoder` before writing the
-    /// working orders into its `"working":[]` with `writeWorkingOrders(to:)`.
-    public var withoutWorkingOrders: RiskBook {
-        var book = self
-        book.working = [:]
-        return book
-    }
-
-    /// The working orders as `encode(to:)` writes them (in order id order, keys sorted), calling
-    /// `entryWritten` after each.
-    public func writeWorkingOrders(to json: inout JSONText, entryWritten: (inout JSONText) -> Void = { _ in }) {
-        json.array(working.keys.sorted()) { json, id in
-            json.object { json in
-                json.member("orderID", id.rawValue)
-                json.key("working")
-                Self.write(working[id]!, to: &json)
-            }
-            entryWritten(&json)
-        }
-    }
-
-    private static func write(_ working: Working, to json: inout JSONText) {
-        json.object { json in
-            json.key("isBuy")
-            json.bool(working.isBuy)
-            json.member("leaves", working.leaves)
-            if let legs = working.legs {
-                json.key("legs")
-                json.array(legs) { json, leg in write(leg, to: &json) }
-            }
-            json.member("symbol", working.symbol.text)
-        }
-    }
-}
