@@ -91,6 +91,13 @@ public struct BrokerOrderTerms: Sendable, Hashable {
             type: order.type, limitPrice: order.limitPrice, stopPrice: order.stopPrice, tif: order.tif,
             avgFillPrice: order.avgFillPrice)
     }
+
+    /// The terms of an order the broker holds as the gateway sent it, before any fill.
+    public init(_ order: Order.SharedTerms) {
+        self.init(
+            clientOrderID: order.orderID.rawValue, symbol: order.symbol, side: order.side, qty: order.qty,
+            type: order.type, limitPrice: order.limitPrice, stopPrice: order.stopPrice, tif: order.tif)
+    }
 }
 
 /// What a broker holds, taken for a reconciliation and handed over on `events` after every event the

@@ -5,10 +5,11 @@ import GatewayCore
 struct PaperBook {
     /// One order at the paper broker. Its fields live in one copy-on-write box, so that the book's
     /// dictionary holds a reference per order instead of about 110 bytes (with 100 000 resting orders the
-    /// dictionary's buckets, about twice as many as orders, were the broker's largest allocation).
+    /// dictionary's buckets, about twice as many as orders, were the broker's largest allocation). The
+    /// order's terms are shared with the engine's copy of the order; its state is the broker's own.
     struct Resting {
         struct Fields {
-            var order: Order
+            let order: Order.SharedTerms
             var brokerOrderID: String
             var status: OrderStatus
             var fills: [BrokerFill] = []
@@ -23,13 +24,10 @@ struct PaperBook {
         private var fields: CopyOnWrite<Fields>
 
         init(order: Order, brokerOrderID: String, status: OrderStatus) {
-            fields = CopyOnWrite(Fields(order: order, brokerOrderID: brokerOrderID, status: status))
+            fields = CopyOnWrite(Fields(order: order.sharedTerms, brokerOrderID: brokerOrderID, status: status))
         }
 
-        var order: Order {
-            get { fields.value.order }
-            set { fields.value.order = newValue }
-        }
+        var order: Order.SharedTerms { fields.value.order }
         var brokerOrderID: String {
             get { fields.value.brokerOrderID }
             set { fields.value.brokerOrderID = newValue }
@@ -141,7 +139,8 @@ struct PaperBook {
 
     /// One symbol's part of a fill: its position, and the cash it costs or brings.
     private mutating func trade(
-        _ fill: BrokerFill, of order: Order, _ symbol: Symbol, _ side: OrderSide, _ qty: Quantity, _ price: Price
+        _ fill: BrokerFill, of order: Order.SharedTerms, _ symbol: Symbol, _ side: OrderSide, _ qty: Quantity,
+        _ price: Price
     ) {
         move(
             Fill(

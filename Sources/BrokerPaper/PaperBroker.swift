@@ -390,7 +390,7 @@ public actor PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable {
 
     /// Whether the market is open for this order now: the regular session, or extended hours for an
     /// order that asked for them; always without a calendar.
-    private func inSession(_ order: Order) -> Bool {
+    private func inSession(_ order: Order.SharedTerms) -> Bool {
         guard let calendar else { return true }
         switch calendar.phase(at: clock.now()) {
         case .regular: return true

@@ -8,7 +8,9 @@ enum PaperMatching {
     /// for a leg sold; the last price when the quote has no side), the net per spread the sum of the legs
     /// bought less the legs sold, times their ratios (positive a debit). A limit order fills when the net
     /// is at or below its net limit (a credit spread's limit is negative: at least that credit).
-    static func spreadFill(for order: Order, quotes: [Symbol: Quote]) -> (net: Price, legs: [BrokerLegFill])? {
+    static func spreadFill(for order: Order.SharedTerms, quotes: [Symbol: Quote]) -> (
+        net: Price, legs: [BrokerLegFill]
+    )? {
         guard let legs = order.legs else { return nil }
         var net = Price.zero
         var priced: [BrokerLegFill] = []
@@ -73,7 +75,7 @@ enum PaperMatching {
     }
 
     /// The fill price after slippage; a limit (or stop-limit) order's never past its limit.
-    static func slipped(_ touch: Price, order: Order, quote: Quote, slippage: PaperSlippage) -> Price {
+    static func slipped(_ touch: Price, order: Order.SharedTerms, quote: Quote, slippage: PaperSlippage) -> Price {
         let buy = order.side.isBuy
         let price = slippage.price(touch: touch, buy: buy, quote: quote)
         guard let limit = order.limitPrice, order.type == .limit || order.type == .stopLimit else { return price }

@@ -63,4 +63,23 @@ import Testing
         #expect(original.qty == Quantity("10")! && again.qty == Quantity("10")! && moved.qty == Quantity("3")!)
         #expect(Set([original, moved, again]).count == 3)
     }
+
+    /// The terms a holder keeps alone (the paper broker) read the order's terms, and stay as they were
+    /// when the order they came from changes afterwards.
+    @Test func sharedTermsReadTheTermsAndStayAsTaken() {
+        var order = Self.order()
+        order.strategy = "turtle"
+        order.extendedHours = true
+        let terms = order.sharedTerms
+        #expect(terms.orderID == order.orderID && terms.clientOrderID == order.clientOrderID)
+        #expect(terms.account == order.account && terms.symbol == order.symbol && terms.side == order.side)
+        #expect(terms.qty == order.qty && terms.type == order.type && terms.tif == order.tif)
+        #expect(terms.limitPrice == Price("190")! && terms.stopPrice == nil && terms.createdAt == order.createdAt)
+        #expect(terms.strategy == "turtle" && terms.extendedHours == true && terms.legs == nil)
+        order.apply(.sent, at: order.createdAt)
+        order.limitPrice = Price("191")!
+        order.qty = Quantity("3")!
+        #expect(terms.limitPrice == Price("190")! && terms.qty == Quantity("10")!)
+        #expect(order.sharedTerms.limitPrice == Price("191")! && order.sharedTerms.qty == Quantity("3")!)
+    }
 }

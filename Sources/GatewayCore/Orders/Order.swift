@@ -318,3 +318,39 @@ public struct Order: Sendable, Hashable, Codable {
         return apply(.filled(complete: filledQty >= qty), at: fill.ts)
     }
 }
+
+extension Order {
+    /// An order's terms alone — what it asks for, fixed once it is made — sharing the order's storage: one
+    /// reference. For a holder that keeps the order's state its own way, like the paper broker: holding the
+    /// `Order` would keep a second copy of its state once the engine's copy moves on (with 100 000 resting
+    /// paper orders, about 10 MiB).
+    public struct SharedTerms: Sendable {
+        private let storage: CopyOnWrite<Terms>
+
+        fileprivate init(_ storage: CopyOnWrite<Terms>) { self.storage = storage }
+
+        public var orderID: OrderID { storage.value.orderID }
+        public var clientOrderID: ClientOrderID { storage.value.clientOrderID }
+        public var account: AccountID { storage.value.account }
+        public var symbol: Symbol { storage.value.symbol }
+        public var strategy: String? { storage.value.strategy }
+        public var replacesOrderID: OrderID? { storage.value.replacesOrderID }
+        public var parentOrderID: OrderID? { storage.value.parentOrderID }
+        public var qty: Quantity { storage.value.qty }
+        public var createdAt: Timestamp { storage.value.createdAt }
+        public var tags: [String]? { storage.value.tags }
+        public var legs: [OrderLeg]? { storage.value.legs }
+        public var limitPrice: Price? { storage.value.limitPrice }
+        public var stopPrice: Price? { storage.value.stopPrice }
+        public var trailPrice: Price? { storage.value.trailPrice }
+        public var trailPercent: Price? { storage.value.trailPercent }
+        public var side: OrderSide { storage.value.side }
+        public var type: OrderType { storage.value.type }
+        public var tif: TimeInForce { storage.value.tif }
+        public var orderClass: OrderClass? { storage.value.orderClass }
+        public var extendedHours: Bool? { storage.value.extendedHours }
+    }
+
+    /// The order's terms, sharing its storage.
+    public var sharedTerms: SharedTerms { SharedTerms(box.value.terms) }
+}
