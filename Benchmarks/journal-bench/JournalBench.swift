@@ -92,6 +92,22 @@ struct JournalBench: AsyncParsableCommand {
             matched = try reader.records(matching: query).count
             queries.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
         }
+        // A finished order read back from the journal, as a duplicate submit, a cancel of a finished order
+        // or a late fill does on the engine's thread: the oldest order, one in the middle, the newest.
+        let orderIDs = try [0, Int(count) / 2, Int(count) - 200].compactMap { after in
+            try reader.records(matching: JournalQuery(kinds: ["order"], afterSeq: Int64(after), limit: 1)).first?
+                .orderID
+        }
+        var lookups: [[Double]] = Array(repeating: [], count: orderIDs.count)
+        for _ in 0..<max(runs, 20) {
+            for (n, id) in orderIDs.enumerated() {
+                let started = DispatchTime.now().uptimeNanoseconds
+                guard try reader.latestOrderPayload(id) != nil else {
+                    throw ValidationError("order \(id) not found in the journal")
+                }
+                lookups[n].append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
+            }
+        }
         let countStarted = DispatchTime.now().uptimeNanoseconds
         _ = try reader.lastSequence()
         let indexLookup = Double(DispatchTime.now().uptimeNanoseconds - countStarted) / 1e6
@@ -104,6 +120,10 @@ struct JournalBench: AsyncParsableCommand {
         print(
             "  audit query, one symbol, one day     \(String(format: "%.2f", Self.median(queries))) ms (\(matched) events; baseline: newest seq lookup \(String(format: "%.3f", indexLookup)) ms)"
         )
+        print(
+            "  finished order read back             "
+                + lookups.map { String(format: "%.3f", Self.median($0)) }.joined(separator: " / ")
+                + " ms (oldest / middle / newest order)")
         print(
             "  bytes per event                      \(size / max(1, Int(count))) with checkpoints, \(bareSize / max(1, Int(count))) without"
         )

@@ -279,14 +279,21 @@ public final class EventJournal: Sendable {
         }
     }
 
-    /// The payload of the newest `order` event of `orderID`.
+    /// The payload of the newest `order` event of `orderID`: a walk back over that order's own events.
     public func latestOrderPayload(_ orderID: String) throws -> String? {
         try pool.read { db in
-            try String.fetchOne(
-                db, sql: "SELECT payload FROM events WHERE order_id = ? AND kind = 'order' ORDER BY seq DESC LIMIT 1",
-                arguments: [orderID])
+            try String.fetchOne(db, sql: Self.latestOrderPayloadSQL, arguments: [orderID])
         }
     }
+
+    /// Left to itself, SQLite's planner reads this through the index on `(kind, seq)`, walking back over
+    /// every order event newer than the order's last: 293 ms for the oldest order of a journal of a
+    /// million events, on the engine's thread (a duplicate submit, a cancel of a finished order and a
+    /// late fill read finished orders back). The index on `(order_id, seq)` finds it in a few steps.
+    static let latestOrderPayloadSQL = """
+        SELECT payload FROM events INDEXED BY events_by_order
+        WHERE order_id = ? AND kind = 'order' ORDER BY seq DESC LIMIT 1
+        """
 
     /// The newest `order` event payload of every order (of one account), oldest order first.
     public func latestOrderPayloads(account: String?) throws -> [String] {
