@@ -295,17 +295,21 @@ public final class EventJournal: Sendable {
         WHERE order_id = ? AND kind = 'order' ORDER BY seq DESC LIMIT 1
         """
 
-    /// The newest `order` event payload of every order (of one account), oldest order first.
-    public func latestOrderPayloads(account: String?) throws -> [String] {
-        try pool.read { db in
-            let filter = account == nil ? "" : " AND account = ?"
-            return try String.fetchAll(
+    /// The newest `order` event payload of every order (of one account, symbol or strategy when given:
+    /// an order's own never change), in the order of those events.
+    public func latestOrderPayloads(account: String?, symbol: String? = nil, strategy: String? = nil) throws
+        -> [String]
+    {
+        let filters = [("account", account), ("symbol", symbol), ("strategy", strategy)].filter { $0.1 != nil }
+        let condition = filters.map { " AND \($0.0) = ?" }.joined()
+        return try pool.read { db in
+            try String.fetchAll(
                 db,
                 sql: """
                     SELECT payload FROM events WHERE seq IN (
-                        SELECT MAX(seq) FROM events WHERE kind = 'order'\(filter) GROUP BY order_id)
+                        SELECT MAX(seq) FROM events WHERE kind = 'order'\(condition) GROUP BY order_id)
                     ORDER BY seq
-                    """, arguments: StatementArguments(account.map { [$0] } ?? []))
+                    """, arguments: StatementArguments(filters.map(\.1)))
         }
     }
 

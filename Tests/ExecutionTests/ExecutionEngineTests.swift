@@ -83,6 +83,41 @@ struct ExecutionEngineTests {
         #expect(await broker.submitted.count == 1)
     }
 
+    /// Finished orders are read from the journal, off the engine's thread, once the engine has answered
+    /// the request: every earlier request, pipelined or not, is in the journal by then, in its newest state.
+    @Test func theListOfEveryOrderSeesEveryEarlierRequestInItsNewestState() async throws {
+        let broker = FakeBroker()
+        let harness = try await EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(100_000))]
+        )
+        let engine = harness.engine
+        var waiter = EventWaiter(engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        let msft = Symbol("MSFT")!
+        var first = buy(1, limit: "10", id: "a-1")
+        first.strategy = "s1"
+        let canceled = try await engine.submit(first).get().order
+        _ = await waiter.order(canceled.orderID.rawValue, status: "acknowledged")
+        _ = try await engine.cancel(account: paper, .orderID(canceled.orderID)).get()
+        #expect(await waiter.order(canceled.orderID.rawValue, status: "canceled") != nil)
+        // Two submits and the listing sent together, without waiting for the answers.
+        for (id, symbol) in [("a-2", aapl), ("m-1", msft)] {
+            engine.submit(buy(2, limit: "10", id: id, symbol: symbol)) { _ in }
+        }
+        let all = try await engine.orders(OrderFilter(openOnly: false)).get()
+        #expect(all.map(\.clientOrderID.rawValue) == ["a-1", "a-2", "m-1"])
+        #expect(all.first?.status == .canceled)
+        let aaplOnly = try await engine.orders(OrderFilter(openOnly: false, symbol: aapl)).get()
+        #expect(aaplOnly.map(\.clientOrderID.rawValue) == ["a-1", "a-2"])
+        let strategy = try await engine.orders(OrderFilter(openOnly: false, strategy: "s1")).get()
+        #expect(strategy.map(\.clientOrderID.rawValue) == ["a-1"])
+        let open = try await engine.orders(OrderFilter()).get()
+        #expect(open.map(\.clientOrderID.rawValue) == ["a-2", "m-1"])
+        await #expect(throws: EngineError.self) {
+            try await engine.orders(OrderFilter(account: AccountID("nobody")!, openOnly: false)).get()
+        }
+        try await harness.stop()
+    }
+
     @Test func concurrentDuplicatesInOneBatchMakeOneOrder() async throws {
         let broker = FakeBroker()
         let harness = try await EngineHarness(
