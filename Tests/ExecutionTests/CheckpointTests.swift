@@ -93,6 +93,39 @@ struct CheckpointTests {
         #expect(try empty.encoded() == encoder.encode(empty))
     }
 
+    /// The risk book keeps no entry per working order: it follows each order from the state the engine
+    /// last held. Its open quantities and count must equal a recount over the engine's working orders,
+    /// after a session with partial fills, a replace, a cancel and a refusal, and after a restart from a
+    /// checkpoint.
+    func expectRiskBookEqualsARecount(_ engine: ExecutionEngine) async throws {
+        let (risk, orders) = try await engine.read { engine in
+            .success((engine.riskBooks[paper]!, engine.orders.open(in: paper)))
+        }.get()
+        let working = orders.filter { $0.leavesQty.isPositive }
+        #expect(risk.openOrders == working.count)
+        #expect(!working.isEmpty)
+        let now = Timestamp(nanosecondsSinceEpoch: 0)
+        for symbol in Set(working.map(\.symbol) + [aapl]) {
+            let seen = risk.context(for: symbol, now: now, today: now.date)
+            let mine = working.filter { $0.symbol == symbol }
+            #expect(seen.openBuyQty == mine.filter(\.side.isBuy).reduce(.zero) { $0 + $1.leavesQty })
+            #expect(seen.openSellQty == mine.filter { !$0.side.isBuy }.reduce(.zero) { $0 + $1.leavesQty })
+        }
+    }
+
+    @Test func theRiskBookEqualsARecountOfTheWorkingOrdersBeforeAndAfterARestart() async throws {
+        let broker = FakeBroker()
+        let first = try await EngineHarness(journalPath: journalPath, accounts: [account(broker)], checkpointEvery: 5)
+        try await trade(first, broker, tag: "a")
+        try await expectRiskBookEqualsARecount(first.engine)
+        try await first.stop()
+        let second = try await EngineHarness(
+            journalPath: journalPath, accounts: [account(FakeBroker())], checkpointEvery: 1_000_000)
+        #expect(second.engine.restoredFromCheckpoint != nil)
+        try await expectRiskBookEqualsARecount(second.engine)
+        try await second.stop()
+    }
+
     @Test func aCheckpointEqualsAFullReplayAndARestartStartsFromTheNewest() async throws {
         let broker = FakeBroker()
         let first = try await EngineHarness(
