@@ -119,6 +119,15 @@ public actor ExecutionEngine: Service {
     /// Set while the run loop takes the inbox: from when `run()` has started the brokers until shutdown
     /// has handled the last broker result.
     var running = false
+    /// How long a batch of broker events alone waits for requests to share its commit, in nanoseconds
+    /// (0: not at all). Nothing leaves the engine before its commit — answers, events to subscribers,
+    /// calls to brokers all wait for it — so waiting only delays them; with one client and a durable
+    /// journal, the next request usually arrives meanwhile and one fsync covers both.
+    let commitLinger: Int64
+    /// Whether a batch is waiting for `commitLinger` to pass.
+    var lingering = false
+    /// Off once shutdown starts: every batch is committed at once.
+    var lingerAllowed = true
 
     // The inbox (any thread may add to it) and the batch under way.
     struct Inbox {
@@ -167,9 +176,11 @@ public actor ExecutionEngine: Service {
     /// replays only the events after it.
     public init(
         journal: EventJournal, accounts: [EngineAccount], clock: any WallClock, logger: Logger,
-        thread: EngineThread, checkpointEvery: Int = 10_000, progress: RecoveryProgress? = nil
+        thread: EngineThread, checkpointEvery: Int = 10_000, commitLinger: Int64 = 0,
+        progress: RecoveryProgress? = nil
     ) async throws {
         self.thread = thread
+        self.commitLinger = thread.later == nil ? 0 : commitLinger
         self.checkpointEvery = checkpointEvery
         self.journal = journal
         self.clock = clock
@@ -292,6 +303,8 @@ public actor ExecutionEngine: Service {
     func shutDown() async throws {
         inbox.withLock { $0.accepting = false }
         for timer in reconcileTimers { timer.cancel() }
+        lingerAllowed = false
+        commitLingering()
         drain()
         for sender in senders.values { sender.finish() }
         for task in senderTasks { await task.value }
@@ -371,7 +384,12 @@ public actor ExecutionEngine: Service {
                 break
             }
             defer { spare = batch }
+            var brokerEventsOnly = true
             for command in batch {
+                switch command {
+                case .brokerEvent, .brokerResult: break
+                default: brokerEventsOnly = false
+                }
                 if startReconciling != nil, !command.isInternal {
                     heldCommands.append(command)
                     continue
@@ -387,6 +405,14 @@ public actor ExecutionEngine: Service {
                 }
                 handle(command)
             }
+            if brokerEventsOnly, commitLinger > 0, lingerAllowed, let later = thread.later {
+                if !lingering {
+                    lingering = true
+                    later(commitLinger) { [self] in self.assumeIsolated { $0.commitLingering() } }
+                }
+                continue
+            }
+            lingering = false
             do {
                 try commit()
             } catch {
@@ -394,6 +420,18 @@ public actor ExecutionEngine: Service {
             }
             checkpointIfDue()
         }
+    }
+
+    /// Commits the batch that waited for `commitLinger`, unless a later batch committed it already.
+    func commitLingering() {
+        lingering = false
+        guard !staged.isEmpty || !deferred.isEmpty else { return }
+        do {
+            try commit()
+        } catch {
+            failStop(error)
+        }
+        checkpointIfDue()
     }
 
     /// The checkpoint at shutdown, after the one being written (if any).

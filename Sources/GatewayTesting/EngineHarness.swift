@@ -18,17 +18,21 @@ public final class EngineHarness: Sendable {
     let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     /// Starts an engine over the journal at `journalPath` with the given accounts.
+    /// `later` and `commitLinger`: a batch of broker events alone waits for `later` to run the work it is
+    /// handed (on the engine's thread) or for the next request, as in `gatewayd` with a durable journal.
     public init(
         journalPath: String, accounts: [EngineAccount], clock: ManualWallClock = ManualWallClock(),
-        checkpointEvery: Int = 10_000
+        checkpointEvery: Int = 10_000, commitLinger: Int64 = 0,
+        later: (@Sendable (any EventLoop, Int64, @escaping @Sendable () -> Void) -> Void)? = nil
     ) async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         self.clock = clock
         journal = try EventJournal(path: journalPath)
         engine = try await ExecutionEngine(
-            journal: journal, accounts: accounts, clock: clock, logger: logger, thread: Self.thread(on: loops.next()),
-            checkpointEvery: checkpointEvery)
+            journal: journal, accounts: accounts, clock: clock, logger: logger,
+            thread: Self.thread(on: loops.next(), later: later), checkpointEvery: checkpointEvery,
+            commitLinger: commitLinger)
         group = ServiceGroup(services: [engine], logger: logger)
         let group = self.group
         running = Task { try await group.run() }
@@ -42,9 +46,14 @@ public final class EngineHarness: Sendable {
         try await loops.shutdownGracefully()
     }
 
-    /// An engine thread on `loop`, as `gatewayd` makes it.
-    public static func thread(on loop: any EventLoop) -> EngineThread {
-        EngineThread(executor: loop.executor) { loop.execute($0) }
+    /// An engine thread on `loop`, as `gatewayd` makes it (`later` in place of the loop's own timer).
+    public static func thread(
+        on loop: any EventLoop, later: (@Sendable (any EventLoop, Int64, @escaping @Sendable () -> Void) -> Void)? = nil
+    ) -> EngineThread {
+        guard let later else { return EngineThread(executor: loop.executor) { loop.execute($0) } }
+        return EngineThread(
+            executor: loop.executor, schedule: { loop.execute($0) },
+            later: { delay, body in later(loop, delay, body) })
     }
 
     /// A fresh temporary folder for one test's files.
