@@ -86,10 +86,8 @@ public struct BrokerOrderTerms: Sendable, Hashable {
 
     /// The terms of an order the broker holds as the gateway sent it.
     public init(_ order: Order) {
-        self.init(
-            clientOrderID: order.orderID.rawValue, symbol: order.symbol, side: order.side, qty: order.qty,
-            type: order.type, limitPrice: order.limitPrice, stopPrice: order.stopPrice, tif: order.tif,
-            avgFillPrice: order.avgFillPrice)
+        self.init(order.sharedTerms)
+        avgFillPrice = order.avgFillPrice
     }
 
     /// The terms of an order the broker holds as the gateway sent it, before any fill.

@@ -120,7 +120,7 @@ public actor ExecutionEngine: Service {
     /// has handled the last broker result.
     var running = false
     /// How long a batch of broker events alone waits for requests to share its commit, in nanoseconds
-    /// (0: not at all). Nothing leaves the engine before its commit — answers, events to subscribers,
+    /// (0, or a thread without `later`: not at all). Nothing leaves the engine before its commit — answers, events to subscribers,
     /// calls to brokers all wait for it — so waiting only delays them; with one client and a durable
     /// journal, the next request usually arrives meanwhile and one fsync covers both.
     let commitLinger: Int64
@@ -180,7 +180,7 @@ public actor ExecutionEngine: Service {
         progress: RecoveryProgress? = nil
     ) async throws {
         self.thread = thread
-        self.commitLinger = thread.later == nil ? 0 : commitLinger
+        self.commitLinger = commitLinger
         self.checkpointEvery = checkpointEvery
         self.journal = journal
         self.clock = clock

@@ -104,14 +104,14 @@ public struct RiskBook: Sendable {
     private mutating func count(_ order: Order, adding: Bool) {
         guard order.status.isOpen, order.leavesQty.isPositive else { return }
         openOrders += adding ? 1 : -1
+        let leaves = adding ? order.leavesQty : -order.leavesQty
         guard let legs = order.legs else {
-            lines[order.symbol, default: Line()].changeOpen(
-                isBuy: order.side.isBuy, by: order.leavesQty, adding: adding)
+            lines[order.symbol, default: Line()].changeOpen(isBuy: order.side.isBuy, by: leaves)
             return
         }
         for leg in legs {
             lines[leg.symbol, default: Line()].changeOpen(
-                isBuy: leg.side.isBuy, by: Quantity(units: order.leavesQty.units * Int64(leg.ratio)), adding: adding)
+                isBuy: leg.side.isBuy, by: Quantity(units: leaves.units * Int64(leg.ratio)))
         }
     }
 
@@ -158,13 +158,9 @@ public struct RiskBook: Sendable {
 }
 
 extension RiskBook.Line {
-    mutating func changeOpen(isBuy: Bool, by leaves: Quantity, adding: Bool) {
-        switch (isBuy, adding) {
-        case (true, true): openBuy += leaves
-        case (true, false): openBuy -= leaves
-        case (false, true): openSell += leaves
-        case (false, false): openSell -= leaves
-        }
+    /// Adds `change` (negative to take back) to the open quantity on the order's side.
+    mutating func changeOpen(isBuy: Bool, by change: Quantity) {
+        if isBuy { openBuy += change } else { openSell += change }
     }
 }
 
