@@ -6,6 +6,25 @@ struct Measurement {
     var ack: Summary
     var fill: Summary?
     var failures: Int
+    /// The daemon's CPU time over the measurement, in all and on its busiest thread (nanoseconds).
+    var cpu: (total: UInt64, busiest: UInt64)?
+
+    init(ack: Summary, fill: Summary?, failures: Int) {
+        self.ack = ack
+        self.fill = fill
+        self.failures = failures
+    }
+
+    /// The daemon's CPU per order, in all and on its busiest thread, in microseconds.
+    var cpuPerOrder: (total: Double, busiest: Double)? {
+        guard let cpu, ack.count > 0 else { return nil }
+        func per(_ nanos: UInt64) -> Double { (Double(nanos) / Double(ack.count) / 100).rounded() / 10 }
+        return (per(cpu.total), per(cpu.busiest))
+    }
+
+    var cpuLine: String? {
+        cpuPerOrder.map { "daemon CPU \($0.total) µs per order, \($0.busiest) µs on its busiest thread" }
+    }
 }
 
 /// When each order of a measurement was sent (or, open-loop, meant to be sent), by client and number, so

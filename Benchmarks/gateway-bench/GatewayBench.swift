@@ -141,14 +141,18 @@ struct GatewayBench: ParsableCommand {
                 let isCompared = name != durability
                 if selectedModes.contains("closed") {
                     let scraper = name == "metrics on" ? metricsPort.map(Scraper.init) : nil
-                    let measured = try Driver.closed(
+                    let before = ProcessCPU(pid: daemon.pid)
+                    var measured = try Driver.closed(
                         socket: daemon.socket, tag: "c\(run)", clients: clients, orders: orders, window: window,
                         watchFills: true)
+                    let used = ProcessCPU(pid: daemon.pid).since(before)
+                    measured.cpu = (used.total, used.busiest)
                     let scrapes = scraper?.stop()
                     let key = Key(mode: "closed", durability: name, rate: nil)
                     results.add(key, measured, rss: peakRSSMiB(pid: daemon.pid))
                     say("run \(run)  \(measured.ack.line("\(name) closed: submit→ack"))")
                     if let fill = measured.fill { say("run \(run)  \(fill.line("\(name) closed: submit→fill"))") }
+                    if let cpu = measured.cpuLine { say("run \(run)  \(name) closed: \(cpu)") }
                     if measured.failures > 0 { say("run \(run)  \(measured.failures) submits failed") }
                     if let scrapes { say("run \(run)  scraped /metrics \(scrapes) times while measuring") }
                 }

@@ -23,6 +23,13 @@ struct Results {
         measured[key, default: []].append((measurement, rss))
     }
 
+    /// The median of the runs' daemon CPU per order (in all, on the busiest thread), when measured.
+    func medianCPU(_ key: Key) -> (total: Double, busiest: Double)? {
+        let all = (measured[key] ?? []).compactMap(\.0.cpuPerOrder)
+        guard !all.isEmpty else { return nil }
+        return (all.map(\.total).sorted()[all.count / 2], all.map(\.busiest).sorted()[all.count / 2])
+    }
+
     func median(_ key: Key) -> (ack: Summary, fill: Summary?, rss: Double, failures: Int) {
         let all = measured[key] ?? []
         let fills = all.compactMap(\.0.fill)
@@ -59,6 +66,11 @@ extension GatewayBench {
             if let fill {
                 object["fill_p50_us"] = fill.p50Micros
                 object["fill_p99_us"] = fill.p99Micros
+            }
+            if let cpu = results.medianCPU(key) {
+                say("  \(name): daemon CPU \(cpu.total) µs per order, \(cpu.busiest) µs on its busiest thread")
+                object["cpu_us_per_order"] = cpu.total
+                object["busiest_thread_cpu_us_per_order"] = cpu.busiest
             }
             if let rate = key.rate { object["offered_per_s"] = rate }
             if key.mode == "resting" {

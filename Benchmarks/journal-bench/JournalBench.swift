@@ -92,6 +92,60 @@ struct JournalBench: AsyncParsableCommand {
             matched = try reader.records(matching: query).count
             queries.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
         }
+        // The other questions an audit asks, each through its own index (docs/journal.md).
+        let hour = 3_600_000_000_000 as Int64
+        let audits: [(String, (Int) throws -> Int)] = [
+            (
+                "one client order id",
+                { run in try reader.records(matching: JournalQuery(clientOrderID: "b-\(run * 997)", limit: 1000)).count
+                }
+            ),
+            (
+                "one strategy, one day",
+                { run in
+                    let since = first + Int64(run % 10) * day
+                    return try reader.records(
+                        matching: JournalQuery(
+                            strategy: "st\(run % 8)", since: since, until: since + day, limit: 100_000)
+                    ).count
+                }
+            ),
+            (
+                "every event of one hour",
+                { run in
+                    let since = first + Int64(run % 10) * day
+                    return try reader.records(matching: JournalQuery(since: since, until: since + hour, limit: 100_000))
+                        .count
+                }
+            ),
+            (
+                "an account's first 1000 fills after a point",
+                { run in
+                    try reader.records(
+                        matching: JournalQuery(
+                            account: "paper", kinds: ["fill"], afterSeq: Int64(run) * (count / 20), limit: 1000)
+                    ).count
+                }
+            ),
+            (
+                "an account's newest fill (start)",
+                { _ in try reader.latestFillTimestamp(account: "paper") == nil ? 0 : 1 }
+            ),
+        ]
+        var auditTimes: [(String, Double, Int)] = []
+        for (name, body) in audits {
+            var times: [Double] = []
+            var rows = 0
+            for run in 0..<max(runs, 20) {
+                let started = DispatchTime.now().uptimeNanoseconds
+                rows = try body(run)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
+            }
+            auditTimes.append((name, Self.median(times), rows))
+        }
+        let ordersStarted = DispatchTime.now().uptimeNanoseconds
+        let symbolOrders = try reader.latestOrderPayloads(account: "paper", symbol: "S7").count
+        let ordersOfSymbol = Double(DispatchTime.now().uptimeNanoseconds - ordersStarted) / 1e6
         // A finished order read back from the journal, as a duplicate submit, a cancel of a finished order
         // or a late fill does on the engine's thread: the oldest order, one in the middle, the newest.
         let orderIDs = try [0, Int(count) / 2, Int(count) - 200].compactMap { after in
@@ -119,6 +173,14 @@ struct JournalBench: AsyncParsableCommand {
         print("  start, full replay (no checkpoint)   \(Self.ms(Self.median(fullReplay)))")
         print(
             "  audit query, one symbol, one day     \(String(format: "%.2f", Self.median(queries))) ms (\(matched) events; baseline: newest seq lookup \(String(format: "%.3f", indexLookup)) ms)"
+        )
+        for (name, ms, rows) in auditTimes {
+            print(
+                "  audit query, \(name)".padding(toLength: 48, withPad: " ", startingAt: 0)
+                    + "\(String(format: "%.2f", ms)) ms (\(rows) events)")
+        }
+        print(
+            "  orders verb, one symbol's orders (once)       \(String(format: "%.0f", ordersOfSymbol)) ms (\(symbolOrders) orders)"
         )
         print(
             "  finished order read back             "
@@ -206,7 +268,8 @@ struct JournalBench: AsyncParsableCommand {
                         _ = try await engine.quote(Quote(symbol: symbol, bid: price, ask: price, ts: clock.now())).get()
                         let request = SubmitOrder(
                             account: AccountID("paper")!, clientOrderID: ClientOrderID("b-\(n)"), symbol: symbol,
-                            side: n % 2 == 0 ? .buy : .sell, qty: Quantity(1), type: .market)
+                            side: n % 2 == 0 ? .buy : .sell, qty: Quantity(1), type: .market,
+                            strategy: "st\(n % 8)")
                         _ = try await engine.submit(request).get()
                         n += 64
                     }

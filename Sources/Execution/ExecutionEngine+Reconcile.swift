@@ -46,7 +46,7 @@ extension ExecutionEngine {
         // At start the adapter knows nothing of earlier runs: fills after the newest journaled are missed.
         var since: Timestamp?
         if trigger == .start {
-            since = (try? journal.latestTimestamp(kind: EventKind.fill.rawValue, account: account.rawValue))
+            since = (try? journal.latestFillTimestamp(account: account.rawValue))
                 .flatMap { $0 }.map(Timestamp.init(nanosecondsSinceEpoch:))
         }
         send(.reconcile(tag: tag, since: since), to: account)

@@ -140,6 +140,29 @@ enum JournalSchema {
                     );
                     """)
         }
+        migrator.registerMigration("v7-fewer-indexes") { db in
+            // Every index is written on every append, on the engine's thread, inside the commit that an
+            // acknowledgement waits for: about 13 µs of the engine's CPU per order each (five events), and
+            // a page more for every commit to write to the log and later copy back. Kept: what the engine
+            // reads on the order path (`events_by_order`) and what an audit asks most: a symbol over a
+            // time (`events_by_symbol_time`, which also serves a symbol alone), a time (`events_by_ts`), a
+            // strategy and a client order id — those two now only for the events that have one — and
+            // the fills of an account (`events_fills`: a fifth of the events). Gone: the account (a
+            // gateway has a handful: the index narrowed nothing), the symbol by sequence (the symbol and
+            // time index does its work), and the kind (seven values; the fills have their own).
+            try db.execute(
+                sql: """
+                    DROP INDEX IF EXISTS events_by_account;
+                    DROP INDEX IF EXISTS events_by_symbol;
+                    DROP INDEX IF EXISTS events_by_kind;
+                    DROP INDEX IF EXISTS events_by_strategy;
+                    DROP INDEX IF EXISTS events_by_client_order;
+                    CREATE INDEX events_by_strategy ON events(strategy, seq) WHERE strategy IS NOT NULL;
+                    CREATE INDEX events_by_client_order ON events(client_order_id, seq)
+                        WHERE client_order_id IS NOT NULL;
+                    CREATE INDEX events_fills ON events(account, seq) WHERE kind = 'fill';
+                    """)
+        }
         return migrator
     }
 }

@@ -33,7 +33,6 @@ import Testing
                 .map { $0["detail"] as String? ?? "" }
         }
         #expect(plan.contains { $0.contains("USING INDEX events_by_order") }, "plan: \(plan)")
-        #expect(!plan.contains { $0.contains("events_by_kind") }, "plan: \(plan)")
         try database.close()
     }
 }
