@@ -119,7 +119,7 @@ struct JournalBench: AsyncParsableCommand {
                 }
             ),
             (
-                "an account's first 1000 fills after a point",
+                "1000 fills of an account",
                 { run in
                     try reader.records(
                         matching: JournalQuery(
@@ -176,11 +176,11 @@ struct JournalBench: AsyncParsableCommand {
         )
         for (name, ms, rows) in auditTimes {
             print(
-                "  audit query, \(name)".padding(toLength: 48, withPad: " ", startingAt: 0)
+                "  audit query, \(name)".padding(toLength: 52, withPad: " ", startingAt: 0)
                     + "\(String(format: "%.2f", ms)) ms (\(rows) events)")
         }
         print(
-            "  orders verb, one symbol's orders (once)       \(String(format: "%.0f", ordersOfSymbol)) ms (\(symbolOrders) orders)"
+            "  orders verb, one symbol's orders (once)           \(String(format: "%.0f", ordersOfSymbol)) ms (\(symbolOrders) orders)"
         )
         print(
             "  finished order read back             "
