@@ -22,8 +22,10 @@ struct Measurement {
         return (per(cpu.total), per(cpu.busiest))
     }
 
-    var cpuLine: String? {
-        cpuPerOrder.map { "daemon CPU \($0.total) µs per order, \($0.busiest) µs on its busiest thread" }
+    var cpuLine: String? { cpuPerOrder.map(Self.cpuLine) }
+
+    static func cpuLine(_ cpu: (total: Double, busiest: Double)) -> String {
+        "daemon CPU \(cpu.total) µs per order, \(cpu.busiest) µs on its busiest thread"
     }
 }
 

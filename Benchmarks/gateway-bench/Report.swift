@@ -68,7 +68,7 @@ extension GatewayBench {
                 object["fill_p99_us"] = fill.p99Micros
             }
             if let cpu = results.medianCPU(key) {
-                say("  \(name): daemon CPU \(cpu.total) µs per order, \(cpu.busiest) µs on its busiest thread")
+                say("  \(name): " + Measurement.cpuLine(cpu))
                 object["cpu_us_per_order"] = cpu.total
                 object["busiest_thread_cpu_us_per_order"] = cpu.busiest
             }

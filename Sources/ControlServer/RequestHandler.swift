@@ -104,7 +104,9 @@ public struct RequestHandler: Sendable {
     }
 
     /// Whether the line holds `"submit"` (quoted), so that reading it as a submit in one pass may work.
-    /// A plain scan of the bytes: `Data.firstRange(of:)` made about 30 heap allocations for each request.
+    /// A plain scan of the bytes, by hand: `Data.firstRange(of:)` and the standard library's generic
+    /// `firstRange(of:)` took about 2 µs and 30 heap allocations a request, this some 40 ns; libc's
+    /// `memmem` is a GNU extension that Swift's `Glibc` module leaves out.
     static func mentionsSubmit(_ line: Data) -> Bool {
         line.withUnsafeBytes { bytes in
             let pattern = submitPattern
