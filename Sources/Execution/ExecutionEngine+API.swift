@@ -290,11 +290,15 @@ extension ExecutionEngine {
         await withCheckedContinuation { enqueue(.reload(limits, note, Reply($0))) }
     }
 
-    /// Answers once the engine has handled everything enqueued before it and committed that batch: the
-    /// watchdog's proof that the engine is making progress (a stuck commit or a busy loop delays it).
+    /// Answers once the engine has handled everything enqueued before it and committed that batch, and
+    /// the journal's tables hold it: the watchdog's proof that the engine and the journal are making
+    /// progress (a stuck append, a busy loop or a database nothing can be written to delays it).
     public nonisolated func ping() async -> Bool {
-        if case .success = await read({ _ in .success(true) }) { return true }
-        return false
+        guard case .success = await read({ _ in .success(true) }) else { return false }
+        let journal = self.journal
+        return await withCheckedContinuation { continuation in
+            journal.whenIndexed { continuation.resume(returning: $0 == nil) }
+        }
     }
 
     /// Live events as they commit, filtered by kind, handed to `sink` on the engine's thread as each batch

@@ -3,11 +3,28 @@ import GRDB
 public import Foundation
 import Synchronization
 
-/// The append-only event journal in SQLite: WAL mode, `synchronous=FULL` (or `NORMAL` in the `fast`
-/// durability), one transaction per batch (group commit), sequence numbers contiguous from 1 and
-/// enforced by triggers that refuse any update or delete. The only type that touches SQLite (DESIGN.md).
+/// The append-only event journal: each batch appended to the journal's log (`JournalLog`, one `pwrite`
+/// and, when durable, one `fdatasync`) before anything is answered, then copied into SQLite (WAL mode,
+/// `synchronous=FULL`, or `NORMAL` in the `fast` durability) by a thread of its own (`JournalIndexer`).
+/// Sequence numbers are contiguous from 1, enforced by triggers that refuse any update or delete. Every
+/// read waits until the tables hold every event appended before it, so readers see what was answered.
+/// The only type that touches SQLite (DESIGN.md).
 public final class EventJournal: Sendable {
     private let pool: DatabasePool
+    /// The log and the newest event appended to it, under the append lock.
+    private struct Appender: ~Copyable {
+        let log: JournalLog
+        var seq: Int64
+        var hash: Data
+        var buffer: [UInt8] = []
+        /// Set when a write to the log failed: nothing more is appended until the journal is opened again.
+        var failure: String?
+    }
+    private let appender: Mutex<Appender>
+    private let indexer: JournalIndexer
+    /// The log is written from its start again once it holds more than this and every event in it is in
+    /// the tables.
+    let logReuseSize: Int64
     /// A random id made when the journal file was created; prefixes order ids so that they stay unique
     /// at the broker even if the journal is ever started anew.
     public let instanceID: String
@@ -38,8 +55,14 @@ public final class EventJournal: Sendable {
     /// Opens or creates the journal at `path`, creating its folder, and migrates its schema.
     /// - Parameter instanceID: the id a new journal takes (eight hex digits; by default a random one), for
     ///   a session meant to replay byte for byte; an existing journal keeps its own.
-    public init(path: String, durability: Durability = .durable, instanceID newID: String? = nil) throws {
+    /// - Parameter logReuseSize: how large the journal's log grows before it is written from its start
+    ///   again (once every event in it is in the tables).
+    public init(
+        path: String, durability: Durability = .durable, instanceID newID: String? = nil,
+        logReuseSize: Int64 = 4 << 20
+    ) throws {
         self.durability = durability
+        self.logReuseSize = logReuseSize
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
@@ -68,6 +91,54 @@ public final class EventJournal: Sendable {
             try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('instance_id', ?)", arguments: [padded])
             return padded
         }
+        let log = try JournalLog(path: path + "-log")
+        let head = try Self.recover(from: log, into: pool)
+        appender = Mutex(Appender(log: log, seq: head.seq, hash: head.hash))
+        indexer = JournalIndexer(pool: pool, checkpointer: checkpointer, indexedSeq: head.seq)
+    }
+
+    deinit { indexer.stopSoon() }
+
+    /// Copies into the tables the events the log holds and they do not (the process ended between the
+    /// append and the copy), checking each one's link in the chain, and cuts off a torn last frame.
+    /// Returns the newest event.
+    private static func recover(from log: JournalLog, into pool: DatabasePool) throws -> (seq: Int64, hash: Data) {
+        let stored = try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+        }
+        let storedSeq: Int64 = stored?["seq"] ?? 0
+        var hash: Data = stored?["hash"] ?? HashChain.genesis
+        var missing: [(record: JournalRecord, hash: Data)] = []
+        var expected: Int64?
+        var end: Int64 = 0
+        for frame in try log.readFrames() {
+            let seq = frame.record.seq
+            if let expected, seq != expected { break }
+            if seq > storedSeq {
+                let wanted = (missing.last?.record.seq ?? storedSeq) + 1
+                guard seq == wanted else {
+                    throw JournalError(
+                        "the journal's log \(log.path) continues at event \(seq) but the journal ends at \(storedSeq): "
+                            + "events \(wanted)…\(seq - 1) are missing; move the log aside to open the journal without it"
+                    )
+                }
+                guard HashChain.link(after: hash, frame.record) == frame.hash else { break }
+                hash = frame.hash
+                missing.append((frame.record, frame.hash))
+            }
+            expected = seq + 1
+            end = frame.end
+        }
+        if !missing.isEmpty {
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    try JournalIndexer.insert(missing, into: db)
+                    return .commit
+                }
+            }
+        }
+        log.rewind(to: end)
+        return (missing.last?.record.seq ?? storedSeq, hash)
     }
 
     /// The size of the write-ahead log file in bytes (0 when there is none).
@@ -87,39 +158,68 @@ public final class EventJournal: Sendable {
 
     /// The highest sequence number written, 0 for an empty journal.
     public func lastSequence() throws -> Int64 {
-        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0 }
+        appender.withLock { $0.seq }
     }
 
-    /// Appends `records` in one durable transaction. Their sequence numbers must continue the journal
+    /// Appends `records` as one batch (`appendNow`). Their sequence numbers must continue the journal
     /// without a gap; anything else is refused whole.
     public func append(_ records: [JournalRecord]) async throws {
-        guard !records.isEmpty else { return }
-        try checkInjectedFailure()
-        try await pool.write { db in try Self.insert(records, into: db) }
-        checkpointer.committed(records: records.count)
+        try appendNow(records)
     }
 
-    /// `append`, on the calling thread: the caller waits through the commit (and its fsync, when
-    /// durable) instead of handing the transaction to GRDB's writer queue and being woken when it is
-    /// done — two thread wake-ups fewer per batch on the order path.
-    ///
-    /// Its transaction is begun and committed with cached statements: GRDB's `write` compiles `BEGIN`
-    /// and `COMMIT` anew for every transaction, and compiling (with GRDB's authorizer called for each
-    /// statement) took about 5 % of the engine's thread in the profile of one client's submits.
+    /// Appends `records` to the log, on the calling thread, and returns once they are there (and on the
+    /// disk, when durable); the tables get them a moment later. Their sequence numbers must continue the
+    /// journal without a gap; anything else is refused whole. After a failed write nothing more is
+    /// appended: the journal must be opened again.
     public func appendNow(_ records: [JournalRecord]) throws {
         guard !records.isEmpty else { return }
         try checkInjectedFailure()
-        try pool.writeWithoutTransaction { db in
-            try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+        let (sync, indexer, reuseSize) = (durability == .durable, indexer, logReuseSize)
+        try appender.withLock { appender in
+            if let failure = appender.failure { throw JournalError(failure) }
+            guard records[0].seq == appender.seq + 1 else {
+                throw JournalError("sequence \(records[0].seq) does not follow \(appender.seq)")
+            }
+            var linked: [(record: JournalRecord, hash: Data)] = []
+            linked.reserveCapacity(records.count)
+            var hash = appender.hash
+            appender.buffer.removeAll(keepingCapacity: true)
+            for (offset, record) in records.enumerated() {
+                guard record.seq == appender.seq + 1 + Int64(offset) else {
+                    throw JournalError("sequence gap at \(record.seq)")
+                }
+                hash = HashChain.link(after: hash, record)
+                JournalLog.frame(record, hash: hash, into: &appender.buffer)
+                linked.append((record, hash))
+            }
             do {
-                try Self.insert(records, into: db)
-                try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+                // Reused only when everything in it is in the tables; events reach the indexer under this
+                // lock, so none can be in the log and not yet counted.
+                if appender.log.size > reuseSize, indexer.caughtUp { appender.log.rewind(to: 0) }
+                try appender.log.append(appender.buffer, sync: sync)
             } catch {
-                if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
+                appender.failure = "\(error)"
                 throw error
             }
+            appender.seq = records[records.count - 1].seq
+            appender.hash = hash
+            indexer.add(linked)
         }
-        checkpointer.committed(records: records.count)
+    }
+
+    /// Waits until SQLite's tables hold every event appended so far; reads call it first.
+    private func indexed(through seq: Int64? = nil) throws {
+        try indexer.waitUntilIndexed(seq)
+    }
+
+    /// For tests: stops copying events from the log into the tables, as if the process had died after
+    /// appending them; `resumeIndexing` starts again.
+    func pauseIndexing() { indexer.pause() }
+    func resumeIndexing() { indexer.resume() }
+
+    /// Calls `body` once SQLite's tables hold every event appended so far, with the reason if they cannot.
+    public func whenIndexed(_ body: @escaping @Sendable ((any Error)?) -> Void) {
+        indexer.whenIndexed(body)
     }
 
     private func checkInjectedFailure() throws {
@@ -131,36 +231,10 @@ public final class EventJournal: Sendable {
         if injected { throw JournalError("injected failure: disk I/O error (the disk is full)") }
     }
 
-    private static func insert(_ records: [JournalRecord], into db: Database) throws {
-        guard let first = records.first else { return }
-        let head = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"))
-        let last: Int64 = head?["seq"] ?? 0
-        guard first.seq == last + 1 else {
-            throw JournalError("sequence \(first.seq) does not follow \(last)")
-        }
-        var previous: Data = head?["hash"] ?? HashChain.genesis
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO events(seq, ts, kind, account, symbol, order_id, client_order_id, strategy, payload,
-                    hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        var expected = first.seq
-        for record in records {
-            guard record.seq == expected else { throw JournalError("sequence gap at \(record.seq)") }
-            previous = HashChain.link(after: previous, record)
-            try statement.execute(arguments: [
-                record.seq, record.ts, record.kind, record.account, record.symbol, record.orderID,
-                record.clientOrderID, record.strategy, record.payload, previous,
-            ])
-            expected += 1
-        }
-    }
-
     /// Records after `seq`, oldest first, at most `limit`.
     public func records(after seq: Int64, limit: Int) throws -> [JournalRecord] {
-        try pool.read { db in
+        try indexed()
+        return try pool.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]
             )
@@ -171,7 +245,8 @@ public final class EventJournal: Sendable {
     /// The time of the newest fill of `account` (the last entry of the account's fills in their index), or
     /// `nil` when there is none.
     public func latestFillTimestamp(account: String) throws -> Int64? {
-        try pool.read { db in
+        try indexed()
+        return try pool.read { db in
             try Int64.fetchOne(db, sql: Self.latestFillTimestampSQL, arguments: [account])
         }
     }
@@ -184,6 +259,7 @@ public final class EventJournal: Sendable {
     /// Records matching `query`, oldest first.
     public func records(matching query: JournalQuery) throws -> [JournalRecord] {
         let (sql, arguments) = Self.statement(matching: query)
+        try indexed()
         return try pool.read { db in
             try Row.fetchAll(db, sql: sql, arguments: arguments).map(JournalRecord.init(row:))
         }
@@ -234,6 +310,7 @@ public final class EventJournal: Sendable {
     /// A writer for the checkpoint after event `seq`, whose state is handed to it piece by piece as it is
     /// encoded (so the whole state is never in memory at once).
     public func checkpointWriter(seq: Int64, ts: Int64) throws -> CheckpointWriter {
+        try indexed(through: seq)
         let writer = CheckpointWriter(pool: pool, seq: seq, ts: ts)
         // Pieces left by an attempt at the same checkpoint that died before naming them.
         try writer.write { db in try db.execute(sql: "DELETE FROM checkpoint_pieces WHERE seq = ?", arguments: [seq]) }
@@ -242,7 +319,8 @@ public final class EventJournal: Sendable {
 
     /// The seqs of the checkpoints stored, newest first, and how many pieces of state are stored.
     func checkpointRows() throws -> (seqs: [Int64], pieces: Int) {
-        try pool.read { db in
+        try indexed()
+        return try pool.read { db in
             (
                 try Int64.fetchAll(db, sql: "SELECT seq FROM checkpoints ORDER BY seq DESC"),
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkpoint_pieces") ?? 0
@@ -254,7 +332,8 @@ public final class EventJournal: Sendable {
     /// after, and its state hashes to what was stored. Older ones are tried when the newest does not.
     /// A state is in the row itself (checkpoints written before `checkpoint_pieces`) or in its pieces.
     public func latestCheckpoint() throws -> (seq: Int64, state: Data)? {
-        try pool.read { db in
+        try indexed()
+        return try pool.read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -292,7 +371,8 @@ public final class EventJournal: Sendable {
 
     /// The payload of the newest `order` event of `orderID`: a walk back over that order's own events.
     public func latestOrderPayload(_ orderID: String) throws -> String? {
-        try pool.read { db in
+        if let payload = indexer.latestOrderPayload(orderID) { return payload }
+        return try pool.read { db in
             try String.fetchOne(db, sql: Self.latestOrderPayloadSQL, arguments: [orderID])
         }
     }
@@ -314,6 +394,7 @@ public final class EventJournal: Sendable {
     {
         let filters = [("account", account), ("symbol", symbol), ("strategy", strategy)].filter { $0.1 != nil }
         let condition = filters.map { " AND \($0.0) = ?" }.joined()
+        try indexed()
         return try pool.read { db in
             try String.fetchAll(
                 db,
@@ -328,7 +409,8 @@ public final class EventJournal: Sendable {
     /// Walks the whole chain from the first event: sequence numbers contiguous from 1, and every stored
     /// hash equal to the one recomputed from the row and the link before it. Stops at the first problem.
     public func verify() throws -> JournalVerification {
-        try pool.read { db in
+        try indexed()
+        return try pool.read { db in
             var result = JournalVerification(
                 verified: true, events: 0, lastSeq: 0, headHash: HashChain.hex(HashChain.genesis))
             var previous = HashChain.genesis
@@ -370,6 +452,7 @@ public final class EventJournal: Sendable {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw JournalError("\(path) already exists; name a new file")
         }
+        try indexed()
         let copy = try DatabaseQueue(path: path)
         try pool.backup(to: copy)
         let events = try copy.read { db in try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
@@ -384,6 +467,13 @@ public final class EventJournal: Sendable {
 
     /// Checkpoints the WAL into the main file and closes the database.
     public func close() throws {
+        // Every event into the tables first; the log is emptied only if they all got there.
+        let indexed = indexer.stop()
+        try appender.withLock { appender in
+            appender.failure = "the journal is closed"
+            defer { appender.log.close() }
+            if indexed { try appender.log.truncate() }
+        }
         try checkpointer.close()
         _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         try pool.close()

@@ -44,6 +44,33 @@ public enum HashChain {
         bytes.append(contentsOf: value.utf8)
     }
 
+    /// The record whose canonical bytes are `bytes`; `nil` when they are not exactly one record's (the
+    /// journal's log reads its frames back with this).
+    static func record(fromCanonical bytes: ArraySlice<UInt8>) -> JournalRecord? {
+        var index = bytes.startIndex
+        func integer(_ width: Int) -> Int64? {
+            guard bytes.endIndex - index >= width else { return nil }
+            defer { index += width }
+            return bytes[index..<index + width].reduce(Int64(0)) { $0 << 8 | Int64($1) }
+        }
+        func text() -> String?? {
+            guard index < bytes.endIndex else { return nil }
+            let present = bytes[index]
+            index += 1
+            if present == 0 { return .some(nil) }
+            guard present == 1, let length = integer(4), bytes.endIndex - index >= Int(length) else { return nil }
+            defer { index += Int(length) }
+            return .some(String(decoding: bytes[index..<index + Int(length)], as: UTF8.self))
+        }
+        guard let seq = integer(8), let ts = integer(8), case let kind?? = text(), let account = text(),
+            let symbol = text(), let orderID = text(), let clientOrderID = text(), let strategy = text(),
+            case let payload?? = text(), index == bytes.endIndex
+        else { return nil }
+        return JournalRecord(
+            seq: seq, ts: ts, kind: kind, account: account, symbol: symbol, orderID: orderID,
+            clientOrderID: clientOrderID, strategy: strategy, payload: payload)
+    }
+
     /// The link of `record` after `previous`.
     public static func link(after previous: Data, _ record: JournalRecord) -> Data {
         var hasher = SHA256()

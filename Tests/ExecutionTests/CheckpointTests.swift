@@ -57,9 +57,12 @@ struct CheckpointTests {
         _ = try await engine.resume(account: paper, state: .active, reason: nil).get()
     }
 
-    func encodedFullReplay(upTo last: Int64? = nil, accounts: [EngineAccount]) throws -> Data {
-        let journal = try EventJournal(path: journalPath)
-        defer { try? journal.close() }
+    /// `running`: the journal of an engine still running (one journal writes the file at a time).
+    func encodedFullReplay(upTo last: Int64? = nil, accounts: [EngineAccount], running: EventJournal? = nil) throws
+        -> Data
+    {
+        let journal = try running ?? EventJournal(path: journalPath)
+        defer { if running == nil { try? journal.close() } }
         var replay = Replay(
             decoder: JSONDecoder(), accounts: Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) }))
         try journal.forEachRecord { record in
@@ -147,14 +150,16 @@ struct CheckpointTests {
             journalPath: journalPath, accounts: [account(secondBroker)], checkpointEvery: 1_000_000)
         #expect(second.engine.restoredFromCheckpoint == last)
         try await trade(second, secondBroker, tag: "b")
-        // Read while the second engine still runs: everything is committed, no checkpoint since `last`.
-        let reopened = try EventJournal(path: journalPath)
+        // Read while the second engine still runs (through its own journal: one journal writes the file
+        // at a time): everything is committed, no checkpoint since `last`.
         let (restored, from) = try ExecutionEngine.restore(
-            reopened, accounts: [paper: account(secondBroker)], decoder: JSONDecoder(), logger: Logger(label: "t"))
+            second.journal, accounts: [paper: account(secondBroker)], decoder: JSONDecoder(),
+            logger: Logger(label: "t"))
         #expect(from == last)
         #expect(restored.lastSeq > last)
-        #expect(try Checkpoint(restored).encoded() == (try encodedFullReplay(accounts: [account(secondBroker)])))
-        try reopened.close()
+        #expect(
+            try Checkpoint(restored).encoded()
+                == (try encodedFullReplay(accounts: [account(secondBroker)], running: second.journal)))
         // The running engine's own state equals a fresh replay too, and a refused id stays taken.
         #expect(try await second.engine.verifyState().get().matches)
         #expect(try await second.engine.submit(buy(1, limit: "100", id: "a-big")).get().duplicate)

@@ -67,11 +67,9 @@ struct CommitLingerTests {
     let folder = EngineHarness.temporaryFolder()
     var journalPath: String { folder + "/journal.sqlite" }
 
-    func journaled(_ orderID: OrderID) throws -> [String] {
-        // A second connection to the file sees committed events only.
-        let reader = try EventJournal(path: journalPath)
-        defer { try? reader.close() }
-        return try reader.records(matching: JournalQuery(orderID: orderID.rawValue)).map { record in
+    func journaled(_ orderID: OrderID, in journal: EventJournal) throws -> [String] {
+        // The journal's reads see what was appended (committed), not what is staged for the next batch.
+        try journal.records(matching: JournalQuery(orderID: orderID.rawValue)).map { record in
             let payload = try JSONSerialization.jsonObject(with: Data(record.payload.utf8)) as? [String: Any]
             return (payload?["change"] as? String) ?? record.kind
         }
@@ -102,23 +100,23 @@ struct CommitLingerTests {
         // to the submit is one.
         func status() async throws -> OrderStatus? { try await timer.onEngine(engine) { $0.orders.live[id]?.status } }
         repeat { await armed.next() } while try await status() != .submitted
-        #expect(try journaled(id) == ["accepted"])
+        #expect(try journaled(id, in: harness.journal) == ["accepted"])
         // The timer runs out: it is committed.
         try await timer.fire()
-        #expect(try journaled(id) == ["accepted", "submitted"])
+        #expect(try journaled(id, in: harness.journal) == ["accepted", "submitted"])
 
         // The acknowledgement waits in turn, and goes out with the next request's commit.
         var waiter = EventWaiter(engine.subscribe(afterSeq: nil, kinds: ["order"]))
         await broker.emit(.acknowledged(id, brokerOrderID: "B-1", ts: order.createdAt))
         repeat { await armed.next() } while try await status() != .acknowledged
-        #expect(try journaled(id) == ["accepted", "submitted"])
+        #expect(try journaled(id, in: harness.journal) == ["accepted", "submitted"])
         let open = try await engine.orders(OrderFilter()).get()
         #expect(open.map(\.status) == [.acknowledged])
-        #expect(try journaled(id) == ["accepted", "submitted", "acknowledged"])
+        #expect(try journaled(id, in: harness.journal) == ["accepted", "submitted", "acknowledged"])
         #expect(await waiter.order(id.rawValue, status: "acknowledged") != nil)
         // The timer finds nothing left to commit.
         try await timer.fire()
-        #expect(try journaled(id) == ["accepted", "submitted", "acknowledged"])
+        #expect(try journaled(id, in: harness.journal) == ["accepted", "submitted", "acknowledged"])
         try await harness.stop()
     }
 }

@@ -49,16 +49,18 @@ struct ExecutionEngineTests {
         let broker = FakeBroker()
         let journalPath = self.journalPath
         let seenInJournal = JournalProbe()
+        let journal = Mutex<EventJournal?>(nil)
         await broker.configure {
             $0.onSubmit = { order in
-                // A second connection to the same file sees only committed data.
-                let reader = try? EventJournal(path: journalPath)
+                // The journal's reads see what was appended (committed), not what is staged.
+                let reader = journal.withLock { $0 }
                 let records = (try? reader?.records(matching: JournalQuery(orderID: order.orderID.rawValue))) ?? []
                 seenInJournal.set(records.map(\.kind))
             }
         }
         let harness = try await EngineHarness(
             journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
+        journal.withLock { $0 = harness.journal }
         var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order"]))
         let outcome = try await harness.engine.submit(buy(1, limit: "10")).get()
         #expect(outcome.order.status == .accepted)
