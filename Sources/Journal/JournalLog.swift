@@ -112,9 +112,17 @@ final class JournalLog {
                 allocated = min(target, allocated + Int64(zeros.count))
             }
         }
-        try write(bytes[...], at: size)
-        if sync, fdatasync(fd) != 0 {
-            throw JournalError("cannot write the journal's log to the disk: \(Self.errorText())")
+        do {
+            try write(bytes[...], at: size)
+            if sync, fdatasync(fd) != 0 {
+                throw JournalError("cannot write the journal's log to the disk: \(Self.errorText())")
+            }
+        } catch {
+            // The batch was refused: its first frame's length made zero, so that a start after this does
+            // not read back the frames that did get written (best effort: the disk is failing).
+            _ = try? write([0, 0, 0, 0][...], at: size)
+            if sync { _ = fdatasync(fd) }
+            throw error
         }
         size += Int64(bytes.count)
     }
