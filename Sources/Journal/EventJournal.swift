@@ -1,11 +1,12 @@
 import Crypto
 import GRDB
+import Glibc
 public import Foundation
 import Synchronization
 
 /// The append-only event journal: each batch appended to the journal's log (`JournalLog`, one `pwrite`
 /// and, when durable, one `fdatasync`) before anything is answered, then copied into SQLite (WAL mode,
-/// `synchronous=FULL`, or `NORMAL` in the `fast` durability) by a thread of its own (`JournalIndexer`).
+/// `synchronous=NORMAL`) by a thread of its own (`JournalIndexer`).
 /// Sequence numbers are contiguous from 1, enforced by triggers that refuse any update or delete. Every
 /// read waits until the tables hold every event appended before it, so readers see what was answered.
 /// The only type that touches SQLite (DESIGN.md).
@@ -39,13 +40,13 @@ public final class EventJournal: Sendable {
         failAfter.withLock { $0 = appends }
     }
 
-    /// How a commit reaches the disk.
+    /// How an append reaches the disk.
     public enum Durability: String, Sendable, Hashable, CaseIterable {
-        /// `synchronous=FULL`: an acknowledged event survives a power loss (one fsync per commit, shared
-        /// by every order in the batch).
+        /// Each batch is `fdatasync`ed in the log before the append returns: an acknowledged event
+        /// survives a power loss (one `fdatasync` per batch, shared by every order in it).
         case durable
-        /// `synchronous=NORMAL` in WAL mode: an acknowledged event survives a crash of the process; the
-        /// last commits before a power loss or a kernel crash may be lost.
+        /// Written to the log without waiting for the disk: an acknowledged event survives a crash of the
+        /// process; the last moments before a power loss or a kernel crash may be lost.
         case fast
     }
 
@@ -72,12 +73,12 @@ public final class EventJournal: Sendable {
         // The writer waits (in short steps) rather than fail while the checkpointer restarts the log.
         configuration.busyMode = .shortSteps
         pool = try DatabasePool(path: path, configuration: configuration)
-        // After the pool is made: GRDB sets `synchronous = NORMAL` on the writer when it turns WAL on, after
-        // any `prepareDatabase`, so a setting made there would not last. Only the writer's setting
-        // decides what a commit waits for.
-        let synchronous = durability == .durable ? "FULL" : "NORMAL"
+        // The tables' commits never wait for the disk, whatever the durability: the log holds every event
+        // until they are on it (`syncTables`, before the log is reused). A second fsync per batch beside the log's
+        // own made the two queue for the disk. (GRDB sets `synchronous = NORMAL` on the writer when it
+        // turns WAL on, after any `prepareDatabase`; it is set here, after the pool is made, to say so.)
         try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         checkpointer = WALCheckpointer(path: path)
@@ -151,7 +152,7 @@ public final class EventJournal: Sendable {
         try pool.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? -1 }
     }
 
-    /// SQLite's `synchronous` setting on the writer: 2 FULL, 1 NORMAL.
+    /// SQLite's `synchronous` setting on the tables' writer: 2 FULL, 1 NORMAL.
     public func synchronousSetting() throws -> Int {
         try pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
@@ -193,9 +194,12 @@ public final class EventJournal: Sendable {
                 linked.append((record, hash))
             }
             do {
-                // Reused only when everything in it is in the tables; events reach the indexer under this
-                // lock, so none can be in the log and not yet counted.
-                if appender.log.size > reuseSize, indexer.caughtUp { appender.log.rewind(to: 0) }
+                // Reused only when everything in it is in the tables (events reach the indexer under this
+                // lock, so none can be in the log and not yet counted) and, when durable, on the disk there:
+                // one fsync of the database's write-ahead log, once every few megabytes of events.
+                if appender.log.size > reuseSize, indexer.caughtUp, !sync || Self.syncTables(at: path) {
+                    appender.log.rewind(to: 0)
+                }
                 try appender.log.append(appender.buffer, sync: sync)
             } catch {
                 appender.failure = "\(error)"
@@ -205,6 +209,16 @@ public final class EventJournal: Sendable {
             appender.hash = hash
             indexer.add(linked)
         }
+    }
+
+    /// Syncs the database's write-ahead log (what a commit with `synchronous=FULL` does): every commit
+    /// made before it is then on the disk, in that log or, copied by a finished checkpoint, in the
+    /// database file, which the checkpoint syncs.
+    private static func syncTables(at path: String) -> Bool {
+        let fd = open(path + "-wal", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { Glibc.close(fd) }
+        return fsync(fd) == 0
     }
 
     /// Waits until SQLite's tables hold every event appended so far; reads call it first.
@@ -467,15 +481,14 @@ public final class EventJournal: Sendable {
 
     /// Checkpoints the WAL into the main file and closes the database.
     public func close() throws {
-        // Every event into the tables first; the log is emptied only if they all got there.
+        // Every event into the tables first, and the tables onto the disk (a checkpoint syncs the
+        // database file); the log is emptied only then, and only if they all got there.
         let indexed = indexer.stop()
-        try appender.withLock { appender in
-            appender.failure = "the journal is closed"
-            defer { appender.log.close() }
-            if indexed { try appender.log.truncate() }
-        }
+        defer { appender.withLock { $0.log.close() } }
+        appender.withLock { $0.failure = "the journal is closed" }
         try checkpointer.close()
         _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        if indexed { try appender.withLock { try $0.log.truncate() } }
         try pool.close()
     }
 }
