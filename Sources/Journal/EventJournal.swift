@@ -60,7 +60,7 @@ public final class EventJournal: Sendable {
     ///   again (once every event in it is in the tables).
     public init(
         path: String, durability: Durability = .durable, instanceID newID: String? = nil,
-        logReuseSize: Int64 = 4 << 20
+        logReuseSize: Int64 = 1 << 20
     ) throws {
         self.durability = durability
         self.logReuseSize = logReuseSize
@@ -94,6 +94,8 @@ public final class EventJournal: Sendable {
         }
         let log = try JournalLog(path: path + "-log")
         let head = try Self.recover(from: log, into: pool)
+        // Grown ahead to what it is reused at, so that no append waits for the file's new length.
+        try log.extend(to: logReuseSize + Int64(JournalLog.growth), sync: true)
         appender = Mutex(Appender(log: log, seq: head.seq, hash: head.hash))
         indexer = JournalIndexer(pool: pool, checkpointer: checkpointer, indexedSeq: head.seq)
     }
@@ -196,7 +198,7 @@ public final class EventJournal: Sendable {
             do {
                 // Reused only when everything in it is in the tables (events reach the indexer under this
                 // lock, so none can be in the log and not yet counted) and, when durable, on the disk there:
-                // one fsync of the database's write-ahead log, once every few megabytes of events.
+                // one fsync of the database's write-ahead log, once a megabyte or so of events.
                 if appender.log.size > reuseSize, indexer.caughtUp, !sync || Self.syncTables(at: path) {
                     appender.log.rewind(to: 0)
                 }
@@ -488,7 +490,7 @@ public final class EventJournal: Sendable {
         appender.withLock { $0.failure = "the journal is closed" }
         try checkpointer.close()
         _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
-        if indexed { try appender.withLock { try $0.log.truncate() } }
+        if indexed { try appender.withLock { try $0.log.empty() } }
         try pool.close()
     }
 }

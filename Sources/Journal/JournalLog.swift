@@ -16,7 +16,8 @@ import Glibc
 /// check: a torn frame, or one left from before the file was last emptied, does not link to the event
 /// before it, and reading stops there.
 ///
-/// The file is written ahead of need with zeros, 64 KiB at a time, and reused from its start once the
+/// The file is written ahead of need with zeros (when the journal opens it, and 64 KiB at a time should
+/// a burst outrun that), and reused from its start once the
 /// tables hold everything in it: an append then overwrites blocks the file already has, so that its
 /// `fdatasync` writes the data alone, not the file's new size as well (which cost about twice as much on
 /// the development machine). What follows the last frame (zeros, or frames from before the file was
@@ -105,12 +106,7 @@ final class JournalLog {
     /// followed by another.
     func append(_ bytes: [UInt8], sync: Bool) throws {
         if size + Int64(bytes.count) > allocated {
-            let target = (size + Int64(bytes.count) + Int64(Self.growth) - 1) / Int64(Self.growth) * Int64(Self.growth)
-            let zeros = [UInt8](repeating: 0, count: Self.growth)
-            while allocated < target {
-                try write(zeros[..<Int(min(Int64(zeros.count), target - allocated))], at: allocated)
-                allocated = min(target, allocated + Int64(zeros.count))
-            }
+            try extend(to: size + Int64(bytes.count), sync: false)
         }
         do {
             try write(bytes[...], at: size)
@@ -139,18 +135,35 @@ final class JournalLog {
         }
     }
 
+    /// Writes zeros from the file's end until it is at least `length` long (in steps of `growth`); with
+    /// `sync`, waits for them to reach the disk. An append that had to grow the file waited for the new
+    /// length to be written too: the journal grows it ahead, when it opens the file.
+    func extend(to length: Int64, sync: Bool) throws {
+        guard length > allocated else { return }
+        let target = (length + Int64(Self.growth) - 1) / Int64(Self.growth) * Int64(Self.growth)
+        let zeros = [UInt8](repeating: 0, count: Self.growth)
+        while allocated < target {
+            try write(zeros[..<Int(min(Int64(zeros.count), target - allocated))], at: allocated)
+            allocated = min(target, allocated + Int64(zeros.count))
+        }
+        if sync, fdatasync(fd) != 0 {
+            throw JournalError("cannot write the journal's log to the disk: \(Self.errorText())")
+        }
+    }
+
     /// Writes the next frame at `offset`, keeping the file's length: what lies after it is never read.
     func rewind(to offset: Int64) {
         size = offset
     }
 
-    /// Empties the file.
-    func truncate() throws {
-        guard ftruncate(fd, 0) == 0 else {
-            throw JournalError("cannot empty the journal's log: \(Self.errorText())")
+    /// Empties the log, keeping the file's length: its first frame's length made zero, so that nothing
+    /// after it is read, and synced.
+    func empty() throws {
+        try write([0, 0, 0, 0][...], at: 0)
+        guard fdatasync(fd) == 0 else {
+            throw JournalError("cannot write the journal's log to the disk: \(Self.errorText())")
         }
         size = 0
-        allocated = 0
     }
 
     private static func errorText() -> String { String(cString: strerror(errno)) }
