@@ -14,7 +14,12 @@ public final class EventJournal: Sendable {
     private let pool: DatabasePool
     /// The log and the newest event appended to it, under the append lock.
     private struct Appender: ~Copyable {
-        let log: JournalLog
+        /// Two files used in turn: when the one in use has grown past `logReuseSize`, appends go to the
+        /// other from its start, once every event in the other is on the disk in the tables.
+        let logs: [JournalLog]
+        var current = 0
+        /// The newest event in each file since it was last started from the beginning (0: none).
+        var newest: [Int64] = [0, 0]
         var seq: Int64
         var hash: Data
         var buffer: [UInt8] = []
@@ -92,45 +97,52 @@ public final class EventJournal: Sendable {
             try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('instance_id', ?)", arguments: [padded])
             return padded
         }
-        let log = try JournalLog(path: path + "-log")
-        let head = try Self.recover(from: log, into: pool)
-        // Grown ahead to what it is reused at, so that no append waits for the file's new length.
-        try log.extend(to: logReuseSize + Int64(JournalLog.growth), sync: true)
-        appender = Mutex(Appender(log: log, seq: head.seq, hash: head.hash))
-        indexer = JournalIndexer(pool: pool, checkpointer: checkpointer, indexedSeq: head.seq)
+        let logs = [try JournalLog(path: path + "-log"), try JournalLog(path: path + "-log2")]
+        let head = try Self.recover(from: logs, into: pool, at: path)
+        for log in logs {
+            // Grown ahead to what it is reused at, so that no append waits for the file's new length.
+            try log.extend(to: logReuseSize + Int64(JournalLog.growth), sync: true)
+        }
+        appender = Mutex(Appender(logs: logs, seq: head.seq, hash: head.hash))
+        indexer = JournalIndexer(
+            pool: pool, checkpointer: checkpointer, indexedSeq: head.seq,
+            tables: durability == .durable ? path : nil
+        )
     }
 
     deinit { indexer.stopSoon() }
 
-    /// Copies into the tables the events the log holds and they do not (the process ended between the
-    /// append and the copy), checking each one's link in the chain, and cuts off a torn last frame.
-    /// Returns the newest event.
-    private static func recover(from log: JournalLog, into pool: DatabasePool) throws -> (seq: Int64, hash: Data) {
+    /// Copies into the tables the events the log's files hold and they do not (the process ended between
+    /// the append and the copy), checking each one's link in the chain; then, once the tables are on the
+    /// disk, empties both files. Returns the newest event.
+    private static func recover(from logs: [JournalLog], into pool: DatabasePool, at path: String) throws -> (
+        seq: Int64, hash: Data
+    ) {
         let stored = try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         }
         let storedSeq: Int64 = stored?["seq"] ?? 0
         var hash: Data = stored?["hash"] ?? HashChain.genesis
-        var missing: [(record: JournalRecord, hash: Data)] = []
-        var expected: Int64?
-        var end: Int64 = 0
-        for frame in try log.readFrames() {
-            let seq = frame.record.seq
-            if let expected, seq != expected { break }
-            if seq > storedSeq {
-                let wanted = (missing.last?.record.seq ?? storedSeq) + 1
-                guard seq == wanted else {
-                    throw JournalError(
-                        "the journal's log \(log.path) continues at event \(seq) but the journal ends at \(storedSeq): "
-                            + "events \(wanted)…\(seq - 1) are missing; move the log aside to open the journal without it"
-                    )
-                }
-                guard HashChain.link(after: hash, frame.record) == frame.hash else { break }
-                hash = frame.hash
-                missing.append((frame.record, frame.hash))
+        var frames: [Int64: [(record: JournalRecord, hash: Data)]] = [:]
+        for log in logs {
+            for frame in try log.readFrames() {
+                frames[frame.record.seq, default: []].append((frame.record, frame.hash))
             }
-            expected = seq + 1
-            end = frame.end
+        }
+        var missing: [(record: JournalRecord, hash: Data)] = []
+        var next = storedSeq + 1
+        // Event by event from the tables' newest: the frame of that number (in either file) that links to
+        // the one before it. A torn frame, or one left from before a file was reused, does not.
+        while let frame = frames[next]?.first(where: { HashChain.link(after: hash, $0.record) == $0.hash }) {
+            missing.append(frame)
+            hash = frame.hash
+            next += 1
+        }
+        if missing.isEmpty, let first = frames.keys.filter({ $0 > storedSeq }).min(), first > storedSeq + 1 {
+            throw JournalError(
+                "the journal's log (\(logs.map(\.path).joined(separator: ", "))) continues at event \(first) but the "
+                    + "journal ends at \(storedSeq): events \(storedSeq + 1)…\(first - 1) are missing; move the log's "
+                    + "files aside to open the journal without them")
         }
         if !missing.isEmpty {
             try pool.writeWithoutTransaction { db in
@@ -140,7 +152,12 @@ public final class EventJournal: Sendable {
                 }
             }
         }
-        log.rewind(to: end)
+        if !frames.isEmpty {
+            guard Self.syncTables(at: path) else {
+                throw JournalError("cannot sync the journal's tables to the disk before emptying its log")
+            }
+            for log in logs { try log.empty() }
+        }
         return (missing.last?.record.seq ?? storedSeq, hash)
     }
 
@@ -196,31 +213,40 @@ public final class EventJournal: Sendable {
                 linked.append((record, hash))
             }
             do {
-                // Reused only when everything in it is in the tables (events reach the indexer under this
-                // lock, so none can be in the log and not yet counted) and, when durable, on the disk there:
-                // one fsync of the database's write-ahead log, once a megabyte or so of events.
-                if appender.log.size > reuseSize, indexer.caughtUp, !sync || Self.syncTables(at: path) {
-                    appender.log.rewind(to: 0)
+                // The other file is reused only when every event in it is in the tables and, when durable,
+                // on the disk there (the indexer syncs them on its own thread when asked).
+                let other = 1 - appender.current
+                if appender.logs[appender.current].size > reuseSize, indexer.onDisk(through: appender.newest[other]) {
+                    appender.logs[other].rewind(to: 0)
+                    appender.current = other
+                    appender.newest[other] = 0
                 }
-                try appender.log.append(appender.buffer, sync: sync)
+                try appender.logs[appender.current].append(appender.buffer, sync: sync)
             } catch {
                 appender.failure = "\(error)"
                 throw error
             }
             appender.seq = records[records.count - 1].seq
+            appender.newest[appender.current] = appender.seq
             appender.hash = hash
             indexer.add(linked)
         }
     }
 
-    /// Syncs the database's write-ahead log (what a commit with `synchronous=FULL` does): every commit
-    /// made before it is then on the disk, in that log or, copied by a finished checkpoint, in the
-    /// database file, which the checkpoint syncs.
-    private static func syncTables(at path: String) -> Bool {
-        let fd = open(path + "-wal", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { Glibc.close(fd) }
-        return fsync(fd) == 0
+    /// Syncs the database's write-ahead log and its file (what a commit with `synchronous=FULL` does, and a
+    /// checkpoint for the file): every commit made before it is then on the disk. A file that does not
+    /// exist has nothing to sync.
+    static func syncTables(at path: String) -> Bool {
+        for file in [path + "-wal", path] {
+            let fd = open(file, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                if errno == ENOENT { continue }
+                return false
+            }
+            defer { Glibc.close(fd) }
+            guard fsync(fd) == 0 else { return false }
+        }
+        return true
     }
 
     /// Waits until SQLite's tables hold every event appended so far; reads call it first.
@@ -486,11 +512,11 @@ public final class EventJournal: Sendable {
         // Every event into the tables first, and the tables onto the disk (a checkpoint syncs the
         // database file); the log is emptied only then, and only if they all got there.
         let indexed = indexer.stop()
-        defer { appender.withLock { $0.log.close() } }
+        defer { appender.withLock { appender in for log in appender.logs { log.close() } } }
         appender.withLock { $0.failure = "the journal is closed" }
         try checkpointer.close()
         _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
-        if indexed { try appender.withLock { try $0.log.empty() } }
+        if indexed { try appender.withLock { appender in for log in appender.logs { try log.empty() } } }
         try pool.close()
     }
 }
