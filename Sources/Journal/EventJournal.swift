@@ -6,7 +6,7 @@ import Synchronization
 
 /// The append-only event journal: each batch appended to the journal's log (`JournalLog`, one `pwrite`
 /// and, when durable, one `fdatasync`) before anything is answered, then copied into SQLite (WAL mode,
-/// `synchronous=NORMAL`) by a thread of its own (`JournalIndexer`).
+/// `synchronous=FULL`, or `NORMAL` in the `fast` durability) by a thread of its own (`JournalIndexer`).
 /// Sequence numbers are contiguous from 1, enforced by triggers that refuse any update or delete. Every
 /// read waits until the tables hold every event appended before it, so readers see what was answered.
 /// The only type that touches SQLite (DESIGN.md).
@@ -78,12 +78,14 @@ public final class EventJournal: Sendable {
         // The writer waits (in short steps) rather than fail while the checkpointer restarts the log.
         configuration.busyMode = .shortSteps
         pool = try DatabasePool(path: path, configuration: configuration)
-        // The tables' commits never wait for the disk, whatever the durability: the log holds every event
-        // until they are on it (`syncTables`, before the log is reused). A second fsync per batch beside the log's
-        // own made the two queue for the disk. (GRDB sets `synchronous = NORMAL` on the writer when it
-        // turns WAL on, after any `prepareDatabase`; it is set here, after the pool is made, to say so.)
+        // When durable, the tables commit with FULL too: the log's files are reused only once their events
+        // are on the disk in the tables. With NORMAL and a sync when a file was to be reused, the sync
+        // wrote megabytes at once and the log's own fdatasync queued behind it: a durable ack p99.9 of
+        // 5 ms against 2 ms (docs/performance.md). (GRDB sets `synchronous = NORMAL` on the writer when it
+        // turns WAL on, after any `prepareDatabase`, so the setting is made here, after the pool is made.)
+        let synchronous = durability == .durable ? "FULL" : "NORMAL"
         try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         checkpointer = WALCheckpointer(path: path)
@@ -104,10 +106,7 @@ public final class EventJournal: Sendable {
             try log.extend(to: logReuseSize + Int64(JournalLog.growth), sync: true)
         }
         appender = Mutex(Appender(logs: logs, seq: head.seq, hash: head.hash))
-        indexer = JournalIndexer(
-            pool: pool, checkpointer: checkpointer, indexedSeq: head.seq,
-            tables: durability == .durable ? path : nil
-        )
+        indexer = JournalIndexer(pool: pool, checkpointer: checkpointer, indexedSeq: head.seq)
     }
 
     deinit { indexer.stopSoon() }
@@ -213,10 +212,10 @@ public final class EventJournal: Sendable {
                 linked.append((record, hash))
             }
             do {
-                // The other file is reused only when every event in it is in the tables and, when durable,
-                // on the disk there (the indexer syncs them on its own thread when asked).
+                // The other file is reused only when every event in it is in the tables (on the disk there,
+                // when durable); its events are older than any in the file in use.
                 let other = 1 - appender.current
-                if appender.logs[appender.current].size > reuseSize, indexer.onDisk(through: appender.newest[other]) {
+                if appender.logs[appender.current].size > reuseSize, indexer.holds(through: appender.newest[other]) {
                     appender.logs[other].rewind(to: 0)
                     appender.current = other
                     appender.newest[other] = 0

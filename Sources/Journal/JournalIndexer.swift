@@ -12,7 +12,6 @@ import GRDB
 final class JournalIndexer: @unchecked Sendable {
     private let pool: DatabasePool
     private let checkpointer: WALCheckpointer
-    private let tables: String?
     private let condition = NSCondition()
     /// Most events a transaction takes.
     private let batchLimit = 4_096
@@ -23,10 +22,6 @@ final class JournalIndexer: @unchecked Sendable {
     private var unindexed: [(record: JournalRecord, hash: Data)] = []
     private var appendedSeq: Int64
     private var indexedSeq: Int64
-    /// Every event up to here is on the disk in the tables.
-    private var onDiskSeq: Int64
-    /// The journal's log asked for the tables to be synced.
-    private var syncWanted = false
     private var problem: String?
     private var stopping = false
     private var running = true
@@ -34,16 +29,9 @@ final class JournalIndexer: @unchecked Sendable {
     private var paused = false
     private var waiters: [(seq: Int64, body: @Sendable ((any Error)?) -> Void)] = []
 
-    /// With `tables` (a durable journal), the database's path, synced when the journal's log wants to
-    /// reuse a file (`onDisk`); without, the tables' commits count as on the disk.
-    init(
-        pool: DatabasePool, checkpointer: WALCheckpointer, indexedSeq: Int64, tables: String?,
-        backlogLimit: Int = 100_000
-    ) {
+    init(pool: DatabasePool, checkpointer: WALCheckpointer, indexedSeq: Int64, backlogLimit: Int = 100_000) {
         self.pool = pool
         self.checkpointer = checkpointer
-        self.tables = tables
-        self.onDiskSeq = indexedSeq
         self.appendedSeq = indexedSeq
         self.indexedSeq = indexedSeq
         self.backlogLimit = backlogLimit
@@ -63,25 +51,12 @@ final class JournalIndexer: @unchecked Sendable {
         while unindexed.count > backlogLimit, running { condition.wait() }
     }
 
-    /// Whether the tables hold every event appended.
-    var caughtUp: Bool {
+    /// Whether the tables hold every event up to `seq` (on the disk, when the journal is durable: its
+    /// tables then commit with `synchronous=FULL`).
+    func holds(through seq: Int64) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        return indexedSeq == appendedSeq
-    }
-
-    /// Whether every event up to `seq` is in the tables and on the disk there. When it is in the tables and
-    /// may not be on the disk yet, asks for their write-ahead log to be synced, on the indexer's thread.
-    func onDisk(through seq: Int64) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        guard seq > onDiskSeq else { return true }
-        guard tables != nil else { return indexedSeq >= seq }
-        if indexedSeq >= seq, !syncWanted {
-            syncWanted = true
-            condition.broadcast()
-        }
-        return false
+        return indexedSeq >= seq
     }
 
     /// Waits until the tables hold every event up to `seq` (by default every event appended so far).
@@ -152,17 +127,7 @@ final class JournalIndexer: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
-            while (unindexed.isEmpty && !syncWanted) || paused, !stopping { condition.wait() }
-            if syncWanted, !stopping, let tables {
-                syncWanted = false
-                let through = indexedSeq
-                condition.unlock()
-                let synced = EventJournal.syncTables(at: tables)
-                condition.lock()
-                if synced { onDiskSeq = max(onDiskSeq, through) }
-                condition.unlock()
-                continue
-            }
+            while unindexed.isEmpty || paused, !stopping { condition.wait() }
             if unindexed.isEmpty || (stopping && (problem != nil || paused)) {
                 running = false
                 let left = waiters
@@ -196,7 +161,6 @@ final class JournalIndexer: @unchecked Sendable {
             condition.lock()
             unindexed.removeFirst(batch.count)
             indexedSeq = batch.last!.record.seq
-            if tables == nil { onDiskSeq = indexedSeq }
             problem = nil
             let due = waiters.filter { $0.seq <= indexedSeq }
             waiters.removeAll { $0.seq <= indexedSeq }

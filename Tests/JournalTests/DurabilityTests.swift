@@ -4,12 +4,8 @@ import GRDB
 import Testing
 
 @Suite struct DurabilityTests {
-    /// The tables' commits never wait for the disk in either durability: the journal's log holds every
-    /// event until they are on it (an `fdatasync` per batch when durable, `JournalLogTests`).
-    @Test(arguments: [(EventJournal.Durability.durable, 1), (.fast, 1)])
-    func theTablesCommitWithoutWaitingForTheDiskInEitherDurability(
-        durability: EventJournal.Durability, expected: Int
-    ) throws {
+    @Test(arguments: [(EventJournal.Durability.durable, 2), (.fast, 1)])
+    func eachDurabilitySetsItsSynchronousMode(durability: EventJournal.Durability, expected: Int) throws {
         let folder = NSTemporaryDirectory() + "durability-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let journal = try EventJournal(path: folder + "/journal.sqlite", durability: durability)
