@@ -55,6 +55,10 @@ public final class EventJournal: Sendable {
         case fast
     }
 
+    /// Events that were in the log and not in the tables when the journal was opened (the process had
+    /// ended between the two steps), copied in before anything read them.
+    public let recoveredEvents: Int
+
     /// The durability this journal was opened with.
     public let durability: Durability
 
@@ -101,6 +105,7 @@ public final class EventJournal: Sendable {
         }
         let logs = [try JournalLog(path: path + "-log"), try JournalLog(path: path + "-log2")]
         let head = try Self.recover(from: logs, into: pool, at: path)
+        recoveredEvents = head.recovered
         for log in logs {
             // Grown ahead to what it is reused at, so that no append waits for the file's new length.
             try log.extend(to: logReuseSize + Int64(JournalLog.growth), sync: true)
@@ -115,7 +120,7 @@ public final class EventJournal: Sendable {
     /// the append and the copy), checking each one's link in the chain; then, once the tables are on the
     /// disk, empties both files. Returns the newest event.
     private static func recover(from logs: [JournalLog], into pool: DatabasePool, at path: String) throws -> (
-        seq: Int64, hash: Data
+        seq: Int64, hash: Data, recovered: Int
     ) {
         let stored = try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
@@ -157,7 +162,7 @@ public final class EventJournal: Sendable {
             }
             for log in logs { try log.empty() }
         }
-        return (missing.last?.record.seq ?? storedSeq, hash)
+        return (missing.last?.record.seq ?? storedSeq, hash, missing.count)
     }
 
     /// The size of the write-ahead log file in bytes (0 when there is none).

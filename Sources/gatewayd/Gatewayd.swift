@@ -158,6 +158,11 @@ struct Gatewayd: AsyncParsableCommand {
                 "cannot open the journal", metadata: ["journal.path": "\(settings.journal)", "error": "\(error)"])
             throw ExitCode(74)
         }
+        if journal.recoveredEvents > 0 {
+            logger.notice(
+                "copied events from the journal's log into its tables: the last stop was not a clean one",
+                metadata: ["journal.recovered": "\(journal.recoveredEvents)"])
+        }
         let accounts = settings.accounts.map { account in
             var engineAccount = EngineAccount(
                 id: account.id,

@@ -47,6 +47,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try appendThenDie(Self.records(4...9), before: Self.records(1...3))
         let reopened = try EventJournal(path: path)
+        #expect(reopened.recoveredEvents == 6)
         #expect(try reopened.records(after: 0, limit: 100) == Self.records(1...9))
         #expect(try reopened.verify().verified)
         #expect(try reopened.verify().events == 9)
