@@ -148,14 +148,7 @@ public final class EventJournal: Sendable {
                     + "journal ends at \(storedSeq): events \(storedSeq + 1)…\(first - 1) are missing; move the log's "
                     + "files aside to open the journal without them")
         }
-        if !missing.isEmpty {
-            try pool.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
-                    try JournalIndexer.insert(missing, into: db)
-                    return .commit
-                }
-            }
-        }
+        if !missing.isEmpty { try JournalIndexer.write(missing, to: pool) }
         if !frames.isEmpty {
             guard Self.syncTables(at: path) else {
                 throw JournalError("cannot sync the journal's tables to the disk before emptying its log")
@@ -212,8 +205,10 @@ public final class EventJournal: Sendable {
                 guard record.seq == appender.seq + 1 + Int64(offset) else {
                     throw JournalError("sequence gap at \(record.seq)")
                 }
-                hash = HashChain.link(after: hash, record)
-                JournalLog.frame(record, hash: hash, into: &appender.buffer)
+                // The canonical bytes once: hashed into the chain, and framed as they are into the log.
+                let canonical = HashChain.canonicalBytes(of: record)
+                hash = HashChain.link(after: hash, canonical: canonical)
+                JournalLog.frame(canonical: canonical, hash: hash, into: &appender.buffer)
                 linked.append((record, hash))
             }
             do {

@@ -73,9 +73,14 @@ public enum HashChain {
 
     /// The link of `record` after `previous`.
     public static func link(after previous: Data, _ record: JournalRecord) -> Data {
+        link(after: previous, canonical: canonicalBytes(of: record))
+    }
+
+    /// The link of the record whose canonical bytes are `canonical`, after `previous`.
+    static func link(after previous: Data, canonical: [UInt8]) -> Data {
         var hasher = SHA256()
         hasher.update(data: previous)
-        canonicalBytes(of: record).withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        canonical.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         return Data(hasher.finalize())
     }
 

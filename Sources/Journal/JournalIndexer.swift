@@ -141,7 +141,7 @@ final class JournalIndexer: @unchecked Sendable {
             let batch = Array(unindexed.prefix(batchLimit))
             condition.unlock()
             do {
-                try write(batch)
+                try Self.write(batch, to: pool)
             } catch {
                 condition.lock()
                 let reason =
@@ -170,7 +170,9 @@ final class JournalIndexer: @unchecked Sendable {
         }
     }
 
-    private func write(_ batch: [(record: JournalRecord, hash: Data)]) throws {
+    /// Inserts `batch` in one transaction, begun and committed with cached statements (GRDB's `write`
+    /// compiles `BEGIN` and `COMMIT` anew each time).
+    static func write(_ batch: [(record: JournalRecord, hash: Data)], to pool: DatabasePool) throws {
         try pool.writeWithoutTransaction { db in
             try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
             do {
@@ -184,7 +186,7 @@ final class JournalIndexer: @unchecked Sendable {
     }
 
     /// Inserts linked events that continue the table without a gap; anything else is refused whole.
-    static func insert(_ batch: [(record: JournalRecord, hash: Data)], into db: Database) throws {
+    private static func insert(_ batch: [(record: JournalRecord, hash: Data)], into db: Database) throws {
         guard let first = batch.first else { return }
         let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM events")) ?? 0
         guard first.record.seq == last + 1 else {

@@ -62,9 +62,9 @@ final class JournalLog {
         fd = -1
     }
 
-    /// A frame of `record`, whose link in the chain is `hash`, appended to `bytes`.
-    static func frame(_ record: JournalRecord, hash: Data, into bytes: inout [UInt8]) {
-        let canonical = HashChain.canonicalBytes(of: record)
+    /// A frame of the record whose canonical bytes are `canonical` and whose link in the chain is `hash`,
+    /// appended to `bytes`.
+    static func frame(canonical: [UInt8], hash: Data, into bytes: inout [UInt8]) {
         withUnsafeBytes(of: UInt32(canonical.count).bigEndian) { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: canonical)
         bytes.append(contentsOf: hash)
