@@ -47,4 +47,9 @@ extension RequestID {
 public struct RequestEnvelope: Sendable, Decodable {
     public var id: RequestID?
     public var op: String?
+
+    public init(id: RequestID?, op: String?) {
+        self.id = id
+        self.op = op
+    }
 }

@@ -10,14 +10,14 @@ public struct HelloRequest: Sendable, Decodable {
 }
 
 /// One leg of a multi-leg order.
-public struct LegRequest: Sendable, Decodable {
+public struct LegRequest: Sendable, Decodable, Equatable {
     public var symbol: Symbol
     public var side: OrderSide
     public var ratio: Int?
 }
 
 /// A submit's profit target: a limit order on the other side.
-public struct TakeProfitRequest: Sendable, Decodable {
+public struct TakeProfitRequest: Sendable, Decodable, Equatable {
     public var limitPrice: Price
 
     enum CodingKeys: String, CodingKey { case limitPrice = "limit_price" }
@@ -28,7 +28,7 @@ public struct TakeProfitRequest: Sendable, Decodable {
 }
 
 /// A submit's protective stop: a stop, or a stop-limit with `limit_price`.
-public struct StopLossRequest: Sendable, Decodable {
+public struct StopLossRequest: Sendable, Decodable, Equatable {
     public var stopPrice: Price
     public var limitPrice: Price?
 
@@ -43,7 +43,7 @@ public struct StopLossRequest: Sendable, Decodable {
 
 /// `submit`: a new order (PROTOCOL.md "An order"), with optional linked exits (`take_profit`,
 /// `stop_loss`, `order_class`: `bracket`, `oto` or `oco`) or legs.
-public struct SubmitRequest: Sendable, Decodable {
+public struct SubmitRequest: Sendable, Decodable, Equatable {
     public var account: AccountID
     public var clientOrderID: ClientOrderID?
     public var symbol: Symbol?
@@ -68,6 +68,32 @@ public struct SubmitRequest: Sendable, Decodable {
         case stopPrice = "stop_price", trailPrice = "trail_price", trailPercent = "trail_percent", tif, strategy, tags
         case orderClass = "order_class", takeProfit = "take_profit", stopLoss = "stop_loss"
         case extendedHours = "extended_hours"
+    }
+
+    /// A single-symbol order (`PlainSubmit`).
+    init(
+        account: AccountID, clientOrderID: ClientOrderID?, symbol: Symbol, side: OrderSide, qty: Quantity,
+        type: OrderType, limitPrice: Price?, stopPrice: Price?, trailPrice: Price?, trailPercent: Price?,
+        tif: TimeInForce?, strategy: String?, tags: [String]?, orderClass: OrderClass?, extendedHours: Bool?
+    ) {
+        self.account = account
+        self.clientOrderID = clientOrderID
+        self.symbol = symbol
+        self.side = side
+        self.legs = nil
+        self.qty = qty
+        self.type = type
+        self.limitPrice = limitPrice
+        self.stopPrice = stopPrice
+        self.trailPrice = trailPrice
+        self.trailPercent = trailPercent
+        self.tif = tif
+        self.strategy = strategy
+        self.tags = tags
+        self.orderClass = orderClass
+        self.takeProfit = nil
+        self.stopLoss = nil
+        self.extendedHours = extendedHours
     }
 
     public init(from decoder: any Decoder) throws {

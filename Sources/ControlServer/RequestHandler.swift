@@ -53,9 +53,10 @@ public struct RequestHandler: Sendable {
     public func handle(_ line: Data, from caller: Caller, answer: @escaping @Sendable (Outcome) -> Void) {
         let decoder = JSONDecoder()
         let envelope: RequestEnvelope
-        // A submit is read in one pass, envelope and order together; anything that pass does not take
-        // (another verb, a field at fault) is read the usual way, which names its problem.
-        let submit = Self.mentionsSubmit(line) ? try? decoder.decode(SubmitLine.self, from: line) : nil
+        // A submit is read in one pass, envelope and order together: by hand when it is plain
+        // (`PlainSubmit`), else by `JSONDecoder`; anything that pass does not take (another verb, a field
+        // at fault) is read the usual way, which names its problem.
+        let submit = Self.mentionsSubmit(line) ? Self.readSubmit(line, decoder) : nil
         do {
             if let submit, submit.envelope.op == "submit" {
                 envelope = submit.envelope
@@ -121,6 +122,14 @@ public struct RequestHandler: Sendable {
     }
 
     private static let submitPattern = Array("\"submit\"".utf8)
+
+    /// A line that mentions `"submit"`, read as one: by hand when plain, else by `decoder`.
+    static func readSubmit(_ line: Data, _ decoder: JSONDecoder) -> SubmitLine? {
+        if let plain = PlainSubmit(line) {
+            return SubmitLine(envelope: RequestEnvelope(id: plain.id, op: "submit"), request: plain.request)
+        }
+        return try? decoder.decode(SubmitLine.self, from: line)
+    }
 
     /// The answer to a request that could not be handled: a bad request names its problem.
     private func problemAnswer(_ id: RequestID, _ error: any Error) -> String {
@@ -460,6 +469,11 @@ enum RequestTimers {
 struct SubmitLine: Decodable {
     let envelope: RequestEnvelope
     let request: SubmitRequest
+
+    init(envelope: RequestEnvelope, request: SubmitRequest) {
+        self.envelope = envelope
+        self.request = request
+    }
 
     init(from decoder: any Decoder) throws {
         envelope = try RequestEnvelope(from: decoder)
