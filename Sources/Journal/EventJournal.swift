@@ -27,7 +27,7 @@ public final class EventJournal: Sendable {
         var failure: String?
     }
     private let appender: Mutex<Appender>
-    private let indexer: JournalIndexer
+    let indexer: JournalIndexer
     /// The log is written from its start again once it holds more than this and every event in it is in
     /// the tables.
     let logReuseSize: Int64
@@ -67,9 +67,13 @@ public final class EventJournal: Sendable {
     ///   a session meant to replay byte for byte; an existing journal keeps its own.
     /// - Parameter logReuseSize: how large the journal's log grows before it is written from its start
     ///   again (once every event in it is in the tables).
+    /// - Parameter indexLinger: how long a batch of events waits for more before it is copied into the
+    ///   tables while nobody waits for them, and how old the oldest may grow before it is copied at
+    ///   normal priority (`JournalIndexer`).
     public init(
         path: String, durability: Durability = .durable, instanceID newID: String? = nil,
-        logReuseSize: Int64 = 1 << 20
+        logReuseSize: Int64 = 1 << 20,
+        indexLinger: (linger: Duration, maxAge: Duration) = (.milliseconds(2), .milliseconds(20))
     ) throws {
         self.durability = durability
         self.logReuseSize = logReuseSize
@@ -111,7 +115,9 @@ public final class EventJournal: Sendable {
             try log.extend(to: logReuseSize + Int64(JournalLog.growth), sync: true)
         }
         appender = Mutex(Appender(logs: logs, seq: head.seq, hash: head.hash))
-        indexer = JournalIndexer(pool: pool, checkpointer: checkpointer, indexedSeq: head.seq)
+        indexer = JournalIndexer(
+            pool: pool, checkpointer: checkpointer, indexedSeq: head.seq, linger: indexLinger.linger,
+            maxAge: indexLinger.maxAge)
     }
 
     deinit { indexer.stopSoon() }

@@ -1,0 +1,53 @@
+import Foundation
+@testable import Journal
+import Testing
+
+/// How events reach SQLite's tables: in batches that take many appends, at once when someone waits, and
+/// at normal priority when the idle-priority thread cannot get a core.
+@Suite struct JournalIndexerTests {
+    let folder = NSTemporaryDirectory() + "journal-indexer-\(UUID().uuidString)"
+    var path: String { folder + "/journal.sqlite" }
+
+    static func record(_ seq: Int64) -> JournalRecord {
+        JournalRecord(
+            seq: seq, ts: 1_000 + seq, kind: "order", account: "paper", symbol: "AAPL", orderID: "o-\(seq)",
+            clientOrderID: "c-\(seq)", strategy: nil, payload: #"{"seq":\#(seq)}"#)
+    }
+
+    @Test func appendsShareOneTransactionAndAReaderCutsTheLingerShort() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // Nothing would be copied for a minute unless someone waited.
+        let journal = try EventJournal(
+            path: path, durability: .fast, indexLinger: (.seconds(60), .seconds(60)))
+        defer { try? journal.close() }
+        for seq in Int64(1)...10 { try journal.appendNow([Self.record(seq)]) }
+        #expect(!journal.indexer.holds(through: 1))
+        #expect(journal.indexer.batchesWritten(by: .background) + journal.indexer.batchesWritten(by: .urgent) == 0)
+
+        // A read waits for the tables: the ten appends go in at once, in one transaction.
+        #expect(try journal.records(after: 0, limit: 100).map(\.seq) == Array(1...10))
+        #expect(journal.indexer.batchesWritten(by: .background) == 0)
+        #expect(journal.indexer.batchesWritten(by: .urgent) == 1)
+    }
+
+    @Test func withoutAReaderTheEventsReachTheTablesInOneTransaction() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let journal = try EventJournal(path: path, durability: .fast)
+        defer { try? journal.close() }
+        try journal.appendNow((1...5).map(Self.record))
+        #expect(journal.indexer.waitQuietly(through: 5, timeout: 30))
+        #expect(journal.indexer.batchesWritten(by: .background) + journal.indexer.batchesWritten(by: .urgent) == 1)
+    }
+
+    @Test func whenTheIdleThreadGetsNoCoreTheOtherCopiesTheEventsOnceOldEnough() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let journal = try EventJournal(path: path, durability: .fast)
+        defer { try? journal.close() }
+        journal.indexer.stallBackground()
+        try journal.appendNow((1...5).map(Self.record))
+        #expect(journal.indexer.waitQuietly(through: 5, timeout: 30))
+        #expect(journal.indexer.batchesWritten(by: .background) == 0)
+        #expect(journal.indexer.batchesWritten(by: .urgent) >= 1)
+        #expect(try journal.records(after: 0, limit: 100).map(\.seq) == Array(1...5))
+    }
+}
