@@ -214,16 +214,24 @@ public struct StatusAnswer: Sendable, Encodable {
     public var accounts: [AccountStatus]
     /// `ok`, or why the journal failed and trading stopped.
     public var journal: String
+    /// `ok`, or why the journal's tables cannot take the events its log holds (docs/journal.md): trading
+    /// goes on, every read of the journal fails naming this, and the watchdog's ping stops.
+    public var journalTables: String
+    /// Events the journal's log holds that its tables do not yet (normally a few, for a few milliseconds).
+    public var journalBacklog: Int
 
     enum CodingKeys: String, CodingKey {
         case server, version, protocolVersion = "protocol", uptimeSeconds = "uptime_seconds", seq, accounts, journal
+        case journalTables = "journal_tables", journalBacklog = "journal_backlog"
     }
 
     public init(
         server: String, version: String, uptimeSeconds: Int64, seq: Int64, accounts: [AccountStatus],
-        journal: String = "ok"
+        journal: String = "ok", journalTables: String = "ok", journalBacklog: Int = 0
     ) {
         self.journal = journal
+        self.journalTables = journalTables
+        self.journalBacklog = journalBacklog
         self.server = server
         self.version = version
         self.protocolVersion = ControlProtocol.protocolVersion

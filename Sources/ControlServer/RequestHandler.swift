@@ -350,7 +350,8 @@ public struct RequestHandler: Sendable {
                 await engine.status().map { status in
                     StatusAnswer(
                         server: "gatewayd", version: version, uptimeSeconds: uptime, seq: status.seq,
-                        accounts: status.accounts, journal: status.journalFailure ?? "ok")
+                        accounts: status.accounts, journal: status.journalFailure ?? "ok",
+                        journalTables: status.tablesProblem ?? "ok", journalBacklog: status.tablesBacklog)
                 })
         case "subscribe":
             let request = try decode(SubscribeRequest.self)

@@ -126,6 +126,10 @@ public struct EngineStatus: Sendable, Hashable {
     public var accounts: [AccountStatus]
     /// Why trading stopped, when a journal append failed.
     public var journalFailure: String?
+    /// Events in the journal's log that its tables do not hold yet, and why they cannot take them when
+    /// copying them fails (the disk full, the database locked by another process).
+    public var tablesBacklog = 0
+    public var tablesProblem: String?
 }
 
 /// Which journaled events `journal` returns; every field set narrows the answer.

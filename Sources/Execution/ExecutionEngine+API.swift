@@ -184,8 +184,11 @@ extension ExecutionEngine {
                     tradingState: engine.tradingState(of: id).rawValue,
                     openOrders: open.count, unknownOrders: open.filter { $0.status == .unknown }.count)
             }
+            let backlog = engine.journal.tablesBacklog()
             return .success(
-                EngineStatus(seq: engine.nextSeq - 1, accounts: accounts, journalFailure: engine.journalFailure))
+                EngineStatus(
+                    seq: engine.nextSeq - 1, accounts: accounts, journalFailure: engine.journalFailure,
+                    tablesBacklog: backlog.events, tablesProblem: backlog.problem))
         }
     }
 
@@ -291,13 +294,16 @@ extension ExecutionEngine {
     }
 
     /// Answers once the engine has handled everything enqueued before it and committed that batch, and
-    /// the journal's tables hold it: the watchdog's proof that the engine and the journal are making
-    /// progress (a stuck append, a busy loop or a database nothing can be written to delays it).
+    /// the journal's tables hold it or the journal has said why they cannot: the watchdog's proof that
+    /// the engine and the journal are making progress (a stuck append, a busy loop or a copy into the
+    /// tables that hangs delays it). Tables that refuse events (the database locked by another process,
+    /// the disk full) do not: the events are in the journal's log, trading goes on, `status` says why,
+    /// and a restart would not help.
     public nonisolated func ping() async -> Bool {
         guard case .success = await read({ _ in .success(true) }) else { return false }
         let journal = self.journal
         return await withCheckedContinuation { continuation in
-            journal.whenIndexed { continuation.resume(returning: $0 == nil) }
+            journal.whenIndexed { _ in continuation.resume(returning: true) }
         }
     }
 

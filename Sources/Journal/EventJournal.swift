@@ -45,6 +45,12 @@ public final class EventJournal: Sendable {
         failAfter.withLock { $0 = appends }
     }
 
+    /// For tests: every copy of events into the tables fails with `reason` until called with `nil`, as
+    /// when the database is locked by another process; appends still succeed (into the log).
+    public func injectTableFailure(_ reason: String?) {
+        indexer.failTransactions(reason)
+    }
+
     /// How an append reaches the disk.
     public enum Durability: String, Sendable, Hashable, CaseIterable {
         /// Each batch is `fdatasync`ed in the log before the append returns: an acknowledged event
@@ -258,6 +264,10 @@ public final class EventJournal: Sendable {
     private func indexed(through seq: Int64? = nil) throws {
         try indexer.waitUntilIndexed(seq)
     }
+
+    /// How many events the log holds that the tables do not yet, and why they cannot take them when the
+    /// last try failed. Does not wait: `status` asks it of a journal whose tables may be failing.
+    public func tablesBacklog() -> (events: Int, problem: String?) { indexer.backlog() }
 
     /// For tests: stops copying events from the log into the tables, as if the process had died after
     /// appending them; `resumeIndexing` starts again.

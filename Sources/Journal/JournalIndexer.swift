@@ -70,6 +70,8 @@ final class JournalIndexer: @unchecked Sendable {
     private var backgroundStalled = false
     /// For tests: the batches each thread has written.
     private var written: [Role: Int] = [:]
+    /// For tests: every transaction fails with this reason while set.
+    private var failure: String?
 
     init(
         pool: DatabasePool, checkpointer: WALCheckpointer, indexedSeq: Int64, backlogLimit: Int = 100_000,
@@ -189,6 +191,22 @@ final class JournalIndexer: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// How many appended events the tables do not hold yet, and why they cannot take them when they
+    /// cannot (the last transaction failed).
+    func backlog() -> (events: Int, problem: String?) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (unindexed.count, problem)
+    }
+
+    /// For tests: makes every transaction fail with `reason` (`nil` ends it).
+    func failTransactions(_ reason: String?) {
+        condition.lock()
+        failure = reason
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// For tests: keeps the background thread from taking a batch, as if other work kept it from a core.
     func stallBackground() {
         condition.lock()
@@ -228,7 +246,11 @@ final class JournalIndexer: @unchecked Sendable {
         while let batch = nextBatch(for: role) {
             writing = true
             condition.unlock()
-            let result = Result { try Self.write(batch, to: pool) }
+            let injected = failure
+            let result = Result {
+                if let injected { throw JournalError(injected) }
+                try Self.write(batch, to: pool)
+            }
             if case .success = result { checkpointer.committed(records: batch.count) }
             condition.lock()
             writing = false

@@ -92,6 +92,11 @@ struct Status: ParsableCommand {
         if let journal = answer["journal"] as? String, journal != "ok" {
             print("JOURNAL FAILED — \(journal)")
         }
+        if let tables = answer["journal_tables"] as? String, tables != "ok" {
+            print(
+                "JOURNAL TABLES FAILING — \(Output.text(answer["journal_backlog"])) events are in the journal's log only: \(tables)"
+            )
+        }
         let accounts = answer["accounts"] as? [[String: Any]] ?? []
         let rows = accounts.map { a in
             ["account", "broker", "connection", "trading_state", "open_orders", "unknown_orders"].map {

@@ -45,6 +45,8 @@ enum MetricsWiring {
             }
             Gauge(label: "gateway_journal_seq").record(status.seq)
             Gauge(label: "gateway_journal_failed").record(status.journalFailure == nil ? 0 : 1)
+            Gauge(label: "gateway_journal_tables_failed").record(status.tablesProblem == nil ? 0 : 1)
+            Gauge(label: "gateway_journal_backlog_events").record(status.tablesBacklog)
         }
         return registry.emitToBuffer()
     }

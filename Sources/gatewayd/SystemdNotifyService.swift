@@ -76,7 +76,12 @@ struct SystemdNotifyService: Service {
         let accounts = status.accounts.map {
             "\($0.account): \($0.tradingState), \($0.connection), \($0.openOrders) open"
         }
-        let journal = status.journalFailure.map { " · JOURNAL FAILED: \($0)" } ?? ""
+        let journal =
+            status.journalFailure.map { " · JOURNAL FAILED: \($0)" }
+            ?? status.tablesProblem.map {
+                " · JOURNAL TABLES FAILING (\(status.tablesBacklog) events in the log only): \($0)"
+            }
+            ?? ""
         return "trading · " + accounts.joined(separator: ", ") + " · journal seq \(status.seq)" + journal
     }
 }

@@ -48,3 +48,39 @@ struct FailStopTests {
         try await again.stop()
     }
 }
+
+extension FailStopTests {
+    @Test func tablesThatCannotTakeEventsShowInStatusWhileTradingGoesOn() async throws {
+        let folder = EngineHarness.temporaryFolder()
+        let account = EngineAccount(id: paper, adapter: FakeBroker(), openingCash: Money(10_000))
+        let harness = try await EngineHarness(journalPath: folder + "/journal.sqlite", accounts: [account])
+        let engine = harness.engine
+        #expect(try await engine.status().get().tablesProblem == nil)
+
+        // Another process holds the database: events stay in the log, and trading goes on.
+        harness.journal.injectTableFailure("database is locked")
+        #expect(await engine.submit(buy(1, limit: "10", id: "during")).failure == nil)
+        let failed = AsyncStream<Void>.makeStream()
+        harness.journal.whenIndexed { _ in failed.continuation.yield() }
+        for await _ in failed.stream { break }
+        let status = try await engine.status().get()
+        #expect(status.tablesProblem?.contains("database is locked") == true)
+        #expect(status.tablesBacklog > 0)
+        #expect(status.journalFailure == nil)
+        #expect(status.accounts.first?.tradingState == "active")
+        // The journal says why, so the watchdog is still fed: a restart would not help.
+        #expect(await engine.ping())
+
+        harness.journal.injectTableFailure(nil)
+        let caughtUp = AsyncStream<(any Error)?>.makeStream()
+        harness.journal.whenIndexed { caughtUp.continuation.yield($0) }
+        for await error in caughtUp.stream {
+            #expect(error == nil)
+            break
+        }
+        let after = try await engine.status().get()
+        #expect(after.tablesProblem == nil)
+        #expect(after.tablesBacklog == 0)
+        try await harness.stop()
+    }
+}

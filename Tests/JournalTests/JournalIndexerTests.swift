@@ -1,5 +1,6 @@
 import Foundation
 @testable import Journal
+import Synchronization
 import Testing
 
 /// How events reach SQLite's tables: in batches that take many appends, at once when someone waits, and
@@ -49,5 +50,38 @@ import Testing
         #expect(journal.indexer.batchesWritten(by: .background) == 0)
         #expect(journal.indexer.batchesWritten(by: .urgent) >= 1)
         #expect(try journal.records(after: 0, limit: 100).map(\.seq) == Array(1...5))
+    }
+}
+
+extension JournalIndexerTests {
+    @Test func aFailingCopyIsReportedWithItsBacklogAndReadsNameItUntilCopyingResumes() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let journal = try EventJournal(path: path, durability: .fast)
+        defer { try? journal.close() }
+        journal.injectTableFailure("database is locked")
+        try journal.appendNow((1...3).map(Self.record))
+        // The waiter hears of the failure (not of success) once a copy has been tried.
+        let failed = DispatchSemaphore(value: 0)
+        let heard = Mutex<String?>(nil)
+        journal.whenIndexed { error in
+            heard.withLock { $0 = error.map { "\($0)" } }
+            failed.signal()
+        }
+        #expect(failed.wait(timeout: .now() + 30) == .success)
+        #expect(heard.withLock { $0 }?.contains("database is locked") == true)
+        let backlog = journal.tablesBacklog()
+        #expect(backlog.events == 3)
+        #expect(backlog.problem?.contains("events after 0 are in the journal's log") == true)
+        #expect(backlog.problem?.contains("database is locked") == true)
+        #expect(throws: JournalError.self) { try journal.records(after: 0, limit: 10) }
+        // Appends go on into the log meanwhile.
+        try journal.appendNow([Self.record(4)])
+        #expect(journal.tablesBacklog().events == 4)
+
+        journal.injectTableFailure(nil)
+        try journal.indexer(caughtUpWithin: 30)
+        #expect(journal.tablesBacklog().events == 0)
+        #expect(journal.tablesBacklog().problem == nil)
+        #expect(try journal.records(after: 0, limit: 10).map(\.seq) == [1, 2, 3, 4])
     }
 }
