@@ -269,6 +269,11 @@ public final class EventJournal: Sendable {
     /// last try failed. Does not wait: `status` asks it of a journal whose tables may be failing.
     public func tablesBacklog() -> (events: Int, problem: String?) { indexer.backlog() }
 
+    /// For tests: the next durable append's `fdatasync` fails after its bytes were written.
+    func failNextLogSync() {
+        appender.withLock { $0.logs[$0.current].failNextSync = true }
+    }
+
     /// For tests: stops copying events from the log into the tables, as if the process had died after
     /// appending them; `resumeIndexing` starts again.
     func pauseIndexing() { indexer.pause() }

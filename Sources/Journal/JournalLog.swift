@@ -36,6 +36,9 @@ final class JournalLog {
 
     /// The largest frame read back: a length beyond it is not a frame.
     static let largestFrame = 64 << 20
+    /// For tests: the next append's `fdatasync` fails (`EIO`) after its bytes were written, as a failing
+    /// disk's would.
+    var failNextSync = false
 
     init(path: String) throws {
         self.path = path
@@ -110,7 +113,7 @@ final class JournalLog {
         }
         do {
             try write(bytes[...], at: size)
-            if sync, fdatasync(fd) != 0 {
+            if sync, !syncData() {
                 throw JournalError("cannot write the journal's log to the disk: \(Self.errorText())")
             }
         } catch {
@@ -164,6 +167,15 @@ final class JournalLog {
             throw JournalError("cannot write the journal's log to the disk: \(Self.errorText())")
         }
         size = 0
+    }
+
+    private func syncData() -> Bool {
+        if failNextSync {
+            failNextSync = false
+            errno = EIO
+            return false
+        }
+        return fdatasync(fd) == 0
     }
 
     private static func errorText() -> String { String(cString: strerror(errno)) }

@@ -60,6 +60,33 @@ import Testing
         try raw.close()
     }
 
+    @Test func aBatchWhoseSyncFailedIsNotReadBackAtTheNextStart() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        do {
+            let journal = try EventJournal(path: path, durability: .durable)
+            try journal.appendNow(Self.records(1...3))
+            try journal.indexer(caughtUpWithin: 10)
+            journal.pauseIndexing()
+            try journal.appendNow(Self.records(4...5))
+            // The disk fails: the batch's bytes were written, its fdatasync was not.
+            journal.failNextLogSync()
+            #expect(throws: JournalError.self) { try journal.appendNow(Self.records(6...8)) }
+            // Nothing more is appended until the journal is opened again.
+            #expect(throws: JournalError.self) { try journal.appendNow(Self.records(6...6)) }
+        }
+        // The refused batch's first length was zeroed: the frames after it are never read back, though
+        // its bytes are in the file.
+        #expect(try logFrames().count == 5)
+        let reopened = try EventJournal(path: path, durability: .durable)
+        #expect(reopened.recoveredEvents == 2)
+        #expect(try reopened.lastSequence() == 5)
+        #expect(try reopened.records(after: 0, limit: 10).map(\.seq) == [1, 2, 3, 4, 5])
+        #expect(try reopened.verify().verified)
+        try reopened.appendNow(Self.records(6...6))
+        #expect(try reopened.lastSequence() == 6)
+        try reopened.close()
+    }
+
     @Test func aTornLastFrameIsDroppedAndTheNextEventTakesItsPlace() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try appendThenDie(Self.records(1...5))
