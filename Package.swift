@@ -16,6 +16,7 @@ let nioHTTP = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioWebSocket = Target.Dependency.product(name: "NIOWebSocket", package: "swift-nio")
 let wsClient = Target.Dependency.product(name: "WSClient", package: "swift-websocket")
 let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+let sqlite = Target.Dependency.product(name: "GRDBSQLite", package: "GRDB.swift")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let signals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
@@ -65,7 +66,7 @@ let package = Package(
             swiftSettings: settings),
         .target(name: "BrokerAPI", dependencies: ["GatewayCore"], swiftSettings: settings),
         .target(name: "BrokerPaper", dependencies: ["GatewayCore", "BrokerAPI"], swiftSettings: settings),
-        .target(name: "Journal", dependencies: ["GatewayCore", "FIXSession", grdb, crypto], swiftSettings: settings),
+        .target(name: "Journal", dependencies: ["GatewayCore", "FIXSession", grdb, sqlite, crypto], swiftSettings: settings),
         .target(
             name: "Execution",
             dependencies: ["GatewayCore", "BrokerAPI", "Journal", logging, lifecycle, metrics],

@@ -85,3 +85,27 @@ extension JournalIndexerTests {
         #expect(try journal.records(after: 0, limit: 10).map(\.seq) == [1, 2, 3, 4])
     }
 }
+
+extension JournalIndexerTests {
+    @Test func theTablesHoldEachFieldAsAppendedNullsEmptyTextAndAllAndTheChainVerifies() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let journal = try EventJournal(path: path, durability: .durable)
+        defer { try? journal.close() }
+        let records = [
+            JournalRecord(
+                seq: 1, ts: -5, kind: "order", account: "paper", symbol: "AAPL  261218C00200000", orderID: "o-1",
+                clientOrderID: "c:1", strategy: "", payload: #"{"note":"é ✓ \u0000 \"quoted\""}"#),
+            JournalRecord(
+                seq: 2, ts: Int64.max, kind: "quote", account: nil, symbol: nil, orderID: nil, clientOrderID: nil,
+                strategy: nil, payload: ""),
+            JournalRecord(
+                seq: 3, ts: 0, kind: "fill", account: "a-b_c", symbol: "BRK.B", orderID: "o-1", clientOrderID: "",
+                strategy: "breakout ✓", payload: String(repeating: "x", count: 70_000)),
+        ]
+        try journal.appendNow(records)
+        let read = try journal.records(after: 0, limit: 10)
+        #expect(read == records)
+        #expect(read.map(\.strategy) == ["", nil, "breakout ✓"])
+        #expect(try journal.verify().verified)
+    }
+}
