@@ -18,7 +18,7 @@ import Glibc
 ///   the watchdog's ping or a checkpoint waits for the tables, when `urgentCount` events wait, when the
 ///   oldest waiting event is `maxAge` (20 ms) old — the machine busy with other work, which an idle-policy
 ///   thread yields to without limit — and to retry after a failure and to finish at a close. A batch
-///   already being written by the other thread is waited for; it holds at most `batchLimit` events.
+///   already being written by the other thread is waited for; it holds at most `lingerCount` events.
 ///
 /// Appending wakes a thread only when nothing was waiting to be copied, or when the batch reaches
 /// `lingerCount` or `urgentCount` events: not once per append.
@@ -320,7 +320,9 @@ final class JournalIndexer: @unchecked Sendable {
                 lingerOverBatch()
                 if stopping || paused || writing || problem != nil || unindexed.isEmpty { continue }
                 if !waiters.isEmpty || hurrying > 0 || unindexed.count >= urgentCount { continue }
-                return Array(unindexed.prefix(batchLimit))
+                // At most a lingering batch: a reader may wait for this thread's batch while other work
+                // keeps it from a core.
+                return Array(unindexed.prefix(lingerCount))
             case .urgent:
                 let now = Date()
                 if let retryAt, now < retryAt {
