@@ -14,7 +14,7 @@ import Glibc
 ///   order. At normal priority that copying, in bursts, shared the two cores with the order path and
 ///   showed in its tail: in `gateway-bench` with one client (`fast`), ack p99 grew with the linger from
 ///   about 550 µs (0.5 ms) to 1 300 µs (5 ms); at `SCHED_IDLE` it was 310–360 µs (docs/performance.md).
-/// - **journal-index-now** runs at normal priority and takes a batch that must not wait: when a reader,
+/// - **journal-now** runs at normal priority and takes a batch that must not wait: when a reader,
 ///   the watchdog's ping or a checkpoint waits for the tables, when `urgentCount` events wait, when the
 ///   oldest waiting event is `maxAge` (20 ms) old — the machine busy with other work, which an idle-policy
 ///   thread yields to without limit — and to retry after a failure and to finish at a close. A batch
@@ -91,15 +91,19 @@ final class JournalIndexer: @unchecked Sendable {
         self.lingerCount = max(1, min(lingerCount, urgentCount))
         self.maxAge = seconds(maxAge)
         let background = Thread { [self] in
+            // Named from the thread itself: Foundation's `Thread.name` set before `start` does not reach
+            // the kernel's name on Linux (`top -H`, `/proc/<pid>/task/*/comm`), which holds 15 bytes.
+            Thread.current.name = "journal-index"
             // `SCHED_IDLE` (5), for this thread only; where it is refused the thread runs as any other.
             var parameters = sched_param(sched_priority: 0)
             _ = sched_setscheduler(0, 5, &parameters)
             run(.background)
         }
-        background.name = "journal-index"
         background.start()
-        let urgent = Thread { [self] in run(.urgent) }
-        urgent.name = "journal-index-now"
+        let urgent = Thread { [self] in
+            Thread.current.name = "journal-now"
+            run(.urgent)
+        }
         urgent.start()
     }
 
