@@ -123,7 +123,7 @@ public final class EventJournal: Sendable {
         appender = Mutex(Appender(logs: logs, seq: head.seq, hash: head.hash))
         indexer = JournalIndexer(
             pool: pool, checkpointer: checkpointer, indexedSeq: head.seq, linger: indexLinger.linger,
-            maxAge: indexLinger.maxAge)
+            maxAge: indexLinger.maxAge, durable: durability == .durable)
     }
 
     deinit { indexer.stopSoon() }
