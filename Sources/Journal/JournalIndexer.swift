@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import Glibc
+import Synchronization
 
 /// Copies events from the journal's log into SQLite's tables, off the order path, in batches.
 ///
@@ -14,17 +15,21 @@ import Glibc
 ///   order. At normal priority that copying, in bursts, shared the two cores with the order path and
 ///   showed in its tail: in `gateway-bench` with one client (`fast`), ack p99 grew with the linger from
 ///   about 550 µs (0.5 ms) to 1 300 µs (5 ms); at `SCHED_IDLE` it was 310–360 µs (docs/performance.md).
-///   A durable journal's thread commits at normal priority, back from `SCHED_IDLE` for the commit alone
-///   where the kernel lets it return (root, or the unit's `LimitNICE=+0`): a commit writes and syncs
-///   the WAL inside the file system's journal, and preempted there at `SCHED_IDLE` it held up the log's
-///   own `fdatasync` — durable ack p99.9 6.2–8.1 ms against 1.4–2.1 ms (one client, three runs each).
-///   In `fast` it stays at `SCHED_IDLE` throughout: its commits do not sync, and at normal priority they
-///   cost the ack's p99 (540–600 µs against 340–370 µs).
+///   It goes to `SCHED_IDLE` only where a thread may come back from it (root, or the unit's
+///   `LimitNICE=+0`), and runs at normal priority elsewhere: a batch held by a thread that gets no core
+///   holds every later one up (under load the events waiting to be copied grew to the backlog limit and
+///   peak RSS with 100 000 resting orders from about 132 to 152–165 MiB), so the other thread brings it
+///   back to normal priority whenever it must wait for its batch (`boostBackground`). A durable
+///   journal's thread also commits at normal priority: a commit writes and syncs the WAL inside the file
+///   system's journal, and preempted there at `SCHED_IDLE` it held up the log's own `fdatasync` — durable
+///   ack p99.9 6.2–8.1 ms against 1.4–2.1 ms (one client, three runs each). In `fast` its commits do not
+///   sync, and at normal priority they cost the ack's p99 instead (540–600 µs against 340–370 µs).
 /// - **journal-now** runs at normal priority and takes a batch that must not wait: when a reader,
 ///   the watchdog's ping or a checkpoint waits for the tables, when `urgentCount` events wait, when the
 ///   oldest waiting event is `maxAge` (20 ms) old — the machine busy with other work, which an idle-policy
 ///   thread yields to without limit — and to retry after a failure and to finish at a close. A batch
-///   already being written by the other thread is waited for; it holds at most `lingerCount` events.
+///   already being written by the other thread (at most `lingerCount` events) is waited for, with that
+///   thread brought back to normal priority.
 ///
 /// Appending wakes a thread only when nothing was waiting to be copied, or when the batch reaches
 /// `lingerCount` or `urgentCount` events: not once per append.
@@ -73,13 +78,18 @@ final class JournalIndexer: @unchecked Sendable {
     private var oldestAt = Date.distantFuture
     /// The background thread lingers over a batch: an append wakes it only once the batch is full.
     private var lingering = false
-    /// Whether the background thread commits at normal priority (see `init`). Set once by that thread
-    /// before it takes a batch, and read by it alone.
-    private nonisolated(unsafe) var togglesPriority = false
+    /// A durable journal's background thread commits at normal priority (see `init`).
+    private let durable: Bool
+    /// The background thread's kernel id, when it runs at `SCHED_IDLE` (`canReturnFromIdle`).
+    private var backgroundThread: pid_t?
+    /// Which thread writes the batch under way.
+    private var writer: Role?
     /// For tests: the background thread takes nothing while set, as if other work kept it from a core.
     private var backgroundStalled = false
-    /// For tests: the batches each thread has written.
+    /// For tests: the batches each thread has written, and how often the background thread was brought
+    /// back to normal priority.
     private var written: [Role: Int] = [:]
+    private var boosts = 0
     /// For tests: every transaction fails with this reason while set.
     private var failure: String?
 
@@ -100,15 +110,20 @@ final class JournalIndexer: @unchecked Sendable {
         self.urgentCount = max(1, min(4 * lingerCount, backlogLimit))
         self.lingerCount = max(1, min(lingerCount, urgentCount))
         self.maxAge = seconds(maxAge)
+        self.durable = durable
         let background = Thread { [self] in
             // Named from the thread itself: Foundation's `Thread.name` set before `start` does not reach
             // the kernel's name on Linux (`top -H`, `/proc/<pid>/task/*/comm`), which holds 15 bytes.
             Thread.current.name = "journal-index"
-            // Durable: at `SCHED_IDLE` for the inserts and back at normal priority for each commit, where
-            // the thread may return to it (root, or `LimitNICE=` in the unit); else, and when fast, at
-            // `SCHED_IDLE` throughout; at normal priority where that is refused.
-            self.togglesPriority = durable && Self.schedule(idle: true) && Self.schedule(idle: false)
-            if !self.togglesPriority { _ = Self.schedule(idle: true) }
+            // At `SCHED_IDLE` only where a thread may return from it (root, or `LimitNICE=` in the unit):
+            // the other thread then brings this one back to normal priority when it must wait for its
+            // batch. Elsewhere at normal priority: a batch held by a thread that gets no core would hold
+            // every later one up.
+            if Self.canReturnFromIdle, let id = Self.threadID(), Self.schedule(idle: true) {
+                self.condition.lock()
+                self.backgroundThread = id
+                self.condition.unlock()
+            }
             run(.background)
         }
         background.start()
@@ -262,19 +277,27 @@ final class JournalIndexer: @unchecked Sendable {
         condition.lock()
         while let batch = nextBatch(for: role) {
             writing = true
+            writer = role
+            let idle = role == .background && backgroundThread != nil
             condition.unlock()
             let injected = failure
-            let toggle = role == .background && togglesPriority
             let result = Result {
                 if let injected { throw JournalError(injected) }
-                if toggle { _ = Self.schedule(idle: true) }
+                // At `SCHED_IDLE` for the batch (again, if the other thread brought it back); a durable
+                // journal's commit at normal priority: it syncs inside the file system's journal, where
+                // a preempted idle thread held up the log's own `fdatasync`.
+                if idle { Self.schedule(idle: true) }
                 try Self.write(batch, to: pool) {
-                    if toggle { _ = Self.schedule(idle: false) }
+                    if idle, durable { Self.schedule(idle: false) }
                 }
+                // Waiting for the next batch at `SCHED_IDLE` too: woken at normal priority, the thread
+                // took a core from the order path each time, and the ack's p99 showed it.
+                if idle, durable { Self.schedule(idle: true) }
             }
             if case .success = result { checkpointer.committed(records: batch.count) }
             condition.lock()
             writing = false
+            writer = nil
             let answered: [(seq: Int64, body: @Sendable ((any Error)?) -> Void)]
             let reason: String?
             switch result {
@@ -327,6 +350,18 @@ final class JournalIndexer: @unchecked Sendable {
                 }
                 return Array(unindexed.prefix(batchLimit))
             }
+            if role == .urgent, writing, writer == .background, !unindexed.isEmpty {
+                // The batch under way is the idle thread's: if this one must not wait, bring that thread
+                // back to normal priority so that it finishes on a core of its own.
+                let due = oldestAt.addingTimeInterval(maxAge)
+                if hurried || unindexed.count >= urgentCount || Date() >= due {
+                    boostBackground()
+                    condition.wait()
+                } else {
+                    _ = condition.wait(until: due)
+                }
+                continue
+            }
             if unindexed.isEmpty || paused || writing || (role == .background && backgroundStalled) {
                 condition.wait()
                 continue
@@ -373,10 +408,42 @@ final class JournalIndexer: @unchecked Sendable {
 
     /// Inserts `batch` in one transaction, begun and committed with cached statements (GRDB's `write`
     /// compiles `BEGIN` and `COMMIT` anew each time).
-    /// Sets the calling thread's scheduling policy: `SCHED_IDLE` (5) or normal (`SCHED_OTHER`, 0).
-    private static func schedule(idle: Bool) -> Bool {
+    /// Sets the calling thread's scheduling policy (or `thread`'s): `SCHED_IDLE` (5) or normal
+    /// (`SCHED_OTHER`, 0).
+    @discardableResult
+    private static func schedule(idle: Bool, thread: pid_t = 0) -> Bool {
         var parameters = sched_param(sched_priority: 0)
-        return sched_setscheduler(0, idle ? 5 : 0, &parameters) == 0
+        return sched_setscheduler(thread, idle ? 5 : 0, &parameters) == 0
+    }
+
+    /// Brings the background thread back to normal priority for the rest of its batch. Holds `condition`.
+    private func boostBackground() {
+        guard let backgroundThread else { return }
+        Self.schedule(idle: false, thread: backgroundThread)
+        boosts += 1
+    }
+
+    /// Whether a thread of this process may go to `SCHED_IDLE` and come back (root, or an `RLIMIT_NICE`
+    /// of 20 or more); tried once, on a thread that ends right after.
+    static let canReturnFromIdle: Bool = {
+        let result = Mutex(false)
+        let done = DispatchSemaphore(value: 0)
+        let probe = Thread {
+            result.withLock { $0 = schedule(idle: true) && schedule(idle: false) }
+            done.signal()
+        }
+        probe.start()
+        done.wait()
+        return result.withLock { $0 }
+    }()
+
+    /// The calling thread's kernel id (`gettid`, which Swift's Glibc module leaves out).
+    private static func threadID() -> pid_t? {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = readlink("/proc/thread-self", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        let text = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text.split(separator: "/").last.flatMap { pid_t($0) }
     }
 
     static func write(
