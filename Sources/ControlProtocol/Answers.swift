@@ -215,7 +215,7 @@ public struct StatusAnswer: Sendable, Encodable {
     /// `ok`, or why the journal failed and trading stopped.
     public var journal: String
     /// `ok`, or why the journal's tables cannot take the events its log holds (docs/journal.md): trading
-    /// goes on, every read of the journal fails naming this, and the watchdog's ping stops.
+    /// goes on, and every read of the journal fails naming this.
     public var journalTables: String
     /// Events the journal's log holds that its tables do not yet (normally a few, for a few milliseconds).
     public var journalBacklog: Int

@@ -86,10 +86,8 @@ final class JournalIndexer: @unchecked Sendable {
     private var writer: Role?
     /// For tests: the background thread takes nothing while set, as if other work kept it from a core.
     private var backgroundStalled = false
-    /// For tests: the batches each thread has written, and how often the background thread was brought
-    /// back to normal priority.
+    /// For tests: the batches each thread has written.
     private var written: [Role: Int] = [:]
-    private var boosts = 0
     /// For tests: every transaction fails with this reason while set.
     private var failure: String?
 
@@ -279,8 +277,8 @@ final class JournalIndexer: @unchecked Sendable {
             writing = true
             writer = role
             let idle = role == .background && backgroundThread != nil
-            condition.unlock()
             let injected = failure
+            condition.unlock()
             let result = Result {
                 if let injected { throw JournalError(injected) }
                 // At `SCHED_IDLE` for the batch (again, if the other thread brought it back); a durable
@@ -406,8 +404,6 @@ final class JournalIndexer: @unchecked Sendable {
         }
     }
 
-    /// Inserts `batch` in one transaction, begun and committed with cached statements (GRDB's `write`
-    /// compiles `BEGIN` and `COMMIT` anew each time).
     /// Sets the calling thread's scheduling policy (or `thread`'s): `SCHED_IDLE` (5) or normal
     /// (`SCHED_OTHER`, 0).
     @discardableResult
@@ -420,7 +416,6 @@ final class JournalIndexer: @unchecked Sendable {
     private func boostBackground() {
         guard let backgroundThread else { return }
         Self.schedule(idle: false, thread: backgroundThread)
-        boosts += 1
     }
 
     /// Whether a thread of this process may go to `SCHED_IDLE` and come back (root, or an `RLIMIT_NICE`
@@ -446,6 +441,8 @@ final class JournalIndexer: @unchecked Sendable {
         return text.split(separator: "/").last.flatMap { pid_t($0) }
     }
 
+    /// Inserts `batch` in one transaction, begun and committed with cached statements (GRDB's `write`
+    /// compiles `BEGIN` and `COMMIT` anew each time); `beforeCommit` runs between the two.
     static func write(
         _ batch: [(record: JournalRecord, hash: Data)], to pool: DatabasePool, beforeCommit: () -> Void = {}
     ) throws {
