@@ -153,8 +153,13 @@ extension ExecutionEngine {
         return result
     }
 
-    /// Hands a call to the account's broker queue once the batch is committed.
+    /// Hands a call to the account's broker queue once the batch is committed (a `DirectBroker` is called
+    /// then, on this thread, once the batch's answers are written).
     func send(_ job: BrokerJob, to account: AccountID) {
+        if let broker = directBrokers[account] {
+            directCalls.append((job, broker, account))
+            return
+        }
         guard let sender = senders[account] else { return }
         afterCommit { sender.yield(job) }
     }

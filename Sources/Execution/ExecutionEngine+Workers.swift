@@ -4,10 +4,22 @@ import BrokerAPI
 import GatewayCore
 
 extension ExecutionEngine {
-    /// Starts, per account, the queue that calls the adapter and the reader of the adapter's events.
+    /// Starts, per account, the queue that calls the adapter and the reader of the adapter's events. An
+    /// adapter that works in memory (`DirectBroker`) has no queue: it is called on the engine's thread
+    /// once the batch is committed, and its reports join the inbox as it makes them.
     func startWorkers() {
         for id in accountOrder {
             let adapter = accounts[id]!.adapter
+            if let direct = adapter as? any DirectBroker {
+                directBrokers[id] = direct
+                direct.deliverEvents { [self] event in enqueue(.brokerEvent(id, event)) }
+                listenerTasks.append(
+                    Task.detached { [self] in
+                        for await event in adapter.events { enqueue(.brokerEvent(id, event)) }
+                        enqueue(.brokerEventsEnded(id))
+                    })
+                continue
+            }
             let (jobs, continuation) = AsyncStream.makeStream(of: BrokerJob.self)
             senders[id] = continuation
             // Both run off the engine's thread: a broker call and the wait for the adapter's next event
@@ -29,59 +41,93 @@ extension ExecutionEngine {
         }
     }
 
+    /// Makes one call on a `DirectBroker` here and now; its result, then what the broker reported during
+    /// it, join the inbox in that order (the order a broker's answer and its stream arrive in), ahead of
+    /// anything the broker reports later. The drain under way takes them next.
+    func performNow(_ job: BrokerJob, on broker: any DirectBroker, account: AccountID) {
+        broker.callNow(job.call) { outcome, events in
+            var commands: [Command] = []
+            commands.reserveCapacity(events.count + 1)
+            if let result = Self.result(of: job, outcome) { commands.append(.brokerResult(account, result)) }
+            for event in events { commands.append(.brokerEvent(account, event)) }
+            enqueueHere(commands)
+        }
+    }
+
     /// Makes one broker call and says what came of it; `nil` when there is nothing to journal.
     static func perform(_ job: BrokerJob, on adapter: any BrokerAdapter) async -> BrokerJobResult? {
-        switch job {
-        case .submit(let order):
-            do {
+        result(of: job, await outcome(of: job, on: adapter))
+    }
+
+    /// What the adapter returned for `job`: an order report for a settle, else `nil`.
+    static func outcome(of job: BrokerJob, on adapter: any BrokerAdapter) async -> Result<
+        BrokerOrderReport?, BrokerError
+    > {
+        do throws(BrokerError) {
+            switch job {
+            case .submit(let order):
                 try await adapter.submit(order)
-                return .submitted(order.orderID)
-            } catch {
-                return .submitFailed(order.orderID, error)
-            }
-        case .cancel(let order):
-            do {
+            case .cancel(let order):
                 try await adapter.cancel(order)
-                return nil
-            } catch {
-                return .cancelFailed(order.orderID, error)
-            }
-        case .replace(let order, let replacement):
-            do {
+            case .replace(let order, let replacement):
                 try await adapter.replace(order, with: replacement)
-                return nil
-            } catch {
-                return .replaceFailed(old: order.orderID, new: replacement.orderID, error)
-            }
-        case .quote(let quote):
-            await (adapter as? any QuoteConsumer)?.receive(quote)
-            return nil
-        case .submitBracket(let entry, let stop, let target):
-            let ids = [entry.orderID] + [stop, target].compactMap { $0?.orderID }
-            guard let bracketing = adapter as? any BracketCapable else {
-                return .bracketFailed(
-                    ids, BrokerError(.nonRetryable, code: "not_supported", message: "no bracket orders"))
-            }
-            do {
+            case .quote(let quote):
+                await (adapter as? any QuoteConsumer)?.receive(quote)
+            case .submitBracket(let entry, let stop, let target):
+                guard let bracketing = adapter as? any BracketCapable else {
+                    throw BrokerError(.nonRetryable, code: "not_supported", message: "no bracket orders")
+                }
                 try await bracketing.submitBracket(entry: entry, stop: stop, target: target)
-                return .bracketSubmitted(ids)
-            } catch {
-                return .bracketFailed(ids, error)
-            }
-        case .reconcile(let tag, let since):
-            do {
+            case .reconcile(let tag, let since):
                 try await adapter.reconcile(tag: tag, since: since)
-                return nil
-            } catch {
-                return .reconcileFailed(tag: tag, error)
+            case .settle(let id, let known):
+                if let known, let aware = adapter as? any JournaledTotalsAware { await aware.know(known) }
+                return .success(try await adapter.orderReport(for: id))
             }
-        case .settle(let id, let known):
-            if let known, let aware = adapter as? any JournaledTotalsAware { await aware.know(known) }
-            do {
-                return .settled(id, try await adapter.orderReport(for: id))
-            } catch {
-                return .settleFailed(id, error)
-            }
+            return .success(nil)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// What the engine journals of a call's outcome; `nil` when there is nothing to journal.
+    static func result(of job: BrokerJob, _ outcome: Result<BrokerOrderReport?, BrokerError>) -> BrokerJobResult? {
+        switch (job, outcome) {
+        case (.submit(let order), .success):
+            return .submitted(order.orderID)
+        case (.submit(let order), .failure(let error)):
+            return .submitFailed(order.orderID, error)
+        case (.cancel(let order), .failure(let error)):
+            return .cancelFailed(order.orderID, error)
+        case (.replace(let order, let replacement), .failure(let error)):
+            return .replaceFailed(old: order.orderID, new: replacement.orderID, error)
+        case (.submitBracket(let entry, let stop, let target), let outcome):
+            let ids = [entry.orderID] + [stop, target].compactMap { $0?.orderID }
+            if case .failure(let error) = outcome { return .bracketFailed(ids, error) }
+            return .bracketSubmitted(ids)
+        case (.reconcile(let tag, _), .failure(let error)):
+            return .reconcileFailed(tag: tag, error)
+        case (.settle(let id, _), .success(let report)):
+            return .settled(id, report)
+        case (.settle(let id, _), .failure(let error)):
+            return .settleFailed(id, error)
+        case (.cancel, .success), (.replace, .success), (.quote, _), (.reconcile, .success):
+            return nil
+        }
+    }
+}
+
+extension BrokerJob {
+    /// The job as a direct call (a settle asks for the order's report).
+    var call: BrokerCall {
+        switch self {
+        case .submit(let order): .submit(order)
+        case .cancel(let order): .cancel(order)
+        case .replace(let order, let replacement): .replace(order, with: replacement)
+        case .quote(let quote): .quote(quote)
+        case .settle(let id, _): .orderReport(id)
+        case .submitBracket(let entry, let stop, let target): .submitBracket(entry: entry, stop: stop, target: target)
+        case .reconcile(let tag, let since): .reconcile(tag: tag, since: since)
         }
     }
 }

@@ -126,6 +126,8 @@ public actor ExecutionEngine: Service {
     let commitLinger: Int64
     /// Whether a batch is waiting for `commitLinger` to pass.
     var lingering = false
+    /// Names the linger under way, so that an earlier linger's timer does nothing.
+    var lingerToken: UInt64 = 0
     /// Off once shutdown starts: every batch is committed at once.
     var lingerAllowed = true
 
@@ -166,6 +168,12 @@ public actor ExecutionEngine: Service {
 
     // Broker calls: one queue per account, so an adapter sees requests in journal order.
     var senders: [AccountID: AsyncStream<BrokerJob>.Continuation] = [:]
+    /// Accounts whose adapter is called on the engine's thread, without a queue (`performNow`).
+    var directBrokers: [AccountID: any DirectBroker] = [:]
+    /// Set while `drain()` runs: commands added on this thread then need no drain scheduled.
+    var draining = false
+    /// Calls on `directBrokers` the batch under way makes once committed, after its answers.
+    var directCalls: [(BrokerJob, any DirectBroker, AccountID)] = []
     var senderTasks: [Task<Void, Never>] = []
     var listenerTasks: [Task<Void, Never>] = []
 
@@ -328,8 +336,10 @@ public actor ExecutionEngine: Service {
         let failure = EngineError(.internal, "the journal failed, so trading stopped: \(error)")
         for item in deferred { item.onFailure(failure) }
         deferred.removeAll()
+        directCalls.removeAll()
         for command in waiting { command.fail(failure) }
         for sender in senders.values { sender.finish() }
+        directBrokers.removeAll()
         hub.close()
     }
 
@@ -349,6 +359,17 @@ public actor ExecutionEngine: Service {
         case true?: scheduleDrain()
         case false?: break
         }
+    }
+
+    /// Puts commands made on the engine's thread in the inbox, behind those waiting; during a drain they
+    /// are taken by its next batch, else a drain is scheduled.
+    func enqueueHere(_ commands: [Command]) {
+        guard !commands.isEmpty else { return }
+        let wasEmpty = inbox.withLock { box in
+            defer { box.commands.append(contentsOf: commands) }
+            return box.commands.isEmpty
+        }
+        if wasEmpty, !draining { scheduleDrain() }
     }
 
     nonisolated func scheduleDrain() {
@@ -377,6 +398,8 @@ public actor ExecutionEngine: Service {
     /// Handles every waiting command, batch by batch, committing each batch before acting on it. A
     /// batch the journal refuses stops trading (`failStop`); the daemon stays up to say so.
     func drain() {
+        draining = true
+        defer { draining = false }
         while true {
             let batch = takeInbox()
             if batch.isEmpty {
@@ -408,7 +431,9 @@ public actor ExecutionEngine: Service {
             if brokerEventsOnly, commitLinger > 0, lingerAllowed, let later = thread.later {
                 if !lingering {
                     lingering = true
-                    later(commitLinger) { [self] in self.assumeIsolated { $0.commitLingering() } }
+                    lingerToken &+= 1
+                    let token = lingerToken
+                    later(commitLinger) { [self] in self.assumeIsolated { $0.commitLingering(token: token) } }
                 }
                 continue
             }
@@ -422,10 +447,14 @@ public actor ExecutionEngine: Service {
         }
     }
 
-    /// Commits the batch that waited for `commitLinger`, unless a later batch committed it already.
-    func commitLingering() {
+    /// Commits the batch that waited for `commitLinger`, unless a later batch committed it already. A
+    /// timer's `token` must be the linger's still under way: the timer of a linger that a request's batch
+    /// ended must not cut the next one short (it would commit that batch alone, and the request that
+    /// arrives meanwhile would wait for two commits).
+    func commitLingering(token: UInt64? = nil) {
+        if let token, !lingering || token != lingerToken { return }
         lingering = false
-        guard !staged.isEmpty || !deferred.isEmpty else { return }
+        guard !staged.isEmpty || !deferred.isEmpty || !directCalls.isEmpty else { return }
         do {
             try commit()
         } catch {
@@ -500,6 +529,7 @@ public actor ExecutionEngine: Service {
         let failure = EngineError(.internal, reason)
         let undone = deferred
         deferred.removeAll()
+        directCalls.removeAll()
         staged.removeAll()
         published.removeAll()
         for item in undone { item.onFailure(failure) }
@@ -528,6 +558,11 @@ public actor ExecutionEngine: Service {
         let actions = deferred
         deferred.removeAll(keepingCapacity: true)
         for action in actions { action.onCommit() }
+        // The answers are on their way before a direct broker call takes this thread.
+        guard !directCalls.isEmpty else { return }
+        let calls = directCalls
+        directCalls.removeAll(keepingCapacity: true)
+        for (job, broker, account) in calls { performNow(job, on: broker, account: account) }
     }
 
     /// Runs `body` after this batch commits; `onFailure` instead if the commit fails.

@@ -41,11 +41,13 @@ final class ManualTimer: Sendable {
         return stream
     }
 
-    /// Runs what is pending on the engine's thread and waits for it.
-    func fire() async throws {
+    /// Runs what is pending (or the `first` that many of it, oldest first) on the engine's thread and
+    /// waits for it.
+    func fire(first: Int? = nil) async throws {
         let (loop, pending) = state.withLock { state in
-            defer { state.pending = [] }
-            return (state.loop, state.pending)
+            let count = min(first ?? state.pending.count, state.pending.count)
+            defer { state.pending.removeFirst(count) }
+            return (state.loop, Array(state.pending.prefix(count)))
         }
         guard let loop else { return }
         for body in pending { try await loop.submit { body() }.get() }
@@ -69,16 +71,23 @@ struct CommitLingerTests {
 
     func journaled(_ orderID: OrderID, in journal: EventJournal) throws -> [String] {
         // The journal's reads see what was appended (committed), not what is staged for the next batch.
-        try journal.records(matching: JournalQuery(orderID: orderID.rawValue)).map { record in
-            let payload = try JSONSerialization.jsonObject(with: Data(record.payload.utf8)) as? [String: Any]
-            return (payload?["change"] as? String) ?? record.kind
-        }
+        try journal.records(matching: JournalQuery(orderID: orderID.rawValue)).map(Self.change(of:))
     }
 
-    @Test func brokerEventsWaitForTheTimerOrTheNextRequestAndAreCommittedWithIt() async throws {
+    /// An order record's change (`accepted`, `filled`), or the record's kind.
+    static func change(of record: JournalRecord) -> String {
+        let payload = try? JSONSerialization.jsonObject(with: Data(record.payload.utf8)) as? [String: Any]
+        return (payload?["change"] as? String) ?? record.kind
+    }
+
+    /// An engine whose timer the test holds, with one limit order submitted whose broker answer
+    /// (`submitted`) waits for the timer (the first it holds). The broker acknowledges when the test says.
+    func submittedAndLingering() async throws -> (
+        harness: EngineHarness, broker: FakeBroker, timer: ManualTimer, order: Order,
+        armed: AsyncStream<Void>.Iterator, status: @Sendable () async throws -> OrderStatus?
+    ) {
         let timer = ManualTimer()
         let broker = FakeBroker()
-        // The broker's answer to the submit is one command; its acknowledgement comes when the test says.
         await broker.configure { $0.acknowledges = false }
         let harness = try await EngineHarness(
             journalPath: journalPath,
@@ -96,10 +105,19 @@ struct CommitLingerTests {
         // The submit is committed and answered at once; the broker's answer is handled, and waits.
         let order = try await engine.submit(buy(1, limit: "10", id: "l-1")).get().order
         let id = order.orderID
+        let status: @Sendable () async throws -> OrderStatus? = {
+            try await timer.onEngine(engine) { $0.orders.live[id]?.status }
+        }
         // Each batch of broker events alone that finds none waiting sets the timer; the broker's answer
         // to the submit is one.
-        func status() async throws -> OrderStatus? { try await timer.onEngine(engine) { $0.orders.live[id]?.status } }
         repeat { await armed.next() } while try await status() != .submitted
+        return (harness, broker, timer, order, armed, status)
+    }
+
+    @Test func brokerEventsWaitForTheTimerOrTheNextRequestAndAreCommittedWithIt() async throws {
+        let (harness, broker, timer, order, lingering, status) = try await submittedAndLingering()
+        let (engine, id) = (harness.engine, order.orderID)
+        var armed = lingering
         #expect(try journaled(id, in: harness.journal) == ["accepted"])
         // The timer runs out: it is committed.
         try await timer.fire()
@@ -115,6 +133,27 @@ struct CommitLingerTests {
         #expect(try journaled(id, in: harness.journal) == ["accepted", "submitted", "acknowledged"])
         #expect(await waiter.order(id.rawValue, status: "acknowledged") != nil)
         // The timer finds nothing left to commit.
+        try await timer.fire()
+        #expect(try journaled(id, in: harness.journal) == ["accepted", "submitted", "acknowledged"])
+        try await harness.stop()
+    }
+
+    /// A linger that a request's batch ended leaves its timer behind: when it runs out it must not commit
+    /// the next linger's batch before that one's own time.
+    @Test func anEndedLingersTimerDoesNotCutTheNextOneShort() async throws {
+        let (harness, broker, timer, order, lingering, status) = try await submittedAndLingering()
+        let (engine, id) = (harness.engine, order.orderID)
+        var armed = lingering
+        // A request ends the first timer's linger and commits the broker's answer.
+        _ = try await engine.orders(OrderFilter()).get()
+        #expect(try journaled(id, in: harness.journal) == ["accepted", "submitted"])
+        // The acknowledgement lingers in turn (the second timer).
+        await broker.emit(.acknowledged(id, brokerOrderID: "B-1", ts: order.createdAt))
+        repeat { await armed.next() } while try await status() != .acknowledged
+        // The first timer runs out: the acknowledgement goes on waiting.
+        try await timer.fire(first: 1)
+        #expect(try journaled(id, in: harness.journal) == ["accepted", "submitted"])
+        // Its own timer commits it.
         try await timer.fire()
         #expect(try journaled(id, in: harness.journal) == ["accepted", "submitted", "acknowledged"])
         try await harness.stop()
