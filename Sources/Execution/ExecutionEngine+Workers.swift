@@ -10,7 +10,8 @@ extension ExecutionEngine {
     func startWorkers() {
         for id in accountOrder {
             let adapter = accounts[id]!.adapter
-            if let direct = adapter as? any DirectBroker {
+            // (One that reports from running totals must be told the journal's first: through a task.)
+            if let direct = adapter as? any DirectBroker, !(adapter is any JournaledTotalsAware) {
                 directBrokers[id] = direct
                 direct.deliverEvents { [self] event in enqueue(.brokerEvent(id, event)) }
                 listenerTasks.append(
