@@ -223,12 +223,22 @@ import Testing
 }
 
 extension EventJournal {
-    /// Waits, at most `seconds`, until the tables hold every event appended.
+    /// Waits, at most `seconds`, until the tables hold every event appended. A copy that fails answers the
+    /// waiter with its error; the copy is retried (every 50 ms), and so is the wait: a copy under way when a
+    /// test clears an injected failure still fails with it.
     func indexer(caughtUpWithin seconds: Double) throws {
-        let done = DispatchSemaphore(value: 0)
-        whenIndexed { _ in done.signal() }
-        guard done.wait(timeout: .now() + seconds) == .success else {
-            throw JournalError("the tables did not catch up within \(seconds) s")
+        let deadline = DispatchTime.now() + seconds
+        while true {
+            let done = DispatchSemaphore(value: 0)
+            let failed = Mutex(false)
+            whenIndexed { error in
+                failed.withLock { $0 = error != nil }
+                done.signal()
+            }
+            guard done.wait(timeout: deadline) == .success else {
+                throw JournalError("the tables did not catch up within \(seconds) s")
+            }
+            if !failed.withLock({ $0 }) { return }
         }
     }
 }
