@@ -21,7 +21,7 @@ import Synchronization
 /// receives and everything that happens to it there before reporting it, and reads the file back on
 /// `connect()`, so a gateway that crashed can ask it what became of an order.
 public final class PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable, DirectBroker {
-    public let brokerName = "paper"
+    public let brokerName = PaperSimulator.brokerName
     public let events: AsyncStream<BrokerEvent>
     private let emit: AsyncStream<BrokerEvent>.Continuation
     private let calendar: MarketCalendar?

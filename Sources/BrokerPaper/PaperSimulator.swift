@@ -5,7 +5,7 @@ import GatewayCore
 /// plain value, so that one call runs to its end on whichever thread makes it — a task's, or the engine's
 /// own (`DirectBroker`). What it reports waits in `outbox` until `PaperBroker` passes it on.
 struct PaperSimulator {
-    let brokerName = "paper"
+    static let brokerName = "paper"
     /// Reported and not yet passed on, oldest first.
     var outbox: [BrokerEvent] = []
     let clock: any WallClock
@@ -90,7 +90,7 @@ struct PaperSimulator {
     }
 
     mutating func submit(_ order: Order) throws(BrokerError) {
-        guard connected else { throw .notConnected(brokerName) }
+        guard connected else { throw .notConnected(Self.brokerName) }
         try tick()
         guard book.orders[order.orderID] == nil else {
             throw BrokerError(
@@ -109,7 +109,7 @@ struct PaperSimulator {
     /// Holds the stop and target until the entry fills, then works them as one-cancels-other; an OCO's
     /// limit and stop work at once.
     mutating func submitBracket(entry: Order, stop: Order?, target: Order?) throws(BrokerError) {
-        guard connected else { throw .notConnected(brokerName) }
+        guard connected else { throw .notConnected(Self.brokerName) }
         try tick()
         let children = [stop, target].compactMap { $0 }
         for order in [entry] + children where book.orders[order.orderID] != nil {
@@ -156,7 +156,7 @@ struct PaperSimulator {
     }
 
     mutating func cancel(_ order: Order) throws(BrokerError) {
-        guard connected else { throw .notConnected(brokerName) }
+        guard connected else { throw .notConnected(Self.brokerName) }
         try tick()
         try landNow(order.orderID)
         guard let resting = book.orders[order.orderID], resting.status.isOpen else {
@@ -180,7 +180,7 @@ struct PaperSimulator {
     }
 
     mutating func replace(_ order: Order, with replacement: Order) throws(BrokerError) {
-        guard connected else { throw .notConnected(brokerName) }
+        guard connected else { throw .notConnected(Self.brokerName) }
         try tick()
         try landNow(order.orderID)
         guard let resting = book.orders[order.orderID], resting.status.isOpen else {
@@ -309,17 +309,17 @@ struct PaperSimulator {
     }
 
     func orderReport(for orderID: OrderID) throws(BrokerError) -> BrokerOrderReport? {
-        guard connected else { throw .notConnected(brokerName) }
+        guard connected else { throw .notConnected(Self.brokerName) }
         return book.orders[orderID]?.report
     }
 
     func openOrders() throws(BrokerError) -> [BrokerOrderReport] {
-        guard connected else { throw .notConnected(brokerName) }
+        guard connected else { throw .notConnected(Self.brokerName) }
         return openReports
     }
 
     func positions() throws(BrokerError) -> [BrokerPositionReport] {
-        guard connected else { throw .notConnected(brokerName) }
+        guard connected else { throw .notConnected(Self.brokerName) }
         return positionReports
     }
 
@@ -339,14 +339,14 @@ struct PaperSimulator {
     /// the two): the paper broker reports every fill as it happens, so it never has missed ones. Without a
     /// ledger it remembers nothing from before this run, so it has no positions to compare.
     mutating func reconcile(tag: UInt64, since: Timestamp?) throws(BrokerError) {
-        guard connected else { throw .notConnected(brokerName) }
+        guard connected else { throw .notConnected(Self.brokerName) }
         report(
             .snapshot(
                 BrokerSnapshot(tag: tag, openOrders: openReports, positions: ledger == nil ? nil : positionReports)))
     }
 
     func accountReport() throws(BrokerError) -> BrokerAccountReport {
-        guard connected else { throw .notConnected(brokerName) }
+        guard connected else { throw .notConnected(Self.brokerName) }
         guard let cash = book.cash else {
             throw BrokerError(
                 .nonRetryable, code: "not_supported", message: "the paper broker keeps no cash of its own")

@@ -156,8 +156,8 @@ extension ExecutionEngine {
     /// Hands a call to the account's broker queue once the batch is committed (a `DirectBroker` is called
     /// then, on this thread, once the batch's answers are written).
     func send(_ job: BrokerJob, to account: AccountID) {
-        if let broker = directBrokers[account] {
-            directCalls.append((job, broker, account))
+        if directBrokers[account] != nil {
+            directCalls.append((job, account))
             return
         }
         guard let sender = senders[account] else { return }

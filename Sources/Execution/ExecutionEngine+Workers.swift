@@ -10,22 +10,23 @@ extension ExecutionEngine {
     func startWorkers() {
         for id in accountOrder {
             let adapter = accounts[id]!.adapter
+            // Off the engine's thread, as the sender below: the wait for the adapter's next event would
+            // otherwise bring each event back to that thread before it reaches the inbox (`enqueue` takes
+            // any thread's commands, and wakes the engine once for a burst of them). A direct adapter's
+            // stream carries only its end (and anything it reported before `deliverEvents`).
+            listenerTasks.append(
+                Task.detached { [self] in
+                    for await event in adapter.events { enqueue(.brokerEvent(id, event)) }
+                    enqueue(.brokerEventsEnded(id))
+                })
             // (One that reports from running totals must be told the journal's first: through a task.)
             if let direct = adapter as? any DirectBroker, !(adapter is any JournaledTotalsAware) {
                 directBrokers[id] = direct
                 direct.deliverEvents { [self] event in enqueue(.brokerEvent(id, event)) }
-                listenerTasks.append(
-                    Task.detached { [self] in
-                        for await event in adapter.events { enqueue(.brokerEvent(id, event)) }
-                        enqueue(.brokerEventsEnded(id))
-                    })
                 continue
             }
             let (jobs, continuation) = AsyncStream.makeStream(of: BrokerJob.self)
             senders[id] = continuation
-            // Both run off the engine's thread: a broker call and the wait for the adapter's next event
-            // would otherwise bring each job and event back to that thread before it reaches the inbox
-            // (`enqueue` takes any thread's commands, and wakes the engine once for a burst of them).
             senderTasks.append(
                 Task.detached { [self] in
                     for await job in jobs {
@@ -33,11 +34,6 @@ extension ExecutionEngine {
                             enqueue(.brokerResult(id, result))
                         }
                     }
-                })
-            listenerTasks.append(
-                Task.detached { [self] in
-                    for await event in adapter.events { enqueue(.brokerEvent(id, event)) }
-                    enqueue(.brokerEventsEnded(id))
                 })
         }
     }

@@ -173,7 +173,7 @@ public actor ExecutionEngine: Service {
     /// Set while `drain()` runs: commands added on this thread then need no drain scheduled.
     var draining = false
     /// Calls on `directBrokers` the batch under way makes once committed, after its answers.
-    var directCalls: [(BrokerJob, any DirectBroker, AccountID)] = []
+    var directCalls: [(BrokerJob, AccountID)] = []
     var senderTasks: [Task<Void, Never>] = []
     var listenerTasks: [Task<Void, Never>] = []
 
@@ -562,7 +562,9 @@ public actor ExecutionEngine: Service {
         guard !directCalls.isEmpty else { return }
         let calls = directCalls
         directCalls.removeAll(keepingCapacity: true)
-        for (job, broker, account) in calls { performNow(job, on: broker, account: account) }
+        for (job, account) in calls {
+            if let broker = directBrokers[account] { performNow(job, on: broker, account: account) }
+        }
     }
 
     /// Runs `body` after this batch commits; `onFailure` instead if the commit fails.
