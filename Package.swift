@@ -29,6 +29,7 @@ let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+let hashTrees = Target.Dependency.product(name: "HashTreeCollections", package: "swift-collections")
 
 // The allowed imports of DESIGN.md are these dependency lists; `scripts/check-imports` fails CI when a
 // source file imports a module that its target does not list here.
@@ -42,6 +43,7 @@ let package = Package(
         .executable(name: "fix-client", targets: ["fix-client"]),
         .executable(name: "risk-bench", targets: ["risk-bench"]),
         .executable(name: "journal-bench", targets: ["journal-bench"]),
+        .executable(name: "state-copy-bench", targets: ["state-copy-bench"]),
         .executable(name: "fix-bench", targets: ["fix-bench"]),
         .executable(name: "alert-bench", targets: ["alert-bench"]),
     ],
@@ -60,6 +62,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         .target(name: "GatewayCore", swiftSettings: settings),
@@ -73,7 +76,7 @@ let package = Package(
         .target(name: "Journal", dependencies: ["GatewayCore", "FIXSession", grdb, sqlite, crypto], swiftSettings: settings),
         .target(
             name: "Execution",
-            dependencies: ["GatewayCore", "BrokerAPI", "Journal", logging, lifecycle, metrics],
+            dependencies: ["GatewayCore", "BrokerAPI", "Journal", logging, lifecycle, metrics, hashTrees],
             swiftSettings: settings
         ),
         .target(name: "SystemdIntegration", dependencies: [logging], swiftSettings: settings),
@@ -158,6 +161,9 @@ let package = Package(
             path: "Benchmarks/journal-bench",
             swiftSettings: settings
         ),
+        .executableTarget(
+            name: "state-copy-bench", dependencies: [hashTrees, argumentParser], path: "Benchmarks/state-copy-bench",
+            swiftSettings: settings),
         .executableTarget(
             name: "alert-bench",
             dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import HashTreeCollections
 
 /// The engine's state after the event `seq`, as a restart needs it (issue: journal as an audit trail,
 /// "Snapshots"): books, working orders, the idempotency index, fills seen, last quotes, trading states
@@ -140,13 +141,24 @@ private enum LongList {
     case clientIndex, orders, seenFills
 }
 
+/// Every client order id each account has used, to the order it named (idempotency: an id seen before
+/// answers with that order). A hash trie (`TreeDictionary`), not a `Dictionary`: it only grows, and a
+/// checkpoint's copy of the state shares it, so the engine's next new order after each checkpoint copied
+/// a whole `Dictionary` on its thread — an O(all orders ever) stall on the order path, milliseconds at
+/// tens of thousands of orders (docs/performance.md). A trie's insert copies only the nodes on its path.
+typealias ClientIndex = [AccountID: TreeDictionary<ClientOrderID, OrderID>]
+
+/// Every fill recorded, as `account/fill_id`, to take each broker fill once: a hash trie for the same
+/// reason as `ClientIndex`.
+typealias FillKeys = TreeSet<String>
+
 /// The state a checkpoint holds, as the engine or a replay keeps it: copying it is cheap (its
 /// collections are copy-on-write), so the engine hands it to a task that sorts and encodes it.
 struct StateCopy: Sendable {
     var books: [AccountID: AccountBook]
     var orders: [OrderID: Order]
-    var clientIndex: [AccountID: [ClientOrderID: OrderID]]
-    var seenFills: Set<String>
+    var clientIndex: ClientIndex
+    var seenFills: FillKeys
     var quotes: [Symbol: Quote]
     var accountStates: [AccountID: TradingState]
     var gatewayState: TradingState
@@ -177,7 +189,7 @@ extension Replay {
         for entry in checkpoint.clientIndex {
             clientIndex[entry.account, default: [:]][entry.clientOrderID] = entry.orderID
         }
-        seenFills = Set(checkpoint.seenFills)
+        seenFills = FillKeys(checkpoint.seenFills)
         quotes = Dictionary(checkpoint.quotes.map { ($0.symbol, $0) }, uniquingKeysWith: { $1 })
         accountStates = Dictionary(checkpoint.accountStates.map { ($0.account, $0.state) }, uniquingKeysWith: { $1 })
         gatewayState = checkpoint.gatewayState

@@ -1,3 +1,4 @@
+import HashTreeCollections
 import Journal
 import Logging
 import BrokerAPI

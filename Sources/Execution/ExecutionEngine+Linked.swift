@@ -1,5 +1,6 @@
 import BrokerAPI
 import GatewayCore
+import HashTreeCollections
 
 extension ExecutionEngine {
     /// A submit with exits placed alongside:

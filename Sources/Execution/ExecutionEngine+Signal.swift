@@ -1,5 +1,6 @@
 import BrokerAPI
 import GatewayCore
+import HashTreeCollections
 import Journal
 
 extension ExecutionEngine {

@@ -4,6 +4,7 @@ public import Journal
 public import Logging
 public import ServiceLifecycle
 import Foundation
+import HashTreeCollections
 import Synchronization
 
 /// One account as the engine runs it: its broker adapter and, for a new journal, its opening cash.
@@ -92,8 +93,8 @@ public actor ExecutionEngine: Service {
     var orders: OrderStore
     /// Orders that finished in the batch under way; they leave memory once it is committed.
     var finished: Set<OrderID> = []
-    var clientIndex: [AccountID: [ClientOrderID: OrderID]] = [:]
-    var seenFills: Set<String> = []
+    var clientIndex: ClientIndex = [:]
+    var seenFills: FillKeys = []
     var quotes: [Symbol: Quote] = [:]
     var connections: [AccountID: BrokerConnectionState] = [:]
     var nextSeq: Int64 = 1

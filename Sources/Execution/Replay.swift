@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import HashTreeCollections
 import Journal
 
 /// Rebuilds the engine's state from the journal: each `order` event carries the whole order, each `fill`
@@ -8,8 +9,8 @@ struct Replay {
     let decoder: JSONDecoder
     var books: [AccountID: AccountBook] = [:]
     var orders: [OrderID: Order] = [:]
-    var clientIndex: [AccountID: [ClientOrderID: OrderID]] = [:]
-    var seenFills: Set<String> = []
+    var clientIndex: ClientIndex = [:]
+    var seenFills: FillKeys = []
     var quotes: [Symbol: Quote] = [:]
     var accountStates: [AccountID: TradingState] = [:]
     var gatewayState = TradingState.active
