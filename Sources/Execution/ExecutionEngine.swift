@@ -138,6 +138,8 @@ public actor ExecutionEngine: Service {
         var accepting = true
     }
     let inbox = Mutex(Inbox())
+    /// Run after each batch's answers are handed out (`afterAnswers`).
+    let answerHooks = Mutex<[@Sendable () -> Void]>([])
     /// The inbox's other buffer: batches swap it with the inbox's, so neither is reallocated per batch.
     var spare: [Command] = []
     let shutdownRequested: AsyncStream<Void>
@@ -559,6 +561,9 @@ public actor ExecutionEngine: Service {
         let actions = deferred
         deferred.removeAll(keepingCapacity: true)
         for action in actions { action.onCommit() }
+        if !actions.isEmpty {
+            for hook in answerHooks.withLock({ $0 }) { hook() }
+        }
         // The answers are on their way before a direct broker call takes this thread.
         guard !directCalls.isEmpty else { return }
         let calls = directCalls
@@ -566,6 +571,13 @@ public actor ExecutionEngine: Service {
         for (job, account) in calls {
             if let broker = directBrokers[account] { performNow(job, on: broker, account: account) }
         }
+    }
+
+    /// Registers `hook` to run on the engine's thread each time a batch's answers have been handed out,
+    /// before the batch's direct broker calls: where the control server sends the answers it holds, one
+    /// `write` per connection for the whole batch rather than one per answer.
+    public nonisolated func afterAnswers(_ hook: @escaping @Sendable () -> Void) {
+        answerHooks.withLock { $0.append(hook) }
     }
 
     /// Runs `body` after this batch commits; `onFailure` instead if the commit fails.

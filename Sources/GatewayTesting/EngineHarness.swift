@@ -16,6 +16,8 @@ public final class EngineHarness: Sendable {
     let running: Task<Void, any Error>
     /// The engine's own thread, as in `gatewayd`.
     let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    /// The loop the engine runs on: work handed to it runs on the engine's thread, between its drains.
+    public var loop: any EventLoop { loops.next() }
 
     /// Starts an engine over the journal at `journalPath` with the given accounts.
     /// `later` and `commitLinger`: a batch of broker events alone waits for `later` to run the work it is

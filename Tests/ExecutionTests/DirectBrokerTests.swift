@@ -4,6 +4,7 @@ import Foundation
 import GatewayCore
 import GatewayTesting
 import Journal
+import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
@@ -19,6 +20,9 @@ final class WatchedDirectBroker: DirectBroker, QuoteConsumer {
         var journaled: [String]
     }
     private let state = Mutex<(journal: EventJournal?, calls: [Call])>((nil, []))
+    /// What happened on the engine's thread, in order: each submit's call is logged as `call`, and a test
+    /// adds its own.
+    let log = Mutex<[String]>([])
 
     init(_ paper: PaperBroker) { self.paper = paper }
 
@@ -55,6 +59,7 @@ final class WatchedDirectBroker: DirectBroker, QuoteConsumer {
                 onEngineThread: MultiThreadedEventLoopGroup.currentEventLoop != nil,
                 journaled: records.map { CommitLingerTests.change(of: $0) })
             state.withLock { $0.calls.append(call) }
+            log.withLock { $0.append("call") }
         }
         paper.callNow(call, deliver: deliver)
     }
@@ -88,6 +93,38 @@ struct DirectBrokerTests {
         let records = try harness.journal.records(matching: JournalQuery(orderID: order.orderID.rawValue))
         #expect(
             records.map(CommitLingerTests.change(of:)) == ["accepted", "submitted", "acknowledged", "fill", "filled"])
+        try await harness.stop()
+    }
+
+    /// A batch's answers are all handed out, then the `afterAnswers` hooks run (where the control server
+    /// sends them, one write per connection), then the batch's broker calls take the thread.
+    @Test func theBatchsAnswersThenTheHooksThenTheBrokerCalls() async throws {
+        let clock = ManualWallClock()
+        let broker = WatchedDirectBroker(PaperBroker(clock: clock))
+        let harness = try await EngineHarness(
+            journalPath: folder + "/journal.sqlite",
+            accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(100_000))], clock: clock)
+        let engine = harness.engine
+        _ = try await engine.quote(Quote(symbol: aapl, bid: Price(99), ask: Price(100), ts: clock.now())).get()
+        engine.afterAnswers { broker.log.withLock { $0.append("hooks") } }
+        let (answered, done) = AsyncStream.makeStream(of: Void.self)
+        // Enqueued together on the engine's thread: one batch, one commit.
+        harness.loop.execute {
+            for qty in 1...3 {
+                engine.submit(buy(qty)) { result in
+                    broker.log.withLock { $0.append((try? result.get()) != nil ? "answer" : "failure") }
+                    if qty == 3 { done.yield() }
+                }
+            }
+        }
+        for await _ in answered { break }
+        // Other batches (the quote's) may have run the hooks before; this batch's entries follow in one run.
+        var waiter = EventWaiter(engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        for _ in 1...3 { _ = await waiter.next { ($0["order"] as? [String: Any])?["status"] as? String == "filled" } }
+        #expect(
+            broker.log.withLock { Array($0.drop { $0 != "answer" }.prefix(7)) } == [
+                "answer", "answer", "answer", "hooks", "call", "call", "call",
+            ])
         try await harness.stop()
     }
 
