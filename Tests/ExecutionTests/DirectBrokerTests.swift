@@ -71,15 +71,21 @@ final class WatchedDirectBroker: DirectBroker, QuoteConsumer {
 struct DirectBrokerTests {
     let folder = EngineHarness.temporaryFolder()
 
-    @Test func theCallFollowsTheCommitOnTheEngineThreadAndTheReportsFollowTheResult() async throws {
+    /// An engine over the watched paper broker, which has a quote for `aapl`.
+    func watchedPaperEngine() async throws -> (WatchedDirectBroker, EngineHarness) {
         let clock = ManualWallClock()
         let broker = WatchedDirectBroker(PaperBroker(clock: clock))
         let harness = try await EngineHarness(
             journalPath: folder + "/journal.sqlite",
             accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(100_000))], clock: clock)
         broker.watch(harness.journal)
+        _ = try await harness.engine.quote(Quote(symbol: aapl, bid: Price(99), ask: Price(100), ts: clock.now())).get()
+        return (broker, harness)
+    }
+
+    @Test func theCallFollowsTheCommitOnTheEngineThreadAndTheReportsFollowTheResult() async throws {
+        let (broker, harness) = try await watchedPaperEngine()
         let engine = harness.engine
-        _ = try await engine.quote(Quote(symbol: aapl, bid: Price(99), ask: Price(100), ts: clock.now())).get()
         var waiter = EventWaiter(engine.subscribe(afterSeq: 0, kinds: ["order"]))
         let order = try await engine.submit(buy(3)).get().order
         #expect(await waiter.order(order.orderID.rawValue, status: "filled") != nil)
@@ -99,13 +105,8 @@ struct DirectBrokerTests {
     /// A batch's answers are all handed out, then the `afterAnswers` hooks run (where the control server
     /// sends them, one write per connection), then the batch's broker calls take the thread.
     @Test func theBatchsAnswersThenTheHooksThenTheBrokerCalls() async throws {
-        let clock = ManualWallClock()
-        let broker = WatchedDirectBroker(PaperBroker(clock: clock))
-        let harness = try await EngineHarness(
-            journalPath: folder + "/journal.sqlite",
-            accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(100_000))], clock: clock)
+        let (broker, harness) = try await watchedPaperEngine()
         let engine = harness.engine
-        _ = try await engine.quote(Quote(symbol: aapl, bid: Price(99), ask: Price(100), ts: clock.now())).get()
         engine.afterAnswers { broker.log.withLock { $0.append("hooks") } }
         let (answered, done) = AsyncStream.makeStream(of: Void.self)
         // Enqueued together on the engine's thread: one batch, one commit.
