@@ -1,3 +1,4 @@
+import Journal
 import Synchronization
 
 /// Fans committed events out to subscribers. Publishing and subscribing take one lock, so a new
@@ -82,32 +83,45 @@ final class EventHub: Sendable {
     /// yielding outside the lock keeps every subscriber's events in sequence order; a subscriber that
     /// joins meanwhile was told a `lastSeq` that already covers this batch.
     func publish(_ events: [PublishedEvent]) {
-        guard let last = events.last else { return }
+        publish(events, kind: \.kind, seq: \.seq) { $0 }
+    }
+
+    /// Publishes a committed batch of journal records: each record's line is made only when a
+    /// subscriber wants its kind, once for all of them (most events of the order path go to no one, or
+    /// only to subscribers of fills).
+    func publish(_ records: [JournalRecord]) {
+        publish(records, kind: \.kind, seq: \.seq, PublishedEvent.init(record:))
+    }
+
+    private func publish<Item>(
+        _ items: [Item], kind: (Item) -> String, seq: (Item) -> Int64, _ event: (Item) -> PublishedEvent
+    ) {
+        guard let last = items.last else { return }
         let subscribers = state.withLock { state -> [(Int, Subscriber)] in
-            state.lastSeq = last.seq
+            state.lastSeq = seq(last)
             return Array(state.subscribers)
         }
+        guard !subscribers.isEmpty else { return }
         var overflowed: [Int] = []
-        for (id, subscriber) in subscribers {
-            switch subscriber.delivery {
-            case .stream(let continuation):
-                for event in events where subscriber.kinds?.contains(event.kind) ?? true {
-                    if case .dropped = continuation.yield(event) {
-                        overflowed.append(id)
-                        break
-                    }
+        var took = [Bool](repeating: false, count: subscribers.count)
+        for item in items {
+            let itemKind = kind(item)
+            var made: PublishedEvent?
+            for (index, (id, subscriber)) in subscribers.enumerated()
+            where subscriber.kinds?.contains(itemKind) ?? true && !overflowed.contains(id) {
+                let published = made ?? event(item)
+                made = published
+                switch subscriber.delivery {
+                case .stream(let continuation):
+                    if case .dropped = continuation.yield(published) { overflowed.append(id) }
+                case .sink(let sink):
+                    took[index] = true
+                    if !sink.accept(published) { overflowed.append(id) }
                 }
-            case .sink(let sink):
-                var took = false
-                for event in events where subscriber.kinds?.contains(event.kind) ?? true {
-                    took = true
-                    if !sink.accept(event) {
-                        overflowed.append(id)
-                        break
-                    }
-                }
-                if took { sink.batchEnded() }
             }
+        }
+        for (index, (_, subscriber)) in subscribers.enumerated() where took[index] {
+            if case .sink(let sink) = subscriber.delivery { sink.batchEnded() }
         }
         guard !overflowed.isEmpty else { return }
         let dropped = state.withLock { state in overflowed.compactMap { state.subscribers.removeValue(forKey: $0) } }

@@ -94,7 +94,6 @@ extension ExecutionEngine {
         }
         record.payload = json
         staged.append(record)
-        published.append(PublishedEvent(record: record))
         return seq
     }
 

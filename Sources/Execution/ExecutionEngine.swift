@@ -145,7 +145,6 @@ public actor ExecutionEngine: Service {
     let shutdownRequested: AsyncStream<Void>
     let requestShutdown: AsyncStream<Void>.Continuation
     var staged: [JournalRecord] = []
-    var published: [PublishedEvent] = []
     var deferred: [Deferred] = []
     var metrics = EngineMetrics()
     let encoder: JSONEncoder
@@ -534,7 +533,6 @@ public actor ExecutionEngine: Service {
         deferred.removeAll()
         directCalls.removeAll()
         staged.removeAll()
-        published.removeAll()
         for item in undone { item.onFailure(failure) }
         do {
             load(try Self.restore(journal, accounts: accounts, decoder: decoder, logger: logger).0)
@@ -551,10 +549,9 @@ public actor ExecutionEngine: Service {
             // low load. Requests that arrive meanwhile wait for the next batch, which the next commit
             // covers whole (group commit).
             try journal.appendNow(staged)
-            staged.removeAll(keepingCapacity: true)
             metrics.committed(in: ContinuousClock.now - began)
-            hub.publish(published)
-            published.removeAll(keepingCapacity: true)
+            hub.publish(staged)
+            staged.removeAll(keepingCapacity: true)
         }
         orders.evict(finished)
         finished.removeAll(keepingCapacity: true)

@@ -1,4 +1,5 @@
 import Foundation
+import Journal
 import Synchronization
 import Testing
 
@@ -91,5 +92,35 @@ import Testing
         #expect(picky.lines == ["1", "2", "end", "3", "end", "ended"])
         #expect(removed.lines.isEmpty)
         #expect(hub.subscribe(kinds: nil, sink: sink(removed)) == nil)
+    }
+
+    /// Journal records are published as the lines a subscriber reads, each made once, to the subscribers
+    /// that want its kind; the hub's last sequence number moves on even when no one wants the batch.
+    @Test func recordsReachTheSubscribersOfTheirKindAsLines() async {
+        let hub = EventHub(lastSeq: 0)
+        let records = [
+            JournalRecord(seq: 1, ts: 0, kind: "order", payload: #"{"order":{"order_id":"a"}}"#),
+            JournalRecord(seq: 2, ts: 1_000, kind: "fill", strategy: "turtle", payload: #"{"fill":{"qty":"1"}}"#),
+        ]
+        hub.publish(records)
+        #expect(hub.lastSeq == 2)
+        let (_, fills) = hub.subscribe(kinds: ["fill"])
+        let (_, everything) = hub.subscribe(kinds: nil)
+        let more = records.map { record -> JournalRecord in
+            var next = record
+            next.seq += 2
+            return next
+        }
+        hub.publish(more)
+        hub.close()
+        var fillLines: [PublishedEvent] = []
+        for await event in fills { fillLines.append(event) }
+        var allLines: [PublishedEvent] = []
+        for await event in everything { allLines.append(event) }
+        #expect(fillLines == [PublishedEvent(record: more[1])])
+        #expect(allLines == more.map(PublishedEvent.init(record:)))
+        #expect(fillLines.first?.strategy == "turtle")
+        #expect(fillLines.first?.line.hasPrefix(#"{"event":"fill","seq":4,"ts":"#) == true)
+        #expect(hub.lastSeq == 4)
     }
 }
