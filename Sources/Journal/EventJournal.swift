@@ -21,7 +21,7 @@ public final class EventJournal: Sendable {
         /// The newest event in each file since it was last started from the beginning (0: none).
         var newest: [Int64] = [0, 0]
         var seq: Int64
-        var hash: Data
+        var hash: ChainHash
         var buffer: [UInt8] = []
         /// Set when a write to the log failed: nothing more is appended until the journal is opened again.
         var failure: String?
@@ -132,7 +132,7 @@ public final class EventJournal: Sendable {
     /// the append and the copy), checking each one's link in the chain; then, once the tables are on the
     /// disk, empties both files. Returns the newest event.
     private static func recover(from logs: [JournalLog], into pool: DatabasePool, at path: String) throws -> (
-        seq: Int64, hash: Data, recovered: Int
+        seq: Int64, hash: ChainHash, recovered: Int
     ) {
         let stored = try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
@@ -160,14 +160,18 @@ public final class EventJournal: Sendable {
                     + "journal ends at \(storedSeq): events \(storedSeq + 1)…\(first - 1) are missing; move the log's "
                     + "files aside to open the journal without them")
         }
-        if !missing.isEmpty { try JournalIndexer.write(missing, to: pool) }
+        let linked = missing.compactMap { frame in ChainHash(frame.hash).map { (record: frame.record, hash: $0) } }
+        guard let head = ChainHash(hash), linked.count == missing.count else {
+            throw JournalError("the journal holds an event hash that is not 32 bytes: the chain cannot be continued")
+        }
+        if !linked.isEmpty { try JournalIndexer.write(linked, to: pool) }
         if !frames.isEmpty {
             guard Self.syncTables(at: path) else {
                 throw JournalError("cannot sync the journal's tables to the disk before emptying its log")
             }
             for log in logs { try log.empty() }
         }
-        return (missing.last?.record.seq ?? storedSeq, hash, missing.count)
+        return (missing.last?.record.seq ?? storedSeq, head, missing.count)
     }
 
     /// The size of the write-ahead log file in bytes (0 when there is none).
@@ -209,7 +213,7 @@ public final class EventJournal: Sendable {
             guard records[0].seq == appender.seq + 1 else {
                 throw JournalError("sequence \(records[0].seq) does not follow \(appender.seq)")
             }
-            var linked: [(record: JournalRecord, hash: Data)] = []
+            var linked: [(record: JournalRecord, hash: ChainHash)] = []
             linked.reserveCapacity(records.count)
             var hash = appender.hash
             appender.buffer.removeAll(keepingCapacity: true)

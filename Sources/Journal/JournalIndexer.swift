@@ -58,7 +58,7 @@ final class JournalIndexer: @unchecked Sendable {
     private let maxAge: TimeInterval
 
     // Guarded by `condition`.
-    private var unindexed: [(record: JournalRecord, hash: Data)] = []
+    private var unindexed: [(record: JournalRecord, hash: ChainHash)] = []
     private var appendedSeq: Int64
     private var indexedSeq: Int64
     private var problem: String?
@@ -133,7 +133,7 @@ final class JournalIndexer: @unchecked Sendable {
     }
 
     /// Hands appended events over to be copied; waits while more than `backlogLimit` are waiting.
-    func add(_ linked: [(record: JournalRecord, hash: Data)]) {
+    func add(_ linked: [(record: JournalRecord, hash: ChainHash)]) {
         guard let last = linked.last else { return }
         condition.lock()
         defer { condition.unlock() }
@@ -336,7 +336,7 @@ final class JournalIndexer: @unchecked Sendable {
     }
 
     /// Waits for the next batch `role` writes and takes it; `nil` when the thread ends. Holds `condition`.
-    private func nextBatch(for role: Role) -> [(record: JournalRecord, hash: Data)]? {
+    private func nextBatch(for role: Role) -> [(record: JournalRecord, hash: ChainHash)]? {
         while true {
             let hurried = !waiters.isEmpty || hurrying > 0
             if stopping {
@@ -444,7 +444,7 @@ final class JournalIndexer: @unchecked Sendable {
     /// Inserts `batch` in one transaction, begun and committed with cached statements (GRDB's `write`
     /// compiles `BEGIN` and `COMMIT` anew each time); `beforeCommit` runs between the two.
     static func write(
-        _ batch: [(record: JournalRecord, hash: Data)], to pool: DatabasePool, beforeCommit: () -> Void = {}
+        _ batch: [(record: JournalRecord, hash: ChainHash)], to pool: DatabasePool, beforeCommit: () -> Void = {}
     ) throws {
         try pool.writeWithoutTransaction { db in
             try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
@@ -460,7 +460,7 @@ final class JournalIndexer: @unchecked Sendable {
     }
 
     /// Inserts linked events that continue the table without a gap; anything else is refused whole.
-    private static func insert(_ batch: [(record: JournalRecord, hash: Data)], into db: Database) throws {
+    private static func insert(_ batch: [(record: JournalRecord, hash: ChainHash)], into db: Database) throws {
         guard let first = batch.first else { return }
         let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM events")) ?? 0
         guard first.record.seq == last + 1 else {

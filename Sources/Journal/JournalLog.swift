@@ -67,10 +67,10 @@ final class JournalLog {
 
     /// A frame of the record whose canonical bytes are `canonical` and whose link in the chain is `hash`,
     /// appended to `bytes`.
-    static func frame(canonical: [UInt8], hash: Data, into bytes: inout [UInt8]) {
+    static func frame(canonical: [UInt8], hash: ChainHash, into bytes: inout [UInt8]) {
         withUnsafeBytes(of: UInt32(canonical.count).bigEndian) { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: canonical)
-        bytes.append(contentsOf: hash)
+        hash.withUnsafeBytes { bytes.append(contentsOf: $0) }
     }
 
     /// The frames of the file from its start, as far as they can be read whole: the events, their links,

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-import Journal
 import Testing
+
+@testable import Journal
 
 @Suite struct HashChainTests {
     let path = NSTemporaryDirectory() + "journal-chain-\(UUID().uuidString)/journal.sqlite"
@@ -154,5 +155,22 @@ import Testing
             #expect(try String.fetchAll(db, sql: "SELECT status FROM orders") == ["acknowledged", "filled"])
         }
         try reader.close()
+    }
+
+    /// The append path's 32-byte links are the links the chain is verified with, event after event; a
+    /// stored hash that is not 32 bytes has no such link.
+    @Test func theAppendPathsLinksAreTheChainsLinks() {
+        var data = HashChain.genesis
+        var value = ChainHash.genesis
+        #expect(value.data == data)
+        for seq in Int64(1)...50 {
+            let canonical = HashChain.canonicalBytes(of: record(seq))
+            data = HashChain.link(after: data, record(seq))
+            value = HashChain.link(after: value, canonical: canonical)
+            #expect(value.data == data)
+            #expect(ChainHash(data) == value)
+        }
+        #expect(ChainHash(Data(repeating: 1, count: 31)) == nil)
+        #expect(ChainHash(Data(repeating: 1, count: 33)) == nil)
     }
 }
