@@ -133,11 +133,6 @@ public struct JournalVerification: Sendable, Hashable, Codable {
 struct ChainHash: Sendable, Equatable {
     private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
-    /// 32 zero bytes: the link before the first event.
-    static let genesis = ChainHash()
-
-    private init() {}
-
     init(_ digest: SHA256Digest) {
         Swift.withUnsafeMutableBytes(of: &words) { words in
             digest.withUnsafeBytes { words.copyMemory(from: $0) }

@@ -161,7 +161,7 @@ import Testing
     /// stored hash that is not 32 bytes has no such link.
     @Test func theAppendPathsLinksAreTheChainsLinks() {
         var data = HashChain.genesis
-        var value = ChainHash.genesis
+        var value = ChainHash(HashChain.genesis)!
         #expect(value.data == data)
         for seq in Int64(1)...50 {
             let canonical = HashChain.canonicalBytes(of: record(seq))
