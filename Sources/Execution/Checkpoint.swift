@@ -7,6 +7,12 @@ import HashTreeCollections
 /// and the risk figures. Written into the journal every N events; a restart loads the newest one and
 /// replays only the events after it. Everything is encoded in a fixed order, so the same state always
 /// makes the same bytes — which is how tests prove a checkpoint equals a full replay.
+///
+/// The two lists that only grow with the history — the `client_order_id` index and the fills seen — are
+/// most of a long-running journal's checkpoint (16.9 MB after a million events, written every 10 000
+/// events, in docs/performance.md). A checkpoint with a `base` holds only the entries those two gained
+/// or changed since the checkpoint `base` (the rest of the state it holds whole, as it is small); a
+/// restart reads its chain of bases back to one without (`Replay.init(checkpoint:bases:)`).
 struct Checkpoint: Codable, Sendable {
     struct ClientEntry: Codable, Sendable {
         var account: AccountID
@@ -25,6 +31,8 @@ struct Checkpoint: Codable, Sendable {
     }
 
     var seq: Int64
+    /// The checkpoint whose index and fills this one's extend; `nil`: they are whole here.
+    var base: Int64?
     var books: [AccountBook]
     var orders: [Order]
     var clientIndex: [ClientEntry]
@@ -35,22 +43,36 @@ struct Checkpoint: Codable, Sendable {
     var riskBooks: [AccountRisk]
 
     /// The state after event `seq`, put in a fixed order (sorting is the costly part: do it off the engine).
-    init(seq: Int64, state: StateCopy) {
+    /// With `changes`, the index and the fills are only what changed since the checkpoint `changes.base`.
+    init(seq: Int64, state: StateCopy, changes: CheckpointChanges? = nil) {
         self.seq = seq
+        base = changes?.base
         books = state.books.values.sorted { $0.account < $1.account }
         // The long lists are sorted in place, the index in an array made to size: with 100 000 open
         // orders, a sorted copy of the index and the slack of an array grown by doubling were some 10 MiB.
         orders = state.orders.values.filter(\.status.isOpen)
         orders.sort { $0.orderID < $1.orderID }
-        clientIndex = []
-        clientIndex.reserveCapacity(state.clientIndex.values.reduce(0) { $0 + $1.count })
-        for (account, index) in state.clientIndex {
-            for (clientOrderID, orderID) in index {
-                clientIndex.append(ClientEntry(account: account, clientOrderID: clientOrderID, orderID: orderID))
+        if let changes {
+            // An id changed twice since the base is written once, as it is now.
+            var latest: [AccountID: [ClientOrderID: OrderID]] = [:]
+            for entry in changes.clientIndex {
+                latest[entry.account, default: [:]][entry.clientOrderID] = entry.orderID
             }
+            clientIndex = latest.flatMap { account, index in
+                index.map { ClientEntry(account: account, clientOrderID: $0.key, orderID: $0.value) }
+            }
+            seenFills = Array(Set(changes.fills))
+        } else {
+            clientIndex = []
+            clientIndex.reserveCapacity(state.clientIndex.values.reduce(0) { $0 + $1.count })
+            for (account, index) in state.clientIndex {
+                for (clientOrderID, orderID) in index {
+                    clientIndex.append(ClientEntry(account: account, clientOrderID: clientOrderID, orderID: orderID))
+                }
+            }
+            seenFills = Array(state.seenFills)
         }
         clientIndex.sort { ($0.account, $0.clientOrderID) < ($1.account, $1.clientOrderID) }
-        seenFills = Array(state.seenFills)
         seenFills.sort()
         quotes = state.quotes.values.sorted { $0.symbol < $1.symbol }
         accountStates = state.accountStates.map { AccountState(account: $0.key, state: $0.value) }.sorted {
@@ -180,16 +202,22 @@ extension Replay {
             accountStates: accountStates, gatewayState: gatewayState, riskBooks: riskBooks)
     }
 
-    /// Replay picking up after a checkpoint.
-    init(checkpoint: Checkpoint, decoder: JSONDecoder, accounts: [AccountID: EngineAccount]) {
+    /// Replay picking up after a checkpoint and the chain of checkpoints it extends (`bases`, oldest
+    /// first; empty when its index and fills are whole).
+    init(
+        checkpoint: Checkpoint, bases: [Checkpoint.Lists] = [], decoder: JSONDecoder,
+        accounts: [AccountID: EngineAccount]
+    ) {
         self.init(decoder: decoder, accounts: accounts)
         lastSeq = checkpoint.seq
         books = Dictionary(checkpoint.books.map { ($0.account, $0) }, uniquingKeysWith: { $1 })
         orders = Dictionary(checkpoint.orders.map { ($0.orderID, $0) }, uniquingKeysWith: { $1 })
-        for entry in checkpoint.clientIndex {
-            clientIndex[entry.account, default: [:]][entry.clientOrderID] = entry.orderID
+        for lists in bases + [Checkpoint.Lists(clientIndex: checkpoint.clientIndex, seenFills: checkpoint.seenFills)] {
+            for entry in lists.clientIndex {
+                clientIndex[entry.account, default: [:]][entry.clientOrderID] = entry.orderID
+            }
+            seenFills.formUnion(lists.seenFills)
         }
-        seenFills = FillKeys(checkpoint.seenFills)
         quotes = Dictionary(checkpoint.quotes.map { ($0.symbol, $0) }, uniquingKeysWith: { $1 })
         accountStates = Dictionary(checkpoint.accountStates.map { ($0.account, $0.state) }, uniquingKeysWith: { $1 })
         gatewayState = checkpoint.gatewayState
@@ -198,8 +226,44 @@ extension Replay {
     }
 }
 
+extension Checkpoint {
+    /// The two long lists of a checkpoint, all a restart reads of the checkpoints a newer one extends.
+    struct Lists: Decodable, Sendable {
+        var clientIndex: [ClientEntry]
+        var seenFills: [String]
+    }
+}
+
+/// What the idempotency index and the fills seen gained since the checkpoint `base` (the engine keeps
+/// them as they happen, so that a checkpoint need not compare the whole lists).
+struct CheckpointChanges: Sendable {
+    var base: Int64
+    var clientIndex: [Checkpoint.ClientEntry]
+    var fills: [String]
+}
+
 /// The checkpoint's JSON did not have the shape its encoder expects (a bug: its keys changed).
 struct CheckpointEncodingError: Error, CustomStringConvertible {
     let marker: String
     var description: String { "cannot splice the checkpoint's lists: '\(marker)' not found" }
+}
+
+/// The newest checkpoint this engine wrote, and how far its chain is from the whole one it starts from.
+/// The next checkpoint extends it while the chain is short and what it added stays smaller than that
+/// whole one: a restart reads the whole chain, so at most `maxLinks` checkpoints and about twice a
+/// whole one's bytes.
+struct CheckpointChain {
+    static let maxLinks = 32
+    var seq: Int64
+    var rootSize: Int
+    var links = 0
+    var addedSize = 0
+
+    var extendable: Bool { links < Self.maxLinks && addedSize < rootSize }
+
+    mutating func extend(to seq: Int64, size: Int) {
+        self.seq = seq
+        links += 1
+        addedSize += size
+    }
 }

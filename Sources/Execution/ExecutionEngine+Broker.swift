@@ -214,7 +214,7 @@ extension ExecutionEngine {
             }
             legFills = []
         }
-        seenFills.insert(key)
+        _ = markFillSeen(key)
         let fill = Fill(
             fillID: brokerFill.fillID, orderID: order.orderID, clientOrderID: order.clientOrderID, account: account,
             symbol: order.symbol, side: order.side, qty: brokerFill.qty, price: brokerFill.price,
@@ -261,7 +261,7 @@ extension ExecutionEngine {
         transition(old, .replaceRejected, reason: reason) { $0.replacedByOrderID = nil }
         if orders[new] != nil {
             reject(new, reason: reason)
-            if let original = orders[old] { clientIndex[account, default: [:]][original.clientOrderID] = old }
+            if let original = orders[old] { indexClientOrder(account, original.clientOrderID, old) }
         }
     }
 

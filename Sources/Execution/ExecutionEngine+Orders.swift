@@ -68,7 +68,7 @@ extension ExecutionEngine {
         if let denial = reconcilingDenial(request.account, broker: account.adapter.brokerName) {
             return .failure(EngineError(.brokerUnavailable, denial))
         }
-        clientIndex[request.account, default: [:]][clientID] = orderID
+        indexClientOrder(request.account, clientID, orderID)
         let failures =
             order.legs == nil
             ? account.riskFailures(of: order, context: riskContext(order.account, order.symbol, now: now))
@@ -188,7 +188,7 @@ extension ExecutionEngine {
                 continuation, .failure(EngineError(.invalidState, "cannot replace \(original.orderID): \(why)")))
         }
         transition(original.orderID, .replaceRequested) { $0.replacedByOrderID = newID }
-        clientIndex[request.account, default: [:]][original.clientOrderID] = newID
+        indexClientOrder(request.account, original.clientOrderID, newID)
         stageOrder(replacement, change: "accepted")
         reply(continuation, .success(replacement))
         send(.replace(orders[original.orderID]!, with: replacement), to: request.account)

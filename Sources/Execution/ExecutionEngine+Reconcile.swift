@@ -200,7 +200,7 @@ extension ExecutionEngine {
             stopPrice: terms.stopPrice, tif: terms.tif, tags: ["external"], status: .acknowledged,
             createdAt: clock.now())
         order.brokerOrderID = report.brokerOrderID
-        clientIndex[account, default: [:]][clientID] = order.orderID
+        indexClientOrder(account, clientID, order.orderID)
         stageOrder(order, change: "adopted", reason: "placed at the broker outside the gateway; adopted")
         found.add(
             .externalOrder, symbol: terms.symbol, orderID: report.orderID, brokerOrderID: report.brokerOrderID,
@@ -259,7 +259,7 @@ extension ExecutionEngine {
         let order = Order(
             orderID: id, clientOrderID: ClientOrderID(id.rawValue)!, account: account, symbol: symbol, side: side,
             qty: qty, type: .market, tif: .day, tags: tags, status: .acknowledged, createdAt: ts)
-        clientIndex[account, default: [:]][order.clientOrderID] = id
+        indexClientOrder(account, order.clientOrderID, id)
         stageOrder(order, change: "adopted", reason: reason)
         record(BrokerFill(orderID: id, fillID: fillID, qty: qty, price: price, ts: ts), account: account)
     }

@@ -133,7 +133,7 @@ extension ExecutionEngine {
             createdAt: entry.createdAt)
         order.parentOrderID = entry.orderID
         order.orderClass = orderClass
-        clientIndex[entry.account, default: [:]][clientID] = id
+        indexClientOrder(entry.account, clientID, id)
         let name = orderClass == .oco ? "one-cancels-other \(suffix)" : "\(orderClass?.rawValue ?? "bracket") \(suffix)"
         stageOrder(order, change: "accepted", reason: "\(name) of \(entry.orderID)")
         return order

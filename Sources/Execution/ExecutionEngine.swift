@@ -110,6 +110,12 @@ public actor ExecutionEngine: Service {
     let checkpointEvery: Int
     var lastCheckpointSeq: Int64
     var checkpointWriting: Task<Void, Never>?
+    /// The newest checkpoint written in this run, which the next may extend (`CheckpointChain`); `nil`:
+    /// the next is whole.
+    var checkpointChain: CheckpointChain?
+    /// What the idempotency index and the fills seen gained since the last checkpoint was taken.
+    var clientIndexChanges: [Checkpoint.ClientEntry] = []
+    var fillsAdded: [String] = []
     /// Yields once, then ends, when the journal is recovered, the brokers were asked to connect and the
     /// startup was journaled: the engine then takes requests.
     public nonisolated let started: AsyncStream<Void>
@@ -232,10 +238,11 @@ public actor ExecutionEngine: Service {
         progress: RecoveryProgress? = nil
     ) throws -> (Replay, Int64?) {
         do {
-            if let (seq, state) = try journal.latestCheckpoint() {
+            if let (seq, state, bases) = try journal.latestCheckpoint() {
                 let checkpoint = try decoder.decode(Checkpoint.self, from: state)
                 guard checkpoint.seq == seq else { throw JournalError("checkpoint \(seq) says seq \(checkpoint.seq)") }
-                var replay = Replay(checkpoint: checkpoint, decoder: decoder, accounts: accounts)
+                let lists = try bases.map { try decoder.decode(Checkpoint.Lists.self, from: $0) }
+                var replay = Replay(checkpoint: checkpoint, bases: lists, decoder: decoder, accounts: accounts)
                 try journal.forEachRecord(after: seq) {
                     try replay.apply($0)
                     progress?.advance()
@@ -261,6 +268,26 @@ public actor ExecutionEngine: Service {
         accountStates = replay.accountStates
         gatewayState = replay.gatewayState
         nextSeq = replay.lastSeq + 1
+        // The first checkpoint after a (re)load is whole: the changes replay made are not kept.
+        checkpointChain = nil
+        clientIndexChanges = []
+        fillsAdded = []
+    }
+
+    /// Points `clientOrderID` of `account` at `orderID`, remembered for the next checkpoint.
+    func indexClientOrder(_ account: AccountID, _ clientOrderID: ClientOrderID, _ orderID: OrderID) {
+        clientIndex[account, default: [:]][clientOrderID] = orderID
+        if checkpointEvery > 0 {
+            clientIndexChanges.append(
+                Checkpoint.ClientEntry(account: account, clientOrderID: clientOrderID, orderID: orderID))
+        }
+    }
+
+    /// Takes a fill's key as seen; `false` when it was already.
+    func markFillSeen(_ key: String) -> Bool {
+        guard seenFills.insert(key).inserted else { return false }
+        if checkpointEvery > 0 { fillsAdded.append(key) }
+        return true
     }
 
     /// Connects the brokers, settles orders whose outcome the last run left unknown, then handles the
@@ -490,22 +517,34 @@ public actor ExecutionEngine: Service {
                 seq: seq, last: lastCheckpointSeq, every: checkpointEvery, openOrders: orders.live.count, force: force)
         else { return }
         lastCheckpointSeq = seq
+        let changes = checkpointChain.flatMap { chain in
+            chain.extendable
+                ? CheckpointChanges(base: chain.seq, clientIndex: clientIndexChanges, fills: fillsAdded) : nil
+        }
+        clientIndexChanges = []
+        fillsAdded = []
         let (state, journal, logger, ts) = (stateCopy, journal, logger, clock.now().nanosecondsSinceEpoch)
         checkpointWriting = Task.detached { [weak self] in
+            var size: Int?
             do {
                 // Encoded and written a piece at a time, so the whole state is never in memory at once.
-                try await LowPriorityThread.run {
-                    let writer = try journal.checkpointWriter(seq: seq, ts: ts)
-                    try Checkpoint(seq: seq, state: state).encode(pieceSize: CheckpointWriter.pieceSize) {
+                size = try await LowPriorityThread.run {
+                    let writer = try journal.checkpointWriter(seq: seq, ts: ts, base: changes?.base)
+                    try Checkpoint(seq: seq, state: state, changes: changes).encode(
+                        pieceSize: CheckpointWriter.pieceSize
+                    ) {
                         try writer.append($0)
                     }
                     try writer.finish()
+                    return writer.size
                 }
-                logger.debug("checkpoint written", metadata: ["journal.seq": "\(seq)"])
+                logger.debug(
+                    "checkpoint written",
+                    metadata: ["journal.seq": "\(seq)", "base": "\(changes.map { "\($0.base)" } ?? "none")"])
             } catch {
                 logger.error("checkpoint not written", metadata: ["journal.seq": "\(seq)", "error": "\(error)"])
             }
-            await self?.checkpointWritten()
+            await self?.checkpointWritten(seq: seq, base: changes?.base, size: size)
         }
     }
 
@@ -515,8 +554,20 @@ public actor ExecutionEngine: Service {
         return force || seq - last >= Int64(max(every, openOrders))
     }
 
-    private func checkpointWritten() {
+    /// Records the checkpoint just written (`size` bytes; `nil`: it failed, and the next is whole, since
+    /// the changes it took are gone).
+    private func checkpointWritten(seq: Int64, base: Int64?, size: Int?) {
         checkpointWriting = nil
+        guard let size, journalFailure == nil else {
+            checkpointChain = nil
+            return
+        }
+        if base != nil, var chain = checkpointChain {
+            chain.extend(to: seq, size: size)
+            checkpointChain = chain
+        } else {
+            checkpointChain = CheckpointChain(seq: seq, rootSize: size)
+        }
     }
 
     /// The journal refused a batch (disk full, I/O error, locked beyond the timeout): nothing of the batch

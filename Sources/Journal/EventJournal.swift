@@ -360,13 +360,14 @@ public final class EventJournal: Sendable {
         return ("SELECT * FROM events\(condition) ORDER BY seq LIMIT ?", arguments)
     }
 
-    /// Stores a checkpoint of the state after event `seq`, keeping the newest `keep`, in pieces of `chunk`
-    /// bytes (`CheckpointWriter`); waits for the journal's writer. Refused when `seq` is not a journaled
-    /// event.
+    /// Stores a checkpoint of the state after event `seq`, keeping the newest `keep` and the chains of
+    /// bases they need, in pieces of `chunk` bytes (`CheckpointWriter`); waits for the journal's writer.
+    /// Refused when `seq` is not a journaled event, or `base` not a stored checkpoint.
     public func writeCheckpoint(
-        seq: Int64, ts: Int64, state: [UInt8], keep: Int = 2, chunk: Int = CheckpointWriter.pieceSize
+        seq: Int64, ts: Int64, state: [UInt8], base: Int64? = nil, keep: Int = 2,
+        chunk: Int = CheckpointWriter.pieceSize
     ) throws {
-        let writer = try checkpointWriter(seq: seq, ts: ts)
+        let writer = try checkpointWriter(seq: seq, ts: ts, base: base)
         for start in stride(from: 0, to: state.count, by: max(1, chunk)) {
             try writer.append(state[start..<min(state.count, start + max(1, chunk))])
         }
@@ -374,10 +375,13 @@ public final class EventJournal: Sendable {
     }
 
     /// A writer for the checkpoint after event `seq`, whose state is handed to it piece by piece as it is
-    /// encoded (so the whole state is never in memory at once).
-    public func checkpointWriter(seq: Int64, ts: Int64) throws -> CheckpointWriter {
+    /// encoded (so the whole state is never in memory at once). With a `base`, the state is read back only
+    /// together with that checkpoint's (and its bases', back to one without): what the state means then
+    /// is the caller's (the engine writes there only what its longest lists gained since the base).
+    public func checkpointWriter(seq: Int64, ts: Int64, base: Int64? = nil) throws -> CheckpointWriter {
         try indexed(through: seq)
-        let writer = CheckpointWriter(pool: pool, seq: seq, ts: ts)
+        if let base, base >= seq { throw JournalError("checkpoint \(seq) cannot build on a newer one (\(base))") }
+        let writer = CheckpointWriter(pool: pool, seq: seq, ts: ts, base: base)
         // Pieces left by an attempt at the same checkpoint that died before naming them.
         try writer.write { db in try db.execute(sql: "DELETE FROM checkpoint_pieces WHERE seq = ?", arguments: [seq]) }
         return writer
@@ -394,31 +398,51 @@ public final class EventJournal: Sendable {
         }
     }
 
-    /// The newest checkpoint that still matches the journal: its event's hash is the one it was taken
-    /// after, and its state hashes to what was stored. Older ones are tried when the newest does not.
-    /// A state is in the row itself (checkpoints written before `checkpoint_pieces`) or in its pieces.
-    public func latestCheckpoint() throws -> (seq: Int64, state: Data)? {
+    /// The newest checkpoint that still matches the journal, with the states of its chain of bases
+    /// (`bases`, oldest first: the first is a checkpoint without a base). A checkpoint matches when its
+    /// event's hash is the one it was taken after and its state hashes to what was stored, and is usable
+    /// when every checkpoint of its chain matches; older ones are tried when the newest is not. A state
+    /// is in the row itself (checkpoints written before `checkpoint_pieces`) or in its pieces.
+    public func latestCheckpoint() throws -> (seq: Int64, state: Data, bases: [Data])? {
         try indexed()
         return try pool.read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT c.seq, c.state, c.state_hash, c.head_hash, e.hash AS event_hash
+                    SELECT c.seq, c.base, c.state_hash, c.head_hash, e.hash AS event_hash
                     FROM checkpoints c LEFT JOIN events e ON e.seq = c.seq ORDER BY c.seq DESC
                     """)
-            for row in rows {
-                let seq: Int64 = row["seq"]
-                var state: Data = row["state"]
+            let bySeq = Dictionary(
+                rows.map { (row: Row) -> (Int64, Row) in (row["seq"], row) }, uniquingKeysWith: { a, _ in a })
+            // Each state is read (and checked) once, however many chains go through it; nil: unusable.
+            var checked: [Int64: Data?] = [:]
+            func state(_ seq: Int64) throws -> Data? {
+                if let known = checked[seq] { return known }
+                guard let row = bySeq[seq] else { return nil }
+                var state =
+                    try Data.fetchOne(db, sql: "SELECT state FROM checkpoints WHERE seq = ?", arguments: [seq])
+                    ?? Data()
                 if state.isEmpty {
                     let pieces = try Data.fetchCursor(
                         db, sql: "SELECT bytes FROM checkpoint_pieces WHERE seq = ? ORDER BY piece", arguments: [seq])
                     while let piece = try pieces.next() { state.append(piece) }
                 }
                 let eventHash: Data? = row["event_hash"]
-                guard eventHash == row["head_hash"], Data(SHA256.hash(data: state)) == row["state_hash"] else {
-                    continue
+                let usable = eventHash == row["head_hash"] && Data(SHA256.hash(data: state)) == row["state_hash"]
+                checked[seq] = usable ? state : nil
+                return usable ? state : nil
+            }
+            newest: for row in rows {
+                let seq: Int64 = row["seq"]
+                var chain: [Data] = []
+                var next: Int64? = seq
+                while let link = next {
+                    guard let linkState = try state(link) else { continue newest }
+                    chain.append(linkState)
+                    next = bySeq[link]?["base"]
+                    if let base = next, base >= link { continue newest }
                 }
-                return (seq, state)
+                return (seq, chain[0], chain.dropFirst().reversed())
             }
             return nil
         }
@@ -570,13 +594,17 @@ public final class CheckpointWriter {
     private let pool: DatabasePool
     private let seq: Int64
     private let ts: Int64
+    private let base: Int64?
     private var hash = SHA256()
     private var pieces = 0
+    /// The bytes of state handed over so far.
+    public private(set) var size = 0
 
-    fileprivate init(pool: DatabasePool, seq: Int64, ts: Int64) {
+    fileprivate init(pool: DatabasePool, seq: Int64, ts: Int64, base: Int64?) {
         self.pool = pool
         self.seq = seq
         self.ts = ts
+        self.base = base
     }
 
     /// The next piece of the state.
@@ -584,6 +612,7 @@ public final class CheckpointWriter {
         let bytes = Data(piece)
         guard !bytes.isEmpty else { return }
         hash.update(data: bytes)
+        size += bytes.count
         let (seq, n) = (seq, pieces)
         try write { db in
             try db.execute(
@@ -606,21 +635,32 @@ public final class CheckpointWriter {
         try outcome.withLock { $0 }.get()
     }
 
-    /// Makes the pieces a checkpoint, and deletes all but the newest `keep` checkpoints and any pieces no
-    /// checkpoint names.
+    /// Makes the pieces a checkpoint, and deletes every checkpoint but the newest `keep` and those their
+    /// chains of bases go through, and any pieces no checkpoint names.
     public func finish(keep: Int = 2) throws {
-        let (seq, ts, stateHash) = (seq, ts, Data(hash.finalize()))
+        let (seq, ts, base, stateHash) = (seq, ts, base, Data(hash.finalize()))
         try write { db in
             guard let head = try Data.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq])
             else { throw JournalError("no event \(seq) to checkpoint after") }
+            if let base,
+                try Int64.fetchOne(db, sql: "SELECT seq FROM checkpoints WHERE seq = ?", arguments: [base]) == nil
+            {
+                throw JournalError("checkpoint \(seq) builds on checkpoint \(base), which is not stored")
+            }
             try db.execute(
                 sql: """
-                    INSERT OR REPLACE INTO checkpoints(seq, ts, head_hash, state_hash, state)
-                    VALUES (?, ?, ?, ?, x'')
+                    INSERT OR REPLACE INTO checkpoints(seq, ts, head_hash, state_hash, state, base)
+                    VALUES (?, ?, ?, ?, x'', ?)
                     """,
-                arguments: [seq, ts, head, stateHash])
+                arguments: [seq, ts, head, stateHash, base])
             try db.execute(
-                sql: "DELETE FROM checkpoints WHERE seq NOT IN (SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT ?)",
+                sql: """
+                    WITH RECURSIVE kept(seq) AS (
+                        SELECT seq FROM (SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT ?)
+                        UNION SELECT c.base FROM checkpoints c JOIN kept ON c.seq = kept.seq WHERE c.base IS NOT NULL
+                    )
+                    DELETE FROM checkpoints WHERE seq NOT IN (SELECT seq FROM kept)
+                    """,
                 arguments: [keep])
             try db.execute(sql: "DELETE FROM checkpoint_pieces WHERE seq NOT IN (SELECT seq FROM checkpoints)")
         }

@@ -163,6 +163,11 @@ enum JournalSchema {
                     CREATE INDEX events_fills ON events(account, seq) WHERE kind = 'fill';
                     """)
         }
+        migrator.registerMigration("v8-checkpoint-bases") { db in
+            // A checkpoint may hold only what its longest lists gained since an older one, its `base`
+            // (NULL: it holds them whole); restoring it reads its chain of bases back to a whole one.
+            try db.execute(sql: "ALTER TABLE checkpoints ADD COLUMN base INTEGER")
+        }
         return migrator
     }
 }

@@ -136,26 +136,49 @@ struct CheckpointTests {
         try await trade(first, broker, tag: "a")
         try await first.stop()  // a graceful stop writes a last checkpoint
 
+        // Whole checkpoints and checkpoints holding only what the index and the fills gained since the one
+        // before alternate at this size (a chain is extended while what it added is smaller than its whole
+        // root); the newest two are one of each. Restored from the newest delta and the events after it,
+        // the state is the one a full replay builds.
+        let raw = try DatabaseQueue(path: journalPath)
+        let deltas = try await raw.read { db in
+            try Int64.fetchAll(db, sql: "SELECT seq FROM checkpoints WHERE base IS NOT NULL ORDER BY seq DESC")
+        }
+        let delta = try #require(deltas.first)
+        try await raw.write { db in try db.execute(sql: "DELETE FROM checkpoints WHERE seq > ?", arguments: [delta]) }
+        try raw.close()
         let journal = try EventJournal(path: journalPath)
         let last = try journal.lastSequence()
-        let (seq, state) = try #require(try journal.latestCheckpoint())
+        let (seq, state, bases) = try #require(try journal.latestCheckpoint())
+        #expect(seq == delta)
+        #expect(!bases.isEmpty)
+        let newest = try JSONDecoder().decode(Checkpoint.self, from: state)
+        let whole = try JSONDecoder().decode(
+            Checkpoint.self, from: try encodedFullReplay(upTo: delta, accounts: [account(broker)], running: journal))
+        #expect(newest.base != nil)
+        #expect(newest.clientIndex.count + newest.seenFills.count < whole.clientIndex.count + whole.seenFills.count)
+        let (fromChain, chainSeq) = try ExecutionEngine.restore(
+            journal, accounts: [paper: account(broker)], decoder: JSONDecoder(), logger: Logger(label: "t"))
+        #expect(chainSeq == delta)
+        #expect(fromChain.lastSeq == last)
+        #expect(
+            try Checkpoint(fromChain).encoded()
+                == (try encodedFullReplay(accounts: [account(broker)], running: journal)))
         try journal.close()
-        #expect(seq == last)
-        #expect(state == (try encodedFullReplay(accounts: [account(broker)])))
 
-        // A second session starts from it, trades on, checkpoints every 7 events but stops abruptly
-        // enough that its tail is newer than any checkpoint: the restored state still equals a full replay.
+        // A second session starts from it (and its chain), trades on without a checkpoint: the state
+        // restored from the same chain and the longer tail still equals a full replay.
         let secondBroker = FakeBroker()
         let second = try await EngineHarness(
             journalPath: journalPath, accounts: [account(secondBroker)], checkpointEvery: 1_000_000)
-        #expect(second.engine.restoredFromCheckpoint == last)
+        #expect(second.engine.restoredFromCheckpoint == delta)
         try await trade(second, secondBroker, tag: "b")
         // Read while the second engine still runs (through its own journal: one journal writes the file
-        // at a time): everything is committed, no checkpoint since `last`.
+        // at a time): everything is committed, no checkpoint since `delta`.
         let (restored, from) = try ExecutionEngine.restore(
             second.journal, accounts: [paper: account(secondBroker)], decoder: JSONDecoder(),
             logger: Logger(label: "t"))
-        #expect(from == last)
+        #expect(from == delta)
         #expect(restored.lastSeq > last)
         #expect(
             try Checkpoint(restored).encoded()
@@ -182,6 +205,22 @@ struct CheckpointTests {
         #expect(again.engine.restoredFromCheckpoint == nil)
         #expect(try await again.engine.submit(buy(1, limit: "100", id: "a-0")).get().duplicate)
         try await again.stop()
+    }
+
+    /// A checkpoint extends the last while the chain is shorter than `maxLinks` and what it added is
+    /// smaller than the whole one it starts from (a restart reads the whole chain).
+    @Test func aChainOfCheckpointsStartsAgainWholeWhenLongOrLarge() {
+        var chain = CheckpointChain(seq: 10, rootSize: 1_000)
+        #expect(chain.extendable)
+        chain.extend(to: 20, size: 600)
+        #expect(chain.seq == 20 && chain.extendable)
+        chain.extend(to: 30, size: 400)
+        #expect(!chain.extendable)
+        var long = CheckpointChain(seq: 10, rootSize: 1_000_000)
+        for n in 1..<CheckpointChain.maxLinks { long.extend(to: 10 + Int64(n), size: 1) }
+        #expect(long.extendable)
+        long.extend(to: 100, size: 1)
+        #expect(!long.extendable)
     }
 
     /// Checkpoints come every `every` events, or every as many events as there are open orders when

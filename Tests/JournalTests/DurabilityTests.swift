@@ -116,4 +116,52 @@ import Testing
         try raw.close()
         try journal.close()
     }
+
+    /// A checkpoint with a base is read back with the states of its chain of bases, oldest first; a chain
+    /// with a link that does not match the journal is passed over for an older checkpoint; and the
+    /// checkpoints a kept one builds on are kept, however old.
+    @Test func aCheckpointIsReadWithItsChainOfBasesAndTheChainIsKept() async throws {
+        let folder = NSTemporaryDirectory() + "checkpoint-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/journal.sqlite"
+        let journal = try EventJournal(path: path, durability: .fast)
+        for seq in Int64(1)...8 {
+            try journal.appendNow([
+                JournalRecord(seq: seq, ts: seq, kind: "order", account: "paper", payload: "{\"n\":\(seq)}")
+            ])
+        }
+        func state(_ seq: Int64) -> [UInt8] { Array("state \(seq)".utf8) }
+        func newest() throws -> (Int64, [UInt8], [[UInt8]])? {
+            try journal.latestCheckpoint().map { ($0.seq, Array($0.state), $0.bases.map { Array($0) }) }
+        }
+        try journal.writeCheckpoint(seq: 1, ts: 1, state: state(1))
+        try journal.writeCheckpoint(seq: 3, ts: 3, state: state(3), base: 1)
+        try journal.writeCheckpoint(seq: 4, ts: 4, state: state(4), base: 3)
+        #expect(try newest()! == (4, state(4), [state(1), state(3)]))
+        // Keep 2 keeps 4 and 3, and 1, which they build on.
+        #expect(try journal.checkpointRows().seqs == [4, 3, 1])
+
+        // Refused: a base that is not stored, or not older.
+        #expect(throws: JournalError.self) { try journal.writeCheckpoint(seq: 5, ts: 5, state: state(5), base: 2) }
+        #expect(throws: JournalError.self) { try journal.writeCheckpoint(seq: 5, ts: 5, state: state(5), base: 6) }
+
+        // A whole checkpoint, then one on it: the newest two need 6 and 5, and 5's chain (4, 3, 1).
+        try journal.writeCheckpoint(seq: 5, ts: 5, state: state(5), base: 4)
+        try journal.writeCheckpoint(seq: 6, ts: 6, state: state(6))
+        #expect(try journal.checkpointRows().seqs == [6, 5, 4, 3, 1])
+        try journal.writeCheckpoint(seq: 7, ts: 7, state: state(7), base: 6)
+        #expect(try newest()! == (7, state(7), [state(6)]))
+        #expect(try journal.checkpointRows().seqs == [7, 6])
+        try journal.writeCheckpoint(seq: 8, ts: 8, state: state(8), base: 7)
+        #expect(try newest()! == (8, state(8), [state(6), state(7)]))
+
+        // The whole one at the chain's root changed after the fact: no checkpoint of that chain is usable.
+        let raw = try DatabaseQueue(path: path)
+        try await raw.write { db in
+            try db.execute(sql: "UPDATE checkpoint_pieces SET bytes = x'79' || substr(bytes, 2) WHERE seq = 6")
+        }
+        #expect(try newest() == nil)
+        try raw.close()
+        try journal.close()
+    }
 }
