@@ -428,7 +428,9 @@ public final class EventJournal: Sendable {
                     while let piece = try pieces.next() { state.append(piece) }
                 }
                 let eventHash: Data? = row["event_hash"]
-                let usable = eventHash == row["head_hash"] && Data(SHA256.hash(data: state)) == row["state_hash"]
+                var hasher = CheckpointWriter.stateHasher(base: row["base"])
+                hasher.update(data: state)
+                let usable = eventHash == row["head_hash"] && Data(hasher.finalize()) == row["state_hash"]
                 checked[seq] = usable ? state : nil
                 return usable ? state : nil
             }
@@ -595,7 +597,7 @@ public final class CheckpointWriter {
     private let seq: Int64
     private let ts: Int64
     private let base: Int64?
-    private var hash = SHA256()
+    private var hash: SHA256
     private var pieces = 0
     /// The bytes of state handed over so far.
     public private(set) var size = 0
@@ -605,6 +607,17 @@ public final class CheckpointWriter {
         self.seq = seq
         self.ts = ts
         self.base = base
+        hash = Self.stateHasher(base: base)
+    }
+
+    /// What a state's hash starts from: nothing for a whole checkpoint; for one with a base, the base's
+    /// seq. That binds the base to the state, and a gateway from before bases, which hashes the state
+    /// alone, finds such a checkpoint damaged and uses the whole one its chain starts from (with the
+    /// events after that) instead of taking the checkpoint's lists for whole ones.
+    static func stateHasher(base: Int64?) -> SHA256 {
+        var hasher = SHA256()
+        if let base { hasher.update(data: Data("checkpoint base \(base)\n".utf8)) }
+        return hasher
     }
 
     /// The next piece of the state.

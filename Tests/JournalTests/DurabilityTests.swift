@@ -155,8 +155,13 @@ import Testing
         try journal.writeCheckpoint(seq: 8, ts: 8, state: state(8), base: 7)
         #expect(try newest()! == (8, state(8), [state(6), state(7)]))
 
-        // The whole one at the chain's root changed after the fact: no checkpoint of that chain is usable.
+        // A checkpoint's hash covers its base: one pointed at another base does not match, and the older
+        // checkpoint is used.
         let raw = try DatabaseQueue(path: path)
+        try await raw.write { db in try db.execute(sql: "UPDATE checkpoints SET base = 6 WHERE seq = 8") }
+        #expect(try newest()! == (7, state(7), [state(6)]))
+
+        // The whole one at the chain's root changed after the fact: no checkpoint of that chain is usable.
         try await raw.write { db in
             try db.execute(sql: "UPDATE checkpoint_pieces SET bytes = x'79' || substr(bytes, 2) WHERE seq = 6")
         }
