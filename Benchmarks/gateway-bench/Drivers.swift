@@ -6,6 +6,9 @@ struct Measurement {
     var ack: Summary
     var fill: Summary?
     var failures: Int
+    /// Open loop: how late the writers sent each order after it was due — the load generator's own
+    /// lateness (its threads' wake-ups on the shared cores), which every open-loop latency includes.
+    var sendLag: Summary?
     /// The daemon's CPU time over the measurement, in all and on its busiest thread (nanoseconds).
     var cpu: (total: UInt64, busiest: UInt64)?
 
@@ -197,6 +200,7 @@ enum Driver {
         let latencies = LatencyBox()
         let failures = LatencyBox()
         let lastAnswer = LatencyBox()
+        let lags = LatencyBox()
         let connections = try (0..<clients).map { _ in try RawConnection(socketPath: socket) }
         let prepared = (0..<clients).map { client in (0..<perClient).map { lines.line(client: client, n: $0) } }
         let done = DispatchGroup()
@@ -206,11 +210,18 @@ enum Driver {
             let connection = connections[client]
             done.enter()
             Thread {
-                defer { done.leave() }
+                var lag: [UInt64] = []
+                lag.reserveCapacity(perClient)
+                defer {
+                    lags.add(lag)
+                    done.leave()
+                }
+                setTimerSlack(nanoseconds: 1)
                 for n in 0..<perClient {
                     let due = first + UInt64(n) * interval
                     sleep(untilMonotonic: due)
                     times[client, n] = due
+                    lag.append(monotonicNanos() &- due)
                     guard connection.send(prepared[client][n]) else { return }
                 }
             }.start()
@@ -236,7 +247,9 @@ enum Driver {
         let elapsed = (lastAnswer.values.max() ?? began) - began
         let acks = latencies.values
         let fills = watcher.finish(expecting: acks.count, elapsed: elapsed)
-        return Measurement(
+        var measurement = Measurement(
             ack: Summary(acks, elapsed: elapsed), fill: fills, failures: Int(failures.values.reduce(0, +)))
+        measurement.sendLag = Summary(lags.values, elapsed: elapsed)
+        return measurement
     }
 }

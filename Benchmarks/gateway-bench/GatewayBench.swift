@@ -164,6 +164,7 @@ struct GatewayBench: ParsableCommand {
                     results.add(key, measured, rss: peakRSSMiB(pid: daemon.pid))
                     say("run \(run)  \(measured.ack.line("\(name) open \(rate)/s: ack"))")
                     if let fill = measured.fill { say("run \(run)  \(fill.line("\(name) open \(rate)/s: fill"))") }
+                    if let lag = measured.sendLag { say("run \(run)  \(lag.line("\(name) open \(rate)/s: send lag"))") }
                     if measured.failures > 0 { say("run \(run)  \(measured.failures) submits failed") }
                 }
             }

@@ -38,6 +38,12 @@ struct Results {
             all.map(\.1).sorted()[all.count / 2], all.map(\.0.failures).reduce(0, +)
         )
     }
+
+    /// The median of the runs' open-loop send lag, when measured.
+    func medianSendLag(_ key: Key) -> Summary? {
+        let all = (measured[key] ?? []).compactMap(\.0.sendLag)
+        return all.isEmpty ? nil : Summary.median(all)
+    }
 }
 
 extension GatewayBench {
@@ -56,6 +62,8 @@ extension GatewayBench {
                 + (key.mode == "closed" && window > 1 ? " (window \(window))" : "")
             say("  " + ack.line("\(name): ack") + ratios(ack, floors))
             if let fill { say("  " + fill.line("\(name): fill")) }
+            let lag = results.medianSendLag(key)
+            if let lag { say("  " + lag.line("\(name): send lag")) }
             var object: [String: Any] = [
                 "mode": key.mode, "durability": key.durability, "clients": clients, "window": window,
                 "orders": ack.count,
@@ -73,6 +81,10 @@ extension GatewayBench {
                 object["busiest_thread_cpu_us_per_order"] = cpu.busiest
             }
             if let rate = key.rate { object["offered_per_s"] = rate }
+            if let lag {
+                object["send_lag_p50_us"] = lag.p50Micros
+                object["send_lag_p99_us"] = lag.p99Micros
+            }
             if key.mode == "resting" {
                 object["open_orders"] = results.openOrders
                 object["idle_rss_mib"] = results.idleRSS

@@ -72,6 +72,20 @@ func monotonicNanos() -> UInt64 {
     return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
 }
 
+/// Linux lets a sleeping thread's timer fire up to 50 µs late by default (its timer slack) to group
+/// wake-ups; a load generator's writer wants to send its orders when they are due. Sets the calling
+/// thread's slack (`prctl(PR_SET_TIMERSLACK)`, which Swift cannot call: it is variadic, so through its
+/// `/proc` file, `/proc/<thread id>/timerslack_ns`). Does nothing where it cannot be written.
+func setTimerSlack(nanoseconds: Int) {
+    // `/proc/thread-self` links to `<pid>/task/<thread id>`.
+    guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self"),
+        let thread = link.split(separator: "/").last,
+        let file = FileHandle(forWritingAtPath: "/proc/\(thread)/timerslack_ns")
+    else { return }
+    try? file.write(contentsOf: Data("\(nanoseconds)".utf8))
+    try? file.close()
+}
+
 /// Sleeps until the monotonic clock reads `nanos` (returns at once if it already has).
 func sleep(untilMonotonic nanos: UInt64) {
     var target = timespec(tv_sec: Int(nanos / 1_000_000_000), tv_nsec: Int(nanos % 1_000_000_000))
