@@ -249,21 +249,24 @@ struct CheckpointEncodingError: Error, CustomStringConvertible {
 }
 
 /// The newest checkpoint this engine wrote, and how far its chain is from the whole one it starts from.
-/// The next checkpoint extends it while the chain is short and what it added stays smaller than that
-/// whole one: a restart reads the whole chain, so at most `maxLinks` checkpoints and about twice a
-/// whole one's bytes.
+/// The next checkpoint extends it while the chain is short and what its links hold, with one more like
+/// the last, stays within that whole one: a restart reads the whole chain, so at most `maxLinks`
+/// checkpoints and twice a whole one's bytes. (With many open orders, which every checkpoint holds
+/// whole, a link is about as large as the root, and whole checkpoints and links alternate.)
 struct CheckpointChain {
     static let maxLinks = 32
     var seq: Int64
     var rootSize: Int
     var links = 0
     var addedSize = 0
+    var lastSize = 0
 
-    var extendable: Bool { links < Self.maxLinks && addedSize < rootSize }
+    var extendable: Bool { links < Self.maxLinks && addedSize + lastSize <= rootSize }
 
     mutating func extend(to seq: Int64, size: Int) {
         self.seq = seq
         links += 1
         addedSize += size
+        lastSize = size
     }
 }

@@ -207,15 +207,22 @@ struct CheckpointTests {
         try await again.stop()
     }
 
-    /// A checkpoint extends the last while the chain is shorter than `maxLinks` and what it added is
-    /// smaller than the whole one it starts from (a restart reads the whole chain).
+    /// A checkpoint extends the last while the chain is shorter than `maxLinks` and what its links hold,
+    /// with one more like the last, stays within the whole one it starts from (a restart reads the whole
+    /// chain: at most twice a whole checkpoint).
     @Test func aChainOfCheckpointsStartsAgainWholeWhenLongOrLarge() {
         var chain = CheckpointChain(seq: 10, rootSize: 1_000)
         #expect(chain.extendable)
-        chain.extend(to: 20, size: 600)
+        chain.extend(to: 20, size: 300)
         #expect(chain.seq == 20 && chain.extendable)
-        chain.extend(to: 30, size: 400)
+        chain.extend(to: 30, size: 300)
+        #expect(chain.extendable)
+        chain.extend(to: 40, size: 300)
         #expect(!chain.extendable)
+        // Links as large as the root (every checkpoint holds many open orders): one link, then whole.
+        var large = CheckpointChain(seq: 10, rootSize: 1_000)
+        large.extend(to: 20, size: 990)
+        #expect(!large.extendable)
         var long = CheckpointChain(seq: 10, rootSize: 1_000_000)
         for n in 1..<CheckpointChain.maxLinks { long.extend(to: 10 + Int64(n), size: 1) }
         #expect(long.extendable)
