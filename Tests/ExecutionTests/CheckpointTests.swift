@@ -207,6 +207,66 @@ struct CheckpointTests {
         try await again.stop()
     }
 
+    /// A checkpoint that cannot be written (here: the checkpoint it would build on is gone) is not stored,
+    /// and the next is whole; a restart from it and its links equals a full replay.
+    @Test func aCheckpointThatCannotBeWrittenMakesTheNextWhole() async throws {
+        let broker = FakeBroker()
+        let harness = try await EngineHarness(
+            journalPath: journalPath, accounts: [account(broker)], checkpointEvery: 1_000_000)
+        let engine = harness.engine
+        func checkpointNow() async {
+            await engine.checkpointIfDue(force: true)
+            await engine.checkpointWriting?.value
+        }
+        let raw = try DatabaseQueue(
+            path: journalPath,
+            configuration: {
+                var configuration = Configuration()
+                configuration.busyMode = .timeout(10)
+                return configuration
+            }())
+        func stored() async throws -> [(seq: Int64, base: Int64?)] {
+            try await raw.read { db in
+                try Row.fetchAll(db, sql: "SELECT seq, base FROM checkpoints ORDER BY seq").map {
+                    ($0["seq"], $0["base"])
+                }
+            }
+        }
+        // Ids taken by orders pre-trade risk refused: the whole checkpoint's index is long, so that the
+        // next ones, which hold only what it gained, build on it.
+        for n in 0..<200 {
+            #expect(await engine.submit(buy(5_000, limit: "100", id: "refused-\(n)")).failure?.code == .riskRejected)
+        }
+        try await trade(harness, broker, tag: "a")
+        await checkpointNow()
+        try await trade(harness, broker, tag: "b")
+        await checkpointNow()
+        let chain = try await stored()
+        #expect(chain.count == 2 && chain[0].base == nil && chain[1].base == chain[0].seq)
+
+        try await raw.write { db in try db.execute(sql: "DELETE FROM checkpoints") }
+        try await trade(harness, broker, tag: "c")
+        await checkpointNow()
+        #expect(try await stored().isEmpty)
+        try await trade(harness, broker, tag: "d")
+        await checkpointNow()
+        let whole = try #require(try await stored().first)
+        #expect(try await stored().count == 1 && whole.base == nil)
+        try await trade(harness, broker, tag: "e")
+        try await harness.stop()  // a graceful stop writes a last checkpoint, on the whole one
+        #expect(try await stored().last?.base == whole.seq)
+        try raw.close()
+
+        let journal = try EventJournal(path: journalPath)
+        let (restored, from) = try ExecutionEngine.restore(
+            journal, accounts: [paper: account(broker)], decoder: JSONDecoder(), logger: Logger(label: "t"))
+        #expect(from == (try journal.lastSequence()))
+        #expect(
+            try Checkpoint(restored).encoded() == (try encodedFullReplay(accounts: [account(broker)], running: journal))
+        )
+        try journal.close()
+    }
+
     /// A checkpoint extends the last while the chain is shorter than `maxLinks` and what its links hold,
     /// with one more like the last, stays within the whole one it starts from (a restart reads the whole
     /// chain: at most twice a whole checkpoint).
