@@ -562,11 +562,11 @@ public actor ExecutionEngine: Service {
             checkpointChain = nil
             return
         }
-        if base != nil, var chain = checkpointChain {
+        if base == nil {
+            checkpointChain = CheckpointChain(seq: seq, rootSize: size)
+        } else if var chain = checkpointChain {
             chain.extend(to: seq, size: size)
             checkpointChain = chain
-        } else {
-            checkpointChain = CheckpointChain(seq: seq, rootSize: size)
         }
     }
 
