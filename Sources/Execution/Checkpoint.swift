@@ -11,8 +11,9 @@ import HashTreeCollections
 /// The two lists that only grow with the history — the `client_order_id` index and the fills seen — are
 /// most of a long-running journal's checkpoint (16.9 MB after a million events, written every 10 000
 /// events, in docs/performance.md). A checkpoint with a `base` holds only the entries those two gained
-/// or changed since the checkpoint `base` (the rest of the state it holds whole, as it is small); a
-/// restart reads its chain of bases back to one without (`Replay.init(checkpoint:bases:)`).
+/// or changed since the checkpoint `base`, and the rest of the state whole (`CheckpointChain` says when
+/// the next one builds on it); a restart reads its chain of bases back to one without
+/// (`Replay.init(checkpoint:bases:)`).
 struct Checkpoint: Codable, Sendable {
     struct ClientEntry: Codable, Sendable {
         var account: AccountID

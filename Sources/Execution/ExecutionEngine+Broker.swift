@@ -214,7 +214,7 @@ extension ExecutionEngine {
             }
             legFills = []
         }
-        _ = markFillSeen(key)
+        markFillSeen(key)
         let fill = Fill(
             fillID: brokerFill.fillID, orderID: order.orderID, clientOrderID: order.clientOrderID, account: account,
             symbol: order.symbol, side: order.side, qty: brokerFill.qty, price: brokerFill.price,

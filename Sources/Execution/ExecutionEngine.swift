@@ -283,11 +283,10 @@ public actor ExecutionEngine: Service {
         }
     }
 
-    /// Takes a fill's key as seen; `false` when it was already.
-    func markFillSeen(_ key: String) -> Bool {
-        guard seenFills.insert(key).inserted else { return false }
+    /// Takes a fill's key as seen, remembered for the next checkpoint.
+    func markFillSeen(_ key: String) {
+        guard seenFills.insert(key).inserted else { return }
         if checkpointEvery > 0 { fillsAdded.append(key) }
-        return true
     }
 
     /// Connects the brokers, settles orders whose outcome the last run left unknown, then handles the

@@ -412,8 +412,7 @@ public final class EventJournal: Sendable {
                     SELECT c.seq, c.base, c.state_hash, c.head_hash, e.hash AS event_hash
                     FROM checkpoints c LEFT JOIN events e ON e.seq = c.seq ORDER BY c.seq DESC
                     """)
-            let bySeq = Dictionary(
-                rows.map { (row: Row) -> (Int64, Row) in (row["seq"], row) }, uniquingKeysWith: { a, _ in a })
+            let bySeq = Dictionary(uniqueKeysWithValues: rows.map { (row: Row) -> (Int64, Row) in (row["seq"], row) })
             // Each state is read (and checked) once, however many chains go through it; nil: unusable.
             var checked: [Int64: Data?] = [:]
             func state(_ seq: Int64) throws -> Data? {
