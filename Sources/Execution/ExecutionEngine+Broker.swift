@@ -220,7 +220,8 @@ extension ExecutionEngine {
             symbol: order.symbol, side: order.side, qty: brokerFill.qty, price: brokerFill.price,
             commission: brokerFill.commission, ts: brokerFill.ts)
         for booked in legFills.isEmpty ? [fill] : legFills {
-            books[account]?.apply(booked, sessionDate: sessionDate(of: account, at: booked.ts))
+            let day = sessionDate(of: account, at: booked.ts)
+            books.modifyValue(forKey: account) { $0.apply(booked, sessionDate: day) }
             updateRisk(account, symbol: booked.symbol)
             stage(.fill(FillPayload(fill: booked)), at: booked.ts)
         }

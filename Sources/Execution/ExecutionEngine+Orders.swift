@@ -83,7 +83,8 @@ extension ExecutionEngine {
             return .failure(
                 EngineError(.riskRejected, "rejected by pre-trade risk: \(summary)", checks: failures, order: order))
         }
-        riskBooks[request.account]?.recordAccepted(at: now, sessionDate: sessionDate(of: request.account, at: now))
+        let day = sessionDate(of: request.account, at: now)
+        riskBooks.modifyValue(forKey: request.account) { $0.recordAccepted(at: now, sessionDate: day) }
         order.status = .accepted
         stageOrder(order, change: "accepted")
         if route { send(.submit(order), to: request.account) }

@@ -18,7 +18,7 @@ extension ExecutionEngine {
     /// After a fill was applied to the account's book.
     func updateRisk(_ account: AccountID, symbol: Symbol) {
         guard let book = books[account] else { return }
-        riskBooks[account]?.update(from: book, symbol: symbol)
+        riskBooks.modifyValue(forKey: account) { $0.update(from: book, symbol: symbol) }
     }
 
     /// Moves an account to its `on_daily_loss` state when today's loss or its drawdown reaches the limit;

@@ -105,7 +105,7 @@ extension ExecutionEngine {
         }
         // Every change of an order passes here, so the store holds the state the risk book last tracked.
         let previous = orders.replace(order)
-        riskBooks[order.account]?.track(order, previous: previous)
+        riskBooks.modifyValue(forKey: order.account) { $0.track(order, previous: previous) }
         if !order.status.isOpen { finished.insert(order.orderID) }
         stage(.order(OrderChanged(order: order, change: change, reason: reason)), at: order.updatedAt)
     }

@@ -44,12 +44,14 @@ struct Replay {
                 // Only working orders stay in memory; finished ones are read back from the journal.
                 let previous = orders[order.orderID]
                 orders[order.orderID] = order.status.isOpen ? order : nil
-                riskBooks[order.account]?.track(order, previous: previous)
+                riskBooks.modifyValue(forKey: order.account) { $0.track(order, previous: previous) }
                 // New orders count toward the rate and the day's total as the engine counted them: not a
                 // replacement, not a bracket's exit.
                 if change.change == "accepted", order.replacesOrderID == nil, order.parentOrderID == nil {
                     let day = session(of: order.account).sessionDate(of: order.createdAt)
-                    riskBooks[order.account]?.recordAccepted(at: order.createdAt, sessionDate: day)
+                    riskBooks.modifyValue(forKey: order.account) {
+                        $0.recordAccepted(at: order.createdAt, sessionDate: day)
+                    }
                 }
                 if change.change == "accepted" || change.change == "adopted" {
                     clientIndex[change.order.account, default: [:]][change.order.clientOrderID] = change.order.orderID
@@ -67,8 +69,10 @@ struct Replay {
                 let fill = try decoder.decode(FillPayload.self, from: data).fill
                 seenFills.insert("\(fill.account)/\(fill.spreadFillID ?? fill.fillID)")
                 let day = session(of: fill.account).sessionDate(of: fill.ts)
-                books[fill.account]?.apply(fill, sessionDate: day)
-                if let book = books[fill.account] { riskBooks[fill.account]?.update(from: book, symbol: fill.symbol) }
+                books.modifyValue(forKey: fill.account) { $0.apply(fill, sessionDate: day) }
+                if let book = books[fill.account] {
+                    riskBooks.modifyValue(forKey: fill.account) { $0.update(from: book, symbol: fill.symbol) }
+                }
             case .quote:
                 let quote = try decoder.decode(QuotePayload.self, from: data).quote
                 quotes[quote.symbol] = quote

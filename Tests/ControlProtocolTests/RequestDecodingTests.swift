@@ -82,7 +82,13 @@ struct QuoteAnswerless: Encodable {}
             createdAt: Timestamp(nanosecondsSinceEpoch: 0))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        for id: RequestID in [.number(7), .number(Decimal(string: "-2.5")!), .string("a\"b/c"), .null] {
+        // Numbers as clients send them and as they may come: whole (printed as integers), with an exponent,
+        // fractional, negative, past Int64.
+        let numbers = [
+            "7", "0", "-0", "-12", "1000", "1e3", "2.50", "-2.5", "9223372036854775807", "99999999999999999999",
+        ]
+        let ids = numbers.map { RequestID.number(Decimal(string: $0)!) } + [.string("a\"b/c"), .null]
+        for id in ids {
             let line = AnswerWriter().success(id: id, body: SubmitAnswer(order: order, duplicate: true))
             let body = String(decoding: try encoder.encode(SubmitAnswer(order: order, duplicate: true)), as: UTF8.self)
             let idText = String(decoding: try encoder.encode(id), as: UTF8.self)

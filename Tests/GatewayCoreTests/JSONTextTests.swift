@@ -66,12 +66,15 @@ import Testing
         #expect(String(decoding: order.jsonBytes, as: UTF8.self) == (try Self.expected(order)))
     }
 
-    @Test func aFillIsTheSameBytes() throws {
+    /// Timestamps are written into the text without a `String` between: the same bytes now, at the epoch,
+    /// before it, and at the ends of what nanoseconds in an `Int64` reach.
+    @Test(arguments: [1_795_000_000_000_000_001, 0, -1, Int64.max, Int64.min])
+    func aFillIsTheSameBytes(nanoseconds: Int64) throws {
         let fill = Fill(
             fillID: FillID("f-1")!, orderID: OrderID("o-1")!, clientOrderID: ClientOrderID("c-1")!,
             account: AccountID("paper")!, symbol: Symbol("AAPL")!, side: .sell, qty: Quantity("0.5")!,
             price: Price("190.05")!, commission: Money("1.25")!,
-            ts: Timestamp(nanosecondsSinceEpoch: 1_795_000_000_000_000_001))
+            ts: Timestamp(nanosecondsSinceEpoch: nanoseconds))
         #expect(String(decoding: fill.jsonBytes, as: UTF8.self) == (try Self.expected(fill)))
     }
 }

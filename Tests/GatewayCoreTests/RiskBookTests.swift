@@ -198,4 +198,17 @@ import Testing
         let neither = text.replacingOccurrences(of: #""open_orders":5,"#, with: "")
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(RiskBook.self, from: Data(neither.utf8)) }
     }
+
+    /// The engine changes an account's books in place through `modifyValue`: only a key that is there,
+    /// and never adding one.
+    @Test func aBookIsChangedInPlaceOnlyWhereItIs() {
+        let (account, other) = (AccountID("acct")!, AccountID("other")!)
+        let start = Timestamp(nanosecondsSinceEpoch: 1_795_000_000_000_000_000)
+        var books = [account: RiskBook(openingCash: Money(100))]
+        let day = CalendarDate(year: 2026, month: 12, day: 7)!
+        #expect(books.modifyValue(forKey: account) { $0.recordAccepted(at: start, sessionDate: day) })
+        #expect(books[account]?.ordersAccepted(on: day) == 1)
+        #expect(!books.modifyValue(forKey: other) { $0.recordAccepted(at: start, sessionDate: day) })
+        #expect(books[other] == nil && books.count == 1)
+    }
 }

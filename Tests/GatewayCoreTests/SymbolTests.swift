@@ -90,6 +90,26 @@ import Testing
         #expect(Timestamp(rfc3339: raw) == nil)
     }
 
+    /// Years past what nanoseconds in an Int64 reach are refused as any malformed time is, not trapped on
+    /// (a request's or a file's date could otherwise stop the daemon); the ends of the range print and
+    /// read back.
+    @Test(arguments: [
+        "9999-12-31", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "2262-04-11T23:47:16.854775808Z",
+        "1677-09-21T00:12:43.145224191Z", "2262-04-11T23:47:16.854775807-00:01",
+    ])
+    func refusesTimesBeyondTheRange(raw: String) {
+        #expect(Timestamp(rfc3339: raw) == nil)
+    }
+
+    @Test func theEndsOfTheRangeRoundTrip() {
+        for nanos in [Int64.max, Int64.min] {
+            let ts = Timestamp(nanosecondsSinceEpoch: nanos)
+            #expect(Timestamp(rfc3339: ts.description) == ts)
+        }
+        #expect(Timestamp(nanosecondsSinceEpoch: .max).description == "2262-04-11T23:47:16.854775807Z")
+        #expect(Timestamp(nanosecondsSinceEpoch: .min).description == "1677-09-21T00:12:43.145224192Z")
+    }
+
     @Test func datesBeforeTheEpochRoundTrip() {
         let ts = Timestamp(rfc3339: "1969-12-31T23:59:59.5Z")!
         #expect(ts.nanosecondsSinceEpoch == -500_000_000)

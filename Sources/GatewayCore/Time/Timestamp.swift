@@ -18,37 +18,56 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     public var description: String {
-        let days = floorDiv(nanosecondsSinceEpoch, Self.nanosPerDay)
-        let inDay = nanosecondsSinceEpoch - days * Self.nanosPerDay
-        let date = CalendarDate(daysSinceEpoch: days)
-        guard (0...9999).contains(date.year) else { return Self.slowDescription(date, inDay) }
         // The order path writes several timestamps per event: digits straight into the string's storage
         // (one allocation) instead of a dozen concatenated pieces.
-        return String(unsafeUninitializedCapacity: 30) { out in
-            func put(_ value: Int, at end: Int, digits: Int) {
-                var value = value
-                for index in stride(from: end, to: end - digits, by: -1) {
-                    out[index] = UInt8(truncatingIfNeeded: 48 + value % 10)
-                    value /= 10
-                }
-            }
-            let seconds = Int(inDay / Self.nanosPerSecond)
-            put(date.year, at: 3, digits: 4)
-            out[4] = UInt8(ascii: "-")
-            put(date.month, at: 6, digits: 2)
-            out[7] = UInt8(ascii: "-")
-            put(date.day, at: 9, digits: 2)
-            out[10] = UInt8(ascii: "T")
-            put(seconds / 3600, at: 12, digits: 2)
-            out[13] = UInt8(ascii: ":")
-            put(seconds / 60 % 60, at: 15, digits: 2)
-            out[16] = UInt8(ascii: ":")
-            put(seconds % 60, at: 18, digits: 2)
-            out[19] = UInt8(ascii: ".")
-            put(Int(inDay % Self.nanosPerSecond), at: 28, digits: 9)
-            out[29] = UInt8(ascii: "Z")
-            return 30
+        let fast = String(unsafeUninitializedCapacity: 30) { out in write(into: out) ? 30 : 0 }
+        guard fast.isEmpty else { return fast }
+        let days = floorDiv(nanosecondsSinceEpoch, Self.nanosPerDay)
+        return Self.slowDescription(
+            CalendarDate(daysSinceEpoch: days), nanosecondsSinceEpoch &- days &* Self.nanosPerDay)
+    }
+
+    /// Appends the text form to `bytes` without making a `String` (JSONText's timestamps: none of its
+    /// characters needs escaping).
+    func append(to bytes: inout [UInt8]) {
+        let written = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 30) { out in
+            guard write(into: out) else { return false }
+            bytes.append(contentsOf: out)
+            return true
         }
+        if !written { bytes.append(contentsOf: description.utf8) }
+    }
+
+    /// Writes the 30 bytes of the text form into `out`; false, writing nothing, for a year outside 0–9999.
+    private func write(into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+        let days = floorDiv(nanosecondsSinceEpoch, Self.nanosPerDay)
+        // Wrapping: the exact remainder, also where `days × nanosPerDay` lies beyond Int64 (before 1678).
+        let inDay = nanosecondsSinceEpoch &- days &* Self.nanosPerDay
+        let date = CalendarDate(daysSinceEpoch: days)
+        guard (0...9999).contains(date.year) else { return false }
+        func put(_ value: Int, at end: Int, digits: Int) {
+            var value = value
+            for index in stride(from: end, to: end - digits, by: -1) {
+                out[index] = UInt8(truncatingIfNeeded: 48 + value % 10)
+                value /= 10
+            }
+        }
+        let seconds = Int(inDay / Self.nanosPerSecond)
+        put(date.year, at: 3, digits: 4)
+        out[4] = UInt8(ascii: "-")
+        put(date.month, at: 6, digits: 2)
+        out[7] = UInt8(ascii: "-")
+        put(date.day, at: 9, digits: 2)
+        out[10] = UInt8(ascii: "T")
+        put(seconds / 3600, at: 12, digits: 2)
+        out[13] = UInt8(ascii: ":")
+        put(seconds / 60 % 60, at: 15, digits: 2)
+        out[16] = UInt8(ascii: ":")
+        put(seconds % 60, at: 18, digits: 2)
+        out[19] = UInt8(ascii: ".")
+        put(Int(inDay % Self.nanosPerSecond), at: 28, digits: 9)
+        out[29] = UInt8(ascii: "Z")
+        return true
     }
 
     static func slowDescription(_ date: CalendarDate, _ inDay: Int64) -> String {
@@ -69,9 +88,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
             let date = CalendarDate(year: year, month: month, day: day)
         else { return nil }
-        var nanos = date.daysSinceEpoch * Self.nanosPerDay
+        // Summed wide: an instant beyond what nanoseconds in an Int64 reach (about 1677 to 2262) is
+        // refused, not trapped on.
+        var nanos = Int128(date.daysSinceEpoch) * Int128(Self.nanosPerDay)
         if b.count == 10 {
-            self.nanosecondsSinceEpoch = nanos
+            guard let exact = Int64(exactly: nanos) else { return nil }
+            self.nanosecondsSinceEpoch = exact
             return
         }
         guard b.count >= 20, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == UInt8(ascii: " "),
@@ -79,7 +101,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
             hour < 24, minute < 60, second < 60
         else { return nil }
-        nanos += (Int64(hour) * 3600 + Int64(minute) * 60 + Int64(second)) * Self.nanosPerSecond
+        nanos += Int128((Int64(hour) * 3600 + Int64(minute) * 60 + Int64(second)) * Self.nanosPerSecond)
         var index = 19
         if b[index] == UInt8(ascii: ".") {
             index += 1
@@ -95,7 +117,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
                 index += 1
             }
             guard digits > 0 else { return nil }
-            nanos += fraction * pow10(9 - digits)
+            nanos += Int128(fraction * pow10(9 - digits))
         }
         guard index < b.count else { return nil }
         if b[index] == UInt8(ascii: "Z") || b[index] == UInt8(ascii: "z") {
@@ -107,9 +129,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
                 let offsetMinutes = number((index + 4)..<(index + 6))
             else { return nil }
             let offset = Int64(offsetHours * 3600 + offsetMinutes * 60) * Self.nanosPerSecond
-            nanos += b[index] == UInt8(ascii: "+") ? -offset : offset
+            nanos += Int128(b[index] == UInt8(ascii: "+") ? -offset : offset)
         }
-        self.nanosecondsSinceEpoch = nanos
+        guard let exact = Int64(exactly: nanos) else { return nil }
+        self.nanosecondsSinceEpoch = exact
     }
 }
 

@@ -117,6 +117,15 @@ public struct JSONText: Sendable {
         string(value.description)
     }
 
+    /// A member whose value is a timestamp's text form, left out when nil.
+    public mutating func member(_ name: StaticString, _ value: Timestamp?) {
+        guard let value else { return }
+        key(name)
+        bytes.append(UInt8(ascii: "\""))
+        value.append(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     /// A member whose value is another writer's JSON, left out when nil.
     public mutating func member(_ name: StaticString, _ value: (some JSONTextEncodable)?) {
         guard let value else { return }
@@ -146,7 +155,7 @@ extension Order: JSONTextEncodable {
             json.member("avg_fill_price", avgFillPrice)
             json.member("broker_order_id", brokerOrderID)
             json.member("client_order_id", clientOrderID.rawValue)
-            json.member("created_at", createdAt.description)
+            json.member("created_at", createdAt)
             if let extendedHours {
                 json.key("extended_hours")
                 json.bool(extendedHours)
@@ -187,7 +196,7 @@ extension Order: JSONTextEncodable {
             json.member("trail_percent", trailPercent)
             json.member("trail_price", trailPrice)
             json.member("type", type.rawValue)
-            json.member("updated_at", updatedAt.description)
+            json.member("updated_at", updatedAt)
         }
     }
 }
@@ -205,7 +214,7 @@ extension Fill: JSONTextEncodable {
             json.member("side", side.rawValue)
             json.member("spread_fill_id", spreadFillID?.rawValue)
             json.member("symbol", symbol.text)
-            json.member("ts", ts.description)
+            json.member("ts", ts)
         }
     }
 }
