@@ -38,7 +38,7 @@ final class PaperLedger: Sendable {
     /// The two entries every order writes, `received` and `filled`, in the shape `Entry`'s synthesized
     /// `Codable` reads, written by JSONText (JSONEncoder cost more than the rest of the paper broker's
     /// order path); nil for the others.
-    static func line(_ entry: Entry) -> Data? {
+    static func line(_ entry: Entry) -> [UInt8]? {
         var json = JSONText()
         switch entry {
         case .received(let order, let brokerOrderID):
@@ -60,14 +60,14 @@ final class PaperLedger: Sendable {
                         json.member("orderID", fill.orderID.rawValue)
                         json.member("price", fill.price)
                         json.member("qty", fill.qty)
-                        json.member("ts", fill.ts.description)
+                        json.member("ts", fill.ts)
                     }
                 }
             }
         default:
             return nil
         }
-        return Data(json.bytes)
+        return json.bytes
     }
 
     func load(cash: Money? = nil) throws -> PaperBook {
@@ -85,7 +85,7 @@ final class PaperLedger: Sendable {
     }
 
     func append(_ entry: Entry) throws {
-        var data = try Self.line(entry) ?? encoder.withLock { try $0.encode(entry) }
+        var data = try Self.line(entry) ?? Array(encoder.withLock { try $0.encode(entry) })
         data.append(UInt8(ascii: "\n"))
         try descriptor.withLock { descriptor in
             if descriptor == nil {

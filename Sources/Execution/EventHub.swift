@@ -27,7 +27,12 @@ final class EventHub: Sendable {
     private struct State {
         var lastSeq: Int64
         var nextID = 0
-        var subscribers: [Int: Subscriber] = [:]
+        var subscribers: [Int: Subscriber] = [:] {
+            didSet { list = Array(subscribers) }
+        }
+        /// `subscribers` as the array each publish walks, made when they change rather than at every
+        /// publish (an allocation each, two an order).
+        private(set) var list: [(Int, Subscriber)] = []
         var closed = false
     }
 
@@ -99,11 +104,21 @@ final class EventHub: Sendable {
         guard let last = items.last else { return }
         let subscribers = state.withLock { state -> [(Int, Subscriber)] in
             state.lastSeq = seq(last)
-            return Array(state.subscribers)
+            return state.list
         }
         guard !subscribers.isEmpty else { return }
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: subscribers.count) { took in
+            took.initialize(repeating: false)
+            publish(items, to: subscribers, took: took, kind: kind, event)
+        }
+    }
+
+    /// `publish`'s walk over the items and `subscribers`; `took` marks the sinks that took any.
+    private func publish<Item>(
+        _ items: [Item], to subscribers: [(Int, Subscriber)], took: UnsafeMutableBufferPointer<Bool>,
+        kind: (Item) -> String, _ event: (Item) -> PublishedEvent
+    ) {
         var overflowed: [Int] = []
-        var took = [Bool](repeating: false, count: subscribers.count)
         for item in items {
             let itemKind = kind(item)
             var made: PublishedEvent?

@@ -21,7 +21,7 @@ import Testing
         sorted.outputFormatting = [.sortedKeys]
         for entry in [PaperLedger.Entry.received(order, brokerOrderID: "P-1"), .filled(fill)] {
             let line = try #require(PaperLedger.line(entry))
-            let read = try JSONDecoder().decode(PaperLedger.Entry.self, from: line)
+            let read = try JSONDecoder().decode(PaperLedger.Entry.self, from: Data(line))
             #expect(try sorted.encode(read) == sorted.encode(entry))
         }
         #expect(PaperLedger.line(.canceled(OrderID("o-1")!)) == nil)

@@ -32,8 +32,8 @@ extension ValidatedIdentifier {
 func isIdentifier(_ text: String, maxLength: Int, extra: String) -> Bool {
     let bytes = text.utf8
     guard (1...maxLength).contains(bytes.count) else { return false }
-    let extraBytes = Array(extra.utf8)
-    return bytes.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || extraBytes.contains($0) }
+    // `extra`'s own bytes, not an array of them: this runs for every id of every order.
+    return bytes.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || extra.utf8.contains($0) }
 }
 
 /// The client's idempotency key for an order: at most 48 characters of `[A-Za-z0-9._:-]`, unique per
