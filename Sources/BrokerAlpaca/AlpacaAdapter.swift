@@ -482,11 +482,11 @@ public actor AlpacaAdapter: BrokerAdapter, BracketCapable, JournaledTotalsAware 
             for leg in order.legs ?? [] {
                 guard let symbol = leg.symbol.flatMap({ Symbol($0) }),
                     let ratio = Int(leg.ratioQty ?? "1"), ratio > 0,
-                    leg.filled >= Quantity(units: total.units * Int64(ratio)),
+                    leg.filled >= total.times(ratio),
                     let legAverage = leg.filledAvgPrice.flatMap({ Price($0) }),
-                    let legTotal = legAverage.notional(Quantity(units: total.units * Int64(ratio)))
+                    let legTotal = legAverage.notional(total.times(ratio))
                 else { return nil }
-                let legQty = Quantity(units: qty.units * Int64(ratio))
+                let legQty = qty.times(ratio)
                 // After a restart the legs' earlier notionals are not known: the leg's average stands in.
                 let before = known.legNotional[symbol]
                 let price =

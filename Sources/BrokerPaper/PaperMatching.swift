@@ -18,7 +18,7 @@ enum PaperMatching {
             guard let quote = quotes[leg.symbol],
                 let touch = leg.side.isBuy ? (quote.ask ?? quote.last) : (quote.bid ?? quote.last)
             else { return nil }
-            let signed = Price(units: touch.units * Int64(leg.ratio))
+            let signed = touch.times(leg.ratio)
             net = leg.side.isBuy ? net + signed : net - signed
             priced.append(BrokerLegFill(symbol: leg.symbol, price: touch))
         }

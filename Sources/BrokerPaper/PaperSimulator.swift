@@ -286,7 +286,7 @@ struct PaperSimulator {
             let moneyness = call ? spot - contract.strike : contract.strike - spot
             let inTheMoney = moneyness >= Price("0.01")!
             let contracts = position.qty
-            let shares = Quantity(units: contracts.units * Int64(position.symbol.multiplier) * (call ? 1 : -1))
+            let shares = contracts.times(position.symbol.multiplier * (call ? 1 : -1))
             let settlement = BrokerSettlement(
                 id: "\(contract.compactSymbol)-\(expiry)",
                 kind: !inTheMoney ? .expired : contracts.isPositive ? .exercised : .assigned,

@@ -44,6 +44,16 @@ extension ExecutionEngine {
             return .failure(problem)
         }
         let now = clock.now()
+        let parts =
+            request.legs?.map { ($0.symbol, $0.side, request.qty.times($0.ratio)) } ?? [
+                (request.symbol, request.side, request.qty)
+            ]
+        for (symbol, side, qty) in parts {
+            let context = riskContext(request.account, symbol, now: now)
+            if let problem = OrderValidation.ceilingProblem(side: side, qty: qty, symbol: symbol, context: context) {
+                return .failure(problem)
+            }
+        }
         let seq = nextSeq
         let orderID = OrderID("\(journal.instanceID)-\(seq)")!
         let clientID = request.clientOrderID ?? ClientOrderID("gw-\(orderID.rawValue)")!
@@ -150,6 +160,14 @@ extension ExecutionEngine {
                 qty: replacement.qty,
                 price: replacement.limitPrice ?? replacement.stopPrice ?? quotes[replacement.symbol]?.mark,
                 multiplier: replacement.symbol.multiplier)
+        {
+            return reply(continuation, .failure(problem))
+        }
+        // What the replacement adds to the working quantity counts toward the symbol's ceiling.
+        if original.legs == nil, replacement.qty > original.leavesQty,
+            let problem = OrderValidation.ceilingProblem(
+                side: original.side, qty: replacement.qty - original.leavesQty, symbol: original.symbol,
+                context: riskContext(original.account, original.symbol, now: now))
         {
             return reply(continuation, .failure(problem))
         }

@@ -83,7 +83,7 @@ extension ExecutionEngine {
                 failures.append(failure)
             }
             if let mark = context.referencePrice, let net = netMark {
-                let signed = Price(units: mark.units * Int64(leg.ratio))
+                let signed = mark.times(leg.ratio)
                 netMark = leg.side.isBuy ? net + signed : net - signed
             } else {
                 netMark = nil

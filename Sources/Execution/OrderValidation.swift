@@ -46,6 +46,28 @@ enum OrderValidation {
         return nil
     }
 
+    /// How much of one symbol an account may come to hold, its position and its working orders on one side
+    /// together: ten orders at the ceiling. A tenth of what the books' 64 bits reach (about 92 billion),
+    /// so that the gateway's own orders never bring an account's totals near the end of the range.
+    static let maxSymbolQty = Quantity(10_000_000_000)
+
+    /// Refuses an order for `qty` of `symbol` (a leg's quantity for a spread) that would take what the
+    /// account could come to hold in it — its position, its working orders on the same side, and this one
+    /// — past `maxSymbolQty`, unless it leaves that less than the position alone (an order that reduces a
+    /// position is always taken).
+    static func ceilingProblem(side: OrderSide, qty: Quantity, symbol: Symbol, context: RiskContext) -> EngineError? {
+        let projected =
+            side.isBuy
+            ? context.positionQty + context.openBuyQty + qty : context.positionQty - context.openSellQty - qty
+        guard projected.magnitude > maxSymbolQty, projected.magnitude > context.positionQty.magnitude else {
+            return nil
+        }
+        return .badRequest(
+            "qty",
+            "\(symbol) would come to \(projected) in the account with its position and working orders, over the "
+                + "gateway's ceiling of \(maxSymbolQty) for one symbol")
+    }
+
     static func problem(
         symbol: Symbol, side: OrderSide, qty: Quantity, type: OrderType, limit: Price?, stop: Price?,
         trailPrice: Price?, trailPercent: Price?, strategy: String?, tags: [String]?

@@ -46,4 +46,39 @@ import Testing
         #expect(Money(units: .max).checkedAdding(Money(units: 1)) == nil)
         #expect(Money(1).checkedAdding(Money(2)) == Money(3))
     }
+
+    /// Past the 64-bit range a sum, a difference, a negation or a multiple is clamped to the end it went
+    /// past instead of trapping (a trap stopped the daemon, and again at every start); inside it nothing
+    /// changes.
+    @Test func arithmeticSaturatesAtTheEndsOfTheRange() {
+        let (top, bottom) = (Money(units: .max), Money(units: .min))
+        #expect(top + Money(units: 1) == top)
+        #expect(bottom + Money(units: -1) == bottom)
+        #expect(bottom - Money(units: 1) == bottom)
+        #expect(top - Money(units: -1) == top)
+        #expect(-bottom == top)
+        #expect(bottom.magnitude == top)
+        #expect(Quantity(units: .max / 2 + 1).times(2) == Quantity(units: .max))
+        #expect(Quantity(units: .max / 2 + 1).times(-2) == Quantity(units: .min))
+        #expect(Quantity(units: -(.max / 2) - 2).times(2) == Quantity(units: .min))
+        #expect(Quantity(units: -(.max / 2) - 2).times(-2) == Quantity(units: .max))
+        #expect(Money("1.5")! + Money("2.25")! == Money("3.75")!)
+        #expect(Money("1.5")! - Money("2.25")! == Money("-0.75")!)
+        #expect(Quantity("2.5")!.times(-3) == Quantity("-7.5")!)
+        #expect(top - top == .zero && bottom - bottom == .zero)
+    }
+
+    /// A rate times an amount of money, multiplied in 128 bits: the same as the rate's notional of the
+    /// amount read as a quantity where that fits, and still exact past 92 billion where it does not.
+    @Test func aRateOfMoneyIsExactWhereTheQuantityReadingOverflowed() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        for _ in 0..<2_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let money = Money(units: Int64(bitPattern: state >> 8) % 90_000_000_000_000_000)
+            let rate = Price(units: Int64(bitPattern: state) % 10_000_000_000)
+            #expect(rate.of(money) == rate.notional(Quantity(units: money.units * 100)))
+        }
+        #expect(Price("0.0000278")!.of(Money(1_000_000_000_000)) == Money("27800000")!)
+        #expect(Price("2")!.of(Money(units: .max)) == nil)
+    }
 }

@@ -54,8 +54,7 @@ public struct CostModel: Sendable, Hashable {
             total += charge.roundedToCent(up: false)
         }
         if isSale {
-            if let secFeeRate, let fee = secFeeRate.notional(Quantity(units: value.units * 100)) {
-                // rate × proceeds: proceeds as a quantity keeps the product's full precision.
+            if let secFeeRate, let fee = secFeeRate.of(value) {
                 total += fee.roundedToCent(up: true)
             }
             if let finraTAFPerShare {
@@ -69,7 +68,7 @@ public struct CostModel: Sendable, Hashable {
 
     /// `percent` percent of `value`.
     static func percent(_ percent: Price, of value: Money) -> Money? {
-        guard let scaled = percent.notional(Quantity(units: value.units * 100)) else { return nil }
+        guard let scaled = percent.of(value) else { return nil }
         return Money(units: scaled.units / 100)
     }
 }

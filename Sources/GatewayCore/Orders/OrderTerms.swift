@@ -54,7 +54,7 @@ public struct OrderLeg: Sendable, Hashable, Codable {
     }
 
     /// How much of this leg `spreads` units of the spread trade: `spreads × ratio`.
-    public func quantity(_ spreads: Quantity) -> Quantity { Quantity(units: spreads.units * Int64(ratio)) }
+    public func quantity(_ spreads: Quantity) -> Quantity { spreads.times(ratio) }
 }
 
 /// How an order is tied to others, as brokers name it. `nil` on an order is a simple order.

@@ -33,7 +33,7 @@ public struct Quote: Sendable, Hashable, Codable {
     /// The price positions are marked at: last, else the mid of bid and ask, else whichever side there is.
     public var mark: Price? {
         if let last { return last }
-        if let bid, let ask { return Price(units: (bid.units + ask.units) / 2) }
+        if let bid, let ask { return Price(units: Int64((Int128(bid.units) + Int128(ask.units)) / 2)) }
         return bid ?? ask
     }
 

@@ -98,7 +98,7 @@ public struct PerformanceFigures: Sendable, Hashable, Codable {
     static func riskAdjusted(_ curve: [EquityPoint]) -> (Price?, Price?) {
         var returns: [Double] = []
         for (previous, point) in zip(curve, curve.dropFirst()) where previous.equity.isPositive {
-            returns.append(Double(point.equity.units - previous.equity.units) / Double(previous.equity.units))
+            returns.append((Double(point.equity.units) - Double(previous.equity.units)) / Double(previous.equity.units))
         }
         guard returns.count >= 2 else { return (nil, nil) }
         let count = Double(returns.count)

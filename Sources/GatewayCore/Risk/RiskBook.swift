@@ -111,7 +111,7 @@ public struct RiskBook: Sendable {
         }
         for leg in legs {
             lines[leg.symbol, default: Line()].changeOpen(
-                isBuy: leg.side.isBuy, by: Quantity(units: leaves.units * Int64(leg.ratio)))
+                isBuy: leg.side.isBuy, by: leaves.times(leg.ratio))
         }
     }
 

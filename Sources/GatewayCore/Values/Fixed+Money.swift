@@ -10,6 +10,17 @@ extension Fixed where Kind == PriceKind {
         return Money(units: units)
     }
 
+    /// `value` times this rate (a fee per dollar of proceeds, a percentage as a number), rounded
+    /// half-to-even to money's scale; `nil` on overflow. Multiplied in 128 bits: the money's mantissa read
+    /// as a quantity's overflowed 64 bits for values past about 92 billion.
+    public func of(_ value: Money) -> Money? {
+        let product = Int128(units) * Int128(value.units)
+        guard let money = Fixed.rescale(product, from: PriceKind.scale + MoneyKind.scale, to: MoneyKind.scale),
+            let units = Int64(exactly: money)
+        else { return nil }
+        return Money(units: units)
+    }
+
     /// The price at which `quantity` units come to `money` (a fill's price from the change in an order's
     /// total notional), rounded half-to-even to price's scale; `nil` for a quantity that is not positive
     /// or on overflow.
@@ -31,14 +42,6 @@ extension Fixed where Kind == PriceKind {
         precondition(denominator > 0, "weighted average of nothing")
         let units = Fixed.divideRounded(numerator, by: denominator)!
         return Price(units: Int64(units))
-    }
-}
-
-extension Fixed where Kind == MoneyKind {
-    /// This amount times a whole number, or `nil` on overflow.
-    public func times(_ factor: Int) -> Money? {
-        let (product, overflow) = units.multipliedReportingOverflow(by: Int64(factor))
-        return overflow ? nil : Money(units: product)
     }
 }
 

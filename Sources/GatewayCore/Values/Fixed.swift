@@ -20,8 +20,12 @@ public typealias Money = Fixed<MoneyKind>
 
 /// A fixed-point decimal: an integer mantissa of `units` × 10^-scale. Never a `Double`
 /// (DESIGN.md contract 4). Parsing is exact: a string with more decimals than the scale is refused,
-/// not rounded. Arithmetic traps on overflow only where the inputs were range-checked at the edge;
-/// the `checked` variants return `nil` instead.
+/// not rounded. Sums, differences, negation and whole-number multiples saturate: a result past what 64
+/// bits hold is clamped to the nearest end instead of trapping, since an account's totals add up values
+/// that are each checked at the edge but not their sum, and a trap on the engine's thread stopped the
+/// daemon — and again at every start, replaying the same fills. Only absurd totals reach the ends (more
+/// than 92 billion shares, or 9.2 trillion in money), and the gateway refuses orders that would bring an
+/// account's quantities near them (`OrderValidation`). The `checked` variants return `nil` instead.
 public struct Fixed<Kind: FixedKind>: Sendable, Hashable, Comparable {
     /// The mantissa: the value times 10^scale.
     public let units: Int64
@@ -38,14 +42,31 @@ public struct Fixed<Kind: FixedKind>: Sendable, Hashable, Comparable {
     public var isZero: Bool { units == 0 }
     public var isNegative: Bool { units < 0 }
     public var isPositive: Bool { units > 0 }
-    public var magnitude: Self { Self(units: units < 0 ? -units : units) }
+    public var magnitude: Self { units < 0 ? -self : self }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.units < rhs.units }
-    public static func + (lhs: Self, rhs: Self) -> Self { Self(units: lhs.units + rhs.units) }
-    public static func - (lhs: Self, rhs: Self) -> Self { Self(units: lhs.units - rhs.units) }
-    public static prefix func - (value: Self) -> Self { Self(units: -value.units) }
+    public static func + (lhs: Self, rhs: Self) -> Self {
+        Self(units: clamped(lhs.units.addingReportingOverflow(rhs.units), high: rhs.units > 0))
+    }
+    public static func - (lhs: Self, rhs: Self) -> Self {
+        Self(units: clamped(lhs.units.subtractingReportingOverflow(rhs.units), high: rhs.units < 0))
+    }
+    public static prefix func - (value: Self) -> Self { Self(units: value.units == .min ? .max : -value.units) }
     public static func += (lhs: inout Self, rhs: Self) { lhs = lhs + rhs }
     public static func -= (lhs: inout Self, rhs: Self) { lhs = lhs - rhs }
+
+    /// This value times a whole number (a leg's ratio, a contract's multiplier), saturating.
+    public func times(_ factor: Int) -> Self {
+        Self(
+            units: Self.clamped(units.multipliedReportingOverflow(by: Int64(factor)), high: (units < 0) == (factor < 0))
+        )
+    }
+
+    /// The result, or the end of the range it went past (`high`: the top).
+    @inline(__always)
+    static func clamped(_ result: (partialValue: Int64, overflow: Bool), high: Bool) -> Int64 {
+        result.overflow ? (high ? .max : .min) : result.partialValue
+    }
 
     /// `self + other`, or `nil` on overflow.
     public func checkedAdding(_ other: Self) -> Self? {
