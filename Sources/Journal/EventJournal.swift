@@ -221,10 +221,8 @@ public final class EventJournal: Sendable {
                 guard record.seq == appender.seq + 1 + Int64(offset) else {
                     throw JournalError("sequence gap at \(record.seq)")
                 }
-                // The canonical bytes once: hashed into the chain, and framed as they are into the log.
-                let canonical = HashChain.canonicalBytes(of: record)
-                hash = HashChain.link(after: hash, canonical: canonical)
-                JournalLog.frame(canonical: canonical, hash: hash, into: &appender.buffer)
+                // The canonical bytes once, into the log's buffer, and hashed into the chain there.
+                hash = JournalLog.appendFrame(of: record, after: hash, to: &appender.buffer)
                 linked.append((record, hash))
             }
             do {

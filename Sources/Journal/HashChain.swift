@@ -14,13 +14,19 @@ public enum HashChain {
     public static let genesis = Data(repeating: 0, count: 32)
 
     public static func canonicalBytes(of record: JournalRecord) -> [UInt8] {
-        // Exactly the size below, so that the array is allocated once: two 8-byte integers, then for each
-        // of the seven texts a presence byte and, when present, a 4-byte length and its bytes.
-        func size(_ text: String?) -> Int { 1 + (text.map { 4 + $0.utf8.count } ?? 0) }
         var bytes: [UInt8] = []
+        appendCanonicalBytes(of: record, to: &bytes)
+        return bytes
+    }
+
+    /// The canonical bytes appended to `bytes` (the journal's log buffer: no array of their own per event).
+    static func appendCanonicalBytes(of record: JournalRecord, to bytes: inout [UInt8]) {
+        // Room for exactly the size below, so that the buffer grows at most once: two 8-byte integers,
+        // then for each of the seven texts a presence byte and, when present, a 4-byte length and its bytes.
+        func size(_ text: String?) -> Int { 1 + (text.map { 4 + $0.utf8.count } ?? 0) }
         bytes.reserveCapacity(
-            16 + size(record.kind) + size(record.account) + size(record.symbol) + size(record.orderID)
-                + size(record.clientOrderID) + size(record.strategy) + size(record.payload))
+            bytes.count + 16 + size(record.kind) + size(record.account) + size(record.symbol)
+                + size(record.orderID) + size(record.clientOrderID) + size(record.strategy) + size(record.payload))
         append(record.seq, to: &bytes)
         append(record.ts, to: &bytes)
         append(record.kind, to: &bytes)
@@ -30,7 +36,6 @@ public enum HashChain {
         append(record.clientOrderID, to: &bytes)
         append(record.strategy, to: &bytes)
         append(record.payload, to: &bytes)
-        return bytes
     }
 
     private static func append(_ value: Int64, to bytes: inout [UInt8]) {
@@ -78,10 +83,10 @@ public enum HashChain {
 
     /// The link of the record whose canonical bytes are `canonical`, after `previous`, as the append path
     /// keeps it: 32 bytes in a value, without the allocation a `Data` costs for every event.
-    static func link(after previous: ChainHash, canonical: [UInt8]) -> ChainHash {
+    static func link(after previous: ChainHash, canonical: UnsafeRawBufferPointer) -> ChainHash {
         var hasher = SHA256()
         previous.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        canonical.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        hasher.update(bufferPointer: canonical)
         return ChainHash(hasher.finalize())
     }
 

@@ -65,12 +65,20 @@ final class JournalLog {
         fd = -1
     }
 
-    /// A frame of the record whose canonical bytes are `canonical` and whose link in the chain is `hash`,
-    /// appended to `bytes`.
-    static func frame(canonical: [UInt8], hash: ChainHash, into bytes: inout [UInt8]) {
-        withUnsafeBytes(of: UInt32(canonical.count).bigEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: canonical)
+    /// Appends `record`'s frame to `bytes` — its canonical bytes' length, the bytes, and its link in the
+    /// chain after `previous` — and returns that link. The canonical bytes are written into `bytes` and
+    /// hashed where they lie.
+    static func appendFrame(of record: JournalRecord, after previous: ChainHash, to bytes: inout [UInt8]) -> ChainHash {
+        let start = bytes.count
+        bytes.append(contentsOf: [0, 0, 0, 0])
+        HashChain.appendCanonicalBytes(of: record, to: &bytes)
+        let length = bytes.count - start - 4
+        withUnsafeBytes(of: UInt32(length).bigEndian) { bytes.replaceSubrange(start..<start + 4, with: $0) }
+        let hash = bytes.withUnsafeBytes { buffer in
+            HashChain.link(after: previous, canonical: UnsafeRawBufferPointer(rebasing: buffer[(start + 4)...]))
+        }
         hash.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        return hash
     }
 
     /// The frames of the file from its start, as far as they can be read whole: the events, their links,

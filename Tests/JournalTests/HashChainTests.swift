@@ -157,18 +157,23 @@ import Testing
         try reader.close()
     }
 
-    /// The append path's 32-byte links are the links the chain is verified with, event after event; a
-    /// stored hash that is not 32 bytes has no such link.
+    /// The append path's 32-byte links, hashed over the canonical bytes where it writes them into the log's
+    /// buffer, are the links the chain is verified with, event after event, and each frame is the
+    /// canonical bytes' length, the bytes and the link; a stored hash that is not 32 bytes has no such link.
     @Test func theAppendPathsLinksAreTheChainsLinks() {
         var data = HashChain.genesis
         var value = ChainHash(HashChain.genesis)!
         #expect(value.data == data)
+        var buffer: [UInt8] = [7]
         for seq in Int64(1)...50 {
             let canonical = HashChain.canonicalBytes(of: record(seq))
             data = HashChain.link(after: data, record(seq))
-            value = HashChain.link(after: value, canonical: canonical)
+            let start = buffer.count
+            value = JournalLog.appendFrame(of: record(seq), after: value, to: &buffer)
             #expect(value.data == data)
             #expect(ChainHash(data) == value)
+            let length = withUnsafeBytes(of: UInt32(canonical.count).bigEndian) { Array($0) }
+            #expect(Array(buffer[start...]) == length + canonical + Array(data))
         }
         #expect(ChainHash(Data(repeating: 1, count: 31)) == nil)
         #expect(ChainHash(Data(repeating: 1, count: 33)) == nil)
