@@ -57,6 +57,17 @@ import Testing
         #expect(problem(SubmitRequest.self, json)?.field == field)
     }
 
+    /// A time past what the journal's nanoseconds reach is refused naming the range, not trapped on.
+    @Test(arguments: ["9999-12-31T23:59:59Z", "1600-01-01", "yesterday"])
+    func aTimeOutsideTheRangeIsRefusedNamingIt(since: String) {
+        let refused = problem(JournalRequest.self, #"{"since":"\#(since)"}"#)
+        #expect(refused?.field == "since")
+        #expect(
+            refused?.message.contains(
+                "'\(since)' is not an RFC 3339 time from 1677-09-21T00:12:44Z to 2262-04-11T23:47:16Z")
+                == true, "\(String(describing: refused?.message))")
+    }
+
     @Test func requestIDsAreEchoedAsTheyCame() throws {
         let writer = AnswerWriter()
         let numeric = try decode(RequestEnvelope.self, #"{"id":7,"op":"status"}"#)
