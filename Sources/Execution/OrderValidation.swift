@@ -53,8 +53,8 @@ enum OrderValidation {
 
     /// Refuses an order for `qty` of `symbol` (a leg's quantity for a spread) that would take what the
     /// account could come to hold in it — its position, its working orders on the same side, and this one
-    /// — past `maxSymbolQty`, unless it leaves that less than the position alone (an order that reduces a
-    /// position is always taken).
+    /// — past `maxSymbolQty`, unless that is no more than the position already is: an order that reduces a
+    /// position is always taken, even where the position is past the ceiling (a broker's report).
     static func ceilingProblem(side: OrderSide, qty: Quantity, symbol: Symbol, context: RiskContext) -> EngineError? {
         let projected =
             side.isBuy
