@@ -44,13 +44,20 @@ extension ExecutionEngine {
             return .failure(problem)
         }
         let now = clock.now()
-        let parts =
-            request.legs?.map { ($0.symbol, $0.side, request.qty.times($0.ratio)) } ?? [
-                (request.symbol, request.side, request.qty)
-            ]
-        for (symbol, side, qty) in parts {
-            let context = riskContext(request.account, symbol, now: now)
-            if let problem = OrderValidation.ceilingProblem(side: side, qty: qty, symbol: symbol, context: context) {
+        // A single order's figures, read once for the symbol's ceiling and the pre-trade checks (nothing
+        // between the two changes them); a spread's legs each against their own.
+        let context = request.legs == nil ? riskContext(request.account, request.symbol, now: now) : nil
+        if let context,
+            let problem = OrderValidation.ceilingProblem(
+                side: request.side, qty: request.qty, symbol: request.symbol, context: context)
+        {
+            return .failure(problem)
+        }
+        for leg in request.legs ?? [] {
+            if let problem = OrderValidation.ceilingProblem(
+                side: leg.side, qty: request.qty.times(leg.ratio), symbol: leg.symbol,
+                context: riskContext(request.account, leg.symbol, now: now))
+            {
                 return .failure(problem)
             }
         }
@@ -80,9 +87,8 @@ extension ExecutionEngine {
         }
         indexClientOrder(request.account, clientID, orderID)
         let failures =
-            order.legs == nil
-            ? account.riskFailures(of: order, context: riskContext(order.account, order.symbol, now: now))
-            : multiLegRiskFailures(of: order, account: account, now: now)
+            context.map { account.riskFailures(of: order, context: $0) }
+            ?? multiLegRiskFailures(of: order, account: account, now: now)
         guard failures.isEmpty else {
             // Rejected before it was accepted: journaled with every reason, never sent.
             order.status = .rejected
