@@ -62,7 +62,7 @@ struct Checkpoint: Codable, Sendable {
             clientIndex = latest.flatMap { account, index in
                 index.map { ClientEntry(account: account, clientOrderID: $0.key, orderID: $0.value) }
             }
-            seenFills = Array(Set(changes.fills))
+            seenFills = changes.fills  // each key once: only a newly seen fill is added
         } else {
             clientIndex = []
             clientIndex.reserveCapacity(state.clientIndex.values.reduce(0) { $0 + $1.count })

@@ -14,19 +14,22 @@ public enum HashChain {
     public static let genesis = Data(repeating: 0, count: 32)
 
     public static func canonicalBytes(of record: JournalRecord) -> [UInt8] {
+        // Exactly the size below, so that the array is allocated once: two 8-byte integers, then for each
+        // of the seven texts a presence byte and, when present, a 4-byte length and its bytes.
+        func size(_ text: String?) -> Int { 1 + (text.map { 4 + $0.utf8.count } ?? 0) }
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(
+            16 + size(record.kind) + size(record.account) + size(record.symbol) + size(record.orderID)
+                + size(record.clientOrderID) + size(record.strategy) + size(record.payload))
         appendCanonicalBytes(of: record, to: &bytes)
         return bytes
     }
 
     /// The canonical bytes appended to `bytes` (the journal's log buffer: no array of their own per event).
+    /// No exact reservation here: on a buffer that takes a whole batch, reserving each event's size would
+    /// reallocate it for every event of a batch larger than any before, where appending grows it by
+    /// doubling.
     static func appendCanonicalBytes(of record: JournalRecord, to bytes: inout [UInt8]) {
-        // Room for exactly the size below, so that the buffer grows at most once: two 8-byte integers,
-        // then for each of the seven texts a presence byte and, when present, a 4-byte length and its bytes.
-        func size(_ text: String?) -> Int { 1 + (text.map { 4 + $0.utf8.count } ?? 0) }
-        bytes.reserveCapacity(
-            bytes.count + 16 + size(record.kind) + size(record.account) + size(record.symbol)
-                + size(record.orderID) + size(record.clientOrderID) + size(record.strategy) + size(record.payload))
         append(record.seq, to: &bytes)
         append(record.ts, to: &bytes)
         append(record.kind, to: &bytes)

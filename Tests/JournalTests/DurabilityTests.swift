@@ -63,16 +63,22 @@ import Testing
 /// last: pieces no row names (a crash before the row) are never read and are deleted by the next
 /// checkpoint, and a state whose pieces do not hash to the row's hash is passed over for the older one.
 @Suite struct CheckpointWritingTests {
-    @Test func aStateWrittenInPiecesReadsBackWholeAndOnlyANamedCompleteOneIsUsed() async throws {
+    /// A journal of `events` events in a new folder (removed by the caller), and its path.
+    static func journal(of events: Int64) throws -> (journal: EventJournal, folder: String, path: String) {
         let folder = NSTemporaryDirectory() + "checkpoint-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/journal.sqlite"
         let journal = try EventJournal(path: path, durability: .fast)
-        for seq in Int64(1)...4 {
+        for seq in Int64(1)...events {
             try journal.appendNow([
                 JournalRecord(seq: seq, ts: seq, kind: "order", account: "paper", payload: "{\"n\":\(seq)}")
             ])
         }
+        return (journal, folder, path)
+    }
+
+    @Test func aStateWrittenInPiecesReadsBackWholeAndOnlyANamedCompleteOneIsUsed() async throws {
+        let (journal, folder, path) = try Self.journal(of: 4)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let first = Array((0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         // Pieces of 7 bytes: the last one short.
         try journal.writeCheckpoint(seq: 1, ts: 1, state: first, chunk: 7)
@@ -121,15 +127,8 @@ import Testing
     /// with a link that does not match the journal is passed over for an older checkpoint; and the
     /// checkpoints a kept one builds on are kept, however old.
     @Test func aCheckpointIsReadWithItsChainOfBasesAndTheChainIsKept() async throws {
-        let folder = NSTemporaryDirectory() + "checkpoint-\(UUID().uuidString)"
+        let (journal, folder, path) = try Self.journal(of: 8)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let path = folder + "/journal.sqlite"
-        let journal = try EventJournal(path: path, durability: .fast)
-        for seq in Int64(1)...8 {
-            try journal.appendNow([
-                JournalRecord(seq: seq, ts: seq, kind: "order", account: "paper", payload: "{\"n\":\(seq)}")
-            ])
-        }
         func state(_ seq: Int64) -> [UInt8] { Array("state \(seq)".utf8) }
         func newest() throws -> (Int64, [UInt8], [[UInt8]])? {
             try journal.latestCheckpoint().map { ($0.seq, Array($0.state), $0.bases.map { Array($0) }) }

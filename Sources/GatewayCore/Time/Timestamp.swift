@@ -20,31 +20,28 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public var description: String {
         // The order path writes several timestamps per event: digits straight into the string's storage
         // (one allocation) instead of a dozen concatenated pieces.
-        let fast = String(unsafeUninitializedCapacity: 30) { out in write(into: out) ? 30 : 0 }
-        guard fast.isEmpty else { return fast }
-        let days = floorDiv(nanosecondsSinceEpoch, Self.nanosPerDay)
-        return Self.slowDescription(
-            CalendarDate(daysSinceEpoch: days), nanosecondsSinceEpoch &- days &* Self.nanosPerDay)
+        String(unsafeUninitializedCapacity: 30) { out in
+            write(into: out)
+            return 30
+        }
     }
 
     /// Appends the text form to `bytes` without making a `String` (JSONText's timestamps: none of its
     /// characters needs escaping).
     func append(to bytes: inout [UInt8]) {
-        let written = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 30) { out in
-            guard write(into: out) else { return false }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 30) { out in
+            write(into: out)
             bytes.append(contentsOf: out)
-            return true
         }
-        if !written { bytes.append(contentsOf: description.utf8) }
     }
 
-    /// Writes the 30 bytes of the text form into `out`; false, writing nothing, for a year outside 0–9999.
-    private func write(into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+    /// Writes the 30 bytes of the text form into `out`. Nanoseconds in an Int64 reach only the years 1677
+    /// to 2262, so the year always has four digits.
+    private func write(into out: UnsafeMutableBufferPointer<UInt8>) {
         let days = floorDiv(nanosecondsSinceEpoch, Self.nanosPerDay)
         // Wrapping: the exact remainder, also where `days × nanosPerDay` lies beyond Int64 (before 1678).
         let inDay = nanosecondsSinceEpoch &- days &* Self.nanosPerDay
         let date = CalendarDate(daysSinceEpoch: days)
-        guard (0...9999).contains(date.year) else { return false }
         func put(_ value: Int, at end: Int, digits: Int) {
             var value = value
             for index in stride(from: end, to: end - digits, by: -1) {
@@ -67,9 +64,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         out[19] = UInt8(ascii: ".")
         put(Int(inDay % Self.nanosPerSecond), at: 28, digits: 9)
         out[29] = UInt8(ascii: "Z")
-        return true
     }
 
+    /// The text form built piece by piece: what the tests hold `write(into:)` to.
     static func slowDescription(_ date: CalendarDate, _ inDay: Int64) -> String {
         let seconds = Int(inDay / nanosPerSecond)
         let nanos = String(inDay % nanosPerSecond)
