@@ -46,6 +46,7 @@ let package = Package(
         .executable(name: "state-copy-bench", targets: ["state-copy-bench"]),
         .executable(name: "fix-bench", targets: ["fix-bench"]),
         .executable(name: "alert-bench", targets: ["alert-bench"]),
+        .executable(name: "text-bench", targets: ["text-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -73,7 +74,8 @@ let package = Package(
             swiftSettings: settings),
         .target(name: "BrokerAPI", dependencies: ["GatewayCore"], swiftSettings: settings),
         .target(name: "BrokerPaper", dependencies: ["GatewayCore", "BrokerAPI"], swiftSettings: settings),
-        .target(name: "Journal", dependencies: ["GatewayCore", "FIXSession", grdb, sqlite, crypto], swiftSettings: settings),
+        .target(
+            name: "Journal", dependencies: ["GatewayCore", "FIXSession", grdb, sqlite, crypto], swiftSettings: settings),
         .target(
             name: "Execution",
             dependencies: ["GatewayCore", "BrokerAPI", "Journal", logging, lifecycle, metrics, hashTrees],
@@ -97,7 +99,8 @@ let package = Package(
         .target(
             name: "GatewayTesting",
             dependencies: [
-                "GatewayCore", "BrokerAPI", "Journal", "Execution", "ControlProtocol", "FIXCodec", logging, lifecycle, nio,
+                "GatewayCore", "BrokerAPI", "Journal", "Execution", "ControlProtocol", "FIXCodec", logging, lifecycle,
+                nio,
                 nioPosix, nioHTTP, nioWebSocket,
             ],
             swiftSettings: settings
@@ -106,7 +109,8 @@ let package = Package(
             name: "gatewayd",
             dependencies: [
                 "GatewayCore", "BrokerAPI", "BrokerPaper", "BrokerAlpaca", "Journal", "Execution", "ControlServer",
-                "ControlProtocol", "Alerts", "SystemdIntegration", logging, lifecycle, signals, argumentParser, yams, metrics, prometheus,
+                "ControlProtocol", "Alerts", "SystemdIntegration", logging, lifecycle, signals, argumentParser, yams,
+                metrics, prometheus,
                 nio, nioPosix,
             ],
             swiftSettings: settings
@@ -138,7 +142,8 @@ let package = Package(
         .executableTarget(
             name: "risk-bench",
             dependencies: [
-                "GatewayCore", "BenchSupport", argumentParser, .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "GatewayCore", "BenchSupport", argumentParser,
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
             path: "Benchmarks/risk-bench",
@@ -156,11 +161,16 @@ let package = Package(
         .executableTarget(
             name: "journal-bench",
             dependencies: [
-                "GatewayCore", "BrokerPaper", "Journal", "Execution", grdb, logging, lifecycle, argumentParser, nio, nioPosix,
+                "GatewayCore", "BrokerPaper", "Journal", "Execution", grdb, logging, lifecycle, argumentParser, nio,
+                nioPosix,
             ],
             path: "Benchmarks/journal-bench",
             swiftSettings: settings
         ),
+        .executableTarget(
+            name: "text-bench", dependencies: ["GatewayCore", "ControlProtocol", argumentParser],
+            path: "Benchmarks/text-bench",
+            swiftSettings: settings),
         .executableTarget(
             name: "state-copy-bench", dependencies: [hashTrees, argumentParser], path: "Benchmarks/state-copy-bench",
             swiftSettings: settings),
@@ -212,7 +222,8 @@ let package = Package(
             name: "BrokerAlpacaTests", dependencies: ["BrokerAlpaca", "BrokerAPI", "GatewayCore", "GatewayTesting"],
             swiftSettings: settings),
         .testTarget(
-            name: "SystemdIntegrationTests", dependencies: ["SystemdIntegration", "GatewayTesting", logging], swiftSettings: settings),
+            name: "SystemdIntegrationTests", dependencies: ["SystemdIntegration", "GatewayTesting", logging],
+            swiftSettings: settings),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["ControlProtocol", "GatewayCore", "GatewayTesting", grdb, crypto],

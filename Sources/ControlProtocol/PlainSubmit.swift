@@ -130,32 +130,75 @@ struct PlainFields {
     var orderClass: PlainValue?
     var extendedHours: PlainValue?
 
-    /// Sets the field `key` names; false for a key it does not know or has already.
-    mutating func set(_ key: String, _ value: PlainValue) -> Bool {
-        let slot: WritableKeyPath<PlainFields, PlainValue?>
-        switch key {
-        case "id": slot = \.id
-        case "op": slot = \.op
-        case "account": slot = \.account
-        case "client_order_id": slot = \.clientOrderID
-        case "symbol": slot = \.symbol
-        case "side": slot = \.side
-        case "qty": slot = \.qty
-        case "type": slot = \.type
-        case "limit_price": slot = \.limitPrice
-        case "stop_price": slot = \.stopPrice
-        case "trail_price": slot = \.trailPrice
-        case "trail_percent": slot = \.trailPercent
-        case "tif": slot = \.tif
-        case "strategy": slot = \.strategy
-        case "tags": slot = \.tags
-        case "order_class": slot = \.orderClass
-        case "extended_hours": slot = \.extendedHours
-        default: return false
+    /// The field a key names, by its bytes.
+    enum Key: CaseIterable {
+        case id, op, account, clientOrderID, symbol, side, qty, type, limitPrice, stopPrice, trailPrice
+        case trailPercent, tif, strategy, tags, orderClass, extendedHours
+
+        var name: StaticString {
+            switch self {
+            case .id: "id"
+            case .op: "op"
+            case .account: "account"
+            case .clientOrderID: "client_order_id"
+            case .symbol: "symbol"
+            case .side: "side"
+            case .qty: "qty"
+            case .type: "type"
+            case .limitPrice: "limit_price"
+            case .stopPrice: "stop_price"
+            case .trailPrice: "trail_price"
+            case .trailPercent: "trail_percent"
+            case .tif: "tif"
+            case .strategy: "strategy"
+            case .tags: "tags"
+            case .orderClass: "order_class"
+            case .extendedHours: "extended_hours"
+            }
         }
-        guard self[keyPath: slot] == nil else { return false }
-        self[keyPath: slot] = value
-        return true
+
+        /// The key whose name is exactly `bytes`, or `nil`. Compared as bytes: a `String` and a switch
+        /// over strings for each key cost more than the rest of the reading.
+        init?(_ bytes: UnsafeRawBufferPointer) {
+            for key in Self.allCases {
+                let name = key.name
+                if name.utf8CodeUnitCount == bytes.count,
+                    memcmp(name.utf8Start, bytes.baseAddress!, bytes.count) == 0
+                {
+                    self = key
+                    return
+                }
+            }
+            return nil
+        }
+    }
+
+    /// Sets the field `key` names; false when it is set already.
+    mutating func set(_ key: Key, _ value: PlainValue) -> Bool {
+        func put(_ slot: inout PlainValue?) -> Bool {
+            guard slot == nil else { return false }
+            slot = value
+            return true
+        }
+        switch key {
+        case .id: return put(&id)
+        case .op: return put(&op)
+        case .account: return put(&account)
+        case .clientOrderID: return put(&clientOrderID)
+        case .symbol: return put(&symbol)
+        case .side: return put(&side)
+        case .qty: return put(&qty)
+        case .type: return put(&type)
+        case .limitPrice: return put(&limitPrice)
+        case .stopPrice: return put(&stopPrice)
+        case .trailPrice: return put(&trailPrice)
+        case .trailPercent: return put(&trailPercent)
+        case .tif: return put(&tif)
+        case .strategy: return put(&strategy)
+        case .tags: return put(&tags)
+        case .orderClass: return put(&orderClass)
+        case .extendedHours: return put(&extendedHours)
+        }
     }
 }
 
@@ -174,7 +217,7 @@ struct PlainObjectReader {
         skipSpace()
         if take(UInt8(ascii: "}")) { return end() ? fields : nil }
         while true {
-            guard let key = string() else { return nil }
+            guard let key = key() else { return nil }
             skipSpace()
             guard take(UInt8(ascii: ":")) else { return nil }
             skipSpace()
@@ -209,12 +252,22 @@ struct PlainObjectReader {
 
     /// A string without escapes, control characters or bytes beyond ASCII.
     private mutating func string() -> String? {
+        plainString().map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// A key: a plain string naming one of `PlainFields`' fields.
+    private mutating func key() -> PlainFields.Key? {
+        plainString().flatMap(PlainFields.Key.init)
+    }
+
+    /// The bytes between the quotes of a string without escapes, control characters or bytes beyond ASCII.
+    private mutating func plainString() -> UnsafeRawBufferPointer? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         let start = at
         while at < bytes.count {
             let byte = bytes[at]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<at]), as: UTF8.self)
+                let text = UnsafeRawBufferPointer(rebasing: bytes[start..<at])
                 at += 1
                 return text
             }

@@ -114,7 +114,7 @@ struct Checkpoint: Codable, Sendable {
         var failure: (any Error)?
         // After each entry of a long list: a full piece goes out.
         func entryWritten(_ json: inout JSONText) {
-            guard failure == nil, json.bytes.count >= pieceSize else { return }
+            guard failure == nil, json.count >= pieceSize else { return }
             do { try emit(json.takeAllButLast()) } catch { failure = error }
         }
         // Keys are sorted, so each empty list sits between the same two neighbours, in this order.

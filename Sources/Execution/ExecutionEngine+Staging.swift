@@ -55,14 +55,14 @@ extension ExecutionEngine {
                 record.orderID = change.order.orderID.rawValue
                 record.clientOrderID = change.order.clientOrderID.rawValue
                 record.strategy = change.order.strategy
-                json = String(decoding: change.jsonBytes, as: UTF8.self)
+                json = change.jsonString
             case .fill(let payload):
                 record.account = payload.fill.account.rawValue
                 record.symbol = payload.fill.symbol.text
                 record.orderID = payload.fill.orderID.rawValue
                 record.clientOrderID = payload.fill.clientOrderID.rawValue
                 record.strategy = orders[payload.fill.orderID]?.strategy
-                json = String(decoding: payload.jsonBytes, as: UTF8.self)
+                json = payload.jsonString
             case .quote(let payload):
                 record.symbol = payload.quote.symbol.text
                 json = try text(payload)

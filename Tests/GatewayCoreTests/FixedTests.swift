@@ -12,6 +12,46 @@ import Testing
         #expect(price.description == printed)
     }
 
+    /// The text form as it was made before it was written digit by digit: the reference the written form
+    /// is checked against.
+    static func referenceText<Kind>(_ value: Fixed<Kind>) -> String {
+        let magnitude = value.units.magnitude
+        let one = UInt64(Fixed<Kind>.unitsPerOne)
+        var fraction = magnitude % one
+        var text = (value.units < 0 ? "-" : "") + String(magnitude / one)
+        if fraction != 0 {
+            var digits = Kind.scale
+            while fraction % 10 == 0 {
+                fraction /= 10
+                digits -= 1
+            }
+            let raw = String(fraction)
+            text += "." + String(repeating: "0", count: digits - raw.count) + raw
+        }
+        return text
+    }
+
+    @Test func theTextIsTheReferencesAcrossTheRangeAndReadsBack() {
+        var generator = SystemRandomNumberGenerator()
+        var units: [Int64] = [
+            0, 1, -1, 9, 10, 99_999_999, 100_000_000, 100_000_001, -100_000_000, 123_456_789_012,
+            Int64.max, Int64.min, Int64.min + 1, Int64.max - 1,
+        ]
+        for _ in 0..<5_000 {
+            let width = Int.random(in: 0...63, using: &generator)
+            let magnitude = Int64.random(in: 0...Int64.max, using: &generator) >> width
+            units.append(Bool.random(using: &generator) ? magnitude : -magnitude)
+        }
+        for value in units {
+            let price = Price(units: value)
+            let money = Money(units: value)
+            #expect(price.description == Self.referenceText(price), "\(value)")
+            #expect(money.description == Self.referenceText(money), "\(value)")
+            #expect(Price(price.description) == price, "\(value)")
+            #expect(Money(money.description) == money, "\(value)")
+        }
+    }
+
     @Test(arguments: ["", "-", ".", "1e5", "NaN", "inf", "1.2.3", "0.000000001", "12a", " 1", "99999999999999999999"])
     func refusesWhatItCannotRepresent(input: String) {
         #expect(Price(input) == nil)

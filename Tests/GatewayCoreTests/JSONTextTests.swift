@@ -68,6 +68,44 @@ import Testing
 
     /// Timestamps are written into the text without a `String` between: the same bytes now, at the epoch,
     /// before it, and at the ends of what nanoseconds in an `Int64` reach.
+    @Test func aTextGrowsPastItsCapacityAndACopyIsItsOwn() throws {
+        let long = String(repeating: Self.awkward, count: 40)
+        var json = JSONText(capacity: 1)
+        json.object { json in
+            json.member("a", long)
+            json.key("b")
+            json.array(0..<300) { $0.int(Int64($1) - 150) }
+        }
+        var copy = json
+        copy.raw(Array(",".utf8))
+        json.raw(AnySequence(Array("!".utf8)))
+        let expected =
+            #"{"a":"# + (try Self.expected(long)) + #","b":["#
+            + (0..<300).map { String($0 - 150) }.joined(separator: ",") + "]}"
+        #expect(json.text == expected + "!")
+        #expect(copy.text == expected + ",")
+        #expect(json.count == json.bytes.count)
+    }
+
+    @Test func aLongTextIsHandedOverInPiecesThatJoinUp() {
+        var json = JSONText(capacity: 8)
+        var pieces: [UInt8] = []
+        json.array(0..<1_000) { json, item in
+            json.string("item \(item)")
+            if json.count >= 64 { pieces += json.takeAllButLast() }
+        }
+        pieces += json.bytes
+        let expected = "[" + (0..<1_000).map { "\"item \($0)\"" }.joined(separator: ",") + "]"
+        #expect(String(decoding: pieces, as: UTF8.self) == expected)
+    }
+
+    @Test(arguments: [0, 7, -1, 10, -10, 1_234_567_890, Int64.max, Int64.min, Int64.min + 1])
+    func integersAreTheirDecimalText(value: Int64) {
+        var json = JSONText()
+        json.int(value)
+        #expect(String(decoding: json.bytes, as: UTF8.self) == String(value))
+    }
+
     @Test(arguments: [1_795_000_000_000_000_001, 0, -1, Int64.max, Int64.min])
     func aFillIsTheSameBytes(nanoseconds: Int64) throws {
         let fill = Fill(

@@ -26,18 +26,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
     }
 
-    /// Appends the text form to `bytes` without making a `String` (JSONText's timestamps: none of its
-    /// characters needs escaping).
-    func append(to bytes: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 30) { out in
-            write(into: out)
-            bytes.append(contentsOf: out)
-        }
-    }
+    /// How many bytes the text form takes.
+    static var textCount: Int { 30 }
 
-    /// Writes the 30 bytes of the text form into `out`. Nanoseconds in an Int64 reach only the years 1677
-    /// to 2262, so the year always has four digits.
-    private func write(into out: UnsafeMutableBufferPointer<UInt8>) {
+    /// Writes the 30 bytes of the text form into `out` (JSONText's timestamps: none of its characters
+    /// needs escaping). Nanoseconds in an Int64 reach only the years 1677 to 2262, so the year always has
+    /// four digits.
+    func write(into out: UnsafeMutableBufferPointer<UInt8>) {
         let days = floorDiv(nanosecondsSinceEpoch, Self.nanosPerDay)
         // Wrapping: the exact remainder, also where `days × nanosPerDay` lies beyond Int64 (before 1678).
         let inDay = nanosecondsSinceEpoch &- days &* Self.nanosPerDay

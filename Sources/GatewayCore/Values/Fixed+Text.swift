@@ -48,24 +48,62 @@ extension Fixed: LosslessStringConvertible, CustomStringConvertible {
 
     /// The shortest exact decimal text: `190.5`, `100`, `-0.25`.
     public var description: String {
-        let negative = units < 0
-        let magnitude = units.magnitude
-        let one = UInt64(Self.unitsPerOne)
-        let whole = magnitude / one
-        var fraction = magnitude % one
-        var text = negative ? "-" : ""
-        text += String(whole)
-        if fraction != 0 {
-            var digits = Kind.scale
-            while fraction % 10 == 0 {
-                fraction /= 10
-                digits -= 1
-            }
-            let raw = String(fraction)
-            text += "." + String(repeating: "0", count: digits - raw.count) + raw
-        }
-        return text
+        String(unsafeUninitializedCapacity: Self.maxTextCount) { write(into: $0) }
     }
+
+    /// The most bytes the text form takes: a sign, Int64's nineteen digits and a point.
+    static var maxTextCount: Int { 21 }
+
+    /// Writes the text form at the start of `out` (at least `maxTextCount` bytes) and returns its length:
+    /// the whole part, then, when the fraction is not zero, a point and its digits without trailing zeros.
+    /// JSONText writes decimals this way, without a `String` each (about a dozen an order).
+    func write(into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        let one = UInt64(Self.unitsPerOne)
+        let magnitude = units.magnitude
+        var fraction = magnitude % one
+        var fractionDigits = Kind.scale
+        while fraction != 0, fraction % 10 == 0 {
+            fraction /= 10
+            fractionDigits -= 1
+        }
+        let sign = units < 0 ? 1 : 0
+        let wholeEnd = sign + decimalDigitCount(magnitude / one)
+        guard fraction != 0 else {
+            writeDecimalDigits(magnitude / one, endingAt: wholeEnd, into: out.baseAddress!, sign: sign == 1)
+            return wholeEnd
+        }
+        // The fraction's leading zeros, then its digits.
+        let count = wholeEnd + 1 + fractionDigits
+        for index in (wholeEnd + 1)..<count { out[index] = UInt8(ascii: "0") }
+        writeDecimalDigits(fraction, endingAt: count, into: out.baseAddress!, sign: false)
+        out[wholeEnd] = UInt8(ascii: ".")
+        writeDecimalDigits(magnitude / one, endingAt: wholeEnd, into: out.baseAddress!, sign: sign == 1)
+        return count
+    }
+}
+
+/// How many decimal digits `value` takes (one for zero).
+func decimalDigitCount(_ value: UInt64) -> Int {
+    var count = 1
+    var rest = value
+    while rest >= 10 {
+        rest /= 10
+        count += 1
+    }
+    return count
+}
+
+/// Writes `value`'s decimal digits so that the last is just before `end`, and a minus sign before them when
+/// `sign`; what lies before is left as it is.
+func writeDecimalDigits(_ value: UInt64, endingAt end: Int, into out: UnsafeMutablePointer<UInt8>, sign: Bool) {
+    var at = end
+    var rest = value
+    repeat {
+        at -= 1
+        out[at] = UInt8(truncatingIfNeeded: 48 + rest % 10)
+        rest /= 10
+    } while rest != 0
+    if sign { out[at - 1] = UInt8(ascii: "-") }
 }
 
 extension Fixed: Codable {

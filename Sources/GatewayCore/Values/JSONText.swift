@@ -8,99 +8,150 @@
 /// its fills, the submit answer). Only those types write themselves this way; tests compare each with
 /// `JSONEncoder`'s output byte for byte, so the journal's payloads are the same whichever wrote them.
 public struct JSONText: Sendable {
-    public private(set) var bytes: [UInt8]
+    /// The bytes written so far, in storage of its own: each member checks for room once and writes its
+    /// pieces through a pointer. Appending each piece to a `[UInt8]` (a uniqueness check, a capacity
+    /// check and a `memmove` a piece) was most of the time an order's text took.
+    private var storage: Storage
+    /// How many bytes are written so far. (Here, not in `storage`: a class's variables are checked for
+    /// exclusive access at run time at every use, which cost more than the writing.)
+    public private(set) var count = 0
 
     public init(capacity: Int = 512) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        storage = Storage(capacity: max(capacity, 16))
     }
 
-    public var text: String { String(decoding: bytes, as: UTF8.self) }
+    /// What is written so far.
+    public var bytes: [UInt8] { Array(written) }
+
+    public var text: String { String(decoding: written, as: UTF8.self) }
+
+    /// The bytes written, valid while `self` is not changed.
+    private var written: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: storage.base, count: count) }
 
     /// Hands over what is written so far but its last byte, which stays so that the next value is still
     /// separated from the one before it: a long text written and sent in pieces.
     public mutating func takeAllButLast() -> [UInt8] {
-        guard bytes.count > 1 else { return [] }
-        let last = bytes[bytes.count - 1]
-        var taken = bytes
-        taken.removeLast()
-        bytes.removeAll(keepingCapacity: true)
-        bytes.append(last)
+        guard count > 1 else { return [] }
+        let taken = Array(written.dropLast())
+        let last = storage.base[count - 1]
+        count = 0
+        put(last)
         return taken
     }
 
     /// Writes `{`, then `body`'s members, then `}`.
     public mutating func object(_ body: (inout JSONText) -> Void) {
-        bytes.append(UInt8(ascii: "{"))
+        put(UInt8(ascii: "{"))
         body(&self)
-        bytes.append(UInt8(ascii: "}"))
+        put(UInt8(ascii: "}"))
     }
 
     /// Writes `[`, one element per item, then `]`.
     public mutating func array<S: Sequence>(_ items: S, _ element: (inout JSONText, S.Element) -> Void) {
-        bytes.append(UInt8(ascii: "["))
+        put(UInt8(ascii: "["))
         for item in items {
             separate()
             element(&self, item)
         }
-        bytes.append(UInt8(ascii: "]"))
+        put(UInt8(ascii: "]"))
     }
 
     /// Writes `"name":`, after a comma unless it is the object's first member. Callers give the keys
     /// of an object in byte order.
     public mutating func key(_ name: StaticString) {
-        separate()
-        bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        let length = name.utf8CodeUnitCount
+        let comma = count > 0 && Self.needsComma(after: storage.base[count - 1])
+        write(atMost: length + 4) { out in
+            var at = 0
+            if comma {
+                out[0] = UInt8(ascii: ",")
+                at = 1
+            }
+            out[at] = UInt8(ascii: "\"")
+            (out + at + 1).update(from: name.utf8Start, count: length)
+            out[at + length + 1] = UInt8(ascii: "\"")
+            out[at + length + 2] = UInt8(ascii: ":")
+            return at + length + 3
+        }
     }
 
     private mutating func separate() {
-        if let last = bytes.last, last != UInt8(ascii: "{"), last != UInt8(ascii: "["), last != UInt8(ascii: ":") {
-            bytes.append(UInt8(ascii: ","))
-        }
+        if count > 0, Self.needsComma(after: storage.base[count - 1]) { put(UInt8(ascii: ",")) }
+    }
+
+    /// Whether a value written after `byte` is separated from it by a comma: not at the start of an
+    /// object or a list, nor after a key.
+    private static func needsComma(after byte: UInt8) -> Bool {
+        byte != UInt8(ascii: "{") && byte != UInt8(ascii: "[") && byte != UInt8(ascii: ":")
     }
 
     public mutating func string(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in
-            var start = 0
-            for index in 0..<utf8.count {
-                let byte = utf8[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                start = index + 1
-                bytes.append(UInt8(ascii: "\\"))
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
-                case 0x08: bytes.append(UInt8(ascii: "b"))
-                case 0x09: bytes.append(UInt8(ascii: "t"))
-                case 0x0A: bytes.append(UInt8(ascii: "n"))
-                case 0x0C: bytes.append(UInt8(ascii: "f"))
-                case 0x0D: bytes.append(UInt8(ascii: "r"))
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            // Escapes take at most six bytes for one.
+            write(atMost: utf8.count * 6 + 2) { out in
+                out[0] = UInt8(ascii: "\"")
+                var at = 1
+                for byte in utf8 {
+                    guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+                        out[at] = byte
+                        at += 1
+                        continue
+                    }
+                    out[at] = UInt8(ascii: "\\")
+                    switch byte {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"): out[at + 1] = byte
+                    case 0x08: out[at + 1] = UInt8(ascii: "b")
+                    case 0x09: out[at + 1] = UInt8(ascii: "t")
+                    case 0x0A: out[at + 1] = UInt8(ascii: "n")
+                    case 0x0C: out[at + 1] = UInt8(ascii: "f")
+                    case 0x0D: out[at + 1] = UInt8(ascii: "r")
+                    default:
+                        let hex: StaticString = "0123456789abcdef"
+                        out[at + 1] = UInt8(ascii: "u")
+                        out[at + 2] = 0x30
+                        out[at + 3] = 0x30
+                        out[at + 4] = hex.utf8Start[Int(byte >> 4)]
+                        out[at + 5] = hex.utf8Start[Int(byte & 0xF)]
+                        at += 4
+                    }
+                    at += 2
                 }
+                out[at] = UInt8(ascii: "\"")
+                return at + 1
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<utf8.count]))
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 
     public mutating func int(_ value: Int64) {
-        bytes.append(contentsOf: String(value).utf8)
+        // Digits straight into the text, as `Fixed` writes its own (a `String` each cost an allocation).
+        write(atMost: 20) { out in
+            let count = (value < 0 ? 1 : 0) + decimalDigitCount(value.magnitude)
+            writeDecimalDigits(value.magnitude, endingAt: count, into: out, sign: value < 0)
+            return count
+        }
     }
 
     public mutating func bool(_ value: Bool) {
-        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        let word: StaticString = value ? "true" : "false"
+        write(atMost: word.utf8CodeUnitCount) { out in
+            out.update(from: word.utf8Start, count: word.utf8CodeUnitCount)
+            return word.utf8CodeUnitCount
+        }
     }
 
     /// Text that is already JSON (an object or value written elsewhere).
     public mutating func raw(_ json: some Sequence<UInt8>) {
-        bytes.append(contentsOf: json)
+        let written: Void? = json.withContiguousStorageIfAvailable { rawBytes(UnsafeRawBufferPointer($0)) }
+        if written == nil { Array(json).withUnsafeBytes { rawBytes($0) } }
+    }
+
+    private mutating func rawBytes(_ json: UnsafeRawBufferPointer) {
+        guard !json.isEmpty else { return }
+        write(atMost: json.count) { out in
+            UnsafeMutableRawPointer(out).copyMemory(from: json.baseAddress!, byteCount: json.count)
+            return json.count
+        }
     }
 
     /// A member whose value is a string, left out when `value` is nil (as `encodeIfPresent` does).
@@ -114,16 +165,24 @@ public struct JSONText: Sendable {
     public mutating func member<Kind>(_ name: StaticString, _ value: Fixed<Kind>?) {
         guard let value else { return }
         key(name)
-        string(value.description)
+        write(atMost: Fixed<Kind>.maxTextCount + 2) { out in
+            out[0] = UInt8(ascii: "\"")
+            let count = value.write(into: UnsafeMutableBufferPointer(start: out + 1, count: Fixed<Kind>.maxTextCount))
+            out[count + 1] = UInt8(ascii: "\"")
+            return count + 2
+        }
     }
 
     /// A member whose value is a timestamp's text form, left out when nil.
     public mutating func member(_ name: StaticString, _ value: Timestamp?) {
         guard let value else { return }
         key(name)
-        bytes.append(UInt8(ascii: "\""))
-        value.append(to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        write(atMost: Timestamp.textCount + 2) { out in
+            out[0] = UInt8(ascii: "\"")
+            value.write(into: UnsafeMutableBufferPointer(start: out + 1, count: Timestamp.textCount))
+            out[Timestamp.textCount + 1] = UInt8(ascii: "\"")
+            return Timestamp.textCount + 2
+        }
     }
 
     /// A member whose value is another writer's JSON, left out when nil.
@@ -131,6 +190,47 @@ public struct JSONText: Sendable {
         guard let value else { return }
         key(name)
         value.write(to: &self)
+    }
+
+    private mutating func put(_ byte: UInt8) {
+        write(atMost: 1) { out in
+            out[0] = byte
+            return 1
+        }
+    }
+
+    /// Gives `body` room for `limit` bytes after those written and keeps the number of them it says it
+    /// wrote.
+    private mutating func write(atMost limit: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        if count + limit > storage.capacity {
+            storage = storage.moved(count: count, capacity: max(storage.capacity * 2, count + limit))
+        } else if !isKnownUniquelyReferenced(&storage) {
+            storage = storage.moved(count: count, capacity: storage.capacity)
+        }
+        let written = body(storage.base + count)
+        precondition(written >= 0 && written <= limit, "JSONText wrote past the room it asked for")
+        count += written
+    }
+
+    /// Memory for the bytes, shared between copies of a text until one of them writes. Nothing in it
+    /// changes after it is made (see `count`).
+    private final class Storage: @unchecked Sendable {
+        let base: UnsafeMutablePointer<UInt8>
+        let capacity: Int
+
+        init(capacity: Int) {
+            self.capacity = capacity
+            base = .allocate(capacity: capacity)
+        }
+
+        deinit { base.deallocate() }
+
+        /// New memory of `capacity` bytes holding the first `count` of these.
+        func moved(count: Int, capacity: Int) -> Storage {
+            let moved = Storage(capacity: capacity)
+            moved.base.update(from: base, count: count)
+            return moved
+        }
     }
 }
 
@@ -145,6 +245,13 @@ extension JSONTextEncodable {
         var json = JSONText()
         write(to: &json)
         return json.bytes
+    }
+
+    /// The whole value as JSON text (a journal record's payload), made from the bytes in one copy.
+    public var jsonString: String {
+        var json = JSONText()
+        write(to: &json)
+        return json.text
     }
 }
 
