@@ -5,7 +5,7 @@ import GatewayCore
 
 /// What the order path's text costs, a piece at a time: the JSON of an order (written three times an
 /// order for the journal, once for the paper ledger and once for the answer), of a fill (for the journal
-/// and the ledger), and the reading of a plain submit line. In-process and single-threaded, so that a
+/// and the ledger), the reading of a plain submit line and the writing of its answer. In-process and single-threaded, so that a
 /// change of a few hundred nanoseconds shows, where `gateway-bench` on this machine moves by more than
 /// that between runs. Compare two builds by running each.
 @main
@@ -39,6 +39,9 @@ struct TextBench: ParsableCommand {
         report("order as JSON", median { sink in sink &+= order.jsonString.utf8.count })
         report("fill as JSON", median { sink in sink &+= fill.jsonString.utf8.count })
         report("plain submit read", median { sink in sink &+= PlainSubmit(line) == nil ? 0 : 1 })
+        let writer = AnswerWriter()
+        let answer = SubmitAnswer(order: order, duplicate: false)
+        report("submit answer", median { sink in sink &+= writer.success(id: .number(1003), body: answer).utf8.count })
     }
 
     /// The median over `runs` of the time per call of `body`, in nanoseconds.

@@ -17,7 +17,7 @@ public struct AnswerWriter: Sendable {
             // The order path's answers write themselves (JSONText); the same bytes, without JSONEncoder.
             var json = JSONText()
             body.write(to: &json)
-            return Self.splice(id: id.jsonText, body: json.bytes)
+            return json.withBytes { Self.splice(id: id.jsonText, body: $0) }
         }
         let encoder = Self.makeEncoder()
         let idText = id.jsonText
@@ -36,18 +36,25 @@ public struct AnswerWriter: Sendable {
     /// characters: the order path's answers are long, and cutting a `String` by characters cost about
     /// 2 % of the engine's thread).
     static func splice(id: String, body: some Collection<UInt8>) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(body.count + id.utf8.count + 16)
-        bytes += #"{"id":"#.utf8
-        bytes += id.utf8
-        bytes += #","ok":true"#.utf8
-        if body.count > 2 {
-            bytes.append(UInt8(ascii: ","))
-            bytes += body.dropFirst()
-        } else {
-            bytes.append(UInt8(ascii: "}"))
+        let head = #"{"id":"#.utf8
+        let ok = #","ok":true"#.utf8
+        let members = body.count > 2 ? body.count : 1
+        let count = head.count + id.utf8.count + ok.count + members
+        // Written into the string's own storage: one allocation and one copy of the body.
+        return String(unsafeUninitializedCapacity: count) { out in
+            var at = out.initialize(fromContentsOf: head)
+            at += UnsafeMutableBufferPointer(rebasing: out[at...]).initialize(fromContentsOf: id.utf8)
+            at += UnsafeMutableBufferPointer(rebasing: out[at...]).initialize(fromContentsOf: ok)
+            if body.count > 2 {
+                out[at] = UInt8(ascii: ",")
+                at += 1
+                at += UnsafeMutableBufferPointer(rebasing: out[at...]).initialize(fromContentsOf: body.dropFirst())
+            } else {
+                out[at] = UInt8(ascii: "}")
+                at += 1
+            }
+            return at
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// An error answer with a stable code.

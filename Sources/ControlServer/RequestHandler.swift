@@ -24,6 +24,9 @@ public struct RequestHandler: Sendable {
     let alerts: (any AlertTesting)?
     let reloader: (any ConfigReloading)?
     let writer = AnswerWriter()
+    /// One decoder for every request (it is configured once and thread-safe): making one a request cost
+    /// an allocation and its options' setup on the order path, most of whose lines it never reads.
+    let decoder = JSONDecoder()
 
     public init(
         engine: ExecutionEngine, clock: any WallClock, version: String, alerts: (any AlertTesting)? = nil,
@@ -51,7 +54,6 @@ public struct RequestHandler: Sendable {
     /// the engine; every other verb runs in a task of its own (they read the journal or wait on other
     /// services). `answer` may be called on the engine's executor or on another thread.
     public func handle(_ line: Data, from caller: Caller, answer: @escaping @Sendable (Outcome) -> Void) {
-        let decoder = JSONDecoder()
         let envelope: RequestEnvelope
         // A submit is read in one pass, envelope and order together: by hand when it is plain
         // (`PlainSubmit`), else by `JSONDecoder`; anything that pass does not take (another verb, a field
@@ -97,7 +99,7 @@ public struct RequestHandler: Sendable {
         }
         Task { [timed] in
             do {
-                timed(try await dispatch(op, id: id, line: line, decoder: JSONDecoder(), caller: caller))
+                timed(try await dispatch(op, id: id, line: line, decoder: decoder, caller: caller))
             } catch {
                 timed(.answer(problemAnswer(id, error)))
             }

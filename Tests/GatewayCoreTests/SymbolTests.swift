@@ -10,6 +10,23 @@ import Testing
         #expect(symbol.multiplier == 1)
     }
 
+    /// The byte-wise trimming and upper-casing give what the character-wise ones gave, spaces, mixed case,
+    /// combining marks and all.
+    @Test(arguments: [
+        "aapl", " msft ", "  Brk.b", "bf-b  ", "zz9z", " \u{301}AAPL", "AAPL \u{301}", "AAPL\u{301}", " ", "",
+        "ÄAPL", "a\u{0}b", "spy   250321p00480500", " SPY250321P00480500 ",
+    ])
+    func readsWhatTheCharacterWiseRulesRead(raw: String) {
+        var slice = Substring(raw)
+        while slice.first == " " { slice = slice.dropFirst() }
+        while slice.last == " " { slice = slice.dropLast() }
+        let trimmed = String(slice)
+        #expect(raw.trimmingSpaces() == trimmed)
+        if let symbol = Symbol(raw), !symbol.isOption {
+            #expect(symbol.text == trimmed.uppercased())
+        }
+    }
+
     @Test(arguments: ["", "1AAPL", "AAPL$", "TOOLONGTICKER1", "A B"])
     func refusesBadTickers(raw: String) {
         #expect(Symbol(raw) == nil)

@@ -25,6 +25,11 @@ public struct JSONText: Sendable {
 
     public var text: String { String(decoding: written, as: UTF8.self) }
 
+    /// Calls `body` with the bytes written so far, without copying them.
+    public func withBytes<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        try withExtendedLifetime(storage) { try body(written) }
+    }
+
     /// The bytes written, valid while `self` is not changed.
     private var written: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: storage.base, count: count) }
 

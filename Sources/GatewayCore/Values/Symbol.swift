@@ -27,7 +27,7 @@ public struct Symbol: Sendable, Hashable, Comparable, CustomStringConvertible {
             return
         }
         guard Symbol.isValidTicker(trimmed) else { return nil }
-        self.text = trimmed.uppercased()
+        self.text = Symbol.upperCased(ticker: trimmed)
         self.kind = .equity
         self.textHash = text.hashValue
     }
@@ -51,12 +51,26 @@ public struct Symbol: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// 1–12 characters: a letter first, then letters, digits, `.`, `/` or `-`.
     static func isValidTicker(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard (1...12).contains(bytes.count), bytes[0].isASCIILetter else { return false }
+        let bytes = text.utf8
+        guard (1...12).contains(bytes.count), let first = bytes.first, first.isASCIILetter else { return false }
         return bytes.allSatisfy {
             $0.isASCIILetter || $0.isASCIIDigit || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "/")
                 || $0 == UInt8(ascii: "-")
         }
+    }
+}
+
+extension Symbol {
+    /// A valid ticker (ASCII) in upper case: the same text as `uppercased()`, which takes the whole of
+    /// Unicode's case rules and was the largest cost of reading a submit's symbol; the text itself when
+    /// it is upper case already, as a client usually sends it.
+    static func upperCased(ticker: String) -> String {
+        guard ticker.utf8.contains(where: { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") }) else {
+            return ticker
+        }
+        return String(
+            decoding: ticker.utf8.map { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") ? $0 - 32 : $0 },
+            as: UTF8.self)
     }
 }
 
@@ -84,6 +98,9 @@ extension UInt8 {
 
 extension String {
     func trimmingSpaces() -> String {
+        // A string that neither starts nor ends with a space byte has no space to trim (a space that
+        // starts or ends a character is its first or last byte): the common case, without a Substring.
+        guard utf8.first == UInt8(ascii: " ") || utf8.last == UInt8(ascii: " ") else { return self }
         var slice = Substring(self)
         while slice.first == " " { slice = slice.dropFirst() }
         while slice.last == " " { slice = slice.dropLast() }
