@@ -55,11 +55,14 @@ public final class PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable, Di
                 sink: nil))
     }
 
-    /// Runs `body` on the simulator, then passes on what it reported, also when it threw.
-    private func withSimulator<T: Sendable, E: Error>(
-        _ body: (inout PaperSimulator) throws(E) -> T
-    ) throws(E) -> T {
-        try guarded.withLock { (guarded) throws(E) -> T in
+    /// Runs `body` on the simulator as one operation (its ledger lines written together), then passes on
+    /// what it reported, also when it threw. When the ledger could not take the lines, nothing of the
+    /// operation stays and its error is thrown.
+    private func withSimulator<T: Sendable>(
+        _ body: (inout PaperSimulator) throws(BrokerError) -> T
+    ) throws(BrokerError) -> T {
+        try guarded.withLock { (guarded) throws(BrokerError) -> T in
+            let start = guarded.simulator.start()
             defer {
                 let reported = guarded.simulator.takeOutbox()
                 if let sink = guarded.sink {
@@ -68,8 +71,17 @@ public final class PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable, Di
                     for event in reported { emit.yield(event) }
                 }
             }
-            return try body(&guarded.simulator)
+            let result = Result { () throws(BrokerError) -> T in try body(&guarded.simulator) }
+            if let failure = guarded.simulator.finish(start) { throw failure }
+            return try result.get()
         }
+    }
+
+    /// `withSimulator` for what cannot fail but by the ledger: a failed write leaves the broker as it
+    /// was, which is all that is said of it (a quote or a timer's tick is tried again by the next).
+    @discardableResult
+    private func withSimulator<T: Sendable>(_ body: (inout PaperSimulator) -> T) -> T? {
+        try? withSimulator { (simulator) throws(BrokerError) -> T in body(&simulator) }
     }
 
     public func connect() async throws(BrokerError) {
@@ -169,12 +181,14 @@ public final class PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable, Di
         _ call: BrokerCall, deliver: (Result<BrokerOrderReport?, BrokerError>, [BrokerEvent]) -> Void
     ) {
         guarded.withLock { guarded in
-            let outcome: Result<BrokerOrderReport?, BrokerError>
+            let start = guarded.simulator.start()
+            var outcome: Result<BrokerOrderReport?, BrokerError>
             do throws(BrokerError) {
                 outcome = .success(try guarded.simulator.perform(call))
             } catch {
                 outcome = .failure(error)
             }
+            if let failure = guarded.simulator.finish(start) { outcome = .failure(failure) }
             deliver(outcome, guarded.simulator.takeOutbox())
         }
     }
@@ -318,8 +332,14 @@ public struct PaperFaults: Sendable, Hashable {
     }
 
     public var crashInSubmit: CrashPoint?
+    /// How many of the ledger's writes succeed before every later one fails, as on a full disk; `nil`:
+    /// all succeed.
+    public var ledgerWritesBeforeFailing: Int?
 
-    public init(crashInSubmit: CrashPoint? = nil) { self.crashInSubmit = crashInSubmit }
+    public init(crashInSubmit: CrashPoint? = nil, ledgerWritesBeforeFailing: Int? = nil) {
+        self.crashInSubmit = crashInSubmit
+        self.ledgerWritesBeforeFailing = ledgerWritesBeforeFailing
+    }
 
     static func die() -> Never {
         kill(getpid(), SIGKILL)

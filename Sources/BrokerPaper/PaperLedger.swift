@@ -1,11 +1,13 @@
 import BrokerAPI
 import Foundation
+import Glibc
 import GatewayCore
 import Synchronization
 
 /// The paper broker's own record, one JSON line per change, appended with `write(2)` before the change is
-/// reported. A line is in the kernel once `write` returns, so it survives the gateway being killed; the
-/// paper broker does not fsync, since it stands in for a remote broker and not for the journal.
+/// reported: the lines of one call on the broker together, in one `write` (`PaperSimulator`). A line is
+/// in the kernel once `write` returns, so it survives the gateway being killed; the paper broker does not
+/// fsync, since it stands in for a remote broker and not for the journal.
 final class PaperLedger: Sendable {
     enum Entry: Codable, Sendable {
         case received(Order, brokerOrderID: String)
@@ -29,7 +31,13 @@ final class PaperLedger: Sendable {
     private let descriptor = Mutex<Int32?>(nil)
     private let encoder = Mutex(JSONEncoder())
 
-    init(path: String) { self.path = path }
+    /// Writes left before every later one fails (`PaperFaults.ledgerWritesBeforeFailing`); `nil`: no fault.
+    private let writesLeft: Mutex<Int?>
+
+    init(path: String, writesBeforeFailing: Int? = nil) {
+        self.path = path
+        writesLeft = Mutex(writesBeforeFailing)
+    }
 
     deinit {
         if let fd = descriptor.withLock({ $0 }) { close(fd) }
@@ -84,9 +92,21 @@ final class PaperLedger: Sendable {
         return book
     }
 
-    func append(_ entry: Entry) throws {
-        var data = try Self.line(entry) ?? Array(encoder.withLock { try $0.encode(entry) })
-        data.append(UInt8(ascii: "\n"))
+    /// The entry's line, with its newline.
+    func line(_ entry: Entry) throws -> [UInt8] {
+        var line = try Self.line(entry) ?? Array(encoder.withLock { try $0.encode(entry) })
+        line.append(UInt8(ascii: "\n"))
+        return line
+    }
+
+    /// Appends `lines` in one `write`. When it fails, or writes only part of them, what it wrote is cut
+    /// off again, so that the file holds whole lines only and stays as it was.
+    func write(_ lines: [UInt8]) throws {
+        try writesLeft.withLock { left in
+            guard let remaining = left else { return }
+            guard remaining > 0 else { throw CocoaError(.fileWriteOutOfSpace) }
+            left = remaining - 1
+        }
         try descriptor.withLock { descriptor in
             if descriptor == nil {
                 let folder = (path as NSString).deletingLastPathComponent
@@ -97,8 +117,12 @@ final class PaperLedger: Sendable {
                 guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
                 descriptor = fd
             }
-            let written = data.withUnsafeBytes { write(descriptor!, $0.baseAddress, $0.count) }
-            guard written == data.count else { throw CocoaError(.fileWriteUnknown) }
+            let fd = descriptor!
+            let written = lines.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            guard written != lines.count else { return }
+            var status = stat()
+            if written > 0, fstat(fd, &status) == 0 { _ = ftruncate(fd, status.st_size - off_t(written)) }
+            throw CocoaError(.fileWriteUnknown)
         }
     }
 }

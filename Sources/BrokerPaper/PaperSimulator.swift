@@ -25,9 +25,11 @@ struct PaperSimulator {
     private var held: [(due: Timestamp, event: BrokerEvent)] = []
     /// The next session end at which day orders may expire or closing orders fill.
     private var nextSessionEnd = Timestamp(nanosecondsSinceEpoch: .min)
+    /// The ledger lines of the operation under way, written when it ends (`finish`).
+    private var unwritten: [UInt8] = []
 
     /// An order reaching the market: its acknowledgements, then the orders that start working.
-    private struct Arrival {
+    fileprivate struct Arrival {
         var at: Timestamp
         var ids: Set<OrderID>
         var events: [BrokerEvent]
@@ -46,7 +48,7 @@ struct PaperSimulator {
         self.calendar = calendar
         self.random = SplitMix64(seed: rules.seed)
         self.clock = clock
-        self.ledger = ledgerPath.map(PaperLedger.init(path:))
+        self.ledger = ledgerPath.map { PaperLedger(path: $0, writesBeforeFailing: faults.ledgerWritesBeforeFailing) }
         self.faults = faults
     }
 
@@ -97,10 +99,16 @@ struct PaperSimulator {
                 .nonRetryable, code: "duplicate_order", message: "order \(order.orderID) already received")
         }
         try refuseLikeABroker(order)
-        if faults.crashInSubmit == .beforeReceive { PaperFaults.die() }
+        if faults.crashInSubmit == .beforeReceive {
+            writeBeforeDying()
+            PaperFaults.die()
+        }
         let brokerID = "paper-\(order.orderID)"
         try apply(.received(order, brokerOrderID: brokerID))
-        if faults.crashInSubmit == .afterReceive { PaperFaults.die() }
+        if faults.crashInSubmit == .afterReceive {
+            writeBeforeDying()
+            PaperFaults.die()
+        }
         try send(
             [order.orderID], [.acknowledged(order.orderID, brokerOrderID: brokerID, ts: clock.now())],
             working: [order.orderID])
@@ -117,14 +125,20 @@ struct PaperSimulator {
                 .nonRetryable, code: "duplicate_order", message: "order \(order.orderID) already received")
         }
         for order in [entry] + children { try refuseLikeABroker(order) }
-        if faults.crashInSubmit == .beforeReceive { PaperFaults.die() }
+        if faults.crashInSubmit == .beforeReceive {
+            writeBeforeDying()
+            PaperFaults.die()
+        }
         try apply(.received(entry, brokerOrderID: "paper-\(entry.orderID)"))
         for child in children {
             let sibling = children.first { $0.orderID != child.orderID }?.orderID
             try apply(
                 .receivedChild(child, brokerOrderID: "paper-\(child.orderID)", parent: entry.orderID, sibling: sibling))
         }
-        if faults.crashInSubmit == .afterReceive { PaperFaults.die() }
+        if faults.crashInSubmit == .afterReceive {
+            writeBeforeDying()
+            PaperFaults.die()
+        }
         let all = [entry] + children
         try send(
             Set(all.map(\.orderID)),
@@ -548,15 +562,73 @@ struct PaperSimulator {
         }
     }
 
-    /// Writes the change to the ledger, then to the book.
+    /// Makes the change in the book; its line is written with the rest of the call's (`finish`).
     private mutating func apply(_ entry: PaperLedger.Entry) throws(BrokerError) {
         if let ledger {
             do {
-                try ledger.append(entry)
+                unwritten += try ledger.line(entry)
             } catch {
                 throw BrokerError(.unknownOutcome, code: "ledger", message: "cannot write the paper ledger: \(error)")
             }
         }
         book.apply(entry)
+    }
+
+    /// What an operation may change besides the book and the ledger, as it was when the operation began.
+    struct Start {
+        fileprivate let arriving: [Arrival]
+        fileprivate let inFlight: Set<OrderID>
+        fileprivate let held: [(due: Timestamp, event: BrokerEvent)]
+        fileprivate let random: SplitMix64
+        fileprivate let nextSessionEnd: Timestamp
+        fileprivate let reported: Int
+    }
+
+    /// Where an operation (one call, one quote, one timer's tick) begins: `finish` puts everything back
+    /// here when the ledger cannot take what the operation did.
+    func start() -> Start {
+        Start(
+            arriving: arriving, inFlight: inFlight, held: held, random: random, nextSessionEnd: nextSessionEnd,
+            reported: outbox.count)
+    }
+
+    /// Ends the operation begun at `start`: writes its ledger lines in one `write`, before anything it
+    /// reported leaves (one `write` a call, where each line cost one). When the write fails the ledger is
+    /// left as it was, and so is the broker: its book is read back from the ledger and what the operation
+    /// reported is taken back; the error says so (`unknownOutcome`: the caller settles the order, and
+    /// finds nothing of this call). Should the ledger not read back either, the broker disconnects.
+    mutating func finish(_ start: Start) -> BrokerError? {
+        guard let ledger, !unwritten.isEmpty else { return nil }
+        defer { unwritten.removeAll(keepingCapacity: true) }
+        do {
+            try ledger.write(unwritten)
+            return nil
+        } catch {
+            arriving = start.arriving
+            inFlight = start.inFlight
+            held = start.held
+            random = start.random
+            nextSessionEnd = start.nextSessionEnd
+            outbox.removeSubrange(min(start.reported, outbox.count)...)
+            do {
+                book = try ledger.load(cash: startingCash)
+            } catch {
+                connected = false
+                return BrokerError(
+                    .fatal, code: "ledger",
+                    message: "cannot write the paper ledger, nor read it back: \(error); the paper broker stopped")
+            }
+            return BrokerError(
+                .unknownOutcome, code: "ledger",
+                message: "cannot write the paper ledger: \(error); nothing of this call was recorded")
+        }
+    }
+
+    /// The lines of the operation so far, written before the process dies at a crash point, as each was
+    /// written at once before lines were written a call at a time.
+    private mutating func writeBeforeDying() {
+        guard let ledger, !unwritten.isEmpty else { return }
+        try? ledger.write(unwritten)
+        unwritten.removeAll()
     }
 }

@@ -135,6 +135,44 @@ struct PaperBrokerTests {
         #expect(try await second.orderReport(for: OrderID("1")!)?.status == .filled)
     }
 
+    @Test func aCallWhoseLedgerLinesCannotBeWrittenLeavesNothingBehind() async throws {
+        let path = NSTemporaryDirectory() + "paper-\(UUID().uuidString)/ledger.jsonl"
+        let broker = PaperBroker(
+            clock: FixedClock(), ledgerPath: path, faults: PaperFaults(ledgerWritesBeforeFailing: 2))
+        try await broker.connect()
+        await broker.receive(quote(bid: "95", ask: "95.5"))
+        try await broker.submit(order("1", .buy, 10))  // the first write: received and filled, together
+        try await broker.submit(order("2", .buy, 5, type: .limit, limit: "90"))  // the second
+        let written = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(written.split(separator: "\n").count == 3)
+        // The third write fails: the order is not at the broker, nothing is reported, the ledger is as it was.
+        await #expect(throws: BrokerError.self) { try await broker.submit(self.order("3", .buy, 7)) }
+        do {
+            try await broker.submit(order("4", .buy, 7))
+            Issue.record("a submit whose ledger line failed succeeded")
+        } catch {
+            #expect(error.kind == .unknownOutcome)
+            #expect(error.message.contains("nothing of this call was recorded"))
+        }
+        #expect(try await broker.orderReport(for: OrderID("3")!) == nil)
+        #expect(try await broker.orderReport(for: OrderID("4")!) == nil)
+        #expect(try await broker.positions().map(\.qty) == [Quantity(10)])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == written)
+        // A quote that would fill the resting order cannot be recorded either: it stays working.
+        await broker.receive(quote(bid: "89", ask: "89.5"))
+        #expect(try await broker.orderReport(for: OrderID("2")!)?.status == .acknowledged)
+        // Reported: the first order's acknowledgement and fill, the second's acknowledgement; nothing since.
+        await broker.disconnect()
+        let events = await take(broker, 100)
+        #expect(events.count == 3)
+        // What the ledger holds is what a new broker reads.
+        let second = PaperBroker(clock: FixedClock(), ledgerPath: path)
+        try await second.connect()
+        #expect(try await second.orderReport(for: OrderID("1")!)?.status == .filled)
+        #expect(try await second.orderReport(for: OrderID("2")!)?.status == .acknowledged)
+        #expect(try await second.orderReport(for: OrderID("3")!) == nil)
+    }
+
     @Test func refusesWhatItCannotSimulate() {
         let broker = PaperBroker(clock: FixedClock())
         #expect(broker.unsupportedReason(for: order("1", .buy, 1, tif: .opg)) != nil)
