@@ -7,7 +7,9 @@
 /// generic boxing and dynamic casts, for the few payloads every order writes several times (the order,
 /// its fills, the submit answer). Only those types write themselves this way; tests compare each with
 /// `JSONEncoder`'s output byte for byte, so the journal's payloads are the same whichever wrote them.
-public struct JSONText: Sendable {
+// Sendable as an array is: copies share the storage until one writes, and a write to shared storage
+// copies it first (`isKnownUniquelyReferenced`), so no two threads ever change the same bytes.
+public struct JSONText: @unchecked Sendable {
     /// The bytes written so far, in storage of its own: each member checks for room once and writes its
     /// pieces through a pointer. Appending each piece to a `[UInt8]` (a uniqueness check, a capacity
     /// check and a `memmove` a piece) was most of the time an order's text took.
@@ -17,7 +19,7 @@ public struct JSONText: Sendable {
     public private(set) var count = 0
 
     public init(capacity: Int = 512) {
-        storage = Storage(capacity: max(capacity, 16))
+        storage = Storage.make(capacity: max(capacity, 16))
     }
 
     /// What is written so far.
@@ -207,32 +209,32 @@ public struct JSONText: Sendable {
     /// Gives `body` room for `limit` bytes after those written and keeps the number of them it says it
     /// wrote.
     private mutating func write(atMost limit: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
-        if count + limit > storage.capacity {
-            storage = storage.moved(count: count, capacity: max(storage.capacity * 2, count + limit))
+        if count + limit > storage.room {
+            storage = storage.moved(count: count, room: max(storage.room * 2, count + limit))
         } else if !isKnownUniquelyReferenced(&storage) {
-            storage = storage.moved(count: count, capacity: storage.capacity)
+            storage = storage.moved(count: count, room: storage.room)
         }
         let written = body(storage.base + count)
         precondition(written >= 0 && written <= limit, "JSONText wrote past the room it asked for")
         count += written
     }
 
-    /// Memory for the bytes, shared between copies of a text until one of them writes. Nothing in it
-    /// changes after it is made (see `count`).
-    private final class Storage: @unchecked Sendable {
-        let base: UnsafeMutablePointer<UInt8>
-        let capacity: Int
-
-        init(capacity: Int) {
-            self.capacity = capacity
-            base = .allocate(capacity: capacity)
+    /// Memory for the bytes, shared between copies of a text until one of them writes; one allocation
+    /// with its room (the header). Nothing in it but the bytes changes after it is made (see `count`).
+    private final class Storage: ManagedBuffer<Int, UInt8> {
+        static func make(capacity: Int) -> Storage {
+            unsafeDowncast(create(minimumCapacity: capacity) { _ in capacity }, to: Storage.self)
         }
 
-        deinit { base.deallocate() }
+        /// How many bytes it holds.
+        var room: Int { withUnsafeMutablePointerToHeader { $0.pointee } }
 
-        /// New memory of `capacity` bytes holding the first `count` of these.
-        func moved(count: Int, capacity: Int) -> Storage {
-            let moved = Storage(capacity: capacity)
+        /// The first byte; valid while the storage lives.
+        var base: UnsafeMutablePointer<UInt8> { withUnsafeMutablePointerToElements { $0 } }
+
+        /// New memory of `room` bytes holding the first `count` of these.
+        func moved(count: Int, room: Int) -> Storage {
+            let moved = Storage.make(capacity: room)
             moved.base.update(from: base, count: count)
             return moved
         }
