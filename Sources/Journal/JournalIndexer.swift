@@ -138,7 +138,12 @@ final class JournalIndexer: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         let before = unindexed.count
-        unindexed.append(contentsOf: linked)
+        // Taken whole when nothing waits (the usual case at low load): no copy of its records.
+        if before == 0 {
+            unindexed = linked
+        } else {
+            unindexed.append(contentsOf: linked)
+        }
         appendedSeq = last.record.seq
         if before == 0 {
             oldestAt = Date()
