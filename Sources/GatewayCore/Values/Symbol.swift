@@ -65,12 +65,8 @@ extension Symbol {
     /// Unicode's case rules and was the largest cost of reading a submit's symbol; the text itself when
     /// it is upper case already, as a client usually sends it.
     static func upperCased(ticker: String) -> String {
-        guard ticker.utf8.contains(where: { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") }) else {
-            return ticker
-        }
-        return String(
-            decoding: ticker.utf8.map { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") ? $0 - 32 : $0 },
-            as: UTF8.self)
+        guard ticker.utf8.contains(where: \.isASCIILowercase) else { return ticker }
+        return String(decoding: ticker.utf8.map { $0.isASCIILowercase ? $0 - 32 : $0 }, as: UTF8.self)
     }
 }
 
@@ -94,6 +90,7 @@ extension Symbol: Codable {
 extension UInt8 {
     var isASCIILetter: Bool { (self >= 65 && self <= 90) || (self >= 97 && self <= 122) }
     var isASCIIDigit: Bool { self >= 48 && self <= 57 }
+    var isASCIILowercase: Bool { self >= 97 && self <= 122 }
 }
 
 extension String {
