@@ -261,7 +261,7 @@ struct PaperSimulator {
             nextSessionEnd = Timestamp(nanosecondsSinceEpoch: (now.nanosecondsSinceEpoch / day + 1) * day)
             return
         }
-        for id in book.arrival {
+        for id in book.arrival.ids {
             guard let resting = book.orders[id], resting.status.isOpen else { continue }
             let order = resting.order
             switch order.tif {
