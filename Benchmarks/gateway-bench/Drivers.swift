@@ -149,12 +149,17 @@ enum Driver {
         let failures = LatencyBox()
         let connections = try (0..<clients).map { _ in try RawConnection(socketPath: socket) }
         let start = DispatchSemaphore(value: 0)
+        let ready = DispatchGroup()
         let done = DispatchGroup()
         for client in 0..<clients {
             done.enter()
+            ready.enter()
             Thread {
                 defer { done.leave() }
                 let connection = connections[client]
+                // Made before the start, so that neither the timing nor the shared cores include them.
+                let prepared = (0..<orders).map { lines.line(client: client, n: $0) }
+                ready.leave()
                 start.wait()
                 var mine: [UInt64] = []
                 mine.reserveCapacity(orders)
@@ -164,7 +169,7 @@ enum Driver {
                     // Keep `window` submits in flight, then read the oldest one's answer.
                     while sent < orders, sent < n + window {
                         times[client, sent] = monotonicNanos()
-                        guard connection.send(lines.line(client: client, n: sent)) else { break }
+                        guard connection.send(prepared[sent]) else { break }
                         sent += 1
                     }
                     guard n < sent, let ok = connection.readLine({ Line.contains($0, Line.ok) }) else {
@@ -177,6 +182,7 @@ enum Driver {
                 if failed > 0 { failures.add([UInt64(failed)]) }
             }.start()
         }
+        ready.wait()
         let began = monotonicNanos()
         for _ in 0..<clients { start.signal() }
         done.wait()
