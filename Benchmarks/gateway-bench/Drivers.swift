@@ -1,3 +1,4 @@
+import ControlProtocol
 import Foundation
 import Glibc
 
@@ -257,5 +258,31 @@ enum Driver {
             ack: Summary(acks, elapsed: elapsed), fill: fills, failures: Int(failures.values.reduce(0, +)))
         measurement.sendLag = Summary(lags.values, elapsed: elapsed)
         return measurement
+    }
+
+    /// Sends one quote that crosses every resting buy and times, in milliseconds to 0.1, from its send
+    /// until `status` counts no open order (asked every millisecond), and the longest any of those `status`
+    /// requests waited for its answer meanwhile: how long the daemon left a client unanswered. (A live
+    /// subscriber is no clock for this: 100 000 fills at once outrun its backlog limit, and it is dropped.)
+    /// Fails if orders stay open for two minutes.
+    static func sweep(socket: String) throws -> (allFilledMillis: Double, longestAnswerMillis: Double) {
+        let client = try ControlClient(socketPath: socket)
+        let began = monotonicNanos()
+        _ = try client.request("quote", ["symbol": "BENCH", "bid": "40", "ask": "40.01"])
+        var longest: UInt64 = 0
+        while true {
+            let asked = monotonicNanos()
+            let answer = try client.request("status")
+            longest = max(longest, monotonicNanos() - asked)
+            let open = (answer["accounts"] as? [[String: Any]])?.first?["open_orders"] as? Int
+            if open == 0 { break }
+            guard monotonicNanos() - began < 120_000_000_000 else {
+                throw BenchError("\(open.map(String.init) ?? "?") orders still open two minutes after the quote")
+            }
+            usleep(1_000)
+        }
+        let allFilled = monotonicNanos() - began
+        func millis(_ nanos: UInt64) -> Double { (Double(nanos) / 100_000).rounded() / 10 }
+        return (millis(allFilled), millis(longest))
     }
 }

@@ -194,5 +194,12 @@ struct GatewayBench: ParsableCommand {
         say(
             "resting: \(open) open orders, peak RSS \(peakRSSMiB(pid: daemon.pid)) MiB (idle daemon: \(results.idleRSS) MiB)"
         )
+        // Then a quote through every one of them: how long until none is open, and the longest a request
+        // waited for its answer meanwhile.
+        let sweep = try Driver.sweep(socket: daemon.socket)
+        results.sweep = sweep
+        say(
+            "resting: a quote through \(open) orders: all filled after \(sweep.allFilledMillis) ms; "
+                + "the longest wait for an answer meanwhile \(sweep.longestAnswerMillis) ms")
     }
 }

@@ -18,6 +18,8 @@ struct Results {
     var measured: [Key: [(Measurement, Double)]] = [:]
     var idleRSS = 0.0
     var openOrders = 0
+    /// Resting: the quote through every resting order (`Driver.sweep`).
+    var sweep: (allFilledMillis: Double, longestAnswerMillis: Double)?
 
     mutating func add(_ key: Key, _ measurement: Measurement, rss: Double) {
         measured[key, default: []].append((measurement, rss))
@@ -88,6 +90,10 @@ extension GatewayBench {
             if key.mode == "resting" {
                 object["open_orders"] = results.openOrders
                 object["idle_rss_mib"] = results.idleRSS
+                if let sweep = results.sweep {
+                    object["sweep_all_filled_ms"] = sweep.allFilledMillis
+                    object["sweep_longest_answer_ms"] = sweep.longestAnswerMillis
+                }
             }
             if let floors {
                 object["floors"] = floors.json
