@@ -27,6 +27,9 @@ public final class EventJournal: Sendable {
         var failure: String?
     }
     private let appender: Mutex<Appender>
+    /// Held while the log is written and synced, and while the tables are synced, so that the two syncs
+    /// never share the disk at once. Holds whether the tables' syncs fail, for tests.
+    private let disk = DiskTurn()
     let indexer: JournalIndexer
     /// The log is written from its start again once it holds more than this and every event in it is in
     /// the tables.
@@ -75,11 +78,12 @@ public final class EventJournal: Sendable {
     ///   again (once every event in it is in the tables).
     /// - Parameter indexLinger: how long a batch of events waits for more before it is copied into the
     ///   tables while nobody waits for them, and how old the oldest may grow before it is copied at
-    ///   normal priority (`JournalIndexer`).
+    ///   normal priority (`JournalIndexer`); by default 20 ms and 100 ms when durable (fewer, larger
+    ///   transactions leave the tables fewer pages to sync), 2 ms and 20 ms when fast.
     public init(
         path: String, durability: Durability = .durable, instanceID newID: String? = nil,
         logReuseSize: Int64 = 1 << 20,
-        indexLinger: (linger: Duration, maxAge: Duration) = (.milliseconds(2), .milliseconds(20))
+        indexLinger: (linger: Duration, maxAge: Duration)? = nil
     ) throws {
         self.durability = durability
         self.logReuseSize = logReuseSize
@@ -92,12 +96,13 @@ public final class EventJournal: Sendable {
         // The writer waits (in short steps) rather than fail while the checkpointer restarts the log.
         configuration.busyMode = .shortSteps
         pool = try DatabasePool(path: path, configuration: configuration)
-        // When durable, the tables commit with FULL too: the log's files are reused only once their events
-        // are on the disk in the tables. With NORMAL and a sync when a file was to be reused, the sync
-        // wrote megabytes at once and the log's own fdatasync queued behind it: a durable ack p99.9 of
-        // 5 ms against 2 ms (docs/performance.md). (GRDB sets `synchronous = NORMAL` on the writer when it
-        // turns WAL on, after any `prepareDatabase`, so the setting is made here, after the pool is made.)
-        let synchronous = durability == .durable ? "FULL" : "NORMAL"
+        // The tables commit with NORMAL in both durabilities: the log is what makes an event durable. When
+        // durable, the indexer syncs the tables every half a log file's worth of events, never while the
+        // log is being synced (`disk`), and a log file is reused only once the tables' last sync covers
+        // its events (`JournalIndexer.holds`). With FULL commits the tables' syncs ran beside the log's
+        // and its `fdatasync` waited behind them (docs/performance.md). (GRDB sets `synchronous = NORMAL` on the writer when it turns
+        // WAL on, after any `prepareDatabase`, so the setting is made here, after the pool is made.)
+        let synchronous = "NORMAL"
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
@@ -121,9 +126,19 @@ public final class EventJournal: Sendable {
             try log.extend(to: logReuseSize + Int64(JournalLog.growth), sync: true)
         }
         appender = Mutex(Appender(logs: logs, seq: head.seq, hash: head.hash))
+        let linger =
+            indexLinger
+            ?? (durability == .durable
+                ? (.milliseconds(20), .milliseconds(100)) : (.milliseconds(2), .milliseconds(20)))
+        let (disk, tables) = (disk, path)
         indexer = JournalIndexer(
-            pool: pool, checkpointer: checkpointer, indexedSeq: head.seq, linger: indexLinger.linger,
-            maxAge: indexLinger.maxAge, durable: durability == .durable)
+            pool: pool, checkpointer: checkpointer, indexedSeq: head.seq, linger: linger.linger,
+            maxAge: linger.maxAge, durable: durability == .durable,
+            syncTables: {
+                disk.state.withLock { failing in !failing && EventJournal.syncTables(at: tables) }
+            },
+            // About half a log file: a frame is some 500 bytes.
+            syncEvery: Int(max(1, logReuseSize / 2 / 512)))
     }
 
     deinit { indexer.stopSoon() }
@@ -234,7 +249,13 @@ public final class EventJournal: Sendable {
                     appender.current = other
                     appender.newest[other] = 0
                 }
-                try appender.logs[appender.current].append(appender.buffer, sync: sync)
+                if sync {
+                    try disk.state.withLock { _ in
+                        try appender.logs[appender.current].append(appender.buffer, sync: true)
+                    }
+                } else {
+                    try appender.logs[appender.current].append(appender.buffer, sync: false)
+                }
             } catch {
                 appender.failure = "\(error)"
                 throw error
@@ -244,6 +265,11 @@ public final class EventJournal: Sendable {
             appender.hash = hash
             indexer.add(linked)
         }
+    }
+
+    /// For tests: makes every sync of the tables fail (or succeed again).
+    func failTableSyncs(_ fail: Bool) {
+        disk.state.withLock { $0 = fail }
     }
 
     /// Syncs the database's write-ahead log and its file (what a commit with `synchronous=FULL` does, and a
@@ -675,4 +701,10 @@ public final class CheckpointWriter {
             try db.execute(sql: "DELETE FROM checkpoint_pieces WHERE seq NOT IN (SELECT seq FROM checkpoints)")
         }
     }
+}
+
+/// The journal's turn at the disk: its log's sync and its tables' never run at once.
+final class DiskTurn: Sendable {
+    /// Whether the tables' syncs fail, for tests.
+    let state = Mutex(false)
 }

@@ -20,10 +20,16 @@ import Synchronization
 ///   holds every later one up (under load the events waiting to be copied grew to the backlog limit and
 ///   peak RSS with 100 000 resting orders from about 132 to 152–165 MiB), so the other thread brings it
 ///   back to normal priority whenever it must wait for its batch (`boostBackground`). A durable
-///   journal's thread also commits at normal priority: a commit writes and syncs the WAL inside the file
-///   system's journal, and preempted there at `SCHED_IDLE` it held up the log's own `fdatasync` — durable
-///   ack p99.9 6.2–8.1 ms against 1.4–2.1 ms (one client, three runs each). In `fast` its commits do not
-///   sync, and at normal priority they cost the ack's p99 instead (540–600 µs against 340–370 µs).
+///   journal's thread also commits, and syncs the tables, at normal priority: when its commits synced
+///   (`synchronous=FULL`, before the tables' syncs were made their own step), preempted at `SCHED_IDLE`
+///   inside the file system's journal it held up the log's own `fdatasync` — durable ack p99.9 6.2–8.1
+///   ms against 1.4–2.1 ms (one client, three runs each); the configuration measured since keeps it so.
+///   In `fast` nothing of it syncs, and at normal priority its commits cost the ack's p99 instead
+///   (540–600 µs against 340–370 µs).
+/// - **Durable: the tables' syncs.** The tables commit with `synchronous=NORMAL`; once `syncEvery`
+///   events have been copied since the last time, the thread that copied them syncs the tables to the
+///   disk (`syncTables`, which waits for the log's own sync to finish and keeps it waiting in turn) and
+///   records how far the sync reached. A log file is reused only behind that (`holds(through:)`).
 /// - **journal-now** runs at normal priority and takes a batch that must not wait: when a reader,
 ///   the watchdog's ping or a checkpoint waits for the tables, when `urgentCount` events wait, when the
 ///   oldest waiting event is `maxAge` (20 ms) old — the machine busy with other work, which an idle-policy
@@ -80,6 +86,11 @@ final class JournalIndexer: @unchecked Sendable {
     private var lingering = false
     /// A durable journal's background thread commits at normal priority (see `init`).
     private let durable: Bool
+    /// Durable: the newest event the tables held when they were last synced to the disk. Their commits
+    /// do not sync; `syncTables` does, once `syncEvery` events have been copied since the last time.
+    private var durableSeq: Int64
+    private let syncTables: @Sendable () -> Bool
+    private let syncEvery: Int64
     /// The background thread's kernel id, when it runs at `SCHED_IDLE` (`canReturnFromIdle`).
     private var backgroundThread: pid_t?
     /// Which thread writes the batch under way.
@@ -94,7 +105,7 @@ final class JournalIndexer: @unchecked Sendable {
     init(
         pool: DatabasePool, checkpointer: WALCheckpointer, indexedSeq: Int64, backlogLimit: Int = 100_000,
         linger: Duration = .milliseconds(2), lingerCount: Int = 1_024, maxAge: Duration = .milliseconds(20),
-        durable: Bool = false
+        durable: Bool = false, syncTables: @escaping @Sendable () -> Bool = { true }, syncEvery: Int = 1_024
     ) {
         func seconds(_ duration: Duration) -> TimeInterval {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
@@ -103,6 +114,9 @@ final class JournalIndexer: @unchecked Sendable {
         self.checkpointer = checkpointer
         self.appendedSeq = indexedSeq
         self.indexedSeq = indexedSeq
+        self.durableSeq = indexedSeq
+        self.syncTables = syncTables
+        self.syncEvery = Int64(max(1, syncEvery))
         self.backlogLimit = backlogLimit
         self.linger = seconds(linger)
         self.urgentCount = max(1, min(4 * lingerCount, backlogLimit))
@@ -156,12 +170,19 @@ final class JournalIndexer: @unchecked Sendable {
         while unindexed.count > backlogLimit, running { condition.wait() }
     }
 
-    /// Whether the tables hold every event up to `seq` (on the disk, when the journal is durable: its
-    /// tables then commit with `synchronous=FULL`).
+    /// Whether the tables hold every event up to `seq` — on the disk, when the journal is durable (as of
+    /// their last sync).
     func holds(through seq: Int64) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        return indexedSeq >= seq
+        return (durable ? durableSeq : indexedSeq) >= seq
+    }
+
+    /// The newest event the tables' last sync covered.
+    func durableThrough() -> Int64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return durableSeq
     }
 
     /// Waits until the tables hold every event up to `seq` (by default every event appended so far).
@@ -287,8 +308,7 @@ final class JournalIndexer: @unchecked Sendable {
             let result = Result {
                 if let injected { throw JournalError(injected) }
                 // At `SCHED_IDLE` for the batch (again, if the other thread brought it back); a durable
-                // journal's commit at normal priority: it syncs inside the file system's journal, where
-                // a preempted idle thread held up the log's own `fdatasync`.
+                // journal's commit at normal priority (see the type's comment).
                 if idle { Self.schedule(idle: true) }
                 try Self.write(batch, to: pool) {
                     if idle, durable { Self.schedule(idle: false) }
@@ -326,6 +346,7 @@ final class JournalIndexer: @unchecked Sendable {
             condition.unlock()
             for waiter in answered { waiter.body(reason.map { JournalError($0) }) }
             condition.lock()
+            if durable, reason == nil, indexedSeq - durableSeq >= syncEvery { syncTablesNow(idle: idle) }
         }
         threadsRunning -= 1
         var left: [(seq: Int64, body: @Sendable ((any Error)?) -> Void)] = []
@@ -338,6 +359,19 @@ final class JournalIndexer: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
         for waiter in left { waiter.body(JournalError(reason)) }
+    }
+
+    /// Syncs the tables to the disk and records that every event they held before is there; a sync that
+    /// fails is tried again after the next batch. At normal priority: preempted at `SCHED_IDLE` inside the
+    /// sync, the thread would hold the log's own `fdatasync` up. Holds `condition` (let go meanwhile).
+    private func syncTablesNow(idle: Bool) {
+        let covered = indexedSeq
+        condition.unlock()
+        if idle { Self.schedule(idle: false) }
+        let synced = syncTables()
+        if idle { Self.schedule(idle: true) }
+        condition.lock()
+        if synced { durableSeq = max(durableSeq, covered) }
     }
 
     /// Waits for the next batch `role` writes and takes it; `nil` when the thread ends. Holds `condition`.
