@@ -118,19 +118,22 @@ struct PaperBook {
         childrenOf[parent]?.filter { orders[$0]?.status.isOpen == true } ?? []
     }
 
-    /// The symbols an order is listed under: its own and, for a spread, each leg's.
-    private static func symbols(of order: Order.SharedTerms) -> [Symbol] {
-        guard let legs = order.legs else { return [order.symbol] }
-        var all = [order.symbol]
-        for leg in legs where !all.contains(leg.symbol) { all.append(leg.symbol) }
-        return all
+    /// Calls `body` with each symbol an order is listed under, once: its own and, for a spread, each
+    /// leg's. (No array made: it runs twice an order.)
+    private static func forEachSymbol(of order: Order.SharedTerms, _ body: (Symbol) -> Void) {
+        body(order.symbol)
+        guard let legs = order.legs else { return }
+        for (index, leg) in legs.enumerated()
+        where leg.symbol != order.symbol && !legs[..<index].contains(where: { $0.symbol == leg.symbol }) {
+            body(leg.symbol)
+        }
     }
 
     /// Lists a new order (open) at the end of the arrival lists.
     private mutating func listArrival(_ id: OrderID) {
         guard let order = orders[id]?.order else { return }
         arrival.append(id)
-        for symbol in Self.symbols(of: order) { bySymbol[symbol, default: ArrivalList()].append(id) }
+        Self.forEachSymbol(of: order) { bySymbol[$0, default: ArrivalList()].append(id) }
     }
 
     /// Counts a listed order that has just closed, compacting a list once its closed entries outnumber
@@ -140,8 +143,8 @@ struct PaperBook {
         let orders = self.orders
         func isOpen(_ id: OrderID) -> Bool { orders[id]?.status.isOpen == true }
         arrival.closedOne(isOpen)
-        for symbol in Self.symbols(of: order) {
-            guard var list = bySymbol.removeValue(forKey: symbol) else { continue }
+        Self.forEachSymbol(of: order) { symbol in
+            guard var list = bySymbol.removeValue(forKey: symbol) else { return }
             list.closedOne(isOpen)
             if !list.ids.isEmpty { bySymbol[symbol] = list }
         }

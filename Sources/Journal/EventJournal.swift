@@ -100,11 +100,10 @@ public final class EventJournal: Sendable {
         // durable, the indexer syncs the tables every half a log file's worth of events, never while the
         // log is being synced (`disk`), and a log file is reused only once the tables' last sync covers
         // its events (`JournalIndexer.holds`). With FULL commits the tables' syncs ran beside the log's
-        // and its `fdatasync` waited behind them (docs/performance.md). (GRDB sets `synchronous = NORMAL` on the writer when it turns
-        // WAL on, after any `prepareDatabase`, so the setting is made here, after the pool is made.)
-        let synchronous = "NORMAL"
+        // and its `fdatasync` waited behind them (docs/performance.md). (GRDB sets `synchronous = NORMAL`
+        // on the writer when it turns WAL on; the setting is made here as well, so that it is stated.)
         try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         checkpointer = WALCheckpointer(path: path)
@@ -249,13 +248,7 @@ public final class EventJournal: Sendable {
                     appender.current = other
                     appender.newest[other] = 0
                 }
-                if sync {
-                    try disk.state.withLock { _ in
-                        try appender.logs[appender.current].append(appender.buffer, sync: true)
-                    }
-                } else {
-                    try appender.logs[appender.current].append(appender.buffer, sync: false)
-                }
+                try disk.state.withLock { _ in try appender.logs[appender.current].append(appender.buffer, sync: sync) }
             } catch {
                 appender.failure = "\(error)"
                 throw error

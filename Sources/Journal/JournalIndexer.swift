@@ -91,6 +91,8 @@ final class JournalIndexer: @unchecked Sendable {
     private var durableSeq: Int64
     private let syncTables: @Sendable () -> Bool
     private let syncEvery: Int64
+    /// A thread is syncing the tables: the other does not start a second sync meanwhile.
+    private var syncingTables = false
     /// The background thread's kernel id, when it runs at `SCHED_IDLE` (`canReturnFromIdle`).
     private var backgroundThread: pid_t?
     /// Which thread writes the batch under way.
@@ -346,7 +348,9 @@ final class JournalIndexer: @unchecked Sendable {
             condition.unlock()
             for waiter in answered { waiter.body(reason.map { JournalError($0) }) }
             condition.lock()
-            if durable, reason == nil, indexedSeq - durableSeq >= syncEvery { syncTablesNow(idle: idle) }
+            if durable, reason == nil, !syncingTables, indexedSeq - durableSeq >= syncEvery {
+                syncTablesNow(idle: idle)
+            }
         }
         threadsRunning -= 1
         var left: [(seq: Int64, body: @Sendable ((any Error)?) -> Void)] = []
@@ -366,11 +370,13 @@ final class JournalIndexer: @unchecked Sendable {
     /// sync, the thread would hold the log's own `fdatasync` up. Holds `condition` (let go meanwhile).
     private func syncTablesNow(idle: Bool) {
         let covered = indexedSeq
+        syncingTables = true
         condition.unlock()
         if idle { Self.schedule(idle: false) }
         let synced = syncTables()
         if idle { Self.schedule(idle: true) }
         condition.lock()
+        syncingTables = false
         if synced { durableSeq = max(durableSeq, covered) }
     }
 
