@@ -261,19 +261,19 @@ enum Driver {
     }
 
     /// Sends one quote that crosses every resting buy and times, in milliseconds to 0.1, from its send
-    /// until `status` counts no open order (asked every millisecond), and the longest any of those `status`
-    /// requests waited for its answer meanwhile: how long the daemon left a client unanswered. (A live
-    /// subscriber is no clock for this: 100 000 fills at once outrun its backlog limit, and it is dropped.)
-    /// Fails if orders stay open for two minutes.
-    static func sweep(socket: String) throws -> (allFilledMillis: Double, longestAnswerMillis: Double) {
+    /// until `status` counts no open order (asked every millisecond), and how long those `status`
+    /// requests waited for their answers meanwhile — the longest and the median: how long the daemon left
+    /// a client unanswered. (A live subscriber is no clock for this: 100 000 fills at once outrun its
+    /// backlog limit, and it is dropped.) Fails if orders stay open for two minutes.
+    static func sweep(socket: String) throws -> Sweep {
         let client = try ControlClient(socketPath: socket)
         let began = monotonicNanos()
         _ = try client.request("quote", ["symbol": "BENCH", "bid": "40", "ask": "40.01"])
-        var longest: UInt64 = 0
+        var waits: [UInt64] = []
         while true {
             let asked = monotonicNanos()
             let answer = try client.request("status")
-            longest = max(longest, monotonicNanos() - asked)
+            waits.append(monotonicNanos() - asked)
             let open = (answer["accounts"] as? [[String: Any]])?.first?["open_orders"] as? Int
             if open == 0 { break }
             guard monotonicNanos() - began < 120_000_000_000 else {
@@ -283,6 +283,18 @@ enum Driver {
         }
         let allFilled = monotonicNanos() - began
         func millis(_ nanos: UInt64) -> Double { (Double(nanos) / 100_000).rounded() / 10 }
-        return (millis(allFilled), millis(longest))
+        waits.sort()
+        return Sweep(
+            allFilledMillis: millis(allFilled), longestAnswerMillis: millis(waits.last ?? 0),
+            medianAnswerMillis: millis(waits[waits.count / 2]), answers: waits.count)
     }
+}
+
+/// What `Driver.sweep` measured.
+struct Sweep {
+    var allFilledMillis: Double
+    var longestAnswerMillis: Double
+    var medianAnswerMillis: Double
+    /// How many `status` requests were answered meanwhile.
+    var answers: Int
 }

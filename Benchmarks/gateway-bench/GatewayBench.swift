@@ -200,6 +200,7 @@ struct GatewayBench: ParsableCommand {
         results.sweep = sweep
         say(
             "resting: a quote through \(open) orders: all filled after \(sweep.allFilledMillis) ms; "
-                + "the longest wait for an answer meanwhile \(sweep.longestAnswerMillis) ms")
+                + "meanwhile \(sweep.answers) answers, the longest after \(sweep.longestAnswerMillis) ms, the median "
+                + "after \(sweep.medianAnswerMillis) ms")
     }
 }

@@ -19,7 +19,7 @@ struct Results {
     var idleRSS = 0.0
     var openOrders = 0
     /// Resting: the quote through every resting order (`Driver.sweep`).
-    var sweep: (allFilledMillis: Double, longestAnswerMillis: Double)?
+    var sweep: Sweep?
 
     mutating func add(_ key: Key, _ measurement: Measurement, rss: Double) {
         measured[key, default: []].append((measurement, rss))
@@ -93,6 +93,8 @@ extension GatewayBench {
                 if let sweep = results.sweep {
                     object["sweep_all_filled_ms"] = sweep.allFilledMillis
                     object["sweep_longest_answer_ms"] = sweep.longestAnswerMillis
+                    object["sweep_median_answer_ms"] = sweep.medianAnswerMillis
+                    object["sweep_answers"] = sweep.answers
                 }
             }
             if let floors {

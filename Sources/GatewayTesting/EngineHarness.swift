@@ -22,9 +22,11 @@ public final class EngineHarness: Sendable {
     /// Starts an engine over the journal at `journalPath` with the given accounts.
     /// `later` and `commitLinger`: a batch of broker events alone waits for `later` to run the work it is
     /// handed (on the engine's thread) or for the next request, as in `gatewayd` with a durable journal.
+    /// `burstSlice`: most broker events one batch takes; with `later`, the rest wait for the work it is
+    /// handed, requests going first.
     public init(
         journalPath: String, accounts: [EngineAccount], clock: ManualWallClock = ManualWallClock(),
-        checkpointEvery: Int = 10_000, commitLinger: Int64 = 0,
+        checkpointEvery: Int = 10_000, commitLinger: Int64 = 0, burstSlice: Int = 1_024,
         later: (@Sendable (any EventLoop, Int64, @escaping @Sendable () -> Void) -> Void)? = nil
     ) async throws {
         var logger = Logger(label: "test")
@@ -34,7 +36,7 @@ public final class EngineHarness: Sendable {
         engine = try await ExecutionEngine(
             journal: journal, accounts: accounts, clock: clock, logger: logger,
             thread: Self.thread(on: loops.next(), later: later), checkpointEvery: checkpointEvery,
-            commitLinger: commitLinger)
+            commitLinger: commitLinger, burstSlice: burstSlice)
         group = ServiceGroup(services: [engine], logger: logger)
         let group = self.group
         running = Task { try await group.run() }

@@ -1,0 +1,144 @@
+import BrokerAPI
+import BrokerPaper
+import Foundation
+import GatewayCore
+import GatewayTesting
+import Journal
+import Testing
+
+@testable import Execution
+
+/// What `CommandBacklog` makes of a burst: the engine's own commands in slices, in their order, and
+/// requests never behind more than one slice.
+@Suite struct CommandBacklogTests {
+    /// An engine's own command (the end of an adapter's events) named `name`.
+    static func own(_ name: String) -> Command { .brokerEventsEnded(AccountID(name)!) }
+    /// A request named `name`.
+    static func request(_ name: String) -> Command { .cancelAll(AccountID(name)!, nil, .callback { _ in }) }
+
+    static func names(_ commands: [Command]) -> [String] {
+        commands.map { command in
+            switch command {
+            case .brokerEventsEnded(let name), .cancelAll(let name?, _, _): name.rawValue
+            default: "?"
+            }
+        }
+    }
+
+    @Test func aBatchWithinTheSliceIsTakenAsItCame() {
+        var backlog = CommandBacklog()
+        let arrived = [Self.request("r1"), Self.own("e1"), Self.request("r2"), Self.own("e2")]
+        #expect(Self.names(backlog.batch(from: arrived, slice: 2)) == ["r1", "e1", "r2", "e2"])
+        #expect(backlog.isEmpty)
+    }
+
+    @Test func aBurstIsTakenSliceBySliceWithEveryWaitingRequestAfterEachSlice() {
+        var backlog = CommandBacklog()
+        let arrived =
+            [Self.request("r1")] + (1...5).map { Self.own("e\($0)") } + [Self.request("r2")]
+            + (6...8).map { Self.own("e\($0)") } + [Self.request("r3")]
+        // The first slice as it came, then the requests that came after it.
+        #expect(Self.names(backlog.batch(from: arrived, slice: 3)) == ["r1", "e1", "e2", "e3", "r2", "r3"])
+        #expect(backlog.count == 5)
+        // What arrives meanwhile: its own commands wait behind the backlog, its requests come after the slice.
+        #expect(
+            Self.names(backlog.batch(from: [Self.own("e9"), Self.request("r4")], slice: 3)) == [
+                "e4", "e5", "e6", "r4",
+            ])
+        #expect(Self.names(backlog.batch(from: [], slice: 3)) == ["e7", "e8", "e9"])
+        #expect(backlog.isEmpty)
+        // Once the backlog is empty, batches pass as they came again.
+        #expect(Self.names(backlog.batch(from: [Self.own("e10"), Self.request("r5")], slice: 3)) == ["e10", "r5"])
+    }
+
+    @Test func takeAllEmptiesTheBacklogOldestFirst() {
+        var backlog = CommandBacklog()
+        _ = backlog.batch(from: (1...6).map { Self.own("e\($0)") }, slice: 2)
+        _ = backlog.batch(from: [], slice: 2)
+        #expect(Self.names(backlog.takeAll()) == ["e5", "e6"])
+        #expect(backlog.isEmpty)
+    }
+
+    /// Over many slices the taken part is freed, and the order holds.
+    @Test func aLongBurstKeepsItsOrder() {
+        var backlog = CommandBacklog()
+        var taken = backlog.batch(from: (1...20_000).map { Self.own("e\($0)") }, slice: 1_000)
+        while !backlog.isEmpty { taken += backlog.batch(from: [], slice: 1_000) }
+        #expect(Self.names(taken) == (1...20_000).map { "e\($0)" })
+    }
+}
+
+/// A quote through many resting paper orders brings their fills at once: the engine takes them a slice
+/// at a time (`burstSlice`), lets its thread read the sockets between two slices (`later`, which the test
+/// holds), and answers requests meanwhile. Every fill is journaled once, in the order the broker made them.
+@Suite(.timeLimit(.minutes(1)))
+struct BurstTests {
+    let folder = EngineHarness.temporaryFolder()
+    var journalPath: String { folder + "/journal.sqlite" }
+    static let orders = 40
+
+    /// An engine over the paper broker with `orders` resting buys, slices of 8, and a held timer.
+    func restingBuys() async throws -> (EngineHarness, ManualTimer, [OrderID]) {
+        let timer = ManualTimer()
+        let clock = ManualWallClock()
+        let harness = try await EngineHarness(
+            journalPath: journalPath,
+            accounts: [EngineAccount(id: paper, adapter: PaperBroker(clock: clock), openingCash: Money(1_000_000))],
+            clock: clock, burstSlice: 8, later: timer.later)
+        let engine = harness.engine
+        #expect(await engine.ping())
+        var ids: [OrderID] = []
+        for index in 1...Self.orders {
+            ids.append(try await engine.submit(buy(1, limit: "10", id: "rest-\(index)")).get().order.orderID)
+        }
+        // Each submit's broker answer was handled by the batch after it; a request commits the last one.
+        #expect(await engine.ping())
+        timer.hold()
+        return (harness, timer, ids)
+    }
+
+    func openOrders(_ engine: ExecutionEngine) async throws -> Int {
+        try #require(try await engine.status().get().accounts.first).openOrders
+    }
+
+    /// The orders whose fills the journal holds, in the journal's order.
+    static func filled(in journal: EventJournal) throws -> [String] {
+        try journal.records(matching: JournalQuery(kinds: ["fill"])).map { $0.orderID ?? "?" }
+    }
+
+    @Test func requestsAreAnsweredBetweenSlicesAndEveryFillIsJournaledOnceInOrder() async throws {
+        let (harness, timer, ids) = try await restingBuys()
+        let engine = harness.engine
+        var armed = timer.armsFromNow().makeAsyncIterator()
+        _ = try await engine.quote(Quote(symbol: aapl, bid: Price(9), ask: Price("9.5")!, ts: harness.clock.now()))
+            .get()
+        // The quote's fills came at once: the first slice is committed, and the rest waits for the timer.
+        await armed.next()
+        let waiting = try await openOrders(engine)
+        #expect(waiting > 0 && waiting < Self.orders)
+        // A request was answered with the burst still waiting: one more slice went with it, no more.
+        #expect(try await openOrders(engine) >= waiting - 8)
+        var slices = 0
+        while try await openOrders(engine) > 0 {
+            try await timer.fire()
+            slices += 1
+            try #require(slices < Self.orders)
+        }
+        #expect(try Self.filled(in: harness.journal) == ids.map(\.rawValue))
+        try await harness.stop()
+    }
+
+    /// A stop with a burst waiting journals all of it before the engine ends.
+    @Test func aStopTakesWhatWaits() async throws {
+        let (harness, timer, ids) = try await restingBuys()
+        var armed = timer.armsFromNow().makeAsyncIterator()
+        _ = try await harness.engine.quote(
+            Quote(symbol: aapl, bid: Price(9), ask: Price("9.5")!, ts: harness.clock.now())
+        ).get()
+        await armed.next()
+        try await harness.stop()
+        let journal = try EventJournal(path: journalPath)
+        defer { try? journal.close() }
+        #expect(try Self.filled(in: journal) == ids.map(\.rawValue))
+    }
+}
