@@ -113,8 +113,14 @@ final class PaperLedger: Sendable {
                 if !folder.isEmpty {
                     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
                 }
-                let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+                let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
                 guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
+                do {
+                    try Self.cutTornTail(fd)
+                } catch {
+                    close(fd)
+                    throw error
+                }
                 descriptor = fd
             }
             let fd = descriptor!
@@ -124,5 +130,32 @@ final class PaperLedger: Sendable {
             if written > 0, fstat(fd, &status) == 0 { _ = ftruncate(fd, status.st_size - off_t(written)) }
             throw CocoaError(.fileWriteUnknown)
         }
+    }
+
+    /// Cuts off a last line that has no newline, before the first append: the lines of a call the process
+    /// was killed in the middle of writing (the kernel ends a write to a file early when its writer gets
+    /// SIGKILL). That call was never reported, and `load` skips the torn line; but an append after it
+    /// would be glued to it, and skipped with it at the next start — a change the broker did report, lost
+    /// (the crash harness found a fill lost so, and the paper position one share off the journal's).
+    static func cutTornTail(_ fd: Int32) throws {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw CocoaError(.fileReadUnknown) }
+        let size = off_t(status.st_size)
+        var end = size
+        var keep: off_t = 0
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        search: while end > 0 {
+            let start = max(0, end - off_t(chunk.count))
+            let count = Int(end - start)
+            let read = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, start) }
+            guard read == count else { throw CocoaError(.fileReadUnknown) }
+            if end == size, chunk[count - 1] == UInt8(ascii: "\n") { return }
+            for index in stride(from: count - 1, through: 0, by: -1) where chunk[index] == UInt8(ascii: "\n") {
+                keep = start + off_t(index) + 1
+                break search
+            }
+            end = start
+        }
+        guard ftruncate(fd, keep) == 0 else { throw CocoaError(.fileWriteUnknown) }
     }
 }

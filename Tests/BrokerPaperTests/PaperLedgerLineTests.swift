@@ -26,4 +26,42 @@ import Testing
         }
         #expect(PaperLedger.line(.canceled(OrderID("o-1")!)) == nil)
     }
+
+    /// A start after a kill in the middle of a write finds a torn last line: the next append must not be
+    /// glued to it, or it is lost with it at the following start.
+    @Test func anAppendAfterATornLineIsNotLostWithIt() throws {
+        let folder = NSTemporaryDirectory() + "paper-ledger-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func received(_ id: String) throws -> [UInt8] {
+            let order = Order(
+                orderID: OrderID(id)!, clientOrderID: ClientOrderID("c-\(id)")!, account: AccountID("paper")!,
+                symbol: Symbol("AAPL")!, side: .buy, qty: Quantity(1), type: .limit, limitPrice: Price("10")!,
+                tif: .gtc, createdAt: Timestamp(nanosecondsSinceEpoch: 5))
+            return try #require(PaperLedger.line(.received(order, brokerOrderID: "P-\(id)"))) + [UInt8(ascii: "\n")]
+        }
+        // Whole lines, then most of one more: a long first line, so that the newline is found across the
+        // search's 64 KiB steps as well.
+        for (name, size) in [("short", 3), ("long", 70_000)] {
+            let path = folder + "/\(name).jsonl"
+            var torn = try received("o-1") + received("o-2")
+            let third = try received("o-3")
+            torn += third.prefix(third.count - 10)
+            torn += [UInt8](repeating: UInt8(ascii: " "), count: size)
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(torn)))
+            let ledger = PaperLedger(path: path)
+            #expect(try ledger.load().orders.keys.map(\.rawValue).sorted() == ["o-1", "o-2"])
+            try ledger.write(received("o-4"))
+            #expect(try PaperLedger(path: path).load().orders.keys.map(\.rawValue).sorted() == ["o-1", "o-2", "o-4"])
+        }
+        // A file of whole lines is left as it is, and one with no newline at all is emptied.
+        let whole = folder + "/whole.jsonl"
+        #expect(FileManager.default.createFile(atPath: whole, contents: Data(try received("o-1"))))
+        try PaperLedger(path: whole).write(received("o-2"))
+        #expect(try PaperLedger(path: whole).load().orders.count == 2)
+        let none = folder + "/none.jsonl"
+        #expect(FileManager.default.createFile(atPath: none, contents: Data(try received("o-1").dropLast())))
+        try PaperLedger(path: none).write(received("o-2"))
+        #expect(try PaperLedger(path: none).load().orders.keys.map(\.rawValue) == ["o-2"])
+    }
 }
