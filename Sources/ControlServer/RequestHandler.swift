@@ -49,10 +49,12 @@ public struct RequestHandler: Sendable {
     }
 
     /// Answers one line through `answer`, called exactly once. The order path's verbs (`submit`,
-    /// `signal`, `cancel`, `replace`, `cancel_all`, `quote`) and `hello` are decoded on the calling thread
-    /// and handed to the engine with `answer` as its callback, so no task runs between the socket and
-    /// the engine; every other verb runs in a task of its own (they read the journal or wait on other
-    /// services). `answer` may be called on the engine's executor or on another thread.
+    /// `signal`, `cancel`, `replace`, `cancel_all`, `quote`), `status` and `hello` are decoded on the
+    /// calling thread and handed to the engine with `answer` as its callback, so no task runs between the
+    /// socket and the engine (`status` is how a monitor sees the daemon alive; through a task it waited
+    /// for a thread of Swift's pool on the way in and again on the way out);
+    /// every other verb runs in a task of its own (they read the journal or wait on other services).
+    /// `answer` may be called on the engine's executor or on another thread.
     public func handle(_ line: Data, from caller: Caller, answer: @escaping @Sendable (Outcome) -> Void) {
         let envelope: RequestEnvelope
         // A submit is read in one pass, envelope and order together: by hand when it is plain
@@ -290,6 +292,18 @@ public struct RequestHandler: Sendable {
                 ts: request.ts ?? clock.now(), bidSize: request.bidSize, askSize: request.askSize,
                 volume: request.volume)
             engine.quote(quote) { respond($0.map(QuoteAnswer.init(quote:))) }
+        case "status":
+            let uptime = (clock.now().nanosecondsSinceEpoch - startedAt.nanosecondsSinceEpoch) / 1_000_000_000
+            let version = self.version
+            engine.status { result in
+                respond(
+                    result.map { status in
+                        StatusAnswer(
+                            server: "gatewayd", version: version, uptimeSeconds: uptime, seq: status.seq,
+                            accounts: status.accounts, journal: status.journalFailure ?? "ok",
+                            journalTables: status.tablesProblem ?? "ok", journalBacklog: status.tablesBacklog)
+                    })
+            }
         default:
             return false
         }
@@ -346,15 +360,6 @@ public struct RequestHandler: Sendable {
         case "account":
             let request = try decode(AccountRequest.self)
             return answer(await engine.account(request.account).map(AccountAnswer.init(account:)))
-        case "status":
-            let uptime = (clock.now().nanosecondsSinceEpoch - startedAt.nanosecondsSinceEpoch) / 1_000_000_000
-            return answer(
-                await engine.status().map { status in
-                    StatusAnswer(
-                        server: "gatewayd", version: version, uptimeSeconds: uptime, seq: status.seq,
-                        accounts: status.accounts, journal: status.journalFailure ?? "ok",
-                        journalTables: status.tablesProblem ?? "ok", journalBacklog: status.tablesBacklog)
-                })
         case "subscribe":
             let request = try decode(SubscribeRequest.self)
             if let after = request.afterSeq, after < 0 {

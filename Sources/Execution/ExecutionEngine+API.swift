@@ -105,11 +105,17 @@ extension ExecutionEngine {
         -> Result<T, EngineError>
     {
         await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, EngineError>, Never>) in
-            enqueue(
-                .read(
-                    { engine in engine.reply(Reply(continuation), body(engine)) },
-                    fail: { continuation.resume(returning: .failure($0)) }))
+            read(body) { continuation.resume(returning: $0) }
         }
+    }
+
+    /// `read`, answered through `reply` once the batch commits (on the engine's thread), with no task
+    /// to wait for.
+    public nonisolated func read<T: Sendable>(
+        _ body: @escaping @Sendable (isolated ExecutionEngine) -> Result<T, EngineError>,
+        reply: @escaping @Sendable (Result<T, EngineError>) -> Void
+    ) {
+        enqueue(.read({ engine in engine.reply(.callback(reply), body(engine)) }, fail: { reply(.failure($0)) }))
     }
 
     /// Orders matching `filter`, oldest first.
@@ -175,21 +181,27 @@ extension ExecutionEngine {
 
     /// The journal position and each account's broker and order counts.
     public nonisolated func status() async -> Result<EngineStatus, EngineError> {
-        await read { engine in
-            let accounts = engine.accountOrder.map { id in
-                let open = engine.orders.open(in: id)
-                return AccountStatus(
-                    account: id, broker: engine.accounts[id]!.adapter.brokerName,
-                    connection: engine.connections[id]?.rawValue ?? "disconnected",
-                    tradingState: engine.tradingState(of: id).rawValue,
-                    openOrders: open.count, unknownOrders: open.filter { $0.status == .unknown }.count)
-            }
-            let backlog = engine.journal.tablesBacklog()
-            return .success(
-                EngineStatus(
-                    seq: engine.nextSeq - 1, accounts: accounts, journalFailure: engine.journalFailure,
-                    tablesBacklog: backlog.events, tablesProblem: backlog.problem))
+        await read { $0.currentStatus() }
+    }
+
+    /// `status()`, answered through `reply` (`read(_:reply:)`).
+    public nonisolated func status(reply: @escaping @Sendable (Result<EngineStatus, EngineError>) -> Void) {
+        read({ $0.currentStatus() }, reply: reply)
+    }
+
+    private func currentStatus() -> Result<EngineStatus, EngineError> {
+        let accounts = accountOrder.map { id in
+            let open = orders.open(in: id)
+            return AccountStatus(
+                account: id, broker: self.accounts[id]!.adapter.brokerName,
+                connection: connections[id]?.rawValue ?? "disconnected", tradingState: tradingState(of: id).rawValue,
+                openOrders: open.count, unknownOrders: open.filter { $0.status == .unknown }.count)
         }
+        let backlog = journal.tablesBacklog()
+        return .success(
+            EngineStatus(
+                seq: nextSeq - 1, accounts: accounts, journalFailure: journalFailure, tablesBacklog: backlog.events,
+                tablesProblem: backlog.problem))
     }
 
     /// The configured accounts, in configuration order.
