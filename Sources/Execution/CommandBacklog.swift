@@ -7,7 +7,8 @@
 /// most `slice` of the engine's own commands (broker events and results, reconciliation ticks, the end
 /// of an adapter's events), keeps the rest here in their order, and takes every request waiting after
 /// them. The engine commits each slice and lets its event loop read the sockets before the next one
-/// (`ExecutionEngine.drain`).
+/// (`ExecutionEngine.drain`); requests read meanwhile are taken in a batch of their own, without a slice,
+/// and the next slice waits for its timer — which requests cannot hold off, since each slice has one.
 ///
 /// Order: the engine's own commands keep their order among themselves, and requests theirs. Within a
 /// batch taken while a burst waits, a request is handled after the slice's broker events, some of which
@@ -25,8 +26,9 @@ struct CommandBacklog {
 
     /// The next batch out of `arrived` (everything the inbox held) and what waits here. With nothing
     /// waiting and at most `slice` of the engine's own commands arrived, that is `arrived` as it is;
-    /// otherwise the oldest `slice` of the engine's own commands, then every request that arrived.
-    mutating func batch(from arrived: [Command], slice: Int) -> [Command] {
+    /// otherwise the oldest `slice` of the engine's own commands (none when `takeSlice` is false and some
+    /// already wait), then every request that arrived.
+    mutating func batch(from arrived: [Command], slice: Int, takeSlice: Bool = true) -> [Command] {
         if isEmpty, Self.ownCount(arrived, atMost: slice) <= slice { return arrived }
         var batch: [Command] = []
         var requests: [Command] = []
@@ -51,9 +53,11 @@ struct CommandBacklog {
             for command in arrived {
                 if command.isInternal { waiting.append(command) } else { requests.append(command) }
             }
-            let end = head + min(slice, count)
-            batch.append(contentsOf: waiting[head..<end])
-            head = end
+            if takeSlice {
+                let end = head + min(slice, count)
+                batch.append(contentsOf: waiting[head..<end])
+                head = end
+            }
         }
         batch.append(contentsOf: requests)
         compact()

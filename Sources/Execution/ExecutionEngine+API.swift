@@ -191,11 +191,11 @@ extension ExecutionEngine {
 
     private func currentStatus() -> Result<EngineStatus, EngineError> {
         let accounts = accountOrder.map { id in
-            let open = orders.open(in: id)
+            let count = orders.openCount(in: id)
             return AccountStatus(
                 account: id, broker: self.accounts[id]!.adapter.brokerName,
                 connection: connections[id]?.rawValue ?? "disconnected", tradingState: tradingState(of: id).rawValue,
-                openOrders: open.count, unknownOrders: open.filter { $0.status == .unknown }.count)
+                openOrders: count.open, unknownOrders: count.unknown)
         }
         let backlog = journal.tablesBacklog()
         return .success(

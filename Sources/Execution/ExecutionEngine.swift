@@ -156,6 +156,9 @@ public actor ExecutionEngine: Service {
     let burstSlice: Int
     /// Set while the drain that takes the backlog's next slice is scheduled.
     var backlogDrainScheduled = false
+    /// Set when that drain runs: the next batch takes a slice. A drain that requests started between two
+    /// slices takes only them, so that they are answered without waiting for one more slice.
+    var sliceDue = false
     let shutdownRequested: AsyncStream<Void>
     let requestShutdown: AsyncStream<Void>.Continuation
     var staged: [JournalRecord] = []
@@ -427,12 +430,15 @@ public actor ExecutionEngine: Service {
         return batch
     }
 
-    /// The next batch: the inbox as it is, or, while a burst of broker events waits, its next slice and
-    /// every request (`CommandBacklog`).
+    /// The next batch: the inbox as it is, or, while a burst of broker events waits, every request
+    /// waiting after the backlog's next slice when its timer has run (or the engine is stopping), else
+    /// alone (`CommandBacklog`).
     func takeBatch() -> [Command] {
         let arrived = takeInbox()
         if backlog.isEmpty, arrived.count <= burstSlice { return arrived }
-        return backlog.batch(from: arrived, slice: burstSlice)
+        let takeSlice = sliceDue || !lingerAllowed || thread.later == nil
+        sliceDue = false
+        return backlog.batch(from: arrived, slice: burstSlice, takeSlice: takeSlice)
     }
 
     /// Takes the backlog's next slice once the event loop has read its sockets: a timer, unlike work
@@ -443,6 +449,7 @@ public actor ExecutionEngine: Service {
         later(Self.backlogPause) { [self] in
             self.assumeIsolated { engine in
                 engine.backlogDrainScheduled = false
+                engine.sliceDue = true
                 if engine.running { engine.drain() }
             }
         }
@@ -466,7 +473,6 @@ public actor ExecutionEngine: Service {
     func drain() {
         draining = true
         defer { draining = false }
-        var yielding = false
         while true {
             let batch = takeBatch()
             if batch.isEmpty {
@@ -514,14 +520,11 @@ public actor ExecutionEngine: Service {
             checkpointIfDue()
             // A burst is committed slice by slice, and the event loop reads its sockets between two
             // (`CommandBacklog`); while shutting down, everything is taken at once.
-            if burst, lingerAllowed, thread.later != nil {
-                yielding = true
-                break
-            }
+            if burst, lingerAllowed, thread.later != nil { break }
         }
         // Set last, once the batch's buffers are released: the loop must find the timer not yet due when
         // this returns, or it runs it before reading its sockets.
-        if yielding, let later = thread.later { scheduleBacklogDrain(later) }
+        if !backlog.isEmpty, lingerAllowed, let later = thread.later { scheduleBacklogDrain(later) }
     }
 
     /// Commits the batch that waited for `commitLinger`, unless a later batch committed it already. A

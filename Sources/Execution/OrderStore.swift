@@ -42,6 +42,19 @@ struct OrderStore {
         live.values.filter { $0.status.isOpen && (account == nil || $0.account == account) }
     }
 
+    /// How many of `account`'s orders are open, and how many of those have an unknown outcome, without
+    /// copying them out: `status` asks for this, and with 100 000 open orders building the array took
+    /// the engine's thread for milliseconds each time.
+    func openCount(in account: AccountID) -> (open: Int, unknown: Int) {
+        var open = 0
+        var unknown = 0
+        for order in live.values where order.account == account && order.status.isOpen {
+            open += 1
+            if order.status == .unknown { unknown += 1 }
+        }
+        return (open, unknown)
+    }
+
     /// Lets finished orders go once their batch is journaled.
     mutating func evict(_ ids: Set<OrderID>) {
         for id in ids where live[id]?.status.isOpen == false { live[id] = nil }
