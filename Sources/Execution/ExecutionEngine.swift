@@ -434,10 +434,10 @@ public actor ExecutionEngine: Service {
     /// waiting after the backlog's next slice when its timer has run (or the engine is stopping), else
     /// alone (`CommandBacklog`).
     func takeBatch() -> [Command] {
-        let arrived = takeInbox()
-        if backlog.isEmpty, arrived.count <= burstSlice { return arrived }
         let takeSlice = sliceDue || !lingerAllowed || thread.later == nil
         sliceDue = false
+        let arrived = takeInbox()
+        if backlog.isEmpty, arrived.count <= burstSlice { return arrived }
         return backlog.batch(from: arrived, slice: burstSlice, takeSlice: takeSlice)
     }
 
