@@ -65,9 +65,8 @@ public struct EngineAccount: Sendable {
 ///
 /// Every request, broker event and broker call result enters one inbox. The run loop takes everything
 /// waiting as a batch (a burst of broker events a slice at a time, `CommandBacklog`), handles each item
-/// in order against the in-memory state, journals every event the
-/// batch made in one durable transaction (group commit), and only then answers, publishes to
-/// subscribers and calls brokers. Nothing a batch did is visible outside until it is committed, so the
+/// in order against the in-memory state, journals every event the batch made in one durable transaction
+/// (group commit), and only then answers, publishes to subscribers and calls brokers. Nothing a batch did is visible outside until it is committed, so the
 /// journal is always ahead of what any client or broker was told; reads go through the inbox too, so they
 /// never see uncommitted state. A journal failure ends the run loop and so stops trading.
 ///
@@ -457,8 +456,9 @@ public actor ExecutionEngine: Service {
 
     /// How long the loop may wait for its sockets between two slices of a burst when none has anything
     /// to read, in nanoseconds: 200 µs, against the 9–20 ms a slice takes. A timer that is due before
-    /// the loop has finished the rest of its work in hand runs before the sockets are read: at 50 µs
-    /// that was most slices, and a request waited behind 70 of them (`gateway-bench`'s resting mode).
+    /// the loop has finished the rest of its work in hand runs before the sockets are read: a 50 µs timer,
+    /// set before the slice's buffers were released, let the loop read nothing for up to 700 ms, some 70
+    /// slices (`gateway-bench`'s resting mode, docs/performance.md).
     static let backlogPause: Int64 = 200_000
 
     /// Puts `commands` back at the head of the inbox, ahead of any that arrived since.
