@@ -250,9 +250,9 @@ public actor ExecutionEngine: Service {
     ) throws -> (Replay, Int64?) {
         do {
             if let (seq, state, bases) = try journal.latestCheckpoint() {
-                let checkpoint = try decoder.decode(Checkpoint.self, from: state)
+                let checkpoint = try Checkpoint.decode(state, decoder: decoder)
                 guard checkpoint.seq == seq else { throw JournalError("checkpoint \(seq) says seq \(checkpoint.seq)") }
-                let lists = try bases.map { try decoder.decode(Checkpoint.Lists.self, from: $0) }
+                let lists = try bases.map { try Checkpoint.Lists.decode($0, decoder: decoder) }
                 var replay = Replay(checkpoint: checkpoint, bases: lists, decoder: decoder, accounts: accounts)
                 try journal.forEachRecord(after: seq) {
                     try replay.apply($0)

@@ -71,6 +71,32 @@ struct CheckpointTests {
         return try Checkpoint(replay).encoded()
     }
 
+    /// A start reads the long lists by hand (`CheckpointLists`): the checkpoint must be the one
+    /// `JSONDecoder` reads, and text the hand reader does not take (an escaped string) is read whole.
+    @Test func theListsReadByHandAreWhatJSONDecoderReads() async throws {
+        let broker = FakeBroker()
+        let harness = try await EngineHarness(journalPath: journalPath, accounts: [account(broker)])
+        try await trade(harness, broker, tag: "a")
+        let encoded = try encodedFullReplay(accounts: [account(broker)], running: harness.journal)
+        try await harness.stop()
+        let split = try #require(CheckpointLists.split(encoded))
+        #expect(!split.clientIndex.isEmpty && !split.seenFills.isEmpty)
+        let whole = try JSONDecoder().decode(Checkpoint.self, from: encoded)
+        #expect(try Checkpoint.decode(encoded, decoder: JSONDecoder()).encoded() == whole.encoded())
+        let lists = try Checkpoint.Lists.decode(encoded, decoder: JSONDecoder())
+        #expect(lists.clientIndex.map(\.orderID) == whole.clientIndex.map(\.orderID))
+        #expect(lists.seenFills == whole.seenFills)
+
+        let escaped = Data(
+            String(decoding: encoded, as: UTF8.self).replacingOccurrences(
+                of: #""seenFills":["#, with: #""seenFills":["a\"b","#
+            ).utf8)
+        #expect(CheckpointLists.split(escaped) == nil)
+        let fallback = try Checkpoint.decode(escaped, decoder: JSONDecoder())
+        #expect(fallback.seenFills.contains("a\"b"))
+        #expect(try fallback.encoded() == JSONDecoder().decode(Checkpoint.self, from: escaped).encoded())
+    }
+
     /// The long lists are written by JSONText and spliced in: the result must be JSONEncoder's bytes.
     @Test func theSplicedEncodingIsWhatJSONEncoderWrites() async throws {
         let broker = FakeBroker()
