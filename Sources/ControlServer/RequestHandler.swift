@@ -52,9 +52,9 @@ public struct RequestHandler: Sendable {
     /// `signal`, `cancel`, `replace`, `cancel_all`, `quote`), `status` and `hello` are decoded on the
     /// calling thread and handed to the engine with `answer` as its callback, so no task runs between the
     /// socket and the engine (`status` is how a monitor sees the daemon alive; through a task it waited
-    /// for a thread of Swift's pool on the way in and again on the way out);
-    /// every other verb runs in a task of its own (they read the journal or wait on other services).
-    /// `answer` may be called on the engine's executor or on another thread.
+    /// for a thread of Swift's pool on the way in and again on the way out); every other verb runs in a
+    /// task of its own (they read the journal or wait on other services). `answer` may be called on the
+    /// engine's executor or on another thread.
     public func handle(_ line: Data, from caller: Caller, answer: @escaping @Sendable (Outcome) -> Void) {
         let envelope: RequestEnvelope
         // A submit is read in one pass, envelope and order together: by hand when it is plain

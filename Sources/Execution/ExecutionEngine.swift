@@ -442,8 +442,8 @@ public actor ExecutionEngine: Service {
 
     /// Takes the backlog's next slice once the event loop has read its sockets: a timer, unlike work
     /// handed to the loop at once, lets the loop poll its sockets before it runs.
-    func scheduleBacklogDrain(_ later: @Sendable (Int64, @escaping @Sendable () -> Void) -> Void) {
-        guard !backlogDrainScheduled else { return }
+    func scheduleBacklogDrain() {
+        guard !backlogDrainScheduled, let later = thread.later else { return }
         backlogDrainScheduled = true
         later(Self.backlogPause) { [self] in
             self.assumeIsolated { engine in
@@ -524,7 +524,7 @@ public actor ExecutionEngine: Service {
         }
         // Set last, once the batch's buffers are released: the loop must find the timer not yet due when
         // this returns, or it runs it before reading its sockets.
-        if !backlog.isEmpty, lingerAllowed, let later = thread.later { scheduleBacklogDrain(later) }
+        if !backlog.isEmpty, lingerAllowed { scheduleBacklogDrain() }
     }
 
     /// Commits the batch that waited for `commitLinger`, unless a later batch committed it already. A
