@@ -165,16 +165,17 @@ import Testing
     }
 
     @Test func aRefusedConnectionBeforeSendingIsRetryable() async throws {
-        let fake = try await FakeAlpaca()
-        let url = fake.url
-        await fake.shutdown()
-        let closed = AlpacaREST(base: URL(string: url)!, keyID: "k", secret: "s")
+        // A port that stays bound and never listens: a stopped server's port could be taken meanwhile by
+        // a test running in parallel, and this test then saw a connection that sent nothing back.
+        let nobody = try RefusingPort()
+        let closed = AlpacaREST(base: URL(string: nobody.url)!, keyID: "k", secret: "s")
         do {
             _ = try await closed.submit(AlpacaOrderRequest(order("nobody-home")))
             Issue.record("a refused connection was not reported")
         } catch {
             #expect(error.kind == .retryable, "\(error)")
         }
+        withExtendedLifetime(nobody) {}
     }
 
     @Test func cancelAccountPositionsAndOpenOrders() async throws {
