@@ -109,3 +109,29 @@ extension JournalIndexerTests {
         #expect(try journal.verify().verified)
     }
 }
+
+extension JournalIndexerTests {
+    @Test func eventsBeingCopiedAreStillFoundAndCountedUntilTheTablesHoldThem() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let journal = try EventJournal(path: path, durability: .fast)
+        defer { try? journal.close() }
+        let hold = journal.indexer.holdNextWrite()
+        try journal.appendNow((1...3).map(Self.record))
+        #expect(hold.taken.wait(timeout: .now() + 30) == .success)
+        // The batch is taken out of the waiting events and held before its transaction: a finished
+        // order's newest state is read from it, and the backlog counts it.
+        #expect(journal.indexer.latestOrderPayload("o-2") == #"{"seq":2}"#)
+        #expect(journal.tablesBacklog().events == 3)
+        try journal.appendNow([Self.record(4)])
+        #expect(journal.indexer.latestOrderPayload("o-4") == #"{"seq":4}"#)
+        #expect(journal.indexer.latestOrderPayload("o-1") == #"{"seq":1}"#)
+        #expect(journal.tablesBacklog().events == 4)
+        #expect(!journal.indexer.holds(through: 1))
+
+        hold.release.signal()
+        try journal.indexer(caughtUpWithin: 30)
+        #expect(journal.tablesBacklog().events == 0)
+        #expect(journal.indexer.latestOrderPayload("o-2") == nil)
+        #expect(try journal.records(after: 0, limit: 10).map(\.seq) == [1, 2, 3, 4])
+    }
+}
