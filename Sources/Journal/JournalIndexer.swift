@@ -40,20 +40,19 @@ import Synchronization
 /// Appending wakes a thread only when nothing was waiting to be copied, or when the batch reaches
 /// `lingerCount` or `urgentCount` events: not once per append.
 ///
-/// `condition` is held only for bookkeeping: the engine's thread takes it for every append, and the
-/// background thread, at `SCHED_IDLE`, can lose its core while holding it, so that the append waits until
-/// it runs again (on the 2-core test machine, about one order in fifty waited, 41 µs at the median). A
-/// batch is therefore taken as the waiting array itself, not copied, and its events are released after
-/// `condition` is let go: with one client sending `fast` orders the ack p50 was 95.8–100.7 µs against
-/// 97.9–109.0 µs when the batch was copied and released under it (five alternating pairs,
-/// docs/performance.md).
+/// `condition` is held only for bookkeeping. The engine's thread takes it for every append, and the
+/// background thread, at `SCHED_IDLE`, can lose its core while it holds it. A batch is taken as the
+/// waiting array itself, not copied, and its events are released after `condition` is let go. In a system
+/// call trace of one client's `fast` orders (docs/performance.md) the engine's thread still waited on a
+/// lock (this one or the allocator's) about once in twenty to forty orders, 26–34 µs at the median, as
+/// often as before the change; but the ack p50 was lower than before in each of eight alternating pairs.
 ///
 /// Holds the events appended and not yet in the tables (`unindexed`, and the batch being written,
 /// `inFlight`), so that a finished order's newest state can be found before its batch reaches the tables,
-/// and lets readers wait until the tables hold
-/// every event appended before they asked (`waitUntilIndexed`). A failed transaction (the disk full, the
-/// database locked past its timeout) is tried again every 50 ms; the events stay in the log and in memory
-/// meanwhile, and reads fail with the reason.
+/// and lets readers wait until the tables hold every event appended before they asked
+/// (`waitUntilIndexed`). A failed transaction (the disk full, the database locked past its timeout) is
+/// tried again every 50 ms; the events stay in the log and in memory meanwhile, and reads fail with the
+/// reason.
 final class JournalIndexer: @unchecked Sendable {
     enum Role { case background, urgent }
 
