@@ -45,7 +45,7 @@ import Synchronization
 /// waiting array itself, not copied, and its events are released after `condition` is let go. In a system
 /// call trace of one client's `fast` orders (docs/performance.md) the engine's thread still waited on a
 /// lock (this one or the allocator's) about once in twenty to forty orders, 26–34 µs at the median, as
-/// often as before the change; but the ack p50 was lower than before in each of eight alternating pairs.
+/// often as before the change; but the ack p50 was lower than before in nine of eleven alternating pairs.
 ///
 /// Holds the events appended and not yet in the tables (`unindexed`, and the batch being written,
 /// `inFlight`), so that a finished order's newest state can be found before its batch reaches the tables,
