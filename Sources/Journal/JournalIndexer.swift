@@ -116,6 +116,18 @@ final class JournalIndexer: @unchecked Sendable {
     private var written: [Role: Int] = [:]
     /// For tests: every transaction fails with this reason while set.
     private var failure: String?
+    /// Threads waiting on `condition` for the tables to move on, or for a batch's write to end: a write
+    /// that ends wakes the others only when one is (`waitForProgress`). The normal-priority thread's
+    /// timed waits are not counted, so a write no longer wakes it after every batch to take `condition`
+    /// and wait again (in a trace of one client's orders, its wake-ups of waiters on `condition` fell from
+    /// 344 to 122 in 2 s; docs/performance.md).
+    private var progressWaiters = 0
+    /// Batches in the tables, left for the next append to release: their events were made on the
+    /// appending thread (the engine's), and freed on an indexing thread they took the allocator's lock of
+    /// that thread's arena, which the engine's own allocations then waited for (docs/performance.md).
+    private var toRelease: [[(record: JournalRecord, hash: ChainHash)]] = []
+    /// Most batches `toRelease` holds; past that the indexing thread releases them itself.
+    static let releaseHeld = 4
     /// For tests: the next batch taken waits before it is written, once it has said it was taken.
     private var writeHold: (taken: DispatchSemaphore, release: DispatchSemaphore)?
 
@@ -166,8 +178,14 @@ final class JournalIndexer: @unchecked Sendable {
     /// Hands appended events over to be copied; waits while more than `backlogLimit` are waiting.
     func add(_ linked: [(record: JournalRecord, hash: ChainHash)]) {
         guard let last = linked.last else { return }
+        var released: [[(record: JournalRecord, hash: ChainHash)]] = []
         condition.lock()
-        defer { condition.unlock() }
+        defer {
+            condition.unlock()
+            // Released here, on the appending thread that made them, after `condition` is let go.
+            withExtendedLifetime(released) {}
+        }
+        swap(&released, &toRelease)
         let before = backlogCount
         // Taken whole when nothing waits to be taken (the usual case at low load): no copy of its records.
         if unindexed.isEmpty {
@@ -184,7 +202,7 @@ final class JournalIndexer: @unchecked Sendable {
         {
             condition.broadcast()
         }
-        while backlogCount > backlogLimit, running { condition.wait() }
+        while backlogCount > backlogLimit, running { waitForProgress() }
     }
 
     /// Whether the tables hold every event up to `seq` — on the disk, when the journal is durable (as of
@@ -214,7 +232,7 @@ final class JournalIndexer: @unchecked Sendable {
         while indexedSeq < target {
             if let problem { throw JournalError(problem) }
             guard running else { throw JournalError("the journal is closed") }
-            condition.wait()
+            waitForProgress()
         }
     }
 
@@ -249,7 +267,7 @@ final class JournalIndexer: @unchecked Sendable {
         defer { condition.unlock() }
         stopping = true
         condition.broadcast()
-        while running { condition.wait() }
+        while running { waitForProgress() }
         return indexedSeq == appendedSeq
     }
 
@@ -300,6 +318,13 @@ final class JournalIndexer: @unchecked Sendable {
         return hold
     }
 
+    /// For tests: how many written batches wait for the next append to release them.
+    func batchesHeldForRelease() -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return toRelease.count
+    }
+
     /// For tests: the batches each thread has written.
     func batchesWritten(by role: Role) -> Int {
         condition.lock()
@@ -313,6 +338,8 @@ final class JournalIndexer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock()
         defer { condition.unlock() }
+        progressWaiters += 1
+        defer { progressWaiters -= 1 }
         while indexedSeq < seq {
             guard condition.wait(until: deadline) else { return indexedSeq >= seq }
         }
@@ -329,7 +356,7 @@ final class JournalIndexer: @unchecked Sendable {
 
     private func run(_ role: Role) {
         condition.lock()
-        while let batch = nextBatch(for: role) {
+        while var batch = nextBatch(for: role) {
             writing = true
             writer = role
             let idle = role == .background && backgroundThread != nil
@@ -355,9 +382,10 @@ final class JournalIndexer: @unchecked Sendable {
             }
             if case .success = result { checkpointer.committed(records: batch.count) }
             let batchEnd = batch.last!.record.seq
-            // Holds the written batch until `condition` is let go, so that its events are released (their
-            // memory freed) outside it: the engine's thread takes `condition` for every append.
-            var copied: [(record: JournalRecord, hash: ChainHash)] = []
+            // This thread lets go of the batch: once written, the next append releases it (`toRelease`).
+            batch = []
+            // Released here instead when appends stop coming: no more than a few batches wait for one.
+            var unclaimed: [[(record: JournalRecord, hash: ChainHash)]] = []
             condition.lock()
             writing = false
             writer = nil
@@ -366,7 +394,9 @@ final class JournalIndexer: @unchecked Sendable {
             switch result {
             case .success:
                 written[role, default: 0] += 1
-                swap(&copied, &inFlight)
+                toRelease.append(inFlight)
+                inFlight = []
+                if toRelease.count > Self.releaseHeld { swap(&unclaimed, &toRelease) }
                 indexedSeq = batchEnd
                 problem = nil
                 retryAt = nil
@@ -385,9 +415,9 @@ final class JournalIndexer: @unchecked Sendable {
                 answered = waiters
                 waiters.removeAll()
             }
-            condition.broadcast()
+            if progressWaiters > 0 || reason != nil || stopping { condition.broadcast() }
             condition.unlock()
-            withExtendedLifetime(copied) {}
+            withExtendedLifetime(unclaimed) {}
             for waiter in answered { waiter.body(reason.map { JournalError($0) }) }
             condition.lock()
             if durable, reason == nil, !syncingTables, indexedSeq - durableSeq >= syncEvery {
@@ -430,7 +460,7 @@ final class JournalIndexer: @unchecked Sendable {
                 // The normal-priority thread finishes the work, unless it cannot be done.
                 if role == .background || backlogCount == 0 || problem != nil || paused { return nil }
                 if writing {
-                    condition.wait()
+                    waitForProgress()
                     continue
                 }
                 return take(batchLimit)
@@ -441,20 +471,20 @@ final class JournalIndexer: @unchecked Sendable {
                 let due = oldestAt.addingTimeInterval(maxAge)
                 if hurried || backlogCount >= urgentCount || Date() >= due {
                     boostBackground()
-                    condition.wait()
+                    waitForProgress()
                 } else {
                     _ = condition.wait(until: due)
                 }
                 continue
             }
             if unindexed.isEmpty || paused || writing || (role == .background && backgroundStalled) {
-                condition.wait()
+                waitForProgress()
                 continue
             }
             switch role {
             case .background:
                 guard problem == nil, !hurried, unindexed.count < urgentCount else {
-                    condition.wait()
+                    waitForProgress()
                     continue
                 }
                 lingerOverBatch()
@@ -476,6 +506,13 @@ final class JournalIndexer: @unchecked Sendable {
                 _ = condition.wait(until: due)
             }
         }
+    }
+
+    /// Waits on `condition` until woken, counted in `progressWaiters`. Holds `condition`.
+    private func waitForProgress() {
+        progressWaiters += 1
+        condition.wait()
+        progressWaiters -= 1
     }
 
     /// Takes the oldest `limit` waiting events as the batch to write (`inFlight`): all of them, as they

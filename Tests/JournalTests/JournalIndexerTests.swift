@@ -135,3 +135,31 @@ extension JournalIndexerTests {
         #expect(try journal.records(after: 0, limit: 10).map(\.seq) == [1, 2, 3, 4])
     }
 }
+
+extension JournalIndexerTests {
+    @Test func writtenBatchesAreReleasedByTheNextAppendAndOnlyAFewWaitForOne() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let journal = try EventJournal(path: path, durability: .fast)
+        defer { try? journal.close() }
+        try journal.appendNow((1...3).map(Self.record))
+        try journal.indexer(caughtUpWithin: 30)
+        // The written batch waits for the appending thread, which made its events, to release them.
+        #expect(journal.indexer.batchesHeldForRelease() == 1)
+        journal.pauseIndexing()
+        try journal.appendNow([Self.record(4)])
+        #expect(journal.indexer.batchesHeldForRelease() == 0)
+        journal.resumeIndexing()
+        try journal.indexer(caughtUpWithin: 30)
+        #expect(journal.indexer.batchesHeldForRelease() == 1)
+
+        // Many batches and no append between them: the indexing thread releases them itself past a few.
+        journal.pauseIndexing()
+        let many = 5 * 4_096 + 1
+        try journal.appendNow((5...Int64(4 + many)).map(Self.record))
+        journal.resumeIndexing()
+        try journal.indexer(caughtUpWithin: 30)
+        #expect(journal.indexer.batchesWritten(by: .urgent) + journal.indexer.batchesWritten(by: .background) >= 7)
+        #expect(journal.indexer.batchesHeldForRelease() <= JournalIndexer.releaseHeld)
+        #expect(try journal.records(after: 0, limit: 10).map(\.seq) == Array(1...10))
+    }
+}
