@@ -40,12 +40,14 @@ import Synchronization
 /// Appending wakes a thread only when nothing was waiting to be copied, or when the batch reaches
 /// `lingerCount` or `urgentCount` events: not once per append.
 ///
-/// `condition` is held only for bookkeeping. The engine's thread takes it for every append, and the
+/// `condition` is held only for bookkeeping: the engine's thread takes it for every append, and the
 /// background thread, at `SCHED_IDLE`, can lose its core while it holds it. A batch is taken as the
-/// waiting array itself, not copied, and its events are released after `condition` is let go. In a system
-/// call trace of one client's `fast` orders (docs/performance.md) the engine's thread still waited on a
-/// lock (this one or the allocator's) about once in twenty to forty orders, 26–34 µs at the median, as
-/// often as before the change; but the ack p50 was lower than before in nine of eleven alternating pairs.
+/// waiting array itself, not copied (`take`); a written batch is released by the next append, on the
+/// thread that made its events (`toRelease`), since freed on an indexing thread they took the allocator's
+/// lock of that thread's arena; and a write's end wakes only threads that wait for it (`progressWaiters`).
+/// In a system call trace of one client's `fast` orders, the engine's thread was blocked in `futex` 27.7–
+/// 33.6 ms of every 2 s before the last two, 4.1–4.4 ms after (docs/performance.md). The frees are then
+/// made by the append that follows a batch, before its order is answered.
 ///
 /// Holds the events appended and not yet in the tables (`unindexed`, and the batch being written,
 /// `inFlight`), so that a finished order's newest state can be found before its batch reaches the tables,
