@@ -68,17 +68,7 @@ enum CheckpointLists {
     /// Where `needle` ends in `bytes`, first found from `start`. A key found here is a key: inside a JSON
     /// string a quote is escaped, so `"name":[` cannot appear there.
     static func find(_ needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
-        guard bytes.count >= needle.count, start <= bytes.count - needle.count else { return nil }
-        var index = start
-        while index <= bytes.count - needle.count {
-            if bytes[index] == needle[0] {
-                var matched = 1
-                while matched < needle.count, bytes[index + matched] == needle[matched] { matched += 1 }
-                if matched == needle.count { return index + needle.count }
-            }
-            index += 1
-        }
-        return nil
+        bytes.withUnsafeBytes { ByteSearch.end(of: needle, in: $0, from: start) }
     }
 
     private struct Reader {

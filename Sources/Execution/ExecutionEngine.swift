@@ -66,9 +66,10 @@ public struct EngineAccount: Sendable {
 /// Every request, broker event and broker call result enters one inbox. The run loop takes everything
 /// waiting as a batch (a burst of broker events a slice at a time, `CommandBacklog`), handles each item
 /// in order against the in-memory state, journals every event the batch made in one durable transaction
-/// (group commit), and only then answers, publishes to subscribers and calls brokers. Nothing a batch did is visible outside until it is committed, so the
-/// journal is always ahead of what any client or broker was told; reads go through the inbox too, so they
-/// never see uncommitted state. A journal failure ends the run loop and so stops trading.
+/// (group commit), and only then answers, publishes to subscribers and calls brokers. Nothing a batch did
+/// is visible outside until it is committed, so the journal is always ahead of what any client or broker
+/// was told; reads go through the inbox too, so they never see uncommitted state. A journal failure ends
+/// the run loop and so stops trading.
 ///
 /// The engine runs on an executor of its own (in `gatewayd`, the event loop that also serves the control
 /// socket): a request read on that loop enters the inbox, is handled, committed (on this thread: it is
