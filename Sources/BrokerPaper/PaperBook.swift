@@ -85,6 +85,13 @@ struct PaperBook {
     }
 
     var orders: [OrderID: Resting] = [:]
+    /// Finished orders still kept, oldest finished first: past `finishedKept` the oldest is let go, so that
+    /// the book (and a compacted ledger) holds the open orders and the latest finished ones, not every order
+    /// it has seen. A finished order is asked about only while the gateway is unsure of it — an order in
+    /// flight when it stopped — and refused as a duplicate if sent again, so the latest thousands serve.
+    private var finished = FinishedList()
+    var finishedKept = PaperBook.finishedKeptDefault
+    static let finishedKeptDefault = 2_000
     /// Every order in arrival order, oldest first; closed orders stay in it until the next compaction, so
     /// readers skip what is not open. Closing an order only counts it, and the list is compacted once the
     /// closed outnumber the rest: closing is then constant time, where taking each one out at once cost a
@@ -161,7 +168,8 @@ struct PaperBook {
         case .canceled(let id), .triggered(let id), .activated(let id), .watermark(let id, _), .expired(let id):
             touched = [id]
         case .replaced(let old, let replacement, _): touched = [old, replacement.orderID]
-        case .settled: touched = []
+        case .kept(let kept): touched = [kept.order.orderID]
+        case .settled, .book: touched = []
         }
         let before = touched.reduce(Money.zero) { $0 + (orders[$1]?.reserved ?? .zero) }
         record(entry)
@@ -229,15 +237,61 @@ struct PaperBook {
         }
         let wasOpen = closing.map { orders[$0]?.status.isOpen == true } ?? false
         change(entry)
-        if let closing, wasOpen, orders[closing]?.status.isOpen == false { closeListed(closing) }
+        if let closing, wasOpen, orders[closing]?.status.isOpen == false {
+            closeListed(closing)
+            retire(closing)
+        }
         switch entry {
         case .received(let order, _), .receivedChild(let order, _, _, _): listArrival(order.orderID)
         case .replaced(_, let replacement, _): listArrival(replacement.orderID)
+        case .kept(let kept):
+            if kept.status.isOpen {
+                listArrival(kept.order.orderID)
+            } else {
+                retire(kept.order.orderID)
+            }
+            if let parent = kept.parent { childrenOf[parent, default: []].append(kept.order.orderID) }
         default: break
         }
         if case .receivedChild(let order, _, let parent, _) = entry {
             childrenOf[parent, default: []].append(order.orderID)
         }
+    }
+
+    /// Keeps a finished order among the latest, letting go of the oldest past `finishedKept`.
+    private mutating func retire(_ id: OrderID) {
+        finished.append(id)
+        while finished.count > finishedKept, let oldest = finished.removeFirst() {
+            guard orders[oldest]?.status.isOpen == false else { continue }
+            orders[oldest] = nil
+            childrenOf[oldest] = nil
+        }
+    }
+
+    /// What a compacted ledger holds to make this book again (`PaperLedger.compact`): the positions and
+    /// how far the cash has moved from `startingCash`, then the finished orders kept, oldest finished
+    /// first, then the open ones in arrival order (a quote fills them in that order).
+    func compacted(startingCash: Money?) -> [PaperLedger.Entry] {
+        var entries: [PaperLedger.Entry] = []
+        entries.reserveCapacity(orders.count + 1)
+        let cashChange = cash.flatMap { now in startingCash.map { now - $0 } }
+        entries.append(.book(positions: positions.values.sorted { $0.symbol < $1.symbol }, cashChange: cashChange))
+        func kept(_ id: OrderID) -> PaperLedger.Entry? {
+            guard let resting = orders[id] else { return nil }
+            return .kept(
+                PaperLedger.Kept(
+                    order: Order(terms: resting.order, status: resting.status), brokerOrderID: resting.brokerOrderID,
+                    status: resting.status, fills: resting.fills, triggered: resting.triggered,
+                    watermark: resting.watermark, reservePrice: resting.reservePrice, held: resting.held,
+                    parent: resting.parent, sibling: resting.sibling))
+        }
+        for id in finished.ids where orders[id]?.status.isOpen == false {
+            if let entry = kept(id) { entries.append(entry) }
+        }
+        for id in arrival.ids where orders[id]?.status.isOpen == true {
+            if let entry = kept(id) { entries.append(entry) }
+        }
+        return entries
     }
 
     private mutating func change(_ entry: PaperLedger.Entry) {
@@ -287,7 +341,43 @@ struct PaperBook {
             orders[id]?.held = false
         case .settled(let settlement):
             settle(settlement)
+        case .book(let list, let cashChange):
+            positions = Dictionary(list.map { ($0.symbol, $0) }, uniquingKeysWith: { _, last in last })
+            if let before = cash, let cashChange { cash = before + cashChange }
+        case .kept(let kept):
+            var resting = Resting(order: kept.order, brokerOrderID: kept.brokerOrderID, status: kept.status)
+            resting.fills = kept.fills
+            resting.triggered = kept.triggered
+            resting.watermark = kept.watermark
+            resting.reservePrice = kept.reservePrice
+            resting.held = kept.held
+            resting.parent = kept.parent
+            resting.sibling = kept.sibling
+            orders[kept.order.orderID] = resting
         }
+    }
+}
+
+/// Finished order ids, oldest first: appended at the end, taken from the front, its storage reused.
+struct FinishedList {
+    private var storage: [OrderID] = []
+    private var head = 0
+
+    var count: Int { storage.count - head }
+    var ids: ArraySlice<OrderID> { storage[head...] }
+
+    mutating func append(_ id: OrderID) { storage.append(id) }
+
+    mutating func removeFirst() -> OrderID? {
+        guard head < storage.count else { return nil }
+        let first = storage[head]
+        head += 1
+        // Shifted down once half the storage is taken: each id is moved at most once more.
+        if head * 2 >= storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+        return first
     }
 }
 

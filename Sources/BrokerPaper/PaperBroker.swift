@@ -173,6 +173,12 @@ public final class PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable, Di
         try withSimulator { (simulator) throws(BrokerError) in try simulator.accountReport() }
     }
 
+    /// How many finished orders the broker keeps, and how many ledger lines at the least between two
+    /// compactions of its ledger; set before `connect()` (tests make both small).
+    func setRetention(finishedOrders: Int, compactEvery: Int) {
+        guarded.withLock { $0.simulator.setRetention(finishedOrders: finishedOrders, compactEvery: compactEvery) }
+    }
+
     public func deliverEvents(to sink: @escaping @Sendable (BrokerEvent) -> Void) {
         guarded.withLock { $0.sink = sink }
     }

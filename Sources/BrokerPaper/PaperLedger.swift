@@ -8,6 +8,11 @@ import Synchronization
 /// reported: the lines of one call on the broker together, in one `write` (`PaperSimulator`). A line is
 /// in the kernel once `write` returns, so it survives the gateway being killed; the paper broker does not
 /// fsync, since it stands in for a remote broker and not for the journal.
+///
+/// The record is compacted (`compact`): rewritten as what the book holds — its positions and cash, its
+/// open orders and the finished ones it still keeps, one line each — so that a start reads about as many
+/// lines as the book has orders plus those written since, not the whole history. The new file is
+/// written beside the old, flushed to disk and renamed over it: a crash leaves one or the other whole.
 final class PaperLedger: Sendable {
     enum Entry: Codable, Sendable {
         case received(Order, brokerOrderID: String)
@@ -24,6 +29,25 @@ final class PaperLedger: Sendable {
         case expired(OrderID)
         /// An option position ended at its expiry (worthless, or into the underlying at the strike).
         case settled(BrokerSettlement)
+        /// A compacted ledger's first line: the positions whole, and how far the cash has moved from the
+        /// starting cash (`nil` when the book keeps no cash). The starting cash stays the configuration's.
+        case book(positions: [Position], cashChange: Money?)
+        /// A compacted ledger's order, as the book held it.
+        case kept(Kept)
+    }
+
+    /// One order of a compacted ledger, with everything the book holds of it.
+    struct Kept: Codable, Sendable, Hashable {
+        var order: Order
+        var brokerOrderID: String
+        var status: OrderStatus
+        var fills: [BrokerFill]
+        var triggered: Bool
+        var watermark: Price?
+        var reservePrice: Price?
+        var held: Bool
+        var parent: OrderID?
+        var sibling: OrderID?
     }
 
     let path: String
@@ -43,9 +67,9 @@ final class PaperLedger: Sendable {
         if let fd = descriptor.withLock({ $0 }) { close(fd) }
     }
 
-    /// The two entries every order writes, `received` and `filled`, in the shape `Entry`'s synthesized
-    /// `Codable` reads, written by JSONText (JSONEncoder cost more than the rest of the paper broker's
-    /// order path); nil for the others.
+    /// The two entries every order writes, `received` and `filled`, and the compacted ledger's orders, in
+    /// the shape `Entry`'s synthesized `Codable` reads, written by JSONText (JSONEncoder cost more than the
+    /// rest of the paper broker's order path); nil for the others.
     static func line(_ entry: Entry) -> [UInt8]? {
         var json = JSONText()
         switch entry {
@@ -62,13 +86,28 @@ final class PaperLedger: Sendable {
                 json.key("filled")
                 json.object { json in
                     json.key("_0")
+                    write(fill, to: &json)
+                }
+            }
+        case .kept(let kept) where kept.fills.allSatisfy({ $0.legs == nil }):
+            json.object { json in
+                json.key("kept")
+                json.object { json in
+                    json.key("_0")
                     json.object { json in
-                        json.member("commission", fill.commission)
-                        json.member("fillID", fill.fillID.rawValue)
-                        json.member("orderID", fill.orderID.rawValue)
-                        json.member("price", fill.price)
-                        json.member("qty", fill.qty)
-                        json.member("ts", fill.ts)
+                        json.member("brokerOrderID", kept.brokerOrderID)
+                        json.key("fills")
+                        json.array(kept.fills) { json, fill in write(fill, to: &json) }
+                        json.key("held")
+                        json.bool(kept.held)
+                        json.member("order", kept.order)
+                        json.member("parent", kept.parent?.rawValue)
+                        json.member("reservePrice", kept.reservePrice)
+                        json.member("sibling", kept.sibling?.rawValue)
+                        json.member("status", kept.status.rawValue)
+                        json.key("triggered")
+                        json.bool(kept.triggered)
+                        json.member("watermark", kept.watermark)
                     }
                 }
             }
@@ -78,18 +117,85 @@ final class PaperLedger: Sendable {
         return json.bytes
     }
 
-    func load(cash: Money? = nil) throws -> PaperBook {
+    /// A fill without legs, as `BrokerFill`'s `Codable` writes it.
+    private static func write(_ fill: BrokerFill, to json: inout JSONText) {
+        json.object { json in
+            json.member("commission", fill.commission)
+            json.member("fillID", fill.fillID.rawValue)
+            json.member("orderID", fill.orderID.rawValue)
+            json.member("price", fill.price)
+            json.member("qty", fill.qty)
+            json.member("ts", fill.ts)
+        }
+    }
+
+    func load(cash: Money? = nil, finishedKept: Int = PaperBook.finishedKeptDefault) throws -> PaperBook {
+        try loadCounting(cash: cash, finishedKept: finishedKept).book
+    }
+
+    /// The book the ledger holds, keeping `finishedKept` finished orders, and how many lines it read
+    /// (what `compact` would shrink).
+    func loadCounting(
+        cash: Money? = nil, finishedKept: Int = PaperBook.finishedKeptDefault
+    ) throws -> (book: PaperBook, lines: Int) {
         var book = PaperBook()
         book.cash = cash
-        guard FileManager.default.fileExists(atPath: path) else { return book }
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        book.finishedKept = finishedKept
+        guard FileManager.default.fileExists(atPath: path) else { return (book, 0) }
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let decoder = JSONDecoder()
-        for line in text.split(separator: "\n") where !line.isEmpty {
+        var lines = 0
+        // Split on the newline byte, each line decoded from a slice of the file's bytes (a `String` split
+        // by characters, then copied into `Data` line by line, took a quarter of a start).
+        var start = data.startIndex
+        while start < data.endIndex {
+            let end = data[start...].firstIndex(of: UInt8(ascii: "\n")) ?? data.endIndex
+            defer { start = end + 1 }
+            guard end > start else { continue }
+            lines += 1
             // A torn last line (killed mid-write) is the one thing the broker never reported: skip it.
-            guard let entry = try? decoder.decode(Entry.self, from: Data(line.utf8)) else { continue }
+            guard let entry = try? decoder.decode(Entry.self, from: data[start..<end]) else { continue }
             book.apply(entry)
         }
-        return book
+        return (book, lines)
+    }
+
+    /// Rewrites the ledger as `entries` (a book's `compacted`): written to a file beside it, flushed to
+    /// disk, renamed over it and the folder flushed, so that a crash at any point leaves either the old
+    /// ledger or the new one whole. Appends after it go to the new file. When it fails the old ledger is
+    /// left as it was, and the error is thrown.
+    func compact(_ entries: [Entry]) throws {
+        var bytes: [UInt8] = []
+        for entry in entries { bytes += try line(entry) }
+        let temporary = path + ".compacting"
+        try descriptor.withLock { descriptor in
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
+            var written = 0
+            while written < bytes.count {
+                let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+                guard count > 0 else { break }
+                written += count
+            }
+            guard written == bytes.count, fsync(fd) == 0, close(fd) == 0 else {
+                close(fd)
+                unlink(temporary)
+                throw CocoaError(.fileWriteUnknown)
+            }
+            guard rename(temporary, path) == 0 else {
+                unlink(temporary)
+                throw CocoaError(.fileWriteUnknown)
+            }
+            let folder = (path as NSString).deletingLastPathComponent
+            let folderFD = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if folderFD >= 0 {
+                fsync(folderFD)
+                close(folderFD)
+            }
+            // The old file's descriptor points at the replaced file: the next append opens the new one.
+            if let old = descriptor { close(old) }
+            descriptor = nil
+        }
     }
 
     /// The entry's line, with its newline.

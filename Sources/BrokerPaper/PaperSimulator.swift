@@ -27,6 +27,23 @@ struct PaperSimulator {
     private var nextSessionEnd = Timestamp(nanosecondsSinceEpoch: .min)
     /// The ledger lines of the operation under way, written when it ends (`finish`).
     private var unwritten: [UInt8] = []
+    /// Lines appended to the ledger since it was read or last compacted, and how many of them (at least)
+    /// make the next compaction due (`compactIfDue`).
+    private var linesSinceCompaction = 0
+    private var compactionDue = PaperSimulator.compactEvery
+    /// Lines appended between two compactions at the least: a compaction rewrites about as many lines as
+    /// the book keeps orders, so it is due after `compactEvery` lines or eight times that many, whichever
+    /// is more, and costs a fraction of a write per line appended.
+    private(set) var compactEvery = PaperSimulator.compactEvery
+    static let compactEvery = 20_000
+
+    /// How many finished orders the book keeps, and how many lines at the least between two compactions
+    /// (tests make both small).
+    mutating func setRetention(finishedOrders: Int, compactEvery: Int) {
+        book.finishedKept = finishedOrders
+        self.compactEvery = compactEvery
+        compactionDue = compactEvery
+    }
 
     /// An order reaching the market: its acknowledgements, then the orders that start working.
     fileprivate struct Arrival {
@@ -78,13 +95,29 @@ struct PaperSimulator {
         guard !connected else { return }
         if let ledger {
             do {
-                book = try ledger.load(cash: startingCash)
+                let finishedKept = book.finishedKept
+                (book, linesSinceCompaction) = try ledger.loadCounting(cash: startingCash, finishedKept: finishedKept)
             } catch {
                 throw BrokerError(.fatal, code: "ledger", message: "cannot read the paper ledger: \(error)")
             }
+            compactIfDue()
         }
         connected = true
         try tick()
+    }
+
+    /// Rewrites the ledger as the book stands once enough lines have been appended since it was last
+    /// rewritten (`PaperLedger.compact`), so that a start reads a bounded number of lines. A compaction
+    /// that fails leaves the ledger as it was, and is tried again after as many lines more.
+    private mutating func compactIfDue() {
+        guard let ledger, linesSinceCompaction >= max(compactionDue, 8 * book.orders.count) else { return }
+        do {
+            try ledger.compact(book.compacted(startingCash: startingCash))
+            linesSinceCompaction = 0
+            compactionDue = compactEvery
+        } catch {
+            compactionDue = linesSinceCompaction + compactEvery
+        }
     }
 
     mutating func disconnect() {
@@ -567,6 +600,7 @@ struct PaperSimulator {
         if let ledger {
             do {
                 unwritten += try ledger.line(entry)
+                linesSinceCompaction += 1
             } catch {
                 throw BrokerError(.unknownOutcome, code: "ledger", message: "cannot write the paper ledger: \(error)")
             }
@@ -602,6 +636,7 @@ struct PaperSimulator {
         defer { unwritten.removeAll(keepingCapacity: true) }
         do {
             try ledger.write(unwritten)
+            compactIfDue()
             return nil
         } catch {
             arriving = start.arriving
@@ -611,7 +646,7 @@ struct PaperSimulator {
             nextSessionEnd = start.nextSessionEnd
             outbox.removeSubrange(min(start.reported, outbox.count)...)
             do {
-                book = try ledger.load(cash: startingCash)
+                book = try ledger.load(cash: startingCash, finishedKept: book.finishedKept)
             } catch {
                 connected = false
                 return BrokerError(

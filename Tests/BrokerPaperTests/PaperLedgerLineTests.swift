@@ -5,8 +5,8 @@ import Testing
 
 @testable import BrokerPaper
 
-/// The ledger's `received` and `filled` lines are written by hand; each must read back as the entry
-/// that JSONEncoder's line for it reads back as.
+/// The ledger's `received`, `filled` and `kept` lines are written by hand; each must read back as the
+/// entry that JSONEncoder's line for it reads back as.
 @Suite struct PaperLedgerLineTests {
     @Test func handWrittenLinesReadBackAsTheEntriesTheyRecord() throws {
         var order = Order(
@@ -19,7 +19,16 @@ import Testing
             commission: Money("0.01")!, ts: Timestamp(nanosecondsSinceEpoch: 1_795_000_000_000_000_000))
         let sorted = JSONEncoder()
         sorted.outputFormatting = [.sortedKeys]
-        for entry in [PaperLedger.Entry.received(order, brokerOrderID: "P-1"), .filled(fill)] {
+        let kept = PaperLedger.Kept(
+            order: Order(terms: order.sharedTerms, status: .partiallyFilled), brokerOrderID: "P-1",
+            status: .partiallyFilled, fills: [fill, fill], triggered: true, watermark: Price("191.25"),
+            reservePrice: nil, held: false, parent: OrderID("o-0"), sibling: nil)
+        var bare = kept
+        bare.fills = []
+        (bare.watermark, bare.reservePrice, bare.parent, bare.sibling) = (nil, Price("3"), nil, OrderID("o-2"))
+        for entry in [
+            PaperLedger.Entry.received(order, brokerOrderID: "P-1"), .filled(fill), .kept(kept), .kept(bare),
+        ] {
             let line = try #require(PaperLedger.line(entry))
             let read = try JSONDecoder().decode(PaperLedger.Entry.self, from: Data(line))
             #expect(try sorted.encode(read) == sorted.encode(entry))

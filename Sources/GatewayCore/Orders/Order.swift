@@ -325,7 +325,7 @@ extension Order {
     /// `Order` would keep a second copy of its state once the engine's copy moves on (with 100 000 resting
     /// paper orders, about 10 MiB).
     public struct SharedTerms: Sendable {
-        private let storage: CopyOnWrite<Terms>
+        fileprivate let storage: CopyOnWrite<Terms>
 
         fileprivate init(_ storage: CopyOnWrite<Terms>) { self.storage = storage }
 
@@ -353,4 +353,14 @@ extension Order {
 
     /// The order's terms, sharing its storage.
     public var sharedTerms: SharedTerms { SharedTerms(box.value.terms) }
+
+    /// An order of `terms` (shared, not copied) in `status`, nothing filled, last changed when it was
+    /// made: how a holder that keeps the state its own way writes the terms back out (the paper broker's
+    /// compacted ledger).
+    public init(terms: SharedTerms, status: OrderStatus) {
+        box = CopyOnWrite(
+            Parts(
+                terms: terms.storage,
+                state: State(filledQty: .zero, updatedAt: terms.createdAt, status: status)))
+    }
 }

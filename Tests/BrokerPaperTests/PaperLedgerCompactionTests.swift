@@ -1,0 +1,128 @@
+import BrokerAPI
+import Foundation
+import GatewayCore
+import Testing
+
+@testable import BrokerPaper
+
+/// The paper broker keeps its open orders and only the latest finished ones, and rewrites its ledger as
+/// what it keeps once enough lines have been appended: a new broker reading the rewritten ledger must be the
+/// broker that wrote it, and fill what it holds the same way.
+@Suite(.timeLimit(.minutes(1))) struct PaperLedgerCompactionTests {
+    struct Clock: WallClock {
+        func now() -> Timestamp { Timestamp(nanosecondsSinceEpoch: 1_795_600_000_000_000_000) }
+    }
+
+    func order(
+        _ id: String, _ side: OrderSide, _ qty: Int, type: OrderType = .market, limit: String? = nil,
+        stop: String? = nil
+    ) -> Order {
+        Order(
+            orderID: OrderID(id)!, clientOrderID: ClientOrderID("c-\(id)")!, account: AccountID("paper")!,
+            symbol: Symbol("AAPL")!, side: side, qty: Quantity(qty), type: type, limitPrice: limit.flatMap(Price.init),
+            stopPrice: stop.flatMap(Price.init), tif: .gtc, createdAt: Clock().now())
+    }
+
+    func quote(bid: String, ask: String) -> Quote {
+        Quote(symbol: Symbol("AAPL")!, bid: Price(bid), ask: Price(ask), ts: Clock().now())
+    }
+
+    func broker(_ path: String) -> PaperBroker {
+        let broker = PaperBroker(
+            clock: Clock(), ledgerPath: path,
+            costs: CostModel(commission: .perShare(rate: Price("0.5")!, minimum: .zero, maximumPercent: nil)),
+            cash: Money("1000000"))
+        broker.setRetention(finishedOrders: 3, compactEvery: 6)
+        return broker
+    }
+
+    func lines(_ path: String) throws -> [Substring] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+    }
+
+    @Test func aCompactedLedgerIsTheBookThatWroteIt() async throws {
+        let folder = NSTemporaryDirectory() + "paper-compaction-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/ledger.jsonl"
+        let first = broker(path)
+        try await first.connect()
+        await first.receive(quote(bid: "100", ask: "100.5"))
+        // Open: two resting buys, a bracket whose stop and target wait for its entry, and a partly filled
+        // sell; a canceled order; then forty market orders, filled at once.
+        try await first.submit(order("r1", .buy, 10, type: .limit, limit: "90"))
+        try await first.submit(order("r2", .buy, 4, type: .limit, limit: "91"))
+        try await first.submitBracket(
+            entry: order("e1", .buy, 2, type: .limit, limit: "80"),
+            stop: order("s1", .sell, 2, type: .stop, stop: "70"),
+            target: order("t1", .sell, 2, type: .limit, limit: "120"))
+        try await first.submit(order("x1", .buy, 3, type: .limit, limit: "50"))
+        try await first.cancel(order("x1", .buy, 3, type: .limit, limit: "50"))
+        for n in 0..<40 { try await first.submit(order("m\(n)", n % 3 == 0 ? .sell : .buy, 1 + n % 4)) }
+
+        // Rewritten at least once: it starts with the book, and holds one line per order kept (the seven
+        // open, the three latest finished) and the lines appended since, not the whole history (over 85).
+        let written = try lines(path)
+        #expect(written.first?.hasPrefix(#"{"book":"#) == true)
+        #expect(written.count < 10 + 1 + 8 * 10)
+        #expect(written.contains { $0.contains(#""kept""#) })
+        #expect(!FileManager.default.fileExists(atPath: path + ".compacting"))
+
+        // The oldest finished orders are forgotten, by the broker that wrote the ledger and the one that reads
+        // it; the latest finished and every open order are kept.
+        let second = broker(path)
+        try await second.connect()
+        for broker in [first, second] {
+            #expect(try await broker.orderReport(for: OrderID("m0")!) == nil)
+            #expect(try await broker.orderReport(for: OrderID("x1")!) == nil)
+            #expect(try await broker.orderReport(for: OrderID("m39")!)?.status == .filled)
+        }
+        #expect(try await first.orderReport(for: OrderID("m39")!) == second.orderReport(for: OrderID("m39")!))
+        #expect(try await first.openOrders() == second.openOrders())
+        #expect(try await first.openOrders().map(\.orderID.rawValue) == ["e1", "r1", "r2", "s1", "t1"])
+        #expect(try await first.positions() == second.positions())
+        #expect(try await first.accountReport().cash == second.accountReport().cash)
+        #expect(try await first.accountReport().buyingPower == second.accountReport().buyingPower)
+
+        // Both fill the same orders the same way: in the order they arrived, as far as the size at the touch
+        // goes, then the rest; the entry's fill releases its stop and target.
+        for broker in [first, second] {
+            await broker.receive(
+                Quote(
+                    symbol: Symbol("AAPL")!, bid: Price("78"), ask: Price("79"), ts: Clock().now(),
+                    askSize: Quantity(12)))
+            #expect(try await broker.orderReport(for: OrderID("r1")!)?.fills.map(\.qty) == [Quantity(10)])
+            #expect(try await broker.orderReport(for: OrderID("r2")!)?.fills.map(\.qty) == [Quantity(2)])
+            #expect(try await broker.orderReport(for: OrderID("e1")!)?.status == .acknowledged)
+            await broker.receive(quote(bid: "78", ask: "79"))
+            #expect(try await broker.orderReport(for: OrderID("e1")!)?.status == .filled)
+            #expect(
+                try await broker.orderReport(for: OrderID("r2")!)?.fills.map(\.price) == [Price("91")!, Price("91")!])
+        }
+        #expect(try await first.openOrders() == second.openOrders())
+        #expect(try await first.positions() == second.positions())
+        #expect(try await first.accountReport().cash == second.accountReport().cash)
+    }
+
+    @Test func aStartCompactsALedgerThatHasGrownPastItsBook() async throws {
+        let folder = NSTemporaryDirectory() + "paper-compaction-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/ledger.jsonl"
+        // Written by a broker that never compacts, as an older gatewayd did.
+        let old = PaperBroker(clock: Clock(), ledgerPath: path)
+        old.setRetention(finishedOrders: 1_000, compactEvery: .max)
+        try await old.connect()
+        await old.receive(quote(bid: "100", ask: "100.5"))
+        for n in 0..<30 { try await old.submit(order("m\(n)", .buy, 1)) }
+        try await old.submit(order("r1", .buy, 1, type: .limit, limit: "90"))
+        #expect(try lines(path).count == 61)
+
+        let reader = broker(path)
+        try await reader.connect()
+        let compacted = try lines(path)
+        #expect(compacted.count == 1 + 3 + 1)  // the book, the three latest finished, the open order
+        #expect(try await reader.positions().map(\.qty) == [Quantity(30)])
+        #expect(try await reader.openOrders().map(\.orderID.rawValue) == ["r1"])
+        #expect(try await reader.orderReport(for: OrderID("m29")!)?.status == .filled)
+        #expect(try await reader.orderReport(for: OrderID("m26")!) == nil)
+    }
+}
