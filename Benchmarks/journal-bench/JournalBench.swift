@@ -17,7 +17,9 @@ import ServiceLifecycle
 ///
 /// - restart, from launching `gatewayd` to its engine started (replayed and reconciled), with the checkpoint and with the
 ///   checkpoints deleted (a full replay) — baseline: the same on an empty journal; the daemon is killed
-///   with SIGKILL after each start, so that no start writes a checkpoint for the next;
+///   with SIGKILL after each start, so that no start writes a checkpoint for the next. As in the README's
+///   paper mode, the paper broker keeps its ledger (beside the journal, `<journal>.paper-ledger.jsonl`),
+///   which it reads at each start; the empty journal's start has none;
 /// - a filtered audit query, one symbol over one day;
 /// - bytes per event on disk.
 @main
@@ -36,10 +38,18 @@ struct JournalBench: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = journal ?? folder + "/journal.sqlite"
+        let ledger = path + ".paper-ledger.jsonl"
         if !FileManager.default.fileExists(atPath: path) {
             let started = Date()
-            try await Self.build(path: path, events: events)
+            try await Self.build(path: path, ledger: ledger, events: events)
             print("built \(path) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        }
+        let paperLedger = FileManager.default.fileExists(atPath: ledger) ? ledger : nil
+        if let paperLedger {
+            let lines = try String(contentsOfFile: paperLedger, encoding: .utf8).split(separator: "\n").count
+            print("paper ledger: \(lines) lines, \(Self.fileSize(paperLedger) / 1_048_576) MiB")
+        } else {
+            print("paper ledger: none (a journal built without one): the starts read no ledger")
         }
         let binary =
             gatewayd ?? (URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/gatewayd")
@@ -73,8 +83,9 @@ struct JournalBench: AsyncParsableCommand {
         for run in 1...runs {
             let emptyJournal = folder + "/empty-\(run).sqlite"
             empty.append(try Self.timeStart(binary: binary, journal: emptyJournal, folder: folder))
-            withCheckpoint.append(try Self.timeStart(binary: binary, journal: path, folder: folder))
-            fullReplay.append(try Self.timeStart(binary: binary, journal: bare, folder: folder))
+            withCheckpoint.append(
+                try Self.timeStart(binary: binary, journal: path, ledger: paperLedger, folder: folder))
+            fullReplay.append(try Self.timeStart(binary: binary, journal: bare, ledger: paperLedger, folder: folder))
             print(
                 "run \(run)  start: empty journal \(Self.ms(empty.last!))  with checkpoint \(Self.ms(withCheckpoint.last!))  full replay \(Self.ms(fullReplay.last!))"
             )
@@ -201,7 +212,7 @@ struct JournalBench: AsyncParsableCommand {
 
     /// Launches gatewayd on `journal` and returns the seconds until its engine has started (replayed,
     /// reconciled with the broker, taking requests); then stops it.
-    static func timeStart(binary: String, journal: String, folder: String) throws -> Double {
+    static func timeStart(binary: String, journal: String, ledger: String? = nil, folder: String) throws -> Double {
         let socket = folder + "/bench.sock"
         let config = folder + "/bench.yaml"
         try """
@@ -213,7 +224,9 @@ struct JournalBench: AsyncParsableCommand {
           - name: paper
             broker: paper
             starting_cash: "100000000"
-        """.write(toFile: config, atomically: true, encoding: .utf8)
+
+        """.appending(ledger.map { "    paper:\n      ledger: \($0)\n" } ?? "")
+            .write(toFile: config, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["--config", config]
@@ -241,11 +254,11 @@ struct JournalBench: AsyncParsableCommand {
     /// Builds a journal of about `events` events with the real engine: 64 clients submit market orders
     /// on 50 symbols that the paper broker fills at once, with a quote before each; the clock moves so
     /// that the events span ten trading days.
-    static func build(path: String, events: Int) async throws {
+    static func build(path: String, ledger: String, events: Int) async throws {
         var logger = Logger(label: "journal-bench")
         logger.logLevel = .error
         let clock = SteppingClock()
-        let broker = PaperBroker(clock: clock)
+        let broker = PaperBroker(clock: clock, ledgerPath: ledger)
         let journal = try EventJournal(path: path)
         let account = EngineAccount(id: AccountID("paper")!, adapter: broker, openingCash: Money(100_000_000))
         let loop = MultiThreadedEventLoopGroup.singleton.next()

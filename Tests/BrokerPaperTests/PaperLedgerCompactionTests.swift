@@ -125,4 +125,31 @@ import Testing
         #expect(try await reader.orderReport(for: OrderID("m29")!)?.status == .filled)
         #expect(try await reader.orderReport(for: OrderID("m26")!) == nil)
     }
+
+    /// Killed while writing the rewritten ledger: the old ledger is whole and is what the next start reads;
+    /// the half-written file beside it is overwritten by the next rewrite, never read.
+    @Test func aRewriteCutShortLeavesTheOldLedgerInPlace() async throws {
+        let folder = NSTemporaryDirectory() + "paper-compaction-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/ledger.jsonl"
+        let first = PaperBroker(clock: Clock(), ledgerPath: path)
+        first.setRetention(finishedOrders: 1_000, compactEvery: .max)
+        try await first.connect()
+        await first.receive(quote(bid: "100", ask: "100.5"))
+        for n in 0..<30 { try await first.submit(order("m\(n)", .buy, 1)) }
+        let before = try lines(path)
+        let torn = Array(#"{"book":{"positions":[],"cashChange":"5"}}"#.utf8) + Array(#"{"kept":{"_0":{"bro"#.utf8)
+        #expect(FileManager.default.createFile(atPath: path + ".compacting", contents: Data(torn)))
+
+        let second = broker(path)
+        try await second.connect()
+        #expect(try await second.positions().map(\.qty) == [Quantity(30)])
+        #expect(try await second.orderReport(for: OrderID("m29")!)?.status == .filled)
+        #expect(try lines(path).count < before.count)
+        #expect(!FileManager.default.fileExists(atPath: path + ".compacting"))
+        let third = broker(path)
+        try await third.connect()
+        #expect(try await third.positions() == second.positions())
+        #expect(try await third.accountReport().cash == second.accountReport().cash)
+    }
 }
