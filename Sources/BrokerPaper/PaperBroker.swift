@@ -173,6 +173,12 @@ public final class PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable, Di
         try withSimulator { (simulator) throws(BrokerError) in try simulator.accountReport() }
     }
 
+    /// Starts reading the ledger on a thread of its own, for `connect()` to take: a daemon calls it as
+    /// it makes the broker, so that the read overlaps its other work at a start (gatewayd's journal replay).
+    public func readLedgerAhead() {
+        guarded.withLock { $0.simulator.readLedgerAhead() }
+    }
+
     /// How many finished orders the broker keeps, and how many ledger lines at the least between two
     /// compactions of its ledger; set before `connect()` (tests make both small).
     func setRetention(finishedOrders: Int, compactEvery: Int) {

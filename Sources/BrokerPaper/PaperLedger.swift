@@ -57,6 +57,20 @@ final class PaperLedger: Sendable {
 
     /// Writes left before every later one fails (`PaperFaults.ledgerWritesBeforeFailing`); `nil`: no fault.
     private let writesLeft: Mutex<Int?>
+    /// A read started ahead (`readAhead`): what it was asked for, and its result once it has one.
+    private let ahead = Mutex<ReadAhead?>(nil)
+    private let aheadDone = DispatchSemaphore(value: 0)
+
+    private struct ReadAhead: Sendable {
+        let cash: Money?
+        let finishedKept: Int
+        var result: Result<Loaded, any Error>?
+    }
+
+    struct Loaded: Sendable {
+        var book: PaperBook
+        var lines: Int
+    }
 
     init(path: String, writesBeforeFailing: Int? = nil) {
         self.path = path
@@ -131,6 +145,42 @@ final class PaperLedger: Sendable {
 
     func load(cash: Money? = nil, finishedKept: Int = PaperBook.finishedKeptDefault) throws -> PaperBook {
         try loadCounting(cash: cash, finishedKept: finishedKept).book
+    }
+
+    /// Starts reading the ledger (`loadCounting`) on a thread of its own, for `takeReadAhead` to take:
+    /// gatewayd starts it as it makes the broker, so that the read overlaps the journal's replay (both take
+    /// a few hundred milliseconds of a start). Nothing writes the ledger before the broker connects.
+    func readAhead(cash: Money?, finishedKept: Int) {
+        let started = ahead.withLock { ahead -> Bool in
+            guard ahead == nil else { return false }
+            ahead = ReadAhead(cash: cash, finishedKept: finishedKept, result: nil)
+            return true
+        }
+        guard started else { return }
+        Thread.detachNewThread { [self] in
+            let result = Result { () throws -> Loaded in
+                let (book, lines) = try loadCounting(cash: cash, finishedKept: finishedKept)
+                return Loaded(book: book, lines: lines)
+            }
+            ahead.withLock { $0?.result = result }
+            aheadDone.signal()
+        }
+    }
+
+    /// The read started ahead with these arguments, once it has ended (waiting for it); `nil` when none
+    /// was, or with others. It is taken once.
+    func takeReadAhead(cash: Money?, finishedKept: Int) throws -> Loaded? {
+        let waiting = ahead.withLock { ahead -> Bool in
+            guard let started = ahead, started.cash == cash, started.finishedKept == finishedKept else { return false }
+            return true
+        }
+        guard waiting else { return nil }
+        aheadDone.wait()
+        let result = ahead.withLock { ahead -> Result<Loaded, any Error>? in
+            defer { ahead = nil }
+            return ahead?.result
+        }
+        return try result?.get()
     }
 
     /// The book the ledger holds, keeping `finishedKept` finished orders, and how many lines it read

@@ -37,6 +37,11 @@ struct PaperSimulator {
     private(set) var compactEvery = PaperSimulator.compactEvery
     static let compactEvery = 20_000
 
+    /// Starts reading the ledger ahead of `connect()` (`PaperLedger.readAhead`).
+    func readLedgerAhead() {
+        ledger?.readAhead(cash: startingCash, finishedKept: book.finishedKept)
+    }
+
     /// How many finished orders the book keeps, and how many lines at the least between two compactions
     /// (tests make both small).
     mutating func setRetention(finishedOrders: Int, compactEvery: Int) {
@@ -96,7 +101,12 @@ struct PaperSimulator {
         if let ledger {
             do {
                 let finishedKept = book.finishedKept
-                (book, linesSinceCompaction) = try ledger.loadCounting(cash: startingCash, finishedKept: finishedKept)
+                if let read = try ledger.takeReadAhead(cash: startingCash, finishedKept: finishedKept) {
+                    (book, linesSinceCompaction) = (read.book, read.lines)
+                } else {
+                    (book, linesSinceCompaction) = try ledger.loadCounting(
+                        cash: startingCash, finishedKept: finishedKept)
+                }
             } catch {
                 throw BrokerError(.fatal, code: "ledger", message: "cannot read the paper ledger: \(error)")
             }

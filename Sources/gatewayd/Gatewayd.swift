@@ -330,10 +330,13 @@ struct Gatewayd: AsyncParsableCommand {
             logger[metadataKey: "broker"] = "alpaca"
             return AlpacaAdapter(settings: alpaca!, clock: clock, logger: logger)
         default:
-            return PaperBroker(
+            let broker = PaperBroker(
                 clock: clock, ledgerPath: account.paper?.ledger, faults: account.paper?.faults ?? PaperFaults(),
                 costs: account.paper?.costs ?? CostModel(), rules: account.paper?.rules ?? PaperRules(),
                 cash: account.startingCash.isPositive ? account.startingCash : nil, calendar: account.paper?.calendar)
+            // Read while the journal replays: the engine connects the broker once it has.
+            broker.readLedgerAhead()
+            return broker
         }
     }
 }

@@ -27,12 +27,14 @@ import Testing
         Quote(symbol: Symbol("AAPL")!, bid: Price(bid), ask: Price(ask), ts: Clock().now())
     }
 
-    func broker(_ path: String) -> PaperBroker {
+    /// A broker on the ledger at `path` keeping three finished orders and compacting every six lines, or
+    /// (`small: false`) as gatewayd makes it.
+    func broker(_ path: String, small: Bool = true) -> PaperBroker {
         let broker = PaperBroker(
             clock: Clock(), ledgerPath: path,
             costs: CostModel(commission: .perShare(rate: Price("0.5")!, minimum: .zero, maximumPercent: nil)),
             cash: Money("1000000"))
-        broker.setRetention(finishedOrders: 3, compactEvery: 6)
+        if small { broker.setRetention(finishedOrders: 3, compactEvery: 6) }
         return broker
     }
 
@@ -151,5 +153,33 @@ import Testing
         try await third.connect()
         #expect(try await third.positions() == second.positions())
         #expect(try await third.accountReport().cash == second.accountReport().cash)
+    }
+
+    /// gatewayd starts reading the ledger as it makes the broker, while the journal replays; `connect()`
+    /// takes that read, or reads again when the broker was set up otherwise since.
+    @Test func aLedgerReadAheadIsTheBookConnectTakes() async throws {
+        let folder = NSTemporaryDirectory() + "paper-compaction-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/ledger.jsonl"
+        let writer = broker(path)
+        try await writer.connect()
+        await writer.receive(quote(bid: "100", ask: "100.5"))
+        for n in 0..<12 { try await writer.submit(order("m\(n)", n % 3 == 0 ? .sell : .buy, 1 + n % 4)) }
+        try await writer.submit(order("r1", .buy, 10, type: .limit, limit: "90"))
+
+        let ahead = broker(path, small: false)
+        ahead.readLedgerAhead()
+        try await ahead.connect()
+        let changed = broker(path)
+        changed.readLedgerAhead()
+        changed.setRetention(finishedOrders: 2, compactEvery: 6)
+        try await changed.connect()
+        for broker in [ahead, changed] {
+            #expect(try await broker.positions() == writer.positions())
+            #expect(try await broker.openOrders() == writer.openOrders())
+            #expect(try await broker.accountReport().cash == writer.accountReport().cash)
+            #expect(try await broker.orderReport(for: OrderID("m11")!) == writer.orderReport(for: OrderID("m11")!))
+        }
+        #expect(try await changed.orderReport(for: OrderID("m9")!) == nil)
     }
 }
