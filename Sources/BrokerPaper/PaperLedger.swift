@@ -215,8 +215,12 @@ final class PaperLedger: Sendable {
     /// ledger or the new one whole. Appends after it go to the new file. When it fails the old ledger is
     /// left as it was, and the error is thrown.
     func compact(_ entries: [Entry]) throws {
+        // A disk made full by `PaperFaults` takes no rewrite either.
+        if writesLeft.withLock({ $0.map { $0 <= 0 } ?? false }) { throw CocoaError(.fileWriteOutOfSpace) }
         var bytes: [UInt8] = []
         for entry in entries { bytes += try line(entry) }
+        // Where the ledger really is: a ledger path that is a symbolic link stays one, to the new file.
+        let path = URL(fileURLWithPath: self.path).resolvingSymlinksInPath().path
         let temporary = path + ".compacting"
         try descriptor.withLock { descriptor in
             let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)

@@ -182,4 +182,25 @@ import Testing
         }
         #expect(try await changed.orderReport(for: OrderID("m9")!) == nil)
     }
+
+    /// A ledger path that is a symbolic link (to a ledger kept on another disk, say) is still one after the
+    /// rewrite, to the rewritten ledger.
+    @Test func aLedgerBehindASymbolicLinkIsRewrittenWhereItIs() async throws {
+        let folder = NSTemporaryDirectory() + "paper-compaction-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder + "/real", withIntermediateDirectories: true)
+        let real = folder + "/real/ledger.jsonl"
+        #expect(FileManager.default.createFile(atPath: real, contents: Data()))
+        let link = folder + "/ledger.jsonl"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
+        let writer = broker(link)
+        try await writer.connect()
+        await writer.receive(quote(bid: "100", ask: "100.5"))
+        for n in 0..<30 { try await writer.submit(order("m\(n)", .buy, 1)) }
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == real)
+        #expect(try lines(real).first?.hasPrefix(#"{"book":"#) == true)
+        let reader = broker(link)
+        try await reader.connect()
+        #expect(try await reader.positions() == writer.positions())
+    }
 }
