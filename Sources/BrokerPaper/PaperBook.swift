@@ -85,9 +85,9 @@ struct PaperBook {
     }
 
     var orders: [OrderID: Resting] = [:]
-    /// Finished orders still kept, oldest finished first: past `finishedKept` the oldest is let go, so that
-    /// the book (and a compacted ledger) holds the open orders and the latest finished ones, not every order
-    /// it has seen. A finished order is asked about only while the gateway is unsure of it — an order in
+    /// Finished orders still kept, oldest finished first: past `finishedKept` the oldest are let go
+    /// (`shed`), so that the book (and a compacted ledger) holds the open orders and the latest finished
+    /// ones, not every order it has seen. A finished order is asked about only while the gateway is unsure of it — an order in
     /// flight when it stopped — and refused as a duplicate if sent again, so the latest thousands serve.
     private var finished = FinishedList()
     var finishedKept = PaperBook.finishedKeptDefault
@@ -258,10 +258,19 @@ struct PaperBook {
         }
     }
 
-    /// Keeps a finished order among the latest, letting go of the oldest past `finishedKept`.
+    /// Keeps a finished order among the latest; `shed` lets go of the oldest.
     private mutating func retire(_ id: OrderID) {
         finished.append(id)
-        while finished.count > finishedKept, let oldest = finished.removeFirst() {
+    }
+
+    /// Lets go of the oldest finished orders past `finishedKept`, at most `limit` of them. The simulator
+    /// sheds after each operation a bounded number, so that a quote that fills a hundred thousand orders
+    /// does not also free them all in the same call (a fifth of that call, which holds the engine's
+    /// thread): the next calls free them a thousand at a time. A ledger being read sheds as it goes.
+    mutating func shed(atMost limit: Int) {
+        var left = limit
+        while left > 0, finished.count > finishedKept, let oldest = finished.removeFirst() {
+            left -= 1
             guard orders[oldest]?.status.isOpen == false else { continue }
             orders[oldest] = nil
             childrenOf[oldest] = nil
@@ -285,7 +294,7 @@ struct PaperBook {
                     watermark: resting.watermark, reservePrice: resting.reservePrice, held: resting.held,
                     parent: resting.parent, sibling: resting.sibling))
         }
-        for id in finished.ids where orders[id]?.status.isOpen == false {
+        for id in finished.ids.suffix(finishedKept) where orders[id]?.status.isOpen == false {
             if let entry = kept(id) { entries.append(entry) }
         }
         for id in arrival.ids where orders[id]?.status.isOpen == true {

@@ -206,6 +206,7 @@ final class PaperLedger: Sendable {
             // A torn last line (killed mid-write) is the one thing the broker never reported: skip it.
             guard let entry = try? decoder.decode(Entry.self, from: data[start..<end]) else { continue }
             book.apply(entry)
+            book.shed(atMost: 2)
         }
         return (book, lines)
     }

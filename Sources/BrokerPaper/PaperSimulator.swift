@@ -32,10 +32,12 @@ struct PaperSimulator {
     private var linesSinceCompaction = 0
     private var compactionDue = PaperSimulator.compactEvery
     /// Lines appended between two compactions at the least: a compaction rewrites about as many lines as
-    /// the book keeps orders, so it is due after `compactEvery` lines or eight times that many, whichever
-    /// is more, and costs a fraction of a write per line appended.
+    /// the book keeps orders, so it is due after `compactEvery` lines or eight lines per order kept,
+    /// whichever is more, and costs a fraction of a write per line appended.
     private(set) var compactEvery = PaperSimulator.compactEvery
     static let compactEvery = 20_000
+    /// Finished orders past those the book keeps that one operation lets go of, at most (`PaperBook.shed`).
+    static let shedPerOperation = 1_000
 
     /// Starts reading the ledger ahead of `connect()` (`PaperLedger.readAhead`).
     func readLedgerAhead() {
@@ -642,6 +644,7 @@ struct PaperSimulator {
     /// reported is taken back; the error says so (`unknownOutcome`: the caller settles the order, and
     /// finds nothing of this call). Should the ledger not read back either, the broker disconnects.
     mutating func finish(_ start: Start) -> BrokerError? {
+        book.shed(atMost: Self.shedPerOperation)
         guard let ledger, !unwritten.isEmpty else { return nil }
         defer { unwritten.removeAll(keepingCapacity: true) }
         do {

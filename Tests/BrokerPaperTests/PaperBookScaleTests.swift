@@ -38,8 +38,13 @@ struct PaperBookScaleTests {
         #expect(filled == expected)
         #expect(try await broker.orderReport(for: OrderID("o-9")!)?.status == .acknowledged)
         #expect(try await broker.orderReport(for: OrderID("o-39998")!)?.status == .filled)
-        // Of the 36 000 filled, the broker keeps the latest finished (`PaperBook.finishedKept`), not all.
+        // Of the 36 000 filled, the broker keeps the latest finished (`PaperBook.finishedKept`), not all:
+        // the call that filled them let go of a thousand, and each call after lets go of a thousand more.
         #expect(try await broker.orderReport(for: OrderID("o-8")!) == nil)
+        #expect(try await broker.orderReport(for: OrderID("o-20008")!)?.status == .filled)
+        for _ in 0..<34 { await broker.advance() }
+        #expect(try await broker.orderReport(for: OrderID("o-20008")!) == nil)
+        #expect(try await broker.orderReport(for: OrderID("o-39998")!)?.status == .filled)
     }
 
     @Test func arrivalListKeepsOrderAndStaysWithinTwiceWhatIsOpen() {
