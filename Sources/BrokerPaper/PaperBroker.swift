@@ -179,9 +179,16 @@ public final class PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable, Di
         guarded.withLock { $0.simulator.readLedgerAhead() }
     }
 
-    /// How many finished orders the broker keeps, and how many ledger lines at the least between two
-    /// compactions of its ledger; set before `connect()` (tests make both small).
-    func setRetention(finishedOrders: Int, compactEvery: Int) {
+    /// How many finished orders the broker keeps by default (`setRetention`).
+    public static let finishedOrdersKept = PaperBook.finishedKeptDefault
+    /// How many lines its ledger takes at the least between two rewrites, by default (`setRetention`).
+    public static let ledgerRewriteLines = PaperSimulator.compactEvery
+
+    /// How many finished orders the broker keeps (at least one), and how many ledger lines at the least
+    /// between two rewrites of its ledger (at least one; a rewrite also waits for eight lines per order
+    /// kept); set before `readLedgerAhead()` and `connect()`. The crash tests make both small, so that
+    /// kills land in rewrites.
+    public func setRetention(finishedOrders: Int, compactEvery: Int) {
         guarded.withLock { $0.simulator.setRetention(finishedOrders: finishedOrders, compactEvery: compactEvery) }
     }
 

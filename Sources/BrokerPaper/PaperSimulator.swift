@@ -47,9 +47,9 @@ struct PaperSimulator {
     /// How many finished orders the book keeps, and how many lines at the least between two compactions
     /// (tests make both small).
     mutating func setRetention(finishedOrders: Int, compactEvery: Int) {
-        book.finishedKept = finishedOrders
-        self.compactEvery = compactEvery
-        compactionDue = compactEvery
+        book.finishedKept = max(1, finishedOrders)
+        self.compactEvery = max(1, compactEvery)
+        compactionDue = self.compactEvery
     }
 
     /// An order reaching the market: its acknowledgements, then the orders that start working.

@@ -8,7 +8,8 @@ extension ConfigReader {
     mutating func paper(_ node: Node?, at path: String) -> GatewayConfig.Paper? {
         let keys: Set<String> = [
             "ledger", "crash_in_submit", "commission", "fees", "hard_to_borrow", "fractional", "slippage", "calendar",
-            "queue_fill_probability", "participation", "seed", "latency", "replay",
+            "queue_fill_probability", "participation", "seed", "latency", "replay", "ledger_keep_finished",
+            "ledger_rewrite_lines",
         ]
         var map: [String: Node] = [:]
         if let node {
@@ -50,10 +51,22 @@ extension ConfigReader {
             }
         }
         rules.latency = latency(map["latency"], at: "\(path).latency")
+        var retention = GatewayConfig.Paper.Retention()
+        let retentionKeys: [(String, WritableKeyPath<GatewayConfig.Paper.Retention, Int>)] = [
+            ("ledger_keep_finished", \.keepFinished), ("ledger_rewrite_lines", \.rewriteLines),
+        ]
+        for (key, keyPath) in retentionKeys {
+            guard let text = string(map[key], at: "\(path).\(key)") else { continue }
+            if let value = Int(text), value >= 1 {
+                retention[keyPath: keyPath] = value
+            } else {
+                problems.append("\(path).\(key): '\(text)' is not a whole number of one or more")
+            }
+        }
         return GatewayConfig.Paper(
             ledger: ledger, faults: faults, costs: costs, rules: rules,
             calendar: calendar(map["calendar"], at: "\(path).calendar"),
-            replay: replay(map["replay"], at: "\(path).replay"))
+            replay: replay(map["replay"], at: "\(path).replay"), retention: retention)
     }
 
     /// `calendar`: `us_equities` (the default), `always_open`, or a mapping of `time_zone`, `open`, `close`,

@@ -29,6 +29,14 @@ struct GatewayConfig: Sendable {
         /// When the simulated market trades; `nil`: always (`calendar: always_open`).
         var calendar: MarketCalendar?
         var replay: PaperReplay.Settings?
+        var retention = Retention()
+
+        /// How many finished orders the paper broker keeps, and how many lines its ledger takes at the least
+        /// between two rewrites (`ledger_keep_finished`, `ledger_rewrite_lines`).
+        struct Retention: Sendable {
+            var keepFinished = PaperBroker.finishedOrdersKept
+            var rewriteLines = PaperBroker.ledgerRewriteLines
+        }
     }
 
     var socket: String

@@ -334,6 +334,9 @@ struct Gatewayd: AsyncParsableCommand {
                 clock: clock, ledgerPath: account.paper?.ledger, faults: account.paper?.faults ?? PaperFaults(),
                 costs: account.paper?.costs ?? CostModel(), rules: account.paper?.rules ?? PaperRules(),
                 cash: account.startingCash.isPositive ? account.startingCash : nil, calendar: account.paper?.calendar)
+            if let retention = account.paper?.retention {
+                broker.setRetention(finishedOrders: retention.keepFinished, compactEvery: retention.rewriteLines)
+            }
             // Read while the journal replays: the engine connects the broker once it has.
             broker.readLedgerAhead()
             return broker

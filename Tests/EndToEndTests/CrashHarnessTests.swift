@@ -59,10 +59,27 @@ extension EndToEnd {
     struct CrashHarnessTests {
         @Test func sigkillUnderLoadRoundAfterRoundLosesNothingAndSendsNothingTwice() async throws {
             let environment = ProcessInfo.processInfo.environment
-            let rounds = Int(environment["CRASH_ROUNDS"] ?? "") ?? 10
-            var random = SeededRandom(state: UInt64(environment["CRASH_SEED"] ?? "") ?? 2026_11_25)
+            try await run(
+                rounds: Int(environment["CRASH_ROUNDS"] ?? "") ?? 10,
+                seed: UInt64(environment["CRASH_SEED"] ?? "") ?? 2026_11_25)
+        }
+
+        /// The same with a paper broker that keeps 20 finished orders and rewrites its ledger every 50 lines
+        /// at the least, so that kills land in rewrites, and starts read rewritten ledgers: a quarter of
+        /// the rounds (at least three). What the ledger no longer holds cannot be counted for orders sent
+        /// twice; the broker's positions must still be the journal's after every restart.
+        @Test func sigkillWhileThePaperLedgerIsRewrittenLosesNothing() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            try await run(
+                rounds: max(3, (Int(environment["CRASH_ROUNDS"] ?? "") ?? 10) / 4),
+                seed: (UInt64(environment["CRASH_SEED"] ?? "") ?? 2026_11_25) &+ 1,
+                extraPaper: ["ledger_keep_finished: 20", "ledger_rewrite_lines: 50"])
+        }
+
+        func run(rounds: Int, seed: UInt64, extraPaper: [String] = []) async throws {
+            var random = SeededRandom(state: seed)
             // Checkpoints every 40 events, so restarts load one and replay a tail.
-            let daemon = try await startedDaemon(top: ["journal_checkpoint_every: 40"])
+            let daemon = try await startedDaemon(extraPaper: extraPaper, top: ["journal_checkpoint_every: 40"])
             let accepted = AcceptedOrders()
             for round in 1...rounds {
                 let socketPath = daemon.socketPath
@@ -106,6 +123,10 @@ extension EndToEnd {
                     "round \(round): restart failed:\n\(daemon.log)")
                 try check(daemon, accepted: seen, round: round)
             }
+            if !extraPaper.isEmpty {
+                let ledger = (try? String(contentsOfFile: daemon.ledgerPath, encoding: .utf8)) ?? ""
+                #expect(ledger.hasPrefix(#"{"book":"#), "the paper ledger was never rewritten")
+            }
             #expect(await daemon.stop() == 0)
         }
 
@@ -128,9 +149,16 @@ extension EndToEnd {
             let sent = try Self.ordersReceivedByBroker(ledger: daemon.ledgerPath)
             let twice = sent.filter { $0.value > 1 }
             #expect(twice.isEmpty, "round \(round): sent twice: \(twice.keys.sorted().prefix(5))")
+            // The broker's open orders and positions are what the journal holds (the start's reconciliation
+            // journaled what the kill left behind).
+            let reconciled = try client.request("reconcile", ["account": "paper"])
+            let paper = (reconciled["reconciliations"] as? [[String: Any]])?.first ?? [:]
+            #expect(paper["positions_compared"] as? Bool == true, "round \(round): \(reconciled)")
+            #expect((paper["differences"] as? [Any])?.isEmpty == true, "round \(round): \(reconciled)")
         }
 
-        /// Order ids the paper broker recorded as received (new orders, replacements, bracket children).
+        /// Order ids the paper broker recorded as received (new orders, replacements, bracket children), and
+        /// those a rewritten ledger keeps.
         static func ordersReceivedByBroker(ledger: String) throws -> [String: Int] {
             var counts: [String: Int] = [:]
             let text = (try? String(contentsOfFile: ledger, encoding: .utf8)) ?? ""
@@ -140,6 +168,7 @@ extension EndToEnd {
                 let order: Any? =
                     (entry["received"] as? [String: Any])?["_0"] ?? (entry["receivedChild"] as? [String: Any])?["_0"]
                     ?? (entry["replaced"] as? [String: Any])?["by"]
+                    ?? ((entry["kept"] as? [String: Any])?["_0"] as? [String: Any])?["order"]
                 if let id = (order as? [String: Any])?["order_id"] as? String { counts[id, default: 0] += 1 }
             }
             return counts

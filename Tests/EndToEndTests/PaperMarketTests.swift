@@ -170,6 +170,8 @@ extension EndToEnd {
                   calendar: {open: "25:00", time_zone: Mars/Olympus}
                   queue_fill_probability: "1.5"
                   latency: {ack_ms: "-1"}
+                  ledger_keep_finished: 0
+                  ledger_rewrite_lines: many
             """.write(toFile: bad, atomically: true, encoding: .utf8)
             let refused = try await Daemon.run(Daemon.binaryFolder + "/gatewayd", ["--check-config", bad])
             #expect(refused.status == 78)
@@ -178,6 +180,8 @@ extension EndToEnd {
                 "accounts[0].paper.calendar.time_zone: 'Mars/Olympus' is not a time zone name",
                 "accounts[0].paper.queue_fill_probability: '1.5' is not a chance from 0 to 1",
                 "accounts[0].paper.latency.ack_ms: '-1' is not a decimal of zero or more",
+                "accounts[0].paper.ledger_keep_finished: '0' is not a whole number of one or more",
+                "accounts[0].paper.ledger_rewrite_lines: 'many' is not a whole number of one or more",
             ] {
                 #expect(refused.err.contains(problem), "\(refused.err)")
             }
