@@ -90,8 +90,7 @@ struct PaperBook {
     /// ones, not every order it has seen. A finished order is asked about only while the gateway is unsure of it — an order in
     /// flight when it stopped — and refused as a duplicate if sent again, so the latest thousands serve.
     private var finished = FinishedList()
-    var finishedKept = PaperBook.finishedKeptDefault
-    static let finishedKeptDefault = 2_000
+    var finishedKept = PaperBroker.finishedOrdersKept
     /// Every order in arrival order, oldest first; closed orders stay in it until the next compaction, so
     /// readers skip what is not open. Closing an order only counts it, and the list is compacted once the
     /// closed outnumber the rest: closing is then constant time, where taking each one out at once cost a

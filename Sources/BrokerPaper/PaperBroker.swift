@@ -179,10 +179,12 @@ public final class PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable, Di
         guarded.withLock { $0.simulator.readLedgerAhead() }
     }
 
-    /// How many finished orders the broker keeps by default (`setRetention`).
-    public static let finishedOrdersKept = PaperBook.finishedKeptDefault
-    /// How many lines its ledger takes at the least between two rewrites, by default (`setRetention`).
-    public static let ledgerRewriteLines = PaperSimulator.compactEvery
+    /// How many finished orders the broker keeps by default (`setRetention`; `PaperBook.finishedKept`).
+    public static let finishedOrdersKept = 2_000
+    /// How many lines its ledger takes at the least between two rewrites, by default (`setRetention`): a
+    /// rewrite writes about as many lines as the book keeps orders, so it is due after this many lines or
+    /// eight per order kept, whichever is more, and costs a fraction of a write per line appended.
+    public static let ledgerRewriteLines = 20_000
 
     /// How many finished orders the broker keeps (at least one), and how many ledger lines at the least
     /// between two rewrites of its ledger (at least one; a rewrite also waits for eight lines per order

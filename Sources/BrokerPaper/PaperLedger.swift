@@ -67,6 +67,7 @@ final class PaperLedger: Sendable {
         var result: Result<Loaded, any Error>?
     }
 
+    /// A ledger read back: the book it holds, and how many lines it took (what `compact` would shrink).
     struct Loaded: Sendable {
         var book: PaperBook
         var lines: Int
@@ -143,7 +144,7 @@ final class PaperLedger: Sendable {
         }
     }
 
-    func load(cash: Money? = nil, finishedKept: Int = PaperBook.finishedKeptDefault) throws -> PaperBook {
+    func load(cash: Money? = nil, finishedKept: Int = PaperBroker.finishedOrdersKept) throws -> PaperBook {
         try loadCounting(cash: cash, finishedKept: finishedKept).book
     }
 
@@ -158,10 +159,7 @@ final class PaperLedger: Sendable {
         }
         guard started else { return }
         Thread.detachNewThread { [self] in
-            let result = Result { () throws -> Loaded in
-                let (book, lines) = try loadCounting(cash: cash, finishedKept: finishedKept)
-                return Loaded(book: book, lines: lines)
-            }
+            let result = Result { try loadCounting(cash: cash, finishedKept: finishedKept) }
             ahead.withLock { $0?.result = result }
             aheadDone.signal()
         }
@@ -183,15 +181,12 @@ final class PaperLedger: Sendable {
         return try result?.get()
     }
 
-    /// The book the ledger holds, keeping `finishedKept` finished orders, and how many lines it read
-    /// (what `compact` would shrink).
-    func loadCounting(
-        cash: Money? = nil, finishedKept: Int = PaperBook.finishedKeptDefault
-    ) throws -> (book: PaperBook, lines: Int) {
+    /// The ledger read back, its book keeping `finishedKept` finished orders.
+    func loadCounting(cash: Money? = nil, finishedKept: Int = PaperBroker.finishedOrdersKept) throws -> Loaded {
         var book = PaperBook()
         book.cash = cash
         book.finishedKept = finishedKept
-        guard FileManager.default.fileExists(atPath: path) else { return (book, 0) }
+        guard FileManager.default.fileExists(atPath: path) else { return Loaded(book: book, lines: 0) }
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let decoder = JSONDecoder()
         var lines = 0
@@ -208,7 +203,7 @@ final class PaperLedger: Sendable {
             book.apply(entry)
             book.shed(atMost: 2)
         }
-        return (book, lines)
+        return Loaded(book: book, lines: lines)
     }
 
     /// Rewrites the ledger as `entries` (a book's `compacted`): written to a file beside it, flushed to
@@ -232,8 +227,9 @@ final class PaperLedger: Sendable {
                 guard count > 0 else { break }
                 written += count
             }
-            guard written == bytes.count, fsync(fd) == 0, close(fd) == 0 else {
-                close(fd)
+            let flushed = written == bytes.count && fsync(fd) == 0
+            // Closed once whatever happened: a second close could close a descriptor another thread opened.
+            guard close(fd) == 0, flushed else {
                 unlink(temporary)
                 throw CocoaError(.fileWriteUnknown)
             }

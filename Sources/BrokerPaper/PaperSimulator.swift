@@ -30,12 +30,9 @@ struct PaperSimulator {
     /// Lines appended to the ledger since it was read or last compacted, and how many of them (at least)
     /// make the next compaction due (`compactIfDue`).
     private var linesSinceCompaction = 0
-    private var compactionDue = PaperSimulator.compactEvery
-    /// Lines appended between two compactions at the least: a compaction rewrites about as many lines as
-    /// the book keeps orders, so it is due after `compactEvery` lines or eight lines per order kept,
-    /// whichever is more, and costs a fraction of a write per line appended.
-    private(set) var compactEvery = PaperSimulator.compactEvery
-    static let compactEvery = 20_000
+    private var compactionDue = PaperBroker.ledgerRewriteLines
+    /// Lines appended between two compactions at the least (`PaperBroker.ledgerRewriteLines`).
+    private var compactEvery = PaperBroker.ledgerRewriteLines
     /// Finished orders past those the book keeps that one operation lets go of, at most (`PaperBook.shed`).
     static let shedPerOperation = 1_000
 
@@ -103,12 +100,10 @@ struct PaperSimulator {
         if let ledger {
             do {
                 let finishedKept = book.finishedKept
-                if let read = try ledger.takeReadAhead(cash: startingCash, finishedKept: finishedKept) {
-                    (book, linesSinceCompaction) = (read.book, read.lines)
-                } else {
-                    (book, linesSinceCompaction) = try ledger.loadCounting(
-                        cash: startingCash, finishedKept: finishedKept)
-                }
+                let read =
+                    try ledger.takeReadAhead(cash: startingCash, finishedKept: finishedKept)
+                    ?? ledger.loadCounting(cash: startingCash, finishedKept: finishedKept)
+                (book, linesSinceCompaction) = (read.book, read.lines)
             } catch {
                 throw BrokerError(.fatal, code: "ledger", message: "cannot read the paper ledger: \(error)")
             }

@@ -73,11 +73,14 @@ final class JournalIndexer: @unchecked Sendable {
     private let urgentCount: Int
     private let maxAge: TimeInterval
 
+    /// Events with their chain hashes, in order: what is appended, waits, and is written as one batch.
+    typealias Batch = [(record: JournalRecord, hash: ChainHash)]
+
     // Guarded by `condition`.
-    private var unindexed: [(record: JournalRecord, hash: ChainHash)] = []
+    private var unindexed: Batch = []
     /// The batch being written: taken out of `unindexed` whole (`take`), so that neither taking it nor
     /// letting it go after copies or releases its events while `condition` is held.
-    private var inFlight: [(record: JournalRecord, hash: ChainHash)] = []
+    private var inFlight: Batch = []
     /// Every event appended and not yet in the tables: waiting, and being written.
     private var backlogCount: Int { unindexed.count + inFlight.count }
     private var appendedSeq: Int64
@@ -127,7 +130,7 @@ final class JournalIndexer: @unchecked Sendable {
     /// Batches in the tables, left for the next append to release: their events were made on the
     /// appending thread (the engine's), and freed on an indexing thread they took the allocator's lock of
     /// that thread's arena, which the engine's own allocations then waited for (docs/performance.md).
-    private var toRelease: [[(record: JournalRecord, hash: ChainHash)]] = []
+    private var toRelease: [Batch] = []
     /// Most batches `toRelease` holds; past that the indexing thread releases them itself.
     static let releaseHeld = 4
     /// For tests: the next batch taken waits before it is written, once it has said it was taken.
@@ -178,9 +181,9 @@ final class JournalIndexer: @unchecked Sendable {
     }
 
     /// Hands appended events over to be copied; waits while more than `backlogLimit` are waiting.
-    func add(_ linked: [(record: JournalRecord, hash: ChainHash)]) {
+    func add(_ linked: Batch) {
         guard let last = linked.last else { return }
-        var released: [[(record: JournalRecord, hash: ChainHash)]] = []
+        var released: [Batch] = []
         condition.lock()
         defer {
             condition.unlock()
@@ -255,7 +258,7 @@ final class JournalIndexer: @unchecked Sendable {
     func latestOrderPayload(_ orderID: String) -> String? {
         condition.lock()
         defer { condition.unlock() }
-        func newest(in events: [(record: JournalRecord, hash: ChainHash)]) -> String? {
+        func newest(in events: Batch) -> String? {
             events.last { $0.record.kind == "order" && $0.record.orderID == orderID }?.record.payload
         }
         return newest(in: unindexed) ?? newest(in: inFlight)
@@ -387,7 +390,7 @@ final class JournalIndexer: @unchecked Sendable {
             // This thread lets go of the batch: once written, the next append releases it (`toRelease`).
             batch = []
             // Released here instead when appends stop coming: no more than a few batches wait for one.
-            var unclaimed: [[(record: JournalRecord, hash: ChainHash)]] = []
+            var unclaimed: [Batch] = []
             condition.lock()
             writing = false
             writer = nil
@@ -455,7 +458,7 @@ final class JournalIndexer: @unchecked Sendable {
     }
 
     /// Waits for the next batch `role` writes and takes it; `nil` when the thread ends. Holds `condition`.
-    private func nextBatch(for role: Role) -> [(record: JournalRecord, hash: ChainHash)]? {
+    private func nextBatch(for role: Role) -> Batch? {
         while true {
             let hurried = !waiters.isEmpty || hurrying > 0
             if stopping {
@@ -519,7 +522,7 @@ final class JournalIndexer: @unchecked Sendable {
 
     /// Takes the oldest `limit` waiting events as the batch to write (`inFlight`): all of them, as they
     /// usually are, by taking the array itself. Holds `condition`.
-    private func take(_ limit: Int) -> [(record: JournalRecord, hash: ChainHash)] {
+    private func take(_ limit: Int) -> Batch {
         if unindexed.count <= limit {
             inFlight = unindexed
             unindexed = []
@@ -583,7 +586,7 @@ final class JournalIndexer: @unchecked Sendable {
     /// Inserts `batch` in one transaction, begun and committed with cached statements (GRDB's `write`
     /// compiles `BEGIN` and `COMMIT` anew each time); `beforeCommit` runs between the two.
     static func write(
-        _ batch: [(record: JournalRecord, hash: ChainHash)], to pool: DatabasePool, beforeCommit: () -> Void = {}
+        _ batch: Batch, to pool: DatabasePool, beforeCommit: () -> Void = {}
     ) throws {
         try pool.writeWithoutTransaction { db in
             try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
@@ -599,7 +602,7 @@ final class JournalIndexer: @unchecked Sendable {
     }
 
     /// Inserts linked events that continue the table without a gap; anything else is refused whole.
-    private static func insert(_ batch: [(record: JournalRecord, hash: ChainHash)], into db: Database) throws {
+    private static func insert(_ batch: Batch, into db: Database) throws {
         guard let first = batch.first else { return }
         let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM events")) ?? 0
         guard first.record.seq == last + 1 else {

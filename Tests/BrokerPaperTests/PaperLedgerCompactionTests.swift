@@ -8,7 +8,13 @@ import Testing
 /// The paper broker keeps its open orders and only the latest finished ones, and rewrites its ledger as
 /// what it keeps once enough lines have been appended: a new broker reading the rewritten ledger must be the
 /// broker that wrote it, and fill what it holds the same way.
-@Suite(.timeLimit(.minutes(1))) struct PaperLedgerCompactionTests {
+@Suite(.timeLimit(.minutes(1))) final class PaperLedgerCompactionTests {
+    /// Each test's own folder, removed after it, and the ledger's path in it.
+    let folder = NSTemporaryDirectory() + "paper-compaction-" + UUID().uuidString
+    var path: String { folder + "/ledger.jsonl" }
+
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+
     struct Clock: WallClock {
         func now() -> Timestamp { Timestamp(nanosecondsSinceEpoch: 1_795_600_000_000_000_000) }
     }
@@ -42,10 +48,17 @@ import Testing
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
     }
 
+    /// A broker that never rewrites its ledger, as an older gatewayd's, after thirty market buys filled.
+    func neverRewriting() async throws -> PaperBroker {
+        let broker = PaperBroker(clock: Clock(), ledgerPath: path)
+        broker.setRetention(finishedOrders: 1_000, compactEvery: .max)
+        try await broker.connect()
+        await broker.receive(quote(bid: "100", ask: "100.5"))
+        for n in 0..<30 { try await broker.submit(order("m\(n)", .buy, 1)) }
+        return broker
+    }
+
     @Test func aCompactedLedgerIsTheBookThatWroteIt() async throws {
-        let folder = NSTemporaryDirectory() + "paper-compaction-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let path = folder + "/ledger.jsonl"
         let first = broker(path)
         try await first.connect()
         await first.receive(quote(bid: "100", ask: "100.5"))
@@ -106,15 +119,7 @@ import Testing
     }
 
     @Test func aStartCompactsALedgerThatHasGrownPastItsBook() async throws {
-        let folder = NSTemporaryDirectory() + "paper-compaction-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let path = folder + "/ledger.jsonl"
-        // Written by a broker that never compacts, as an older gatewayd did.
-        let old = PaperBroker(clock: Clock(), ledgerPath: path)
-        old.setRetention(finishedOrders: 1_000, compactEvery: .max)
-        try await old.connect()
-        await old.receive(quote(bid: "100", ask: "100.5"))
-        for n in 0..<30 { try await old.submit(order("m\(n)", .buy, 1)) }
+        let old = try await neverRewriting()
         try await old.submit(order("r1", .buy, 1, type: .limit, limit: "90"))
         #expect(try lines(path).count == 61)
 
@@ -131,14 +136,7 @@ import Testing
     /// Killed while writing the rewritten ledger: the old ledger is whole and is what the next start reads;
     /// the half-written file beside it is overwritten by the next rewrite, never read.
     @Test func aRewriteCutShortLeavesTheOldLedgerInPlace() async throws {
-        let folder = NSTemporaryDirectory() + "paper-compaction-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let path = folder + "/ledger.jsonl"
-        let first = PaperBroker(clock: Clock(), ledgerPath: path)
-        first.setRetention(finishedOrders: 1_000, compactEvery: .max)
-        try await first.connect()
-        await first.receive(quote(bid: "100", ask: "100.5"))
-        for n in 0..<30 { try await first.submit(order("m\(n)", .buy, 1)) }
+        _ = try await neverRewriting()
         let before = try lines(path)
         let torn = Array(#"{"book":{"positions":[],"cashChange":"5"}}"#.utf8) + Array(#"{"kept":{"_0":{"bro"#.utf8)
         #expect(FileManager.default.createFile(atPath: path + ".compacting", contents: Data(torn)))
@@ -158,9 +156,6 @@ import Testing
     /// gatewayd starts reading the ledger as it makes the broker, while the journal replays; `connect()`
     /// takes that read, or reads again when the broker was set up otherwise since.
     @Test func aLedgerReadAheadIsTheBookConnectTakes() async throws {
-        let folder = NSTemporaryDirectory() + "paper-compaction-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let path = folder + "/ledger.jsonl"
         let writer = broker(path)
         try await writer.connect()
         await writer.receive(quote(bid: "100", ask: "100.5"))
@@ -186,12 +181,10 @@ import Testing
     /// A ledger path that is a symbolic link (to a ledger kept on another disk, say) is still one after the
     /// rewrite, to the rewritten ledger.
     @Test func aLedgerBehindASymbolicLinkIsRewrittenWhereItIs() async throws {
-        let folder = NSTemporaryDirectory() + "paper-compaction-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder + "/real", withIntermediateDirectories: true)
         let real = folder + "/real/ledger.jsonl"
         #expect(FileManager.default.createFile(atPath: real, contents: Data()))
-        let link = folder + "/ledger.jsonl"
+        let link = path
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
         let writer = broker(link)
         try await writer.connect()
