@@ -29,4 +29,19 @@ public protocol DirectBroker: BrokerAdapter {
     /// it failed. `deliver` runs before the broker can report anything else, so whatever it does with
     /// the events keeps the broker's order.
     func callNow(_ call: BrokerCall, deliver: (Result<BrokerOrderReport?, BrokerError>, [BrokerEvent]) -> Void)
+
+    /// Whether a call left work unfinished, so as to give the caller's thread back before it was done (a
+    /// quote through more resting orders than one step matches); `continueNow` does the next step.
+    var hasUnfinishedWork: Bool { get }
+
+    /// Does the next step of the work a call left unfinished, on the caller's thread, and hands `deliver`
+    /// every event the broker reported during it, in order, as `callNow` does.
+    func continueNow(deliver: ([BrokerEvent]) -> Void)
+}
+
+extension DirectBroker {
+    /// A broker whose calls always finish their work.
+    public var hasUnfinishedWork: Bool { false }
+
+    public func continueNow(deliver: ([BrokerEvent]) -> Void) {}
 }

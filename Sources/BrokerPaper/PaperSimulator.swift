@@ -35,6 +35,21 @@ struct PaperSimulator {
     private var compactEvery = PaperBroker.ledgerRewriteLines
     /// Finished orders past those the book keeps that one operation lets go of, at most (`PaperBook.shed`).
     static let shedPerOperation = 1_000
+    /// Quotes' passes through their symbols' working orders that a step left unfinished, oldest first
+    /// (`receive(_:step:)`).
+    private var sweeps: [Sweep] = []
+
+    /// A quote's pass through the orders that were working on its symbol when it came, in their priority,
+    /// as far as `next`.
+    private struct Sweep {
+        let ids: [OrderID]
+        var next = 0
+    }
+
+    /// Whether a quote's pass through its orders was cut short, its rest waiting for `continueSweeps`.
+    var hasUnfinishedSweep: Bool { !sweeps.isEmpty }
+    /// Orders one step of a quote's pass matches at most (`perform`, `continueSweeps`, `advance`).
+    var sweepStep = PaperBroker.sweepStep
 
     /// Starts reading the ledger ahead of `connect()` (`PaperLedger.readAhead`).
     func readLedgerAhead() {
@@ -73,15 +88,18 @@ struct PaperSimulator {
         self.faults = faults
     }
 
-    /// Makes one call; an order report for `.orderReport`, else `nil`.
+    /// Makes one call; an order report for `.orderReport`, else `nil`. A quote matches at most `sweepStep`
+    /// of the orders it may fill (`receive(_:step:)`); any other call first finishes every pass a quote
+    /// left unfinished.
     mutating func perform(_ call: BrokerCall) throws(BrokerError) -> BrokerOrderReport? {
+        if case .quote = call {} else { finishSweeps() }
         switch call {
         case .submit(let order): try submit(order)
         case .cancel(let order): try cancel(order)
         case .replace(let order, let replacement): try replace(order, with: replacement)
         case .submitBracket(let entry, let stop, let target):
             try submitBracket(entry: entry, stop: stop, target: target)
-        case .quote(let quote): receive(quote)
+        case .quote(let quote): receive(quote, step: sweepStep)
         case .reconcile(let tag, let since): try reconcile(tag: tag, since: since)
         case .orderReport(let id): return try orderReport(for: id)
         }
@@ -129,6 +147,7 @@ struct PaperSimulator {
 
     mutating func disconnect() {
         connected = false
+        sweeps.removeAll()
     }
 
     mutating func submit(_ order: Order) throws(BrokerError) {
@@ -252,25 +271,65 @@ struct PaperSimulator {
             working: [replacement.orderID])
     }
 
-    mutating func receive(_ quote: Quote) {
+    /// Takes a quote, then matches the orders working on its symbol against it, oldest first, at most
+    /// `step` of them: the rest wait for `continueSweeps`, so that a quote through a hundred thousand
+    /// resting orders (about 0.6 s of matching on the 2-core machine, docs/performance.md) does not hold
+    /// the engine's thread, which calls the broker, for all of that. Whatever else the broker is asked
+    /// first finishes every pass left unfinished (`finishSweeps`), a later quote included: each order is
+    /// matched against the quotes in the order they came and every call meets the book as a whole pass
+    /// would have left it, so fills and their prices do not depend on when the steps ran.
+    mutating func receive(_ quote: Quote, step: Int = .max) {
+        finishSweeps()
         do {
             try tick()
             book.quotes[quote.symbol] = book.quotes[quote.symbol]?.merged(with: quote) ?? quote
             if let rate = rules.participation, let volume = quote.volume {
                 book.volumeLeft[quote.symbol] = PaperMatching.share(of: volume, rate: rate, whole: !rules.fractional)
             }
-            for id in book.working(symbol: quote.symbol) {
-                // An opening order is filled by the session's first quote, as an auction would.
-                try match(id, fresh: false, auction: book.orders[id]?.order.tif == .opg)
-            }
+            let working = book.working(symbol: quote.symbol)
+            if !working.isEmpty { sweeps.append(Sweep(ids: working)) }
         } catch {
             return  // the ledger failed: report nothing further
         }
+        continueSweeps(step: step)
+    }
+
+    /// Matches the next `step` (by default `sweepStep`) orders of the passes left unfinished, oldest pass
+    /// first. When the ledger fails the passes are dropped, as a whole pass stopped there: the orders not
+    /// reached keep working, for the next quote.
+    mutating func continueSweeps(step: Int? = nil) {
+        var left = step ?? sweepStep
+        do {
+            while left > 0, !sweeps.isEmpty {
+                while left > 0, sweeps[0].next < sweeps[0].ids.count {
+                    let id = sweeps[0].ids[sweeps[0].next]
+                    sweeps[0].next += 1
+                    left -= 1
+                    // An opening order is filled by the session's first quote, as an auction would.
+                    try match(id, fresh: false, auction: book.orders[id]?.order.tif == .opg)
+                }
+                if sweeps[0].next == sweeps[0].ids.count { sweeps.removeFirst() }
+            }
+        } catch {
+            sweeps.removeAll()
+        }
+    }
+
+    /// Finishes every pass a quote left unfinished.
+    mutating func finishSweeps() {
+        if !sweeps.isEmpty { continueSweeps(step: .max) }
     }
 
     /// Moves the broker to the clock's time (see `PaperBroker.advance()`).
+    /// A pass a quote left unfinished goes first, a step of it (the engine may have stopped taking its
+    /// steps); the clock's other work waits until it is done, since an order reaching the market
+    /// meanwhile would be matched ahead of older ones the pass has yet to reach.
     mutating func advance() {
         guard connected else { return }
+        if !sweeps.isEmpty {
+            continueSweeps()
+            guard sweeps.isEmpty else { return }
+        }
         try? tick()
     }
 
@@ -652,6 +711,8 @@ struct PaperSimulator {
             held = start.held
             random = start.random
             nextSessionEnd = start.nextSessionEnd
+            // The book goes back to the ledger's: a pass under way starts again only with the next quote.
+            sweeps.removeAll()
             outbox.removeSubrange(min(start.reported, outbox.count)...)
             do {
                 book = try ledger.load(cash: startingCash, finishedKept: book.finishedKept)

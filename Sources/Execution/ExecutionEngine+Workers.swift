@@ -49,6 +49,43 @@ extension ExecutionEngine {
             for event in events { commands.append(.brokerEvent(account, event)) }
             enqueueHere(commands)
         }
+        if broker.hasUnfinishedWork { brokerStepsDue.insert(account) }
+    }
+
+    /// Has each direct broker that left work unfinished (a quote through many resting paper orders) do
+    /// its next step once the event loop has read its sockets, as a burst's next slice is taken
+    /// (`scheduleBacklogDrain`): requests read meanwhile are handled between two steps. Called last in a
+    /// drain, so that the timer is not yet due when the drain returns (a timer found due runs before the
+    /// sockets are read).
+    func scheduleBrokerSteps() {
+        guard !brokerStepsDue.isEmpty, !brokerStepScheduled else { return }
+        brokerStepScheduled = true
+        let step: @Sendable () -> Void = { [self] in
+            self.assumeIsolated { engine in
+                engine.brokerStepScheduled = false
+                engine.takeBrokerSteps()
+            }
+        }
+        if let later = thread.later { later(Self.backlogPause, step) } else { thread.schedule(step) }
+    }
+
+    /// The next step of each direct broker's unfinished work, then a drain that journals what they
+    /// reported. While a burst waits to be journaled the steps wait too, so that what the brokers
+    /// reported before is not outrun and held in memory.
+    func takeBrokerSteps() {
+        // A stopped engine's brokers are disconnected; after a journal failure nothing more is done.
+        guard running, journalFailure == nil else { return }
+        if backlog.count <= burstSlice {
+            for account in accountOrder where brokerStepsDue.contains(account) {
+                brokerStepsDue.remove(account)
+                guard let broker = directBrokers[account] else { continue }
+                broker.continueNow { events in
+                    enqueueHere(events.map { .brokerEvent(account, $0) })
+                }
+                if broker.hasUnfinishedWork { brokerStepsDue.insert(account) }
+            }
+        }
+        drain()
     }
 
     /// Makes one broker call and says what came of it; `nil` when there is nothing to journal.

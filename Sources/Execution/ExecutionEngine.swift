@@ -187,6 +187,10 @@ public actor ExecutionEngine: Service {
 
     // Broker calls: one queue per account, so an adapter sees requests in journal order.
     var senders: [AccountID: AsyncStream<BrokerJob>.Continuation] = [:]
+    /// Accounts whose direct broker left work unfinished, for its next step (`scheduleBrokerSteps`).
+    var brokerStepsDue: Set<AccountID> = []
+    /// Whether the timer of the brokers' next steps is set.
+    var brokerStepScheduled = false
     /// Accounts whose adapter is called on the engine's thread, without a queue (`performNow`).
     var directBrokers: [AccountID: any DirectBroker] = [:]
     /// Set while `drain()` runs: commands added on this thread then need no drain scheduled.
@@ -526,6 +530,7 @@ public actor ExecutionEngine: Service {
         // Set last, once the batch's buffers are released: the loop must find the timer not yet due when
         // this returns, or it runs it before reading its sockets.
         if !backlog.isEmpty, lingerAllowed { scheduleBacklogDrain() }
+        scheduleBrokerSteps()
     }
 
     /// Commits the batch that waited for `commitLinger`, unless a later batch committed it already. A
@@ -542,6 +547,7 @@ public actor ExecutionEngine: Service {
             failStop(error)
         }
         checkpointIfDue()
+        scheduleBrokerSteps()
     }
 
     /// The checkpoint at shutdown, after the one being written (if any).

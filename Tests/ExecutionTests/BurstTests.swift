@@ -83,14 +83,19 @@ struct BurstTests {
     var journalPath: String { folder + "/journal.sqlite" }
     static let orders = 40
 
-    /// An engine over the paper broker with `orders` resting buys, slices of 8, and a held timer.
-    func restingBuys() async throws -> (EngineHarness, ManualTimer, [OrderID]) {
+    /// An engine over the paper broker with `orders` resting buys, slices of `burstSlice`, the broker's
+    /// steps of `sweepStep` orders, and a held timer.
+    func restingBuys(burstSlice: Int = 8, sweepStep: Int = PaperBroker.sweepStep) async throws -> (
+        EngineHarness, ManualTimer, [OrderID]
+    ) {
         let timer = ManualTimer()
         let clock = ManualWallClock()
+        let broker = PaperBroker(clock: clock)
+        broker.setSweepStep(sweepStep)
         let harness = try await EngineHarness(
             journalPath: journalPath,
-            accounts: [EngineAccount(id: paper, adapter: PaperBroker(clock: clock), openingCash: Money(1_000_000))],
-            clock: clock, burstSlice: 8, later: timer.later)
+            accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1_000_000))],
+            clock: clock, burstSlice: burstSlice, later: timer.later)
         let engine = harness.engine
         #expect(await engine.ping())
         var ids: [OrderID] = []
@@ -134,9 +139,34 @@ struct BurstTests {
         try await harness.stop()
     }
 
-    /// A stop with a burst waiting journals all of it before the engine ends.
-    @Test func aStopTakesWhatWaits() async throws {
-        let (harness, timer, ids) = try await restingBuys()
+    /// A quote through more resting orders than the paper broker matches in one step: the engine has it
+    /// take the next step only once its event loop has read the sockets (the timer, held here), answers
+    /// requests between two steps, and journals every fill once, in the broker's order.
+    @Test func aQuoteIsMatchedStepByStepWithRequestsAnsweredBetween() async throws {
+        let (harness, timer, ids) = try await restingBuys(burstSlice: 1_024, sweepStep: 8)
+        let engine = harness.engine
+        var armed = timer.armsFromNow().makeAsyncIterator()
+        _ = try await engine.quote(Quote(symbol: aapl, bid: Price(9), ask: Price("9.5")!, ts: harness.clock.now()))
+            .get()
+        await armed.next()
+        #expect(try await openOrders(engine) == Self.orders - 8)
+        #expect(try Self.filled(in: harness.journal) == ids.prefix(8).map(\.rawValue))
+        var steps = 1
+        while try await openOrders(engine) > 0 {
+            try await timer.fire()
+            steps += 1
+            try #require(steps <= Self.orders / 8)
+        }
+        #expect(steps == Self.orders / 8)
+        #expect(try Self.filled(in: harness.journal) == ids.map(\.rawValue))
+        try await harness.stop()
+    }
+
+    /// A stop with a burst waiting (slices of 8), or between two of the paper broker's steps (steps of 8):
+    /// the broker finishes its pass as it disconnects, and the engine journals all of it before it ends.
+    @Test(arguments: [(8, PaperBroker.sweepStep), (1_024, 8)])
+    func aStopJournalsWhatWaits(burstSlice: Int, sweepStep: Int) async throws {
+        let (harness, timer, ids) = try await restingBuys(burstSlice: burstSlice, sweepStep: sweepStep)
         var armed = timer.armsFromNow().makeAsyncIterator()
         _ = try await harness.engine.quote(
             Quote(symbol: aapl, bid: Price(9), ask: Price("9.5")!, ts: harness.clock.now())
