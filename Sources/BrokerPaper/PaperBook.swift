@@ -276,7 +276,7 @@ struct PaperBook {
         }
     }
 
-    /// What a compacted ledger holds to make this book again (`PaperLedger.compact`): the positions and
+    /// What a compacted ledger holds to make this book again (`PaperLedger.compactInBackground`): the positions and
     /// how far the cash has moved from `startingCash`, then the finished orders kept, oldest finished
     /// first, then the open ones in arrival order (a quote fills them in that order).
     func compacted(startingCash: Money?) -> [PaperLedger.Entry] {

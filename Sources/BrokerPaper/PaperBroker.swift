@@ -197,6 +197,11 @@ public final class PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable, Di
         guarded.withLock { $0.simulator.setRetention(finishedOrders: finishedOrders, compactEvery: compactEvery) }
     }
 
+    /// Waits for a rewrite of the ledger under way on its own thread to end (tests read the file after).
+    func waitForLedgerRewrite() {
+        guarded.withLock { $0.simulator.waitForLedgerRewrite() }
+    }
+
     public func deliverEvents(to sink: @escaping @Sendable (BrokerEvent) -> Void) {
         guarded.withLock { $0.sink = sink }
     }

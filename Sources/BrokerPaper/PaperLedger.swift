@@ -9,10 +9,14 @@ import Synchronization
 /// in the kernel once `write` returns, so it survives the gateway being killed; the paper broker does not
 /// fsync, since it stands in for a remote broker and not for the journal.
 ///
-/// The record is compacted (`compact`): rewritten as what the book holds — its positions and cash, its
-/// open orders and the finished ones it still keeps, one line each — so that a start reads about as many
-/// lines as the book has orders plus those written since, not the whole history. The new file is
+/// The record is compacted (`compactInBackground`): rewritten as what the book holds — its positions and
+/// cash, its open orders and the finished ones it still keeps, one line each — so that a start reads about
+/// as many lines as the book has orders plus those written since, not the whole history. The new file is
 /// written beside the old, flushed to disk and renamed over it: a crash leaves one or the other whole.
+/// The rewrite runs on a thread of its own from a copy of the book: with many orders kept it takes
+/// hundreds of milliseconds (a quote through 100 000 resting orders brought one), which on the caller's
+/// thread — the engine's — held every client that long. Appends go on to the old file meanwhile and are
+/// kept aside; the rewrite adds them to the new file before it renames it over the old.
 final class PaperLedger: Sendable {
     enum Entry: Codable, Sendable {
         case received(Order, brokerOrderID: String)
@@ -51,8 +55,19 @@ final class PaperLedger: Sendable {
     }
 
     let path: String
-    /// The open file, opened on the first append and kept: one `write` per entry, nothing more.
-    private let descriptor = Mutex<Int32?>(nil)
+    /// The open file, opened on the first append and kept (one `write` per entry, nothing more), and the
+    /// lines appended since a rewrite under way took its copy of the book (`nil`: none under way).
+    private let file = Mutex(File())
+    /// Entered while a rewrite is under way on its own thread (`waitForRewrite`).
+    private let rewriting = DispatchGroup()
+    /// Run by a rewrite once the new file is written, before it takes the file to add what was appended
+    /// meanwhile and rename (tests hold it there).
+    let beforeRename = Mutex<(@Sendable () -> Void)?>(nil)
+
+    private struct File {
+        var descriptor: Int32?
+        var sinceCopy: [UInt8]?
+    }
     private let encoder = Mutex(JSONEncoder())
 
     /// Writes left before every later one fails (`PaperFaults.ledgerWritesBeforeFailing`); `nil`: no fault.
@@ -67,7 +82,7 @@ final class PaperLedger: Sendable {
         var result: Result<Loaded, any Error>?
     }
 
-    /// A ledger read back: the book it holds, and how many lines it took (what `compact` would shrink).
+    /// A ledger read back: the book it holds, and how many lines it took (what a rewrite would shrink).
     struct Loaded: Sendable {
         var book: PaperBook
         var lines: Int
@@ -79,7 +94,7 @@ final class PaperLedger: Sendable {
     }
 
     deinit {
-        if let fd = descriptor.withLock({ $0 }) { close(fd) }
+        if let fd = file.withLock({ $0.descriptor }) { close(fd) }
     }
 
     /// The two entries every order writes, `received` and `filled`, and the compacted ledger's orders, in
@@ -206,47 +221,91 @@ final class PaperLedger: Sendable {
         return Loaded(book: book, lines: lines)
     }
 
-    /// Rewrites the ledger as `entries` (a book's `compacted`): written to a file beside it, flushed to
-    /// disk, renamed over it and the folder flushed, so that a crash at any point leaves either the old
-    /// ledger or the new one whole. Appends after it go to the new file. When it fails the old ledger is
-    /// left as it was, and the error is thrown.
-    func compact(_ entries: [Entry]) throws {
+    /// Starts rewriting the ledger as `book` (a copy of the broker's) holds it, on a thread of its own;
+    /// `false` when it cannot start (a rewrite is under way, or the disk is full by `PaperFaults`). Lines
+    /// appended meanwhile go to the old file and are added to the new one before the rename. A rewrite
+    /// that fails leaves the old ledger as it was.
+    func compactInBackground(_ book: PaperBook, startingCash: Money?) -> Bool {
         // A disk made full by `PaperFaults` takes no rewrite either.
-        if writesLeft.withLock({ $0.map { $0 <= 0 } ?? false }) { throw CocoaError(.fileWriteOutOfSpace) }
+        guard !writesLeft.withLock({ $0.map { $0 <= 0 } ?? false }) else { return false }
+        let started = file.withLock { file -> Bool in
+            guard file.sinceCopy == nil else { return false }
+            file.sinceCopy = []
+            return true
+        }
+        guard started else { return false }
+        rewriting.enter()
+        let thread = Thread { [self] in
+            defer { rewriting.leave() }
+            try? rewrite(as: book.compacted(startingCash: startingCash))
+        }
+        thread.name = "paper-ledger"
+        thread.start()
+        return true
+    }
+
+    /// Waits for a rewrite under way on its own thread to end.
+    func waitForRewrite() {
+        rewriting.wait()
+    }
+
+    /// Writes `entries` to a file beside the ledger and flushes it; then, holding the file, adds the lines
+    /// appended since the book was copied and renames it over the ledger; then flushes it and the folder
+    /// again. On failure the file beside is removed and the ledger left as it was.
+    private func rewrite(as entries: [Entry]) throws {
         var bytes: [UInt8] = []
-        for entry in entries { bytes += try line(entry) }
+        do {
+            for entry in entries { bytes += try line(entry) }
+        } catch {
+            file.withLock { $0.sinceCopy = nil }
+            throw error
+        }
         // Where the ledger really is: a ledger path that is a symbolic link stays one, to the new file.
         let path = URL(fileURLWithPath: self.path).resolvingSymlinksInPath().path
         let temporary = path + ".compacting"
-        try descriptor.withLock { descriptor in
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
-            var written = 0
-            while written < bytes.count {
-                let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-                guard count > 0 else { break }
-                written += count
-            }
-            let flushed = written == bytes.count && fsync(fd) == 0
-            // Closed once whatever happened: a second close could close a descriptor another thread opened.
-            guard close(fd) == 0, flushed else {
-                unlink(temporary)
-                throw CocoaError(.fileWriteUnknown)
-            }
-            guard rename(temporary, path) == 0 else {
-                unlink(temporary)
-                throw CocoaError(.fileWriteUnknown)
-            }
-            let folder = (path as NSString).deletingLastPathComponent
-            let folderFD = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if folderFD >= 0 {
-                fsync(folderFD)
-                close(folderFD)
-            }
-            // The old file's descriptor points at the replaced file: the next append opens the new one.
-            if let old = descriptor { close(old) }
-            descriptor = nil
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            file.withLock { $0.sinceCopy = nil }
+            throw CocoaError(.fileWriteUnknown)
         }
+        var renamed = false
+        defer {
+            // Closed once whatever happened: a second close could close a descriptor another thread opened.
+            close(fd)
+            if !renamed { unlink(temporary) }
+        }
+        let flushed = Self.writeAll(bytes, to: fd) && fsync(fd) == 0
+        beforeRename.withLock { $0 }?()
+        try file.withLock { file in
+            defer { file.sinceCopy = nil }
+            guard flushed, Self.writeAll(file.sinceCopy ?? [], to: fd), rename(temporary, path) == 0 else {
+                throw CocoaError(.fileWriteUnknown)
+            }
+            renamed = true
+            // The old file's descriptor points at the replaced file: the next append opens the new one.
+            if let old = file.descriptor { close(old) }
+            file.descriptor = nil
+        }
+        // What was added under the lock, and the rename, reach the disk outside it: a crash of the process
+        // loses nothing the kernel holds, and appends do not wait for these flushes.
+        fsync(fd)
+        let folder = (path as NSString).deletingLastPathComponent
+        let folderFD = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if folderFD >= 0 {
+            fsync(folderFD)
+            close(folderFD)
+        }
+    }
+
+    /// Writes all of `bytes` to `fd`; `false` when a write fails.
+    private static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Bool {
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            guard count > 0 else { return false }
+            written += count
+        }
+        return true
     }
 
     /// The entry's line, with its newline.
@@ -264,8 +323,8 @@ final class PaperLedger: Sendable {
             guard remaining > 0 else { throw CocoaError(.fileWriteOutOfSpace) }
             left = remaining - 1
         }
-        try descriptor.withLock { descriptor in
-            if descriptor == nil {
+        try file.withLock { file in
+            if file.descriptor == nil {
                 let folder = (path as NSString).deletingLastPathComponent
                 if !folder.isEmpty {
                     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -278,11 +337,14 @@ final class PaperLedger: Sendable {
                     close(fd)
                     throw error
                 }
-                descriptor = fd
+                file.descriptor = fd
             }
-            let fd = descriptor!
+            let fd = file.descriptor!
             let written = lines.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            guard written != lines.count else { return }
+            guard written != lines.count else {
+                file.sinceCopy?.append(contentsOf: lines)
+                return
+            }
             var status = stat()
             if written > 0, fstat(fd, &status) == 0 { _ = ftruncate(fd, status.st_size - off_t(written)) }
             throw CocoaError(.fileWriteUnknown)

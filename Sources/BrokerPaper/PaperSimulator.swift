@@ -132,22 +132,29 @@ struct PaperSimulator {
     }
 
     /// Rewrites the ledger as the book stands once enough lines have been appended since it was last
-    /// rewritten (`PaperLedger.compact`), so that a start reads a bounded number of lines. A compaction
-    /// that fails leaves the ledger as it was, and is tried again after as many lines more.
+    /// rewritten, on a thread of its own from a copy of the book (`PaperLedger.compactInBackground`), so
+    /// that a start reads a bounded number of lines. A rewrite that cannot start, or fails, leaves the
+    /// ledger as it was; the next is tried after as many lines more.
     private mutating func compactIfDue() {
         guard let ledger, linesSinceCompaction >= max(compactionDue, 8 * book.orders.count) else { return }
-        do {
-            try ledger.compact(book.compacted(startingCash: startingCash))
+        if ledger.compactInBackground(book, startingCash: startingCash) {
             linesSinceCompaction = 0
             compactionDue = compactEvery
-        } catch {
+        } else {
             compactionDue = linesSinceCompaction + compactEvery
         }
     }
 
+    /// Waits for a rewrite of the ledger under way to end.
+    func waitForLedgerRewrite() {
+        ledger?.waitForRewrite()
+    }
+
+    /// Stops trading; a rewrite of the ledger under way ends first.
     mutating func disconnect() {
         connected = false
         sweeps.removeAll()
+        ledger?.waitForRewrite()
     }
 
     mutating func submit(_ order: Order) throws(BrokerError) {

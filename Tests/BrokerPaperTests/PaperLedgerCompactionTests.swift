@@ -1,6 +1,7 @@
 import BrokerAPI
 import Foundation
 import GatewayCore
+import Synchronization
 import Testing
 
 @testable import BrokerPaper
@@ -74,8 +75,10 @@ import Testing
         try await first.cancel(order("x1", .buy, 3, type: .limit, limit: "50"))
         for n in 0..<40 { try await first.submit(order("m\(n)", n % 3 == 0 ? .sell : .buy, 1 + n % 4)) }
 
-        // Rewritten at least once: it starts with the book, and holds one line per order kept (the seven
-        // open, the three latest finished) and the lines appended since, not the whole history (over 85).
+        // Rewritten at least once (on a thread of its own): it starts with the book, and holds one line per
+        // order kept (the seven open, the three latest finished) and the lines appended since, not the whole
+        // history (over 85).
+        first.waitForLedgerRewrite()
         let written = try lines(path)
         #expect(written.first?.hasPrefix(#"{"book":"#) == true)
         #expect(written.count < 10 + 1 + 8 * 10)
@@ -125,6 +128,7 @@ import Testing
 
         let reader = broker(path)
         try await reader.connect()
+        reader.waitForLedgerRewrite()
         let compacted = try lines(path)
         #expect(compacted.count == 1 + 3 + 1)  // the book, the three latest finished, the open order
         #expect(try await reader.positions().map(\.qty) == [Quantity(30)])
@@ -145,6 +149,7 @@ import Testing
         try await second.connect()
         #expect(try await second.positions().map(\.qty) == [Quantity(30)])
         #expect(try await second.orderReport(for: OrderID("m29")!)?.status == .filled)
+        second.waitForLedgerRewrite()
         #expect(try lines(path).count < before.count)
         #expect(!FileManager.default.fileExists(atPath: path + ".compacting"))
         let third = broker(path)
@@ -178,6 +183,60 @@ import Testing
         #expect(try await changed.orderReport(for: OrderID("m9")!) == nil)
     }
 
+    /// A rewrite on its own thread works from a copy of the book; what is appended while it runs goes to
+    /// the old ledger and, before the rename, to the new one: the ledger read back is the book with every
+    /// change, and appends after the rename go to the new file.
+    @Test func linesAppendedDuringABackgroundRewriteReachTheNewLedger() throws {
+        let ledger = PaperLedger(path: path)
+        var book = PaperBook()
+        book.cash = Money("1000000")
+        func append(_ entries: [PaperLedger.Entry]) throws {
+            for entry in entries {
+                try ledger.write(ledger.line(entry))
+                book.apply(entry)
+            }
+        }
+        func fill(_ id: String, _ qty: Int) -> BrokerFill {
+            BrokerFill(
+                orderID: OrderID(id)!, fillID: FillID("\(id)-f1")!, qty: Quantity(qty), price: Price("100")!,
+                commission: Money("1")!, ts: Clock().now())
+        }
+        let r1 = order("r1", .buy, 5, type: .limit, limit: "90")
+        try append([.received(order("m1", .buy, 2), brokerOrderID: "b-m1"), .filled(fill("m1", 2))])
+        try append([.received(r1, brokerOrderID: "b-r1")])
+        let held = DispatchSemaphore(value: 0)
+        let reached = DispatchSemaphore(value: 0)
+        ledger.beforeRename.withLock {
+            $0 = {
+                reached.signal()
+                held.wait()
+            }
+        }
+        #expect(ledger.compactInBackground(book, startingCash: Money("1000000")))
+        reached.wait()
+        #expect(!ledger.compactInBackground(book, startingCash: Money("1000000")))
+        try append([
+            .received(order("m2", .sell, 1), brokerOrderID: "b-m2"), .filled(fill("m2", 1)), .canceled(r1.orderID),
+        ])
+        held.signal()
+        ledger.waitForRewrite()
+        try append([.received(order("r2", .buy, 1, type: .limit, limit: "80"), brokerOrderID: "b-r2")])
+
+        let written = try lines(path)
+        #expect(written.first?.hasPrefix(#"{"book":"#) == true)
+        #expect(written.count == 1 + 2 + 3 + 1)  // the book, its two orders, three appended during, one after
+        #expect(!FileManager.default.fileExists(atPath: path + ".compacting"))
+        let read = try PaperLedger(path: path).load(cash: Money("1000000"))
+        // The same book: the same entries, compared with sorted keys (the book line's key order is JSONEncoder's).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(
+            try read.compacted(startingCash: Money("1000000")).map(encoder.encode)
+                == book.compacted(startingCash: Money("1000000")).map(encoder.encode))
+        #expect(read.orders[OrderID("r1")!]?.status == .canceled)
+        #expect(read.orders[OrderID("r2")!]?.status == .acknowledged)
+    }
+
     /// A ledger path that is a symbolic link (to a ledger kept on another disk, say) is still one after the
     /// rewrite, to the rewritten ledger.
     @Test func aLedgerBehindASymbolicLinkIsRewrittenWhereItIs() async throws {
@@ -190,6 +249,7 @@ import Testing
         try await writer.connect()
         await writer.receive(quote(bid: "100", ask: "100.5"))
         for n in 0..<30 { try await writer.submit(order("m\(n)", .buy, 1)) }
+        writer.waitForLedgerRewrite()
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == real)
         #expect(try lines(real).first?.hasPrefix(#"{"book":"#) == true)
         let reader = broker(link)
