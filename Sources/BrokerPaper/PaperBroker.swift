@@ -206,13 +206,15 @@ public final class PaperBroker: BrokerAdapter, QuoteConsumer, BracketCapable, Di
         guarded.withLock { $0.sink = sink }
     }
 
-    /// A quote matches at most `sweepStep` of the orders it may fill here; the rest waits for
-    /// `continueNow`, which the engine calls once its thread has read its sockets.
+    /// First finishes every pass of a quote left unfinished, as `withSimulator` does. A quote matches at
+    /// most `sweepStep` of the orders it may fill here; the rest waits for `continueNow`, which the engine
+    /// calls once its thread has read its sockets.
     public func callNow(
         _ call: BrokerCall, deliver: (Result<BrokerOrderReport?, BrokerError>, [BrokerEvent]) -> Void
     ) {
         guarded.withLock { guarded in
             let start = guarded.simulator.start()
+            guarded.simulator.finishSweeps()
             var outcome: Result<BrokerOrderReport?, BrokerError>
             do throws(BrokerError) {
                 outcome = .success(try guarded.simulator.perform(call))

@@ -253,21 +253,15 @@ final class PaperLedger: Sendable {
     /// appended since the book was copied and renames it over the ledger; then flushes it and the folder
     /// again. On failure the file beside is removed and the ledger left as it was.
     private func rewrite(as entries: [Entry]) throws {
+        // The next rewrite may start once this one has ended, whatever happened.
+        defer { file.withLock { $0.sinceCopy = nil } }
         var bytes: [UInt8] = []
-        do {
-            for entry in entries { bytes += try line(entry) }
-        } catch {
-            file.withLock { $0.sinceCopy = nil }
-            throw error
-        }
+        for entry in entries { bytes += try line(entry) }
         // Where the ledger really is: a ledger path that is a symbolic link stays one, to the new file.
         let path = URL(fileURLWithPath: self.path).resolvingSymlinksInPath().path
         let temporary = path + ".compacting"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            file.withLock { $0.sinceCopy = nil }
-            throw CocoaError(.fileWriteUnknown)
-        }
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
         var renamed = false
         defer {
             // Closed once whatever happened: a second close could close a descriptor another thread opened.
@@ -277,7 +271,6 @@ final class PaperLedger: Sendable {
         let flushed = Self.writeAll(bytes, to: fd) && fsync(fd) == 0
         beforeRename.withLock { $0 }?()
         try file.withLock { file in
-            defer { file.sinceCopy = nil }
             guard flushed, Self.writeAll(file.sinceCopy ?? [], to: fd), rename(temporary, path) == 0 else {
                 throw CocoaError(.fileWriteUnknown)
             }

@@ -89,10 +89,8 @@ struct PaperSimulator {
     }
 
     /// Makes one call; an order report for `.orderReport`, else `nil`. A quote matches at most `sweepStep`
-    /// of the orders it may fill (`receive(_:step:)`); any other call first finishes every pass a quote
-    /// left unfinished.
+    /// of the orders it may fill (`receive(_:step:)`).
     mutating func perform(_ call: BrokerCall) throws(BrokerError) -> BrokerOrderReport? {
-        if case .quote = call {} else { finishSweeps() }
         switch call {
         case .submit(let order): try submit(order)
         case .cancel(let order): try cancel(order)
@@ -281,12 +279,12 @@ struct PaperSimulator {
     /// Takes a quote, then matches the orders working on its symbol against it, oldest first, at most
     /// `step` of them: the rest wait for `continueSweeps`, so that a quote through a hundred thousand
     /// resting orders (about 0.6 s of matching on the 2-core machine, docs/performance.md) does not hold
-    /// the engine's thread, which calls the broker, for all of that. Whatever else the broker is asked
-    /// first finishes every pass left unfinished (`finishSweeps`), a later quote included: each order is
-    /// matched against the quotes in the order they came and every call meets the book as a whole pass
-    /// would have left it, so fills and their prices do not depend on when the steps ran.
+    /// the engine's thread, which calls the broker, for all of that. Every operation but the next step
+    /// and the clock's first finishes the passes left unfinished (`finishSweeps`, in `PaperBroker`), a
+    /// later quote's included: each order is matched against the quotes in the order they came and every
+    /// call meets the book as a whole pass would have left it, so fills and their prices do not depend on
+    /// when the steps ran.
     mutating func receive(_ quote: Quote, step: Int = .max) {
-        finishSweeps()
         do {
             try tick()
             book.quotes[quote.symbol] = book.quotes[quote.symbol]?.merged(with: quote) ?? quote
