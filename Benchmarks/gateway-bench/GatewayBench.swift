@@ -198,9 +198,13 @@ struct GatewayBench: ParsableCommand {
         // waited for its answer meanwhile.
         let sweep = try Driver.sweep(socket: daemon.socket)
         results.sweep = sweep
+        // The pass's events are copied into the journal's tables after its last fill: a read of the journal,
+        // which waits for the tables, lets the peak include that copying.
+        _ = try ControlClient(socketPath: daemon.socket).request("journal", ["limit": 1])
+        results.sweepPeakRSS = peakRSSMiB(pid: daemon.pid)
         say(
             "resting: a quote through \(open) orders: all filled after \(sweep.allFilledMillis) ms; "
                 + "meanwhile \(sweep.answers) answers, the longest after \(sweep.longestAnswerMillis) ms, the median "
-                + "after \(sweep.medianAnswerMillis) ms")
+                + "after \(sweep.medianAnswerMillis) ms; peak RSS through the pass \(results.sweepPeakRSS ?? 0) MiB")
     }
 }

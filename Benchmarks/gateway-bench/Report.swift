@@ -20,6 +20,8 @@ struct Results {
     var openOrders = 0
     /// Resting: the quote through every resting order (`Driver.sweep`).
     var sweep: Sweep?
+    /// Resting: the daemon's peak RSS over its whole run, the quote's pass included.
+    var sweepPeakRSS: Double?
 
     mutating func add(_ key: Key, _ measurement: Measurement, rss: Double) {
         measured[key, default: []].append((measurement, rss))
@@ -96,6 +98,7 @@ extension GatewayBench {
                     object["sweep_median_answer_ms"] = sweep.medianAnswerMillis
                     object["sweep_answers"] = sweep.answers
                 }
+                if let sweepPeakRSS = results.sweepPeakRSS { object["sweep_peak_rss_mib"] = sweepPeakRSS }
             }
             if let floors {
                 object["floors"] = floors.json
@@ -164,6 +167,9 @@ extension GatewayBench {
         if let resting = results.measured.keys.first(where: { $0.mode == "resting" }) {
             verdict(
                 "peak RSS with \(results.openOrders) open orders", results.median(resting).rss, 150, " MiB")
+            if let sweepPeakRSS = results.sweepPeakRSS {
+                verdict("peak RSS, the quote's pass through them included", sweepPeakRSS, 150, " MiB")
+            }
         }
         if clients != 1 {
             lines.append("  (the one-client durable target is judged on a run with --clients 1)")

@@ -49,6 +49,15 @@ import Testing
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
     }
 
+    /// Whether two books hold the same: the same compacted entries, compared with sorted keys (the book
+    /// line's key order is JSONEncoder's).
+    func same(_ one: PaperBook, _ other: PaperBook) throws -> Bool {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try one.compacted(startingCash: Money("1000000")).map(encoder.encode)
+            == other.compacted(startingCash: Money("1000000")).map(encoder.encode)
+    }
+
     /// A broker that never rewrites its ledger, as an older gatewayd's, after thirty market buys filled.
     func neverRewriting() async throws -> PaperBroker {
         let broker = PaperBroker(clock: Clock(), ledgerPath: path)
@@ -227,14 +236,33 @@ import Testing
         #expect(written.count == 1 + 2 + 3 + 1)  // the book, its two orders, three appended during, one after
         #expect(!FileManager.default.fileExists(atPath: path + ".compacting"))
         let read = try PaperLedger(path: path).load(cash: Money("1000000"))
-        // The same book: the same entries, compared with sorted keys (the book line's key order is JSONEncoder's).
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        #expect(
-            try read.compacted(startingCash: Money("1000000")).map(encoder.encode)
-                == book.compacted(startingCash: Money("1000000")).map(encoder.encode))
+        #expect(try same(read, book))
         #expect(read.orders[OrderID("r1")!]?.status == .canceled)
         #expect(read.orders[OrderID("r2")!]?.status == .acknowledged)
+    }
+
+    /// A rewrite writes the new ledger a piece at a time (`PaperLedger.rewritePiece`): a book whose lines
+    /// fill several pieces is read back whole, every order once, in arrival order.
+    @Test func aRewriteLargerThanOnePieceIsReadBackWhole() throws {
+        let ledger = PaperLedger(path: path)
+        var book = PaperBook()
+        book.cash = Money("1000000")
+        for n in 0..<4_000 {
+            let entry = PaperLedger.Entry.received(
+                order("r\(n)", .buy, 1 + n % 7, type: .limit, limit: "\(50 + n % 40)"), brokerOrderID: "b-r\(n)")
+            try ledger.write(ledger.line(entry))
+            book.apply(entry)
+        }
+        let size = { (try? FileManager.default.attributesOfItem(atPath: self.path)[.size] as? Int) ?? 0 }
+        #expect(ledger.compactInBackground(book, startingCash: Money("1000000")))
+        ledger.waitForRewrite()
+        #expect(size() > 3 * PaperLedger.rewritePiece)
+        let written = try lines(path)
+        #expect(written.count == 1 + 4_000)
+        #expect(written.dropFirst().allSatisfy { $0.hasPrefix(#"{"kept":"#) })
+        let read = try PaperLedger(path: path).load(cash: Money("1000000"))
+        #expect(try same(read, book))
+        #expect(read.arrival.ids.map(\.rawValue) == (0..<4_000).map { "r\($0)" })
     }
 
     /// A ledger path that is a symbolic link (to a ledger kept on another disk, say) is still one after the
