@@ -66,16 +66,19 @@ extension ExecutionEngine {
                 engine.takeBrokerSteps()
             }
         }
-        if let later = thread.later { later(Self.backlogPause, step) } else { thread.schedule(step) }
+        let pause = brokerStepsWaitForTables ? Self.tablesPause : Self.backlogPause
+        if let later = thread.later { later(pause, step) } else { thread.schedule(step) }
     }
 
     /// The next step of each direct broker's unfinished work, then a drain that journals what they
-    /// reported. While a burst waits to be journaled the steps wait too, so that what the brokers
-    /// reported before is not outrun and held in memory.
+    /// reported. While a burst waits to be journaled, or more than `stepTablesBacklog` journaled events
+    /// wait to be copied into the journal's tables, the steps wait too, so that what the brokers reported
+    /// before is not outrun and held in memory.
     func takeBrokerSteps() {
         // A stopped engine's brokers are disconnected; after a journal failure nothing more is done.
         guard running, journalFailure == nil else { return }
-        if backlog.count <= burstSlice {
+        brokerStepsWaitForTables = journal.tablesBacklog().events > stepTablesBacklog
+        if backlog.count <= burstSlice, !brokerStepsWaitForTables {
             for account in accountOrder where brokerStepsDue.contains(account) {
                 brokerStepsDue.remove(account)
                 guard let broker = directBrokers[account] else { continue }

@@ -154,6 +154,12 @@ public actor ExecutionEngine: Service {
     /// Most of the engine's own commands (broker events and results) one batch takes: a slice of 1 024
     /// paper fills took 9–20 ms in `gateway-bench`'s resting mode on the 2-core test machine.
     let burstSlice: Int
+    /// Most events waiting to be copied into the journal's tables when a direct broker's next step is
+    /// taken (`takeBrokerSteps`): past it the steps wait for the tables. A quote through 100 000 resting
+    /// paper orders made fills faster than the tables took them, and the events waiting, up to the
+    /// indexer's limit of 100 000, raised the daemon's peak RSS from about 140 to 205–219 MiB in some runs
+    /// (docs/performance.md).
+    let stepTablesBacklog: Int
     /// Set while the drain that takes the backlog's next slice is scheduled.
     var backlogDrainScheduled = false
     /// Set when that drain runs: the next batch takes a slice. A drain that requests started between two
@@ -191,6 +197,8 @@ public actor ExecutionEngine: Service {
     var brokerStepsDue: Set<AccountID> = []
     /// Whether the timer of the brokers' next steps is set.
     var brokerStepScheduled = false
+    /// Set when the last broker step was put off because the journal's tables were behind.
+    var brokerStepsWaitForTables = false
     /// Accounts whose adapter is called on the engine's thread, without a queue (`performNow`).
     var directBrokers: [AccountID: any DirectBroker] = [:]
     /// Set while `drain()` runs: commands added on this thread then need no drain scheduled.
@@ -208,10 +216,11 @@ public actor ExecutionEngine: Service {
     public init(
         journal: EventJournal, accounts: [EngineAccount], clock: any WallClock, logger: Logger,
         thread: EngineThread, checkpointEvery: Int = 10_000, commitLinger: Int64 = 0, burstSlice: Int = 1_024,
-        progress: RecoveryProgress? = nil
+        stepTablesBacklog: Int = 8_192, progress: RecoveryProgress? = nil
     ) async throws {
         self.thread = thread
         self.burstSlice = max(1, burstSlice)
+        self.stepTablesBacklog = max(0, stepTablesBacklog)
         self.commitLinger = commitLinger
         self.checkpointEvery = checkpointEvery
         self.journal = journal
@@ -465,6 +474,9 @@ public actor ExecutionEngine: Service {
     /// set before the slice's buffers were released, let the loop read nothing for up to 700 ms, some 70
     /// slices (`gateway-bench`'s resting mode, docs/performance.md).
     static let backlogPause: Int64 = 200_000
+    /// How long a broker step waits when the journal's tables are behind (`stepTablesBacklog`): longer
+    /// than `backlogPause`, so that the engine's thread, waking to look, leaves the cores to the copying.
+    static let tablesPause: Int64 = 1_000_000
 
     /// Puts `commands` back at the head of the inbox, ahead of any that arrived since.
     func requeueFirst(_ commands: [Command]) {
@@ -568,9 +580,15 @@ public actor ExecutionEngine: Service {
     /// cost per event bounded (with 100 000 resting orders, checkpoints every 10 000 events took CPU from
     /// the order path all the time), and a restart replays at most about as many events after the
     /// checkpoint as the checkpoint itself holds orders.
+    ///
+    /// A due checkpoint also waits while a direct broker has steps left (`brokerStepsDue`: a quote's pass
+    /// through many resting paper orders): the pass changes most of the state between two steps, and a
+    /// copy held by a checkpoint under way kept a second version of everything it changed. With 100 000
+    /// resting orders the daemon's peak RSS through the pass was 145–147 MiB without checkpoints and 156–163
+    /// MiB with them (docs/performance.md). It is taken after the pass, with the orders it finished gone.
     func checkpointIfDue(force: Bool = false) {
         let seq = nextSeq - 1
-        guard journalFailure == nil, checkpointWriting == nil,
+        guard journalFailure == nil, checkpointWriting == nil, force || brokerStepsDue.isEmpty,
             Self.checkpointDue(
                 seq: seq, last: lastCheckpointSeq, every: checkpointEvery, openOrders: orders.live.count, force: force)
         else { return }

@@ -23,10 +23,12 @@ public final class EngineHarness: Sendable {
     /// `later` and `commitLinger`: a batch of broker events alone waits for `later` to run the work it is
     /// handed (on the engine's thread) or for the next request, as in `gatewayd` with a durable journal.
     /// `burstSlice`: most broker events one batch takes; with `later`, the rest wait for the work it is
-    /// handed, requests going first.
+    /// handed, requests going first. `stepTablesBacklog`: most events waiting for the journal's tables when
+    /// a broker's next step is taken.
     public init(
         journalPath: String, accounts: [EngineAccount], clock: ManualWallClock = ManualWallClock(),
         checkpointEvery: Int = 10_000, commitLinger: Int64 = 0, burstSlice: Int = 1_024,
+        stepTablesBacklog: Int = 8_192,
         later: (@Sendable (any EventLoop, Int64, @escaping @Sendable () -> Void) -> Void)? = nil
     ) async throws {
         var logger = Logger(label: "test")
@@ -36,7 +38,7 @@ public final class EngineHarness: Sendable {
         engine = try await ExecutionEngine(
             journal: journal, accounts: accounts, clock: clock, logger: logger,
             thread: Self.thread(on: loops.next(), later: later), checkpointEvery: checkpointEvery,
-            commitLinger: commitLinger, burstSlice: burstSlice)
+            commitLinger: commitLinger, burstSlice: burstSlice, stepTablesBacklog: stepTablesBacklog)
         group = ServiceGroup(services: [engine], logger: logger)
         let group = self.group
         running = Task { try await group.run() }

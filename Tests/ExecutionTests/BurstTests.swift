@@ -3,10 +3,10 @@ import BrokerPaper
 import Foundation
 import GatewayCore
 import GatewayTesting
-import Journal
 import Testing
 
 @testable import Execution
+@testable import Journal
 
 /// What `CommandBacklog` makes of a burst: the engine's own commands in slices, in their order, and
 /// requests never behind more than one slice.
@@ -84,8 +84,12 @@ struct BurstTests {
     static let orders = 40
 
     /// An engine over the paper broker with `orders` resting buys, slices of `burstSlice`, the broker's
-    /// steps of `sweepStep` orders, and a held timer.
-    func restingBuys(burstSlice: Int = 8, sweepStep: Int = PaperBroker.sweepStep) async throws -> (
+    /// steps of `sweepStep` orders, taken while at most `stepTablesBacklog` events wait for the journal's
+    /// tables, and a held timer.
+    func restingBuys(
+        burstSlice: Int = 8, sweepStep: Int = PaperBroker.sweepStep, stepTablesBacklog: Int = 8_192,
+        checkpointEvery: Int = 10_000
+    ) async throws -> (
         EngineHarness, ManualTimer, [OrderID]
     ) {
         let timer = ManualTimer()
@@ -95,7 +99,8 @@ struct BurstTests {
         let harness = try await EngineHarness(
             journalPath: journalPath,
             accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1_000_000))],
-            clock: clock, burstSlice: burstSlice, later: timer.later)
+            clock: clock, checkpointEvery: checkpointEvery, burstSlice: burstSlice,
+            stepTablesBacklog: stepTablesBacklog, later: timer.later)
         let engine = harness.engine
         #expect(await engine.ping())
         var ids: [OrderID] = []
@@ -159,6 +164,68 @@ struct BurstTests {
         }
         #expect(steps == Self.orders / 8)
         #expect(try Self.filled(in: harness.journal) == ids.map(\.rawValue))
+        try await harness.stop()
+    }
+
+    /// While more than `stepTablesBacklog` journaled events wait to be copied into the journal's tables,
+    /// the paper broker's next step waits (the timer fires, nothing more is filled); once the tables have
+    /// caught up, the steps go on, and every fill is journaled once, in order.
+    @Test func brokerStepsWaitForTheJournalsTables() async throws {
+        let (harness, timer, ids) = try await restingBuys(burstSlice: 1_024, sweepStep: 8, stepTablesBacklog: 4)
+        let engine = harness.engine
+        // A read waits for the tables to hold every event so far; then nothing more is copied.
+        #expect(try Self.filled(in: harness.journal).isEmpty)
+        harness.journal.pauseIndexing()
+        var armed = timer.armsFromNow().makeAsyncIterator()
+        _ = try await engine.quote(Quote(symbol: aapl, bid: Price(9), ask: Price("9.5")!, ts: harness.clock.now()))
+            .get()
+        await armed.next()
+        #expect(try await openOrders(engine) == Self.orders - 8)
+        #expect(harness.journal.tablesBacklog().events > 4)
+        for _ in 0..<3 {
+            try await timer.fire()
+            #expect(try await openOrders(engine) == Self.orders - 8)
+        }
+        harness.journal.resumeIndexing()
+        var steps = 1
+        while try await openOrders(engine) > 0 {
+            // The tables catch up (a read waits for them), then the next step is taken.
+            #expect(try Self.filled(in: harness.journal) == ids.prefix(8 * steps).map(\.rawValue))
+            try await timer.fire()
+            steps += 1
+            #expect(try await openOrders(engine) == max(0, Self.orders - 8 * steps))
+            try #require(steps <= Self.orders / 8)
+        }
+        #expect(steps == Self.orders / 8)
+        #expect(try Self.filled(in: harness.journal) == ids.map(\.rawValue))
+        try await harness.stop()
+    }
+
+    /// A checkpoint that falls due between two of the paper broker's steps waits for the pass to end (a copy
+    /// of the state held meanwhile would keep a second version of all the pass changes), and is taken by
+    /// the first batch after it.
+    @Test func aCheckpointWaitsForThePassToEnd() async throws {
+        let (harness, timer, _) = try await restingBuys(burstSlice: 1_024, sweepStep: 8, checkpointEvery: 10)
+        let engine = harness.engine
+        // The resting orders' checkpoints are written; the next falls due after as many events as orders open.
+        await engine.checkpointWriting?.value
+        #expect(await engine.ping())
+        let before = await engine.lastCheckpointSeq
+        var armed = timer.armsFromNow().makeAsyncIterator()
+        _ = try await engine.quote(Quote(symbol: aapl, bid: Price(9), ask: Price("9.5")!, ts: harness.clock.now()))
+            .get()
+        await armed.next()
+        var steps = 1
+        while try await openOrders(engine) > 0 {
+            #expect(await engine.lastCheckpointSeq == before)
+            try await timer.fire()
+            steps += 1
+            try #require(steps <= Self.orders / 8)
+        }
+        // More events than orders were open have passed: the checkpoint was due during the pass.
+        #expect(try harness.journal.lastSequence() - before >= Int64(Self.orders))
+        #expect(await engine.ping())
+        #expect(await engine.lastCheckpointSeq > before)
         try await harness.stop()
     }
 
