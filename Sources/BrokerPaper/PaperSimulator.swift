@@ -133,8 +133,14 @@ struct PaperSimulator {
     /// rewritten, on a thread of its own from a copy of the book (`PaperLedger.compactInBackground`), so
     /// that a start reads a bounded number of lines. A rewrite that cannot start, or fails, leaves the
     /// ledger as it was; the next is tried after as many lines more.
+    ///
+    /// Not while a quote's pass is under way (`sweeps`): each step changes the orders the copy holds, and
+    /// the copy kept the old version of each (with 100 000 resting orders, its dictionary alone is about
+    /// 6 MiB). The pass's last step rewrites it, with the orders it finished shed.
     private mutating func compactIfDue() {
-        guard let ledger, linesSinceCompaction >= max(compactionDue, 8 * book.orders.count) else { return }
+        guard let ledger, sweeps.isEmpty, linesSinceCompaction >= max(compactionDue, 8 * book.orders.count) else {
+            return
+        }
         if ledger.compactInBackground(book, startingCash: startingCash) {
             linesSinceCompaction = 0
             compactionDue = compactEvery

@@ -241,6 +241,33 @@ import Testing
         #expect(read.orders[OrderID("r2")!]?.status == .acknowledged)
     }
 
+    /// A quote's pass through more orders than one step matches rewrites no ledger until it ends (a copy of
+    /// the book held by a rewrite meanwhile kept the old version of every order the pass changed), though
+    /// one falls due during it: 40 resting orders filled 4 a step pass the rewrite's threshold (eight
+    /// lines an order the book holds) at the ninth step. The last step rewrites it.
+    @Test func aQuotesPassPutsTheRewriteOffToItsEnd() async throws {
+        let broker = broker(path)
+        broker.setSweepStep(4)
+        try await broker.connect()
+        for n in 0..<40 { try await broker.submit(order("r\(n)", .buy, 1, type: .limit, limit: "90")) }
+        func rewritten() throws -> Bool {
+            broker.waitForLedgerRewrite()
+            return try lines(path).first?.hasPrefix(#"{"book":"#) == true
+        }
+        #expect(try !rewritten())
+        var steps = 0
+        broker.callNow(.quote(quote(bid: "80", ask: "85"))) { _, _ in }
+        steps += 1
+        while broker.hasUnfinishedWork {
+            #expect(try !rewritten())
+            broker.continueNow { _ in }
+            steps += 1
+        }
+        #expect(steps == 10)
+        #expect(try rewritten())
+        #expect(try lines(path).count == 1 + 3)  // the book, and the three finished orders it keeps
+    }
+
     /// A rewrite writes the new ledger a piece at a time (`PaperLedger.rewritePiece`): a book whose lines
     /// fill several pieces is read back whole, every order once, in arrival order.
     @Test func aRewriteLargerThanOnePieceIsReadBackWhole() throws {
