@@ -156,9 +156,9 @@ public actor ExecutionEngine: Service {
     let burstSlice: Int
     /// Most events waiting to be copied into the journal's tables when a direct broker's next step is
     /// taken (`takeBrokerSteps`): past it the steps wait for the tables. A quote through 100 000 resting
-    /// paper orders made fills faster than the tables took them, and the events waiting, up to the
-    /// indexer's limit of 100 000, raised the daemon's peak RSS from about 140 to 205–219 MiB in some runs
-    /// (docs/performance.md).
+    /// paper orders could make fills faster than the tables took them: in one run the events waiting
+    /// reached the indexer's limit of 100 000, and the daemon's RSS 213 MiB against about 140 before the
+    /// quote (docs/performance.md). Past the limit each append waits, holding every client up.
     let stepTablesBacklog: Int
     /// Set while the drain that takes the backlog's next slice is scheduled.
     var backlogDrainScheduled = false
