@@ -117,6 +117,16 @@ struct BurstTests {
         try #require(try await engine.status().get().accounts.first).openOrders
     }
 
+    /// Quotes under every resting limit, and waits until the engine has set the timer for what the quote
+    /// left: the burst's next slice, or the broker's next step.
+    func quoteUnderEveryLimit(_ harness: EngineHarness, _ timer: ManualTimer) async throws {
+        var armed = timer.armsFromNow().makeAsyncIterator()
+        _ = try await harness.engine.quote(
+            Quote(symbol: aapl, bid: Price(9), ask: Price("9.5")!, ts: harness.clock.now())
+        ).get()
+        await armed.next()
+    }
+
     /// The orders whose fills the journal holds, in the journal's order.
     static func filled(in journal: EventJournal) throws -> [String] {
         try journal.records(matching: JournalQuery(kinds: ["fill"])).map { $0.orderID ?? "?" }
@@ -125,11 +135,8 @@ struct BurstTests {
     @Test func requestsAreAnsweredBetweenSlicesAndEveryFillIsJournaledOnceInOrder() async throws {
         let (harness, timer, ids) = try await restingBuys()
         let engine = harness.engine
-        var armed = timer.armsFromNow().makeAsyncIterator()
-        _ = try await engine.quote(Quote(symbol: aapl, bid: Price(9), ask: Price("9.5")!, ts: harness.clock.now()))
-            .get()
         // The quote's fills came at once: the first slice is committed, and the rest waits for the timer.
-        await armed.next()
+        try await quoteUnderEveryLimit(harness, timer)
         let waiting = try await openOrders(engine)
         #expect(waiting > 0 && waiting < Self.orders)
         // Requests between two slices are taken alone: the next slice waits for the timer.
@@ -150,10 +157,7 @@ struct BurstTests {
     @Test func aQuoteIsMatchedStepByStepWithRequestsAnsweredBetween() async throws {
         let (harness, timer, ids) = try await restingBuys(burstSlice: 1_024, sweepStep: 8)
         let engine = harness.engine
-        var armed = timer.armsFromNow().makeAsyncIterator()
-        _ = try await engine.quote(Quote(symbol: aapl, bid: Price(9), ask: Price("9.5")!, ts: harness.clock.now()))
-            .get()
-        await armed.next()
+        try await quoteUnderEveryLimit(harness, timer)
         #expect(try await openOrders(engine) == Self.orders - 8)
         #expect(try Self.filled(in: harness.journal) == ids.prefix(8).map(\.rawValue))
         var steps = 1
@@ -176,10 +180,7 @@ struct BurstTests {
         // A read waits for the tables to hold every event so far; then nothing more is copied.
         #expect(try Self.filled(in: harness.journal).isEmpty)
         harness.journal.pauseIndexing()
-        var armed = timer.armsFromNow().makeAsyncIterator()
-        _ = try await engine.quote(Quote(symbol: aapl, bid: Price(9), ask: Price("9.5")!, ts: harness.clock.now()))
-            .get()
-        await armed.next()
+        try await quoteUnderEveryLimit(harness, timer)
         #expect(try await openOrders(engine) == Self.orders - 8)
         #expect(harness.journal.tablesBacklog().events > 4)
         for _ in 0..<3 {
@@ -211,10 +212,7 @@ struct BurstTests {
         await engine.checkpointWriting?.value
         #expect(await engine.ping())
         let before = await engine.lastCheckpointSeq
-        var armed = timer.armsFromNow().makeAsyncIterator()
-        _ = try await engine.quote(Quote(symbol: aapl, bid: Price(9), ask: Price("9.5")!, ts: harness.clock.now()))
-            .get()
-        await armed.next()
+        try await quoteUnderEveryLimit(harness, timer)
         var steps = 1
         while try await openOrders(engine) > 0 {
             #expect(await engine.lastCheckpointSeq == before)
@@ -234,11 +232,7 @@ struct BurstTests {
     @Test(arguments: [(8, PaperBroker.sweepStep), (1_024, 8)])
     func aStopJournalsWhatWaits(burstSlice: Int, sweepStep: Int) async throws {
         let (harness, timer, ids) = try await restingBuys(burstSlice: burstSlice, sweepStep: sweepStep)
-        var armed = timer.armsFromNow().makeAsyncIterator()
-        _ = try await harness.engine.quote(
-            Quote(symbol: aapl, bid: Price(9), ask: Price("9.5")!, ts: harness.clock.now())
-        ).get()
-        await armed.next()
+        try await quoteUnderEveryLimit(harness, timer)
         try await harness.stop()
         let journal = try EventJournal(path: journalPath)
         defer { try? journal.close() }
