@@ -73,11 +73,15 @@ extension ExecutionEngine {
     /// The next step of each direct broker's unfinished work, then a drain that journals what they
     /// reported. While a burst waits to be journaled, or more than `stepTablesBacklog` journaled events
     /// wait to be copied into the journal's tables, the steps wait too, so that what the brokers reported
-    /// before is not outrun and held in memory.
+    /// before is not outrun and held in memory. Not while the tables refuse events: waiting would not
+    /// bring them back, and the pass would stop until the next request to the broker finished it. The
+    /// steps go on as every request does, and the journal's own backlog limit holds back every append
+    /// alike.
     func takeBrokerSteps() {
         // A stopped engine's brokers are disconnected; after a journal failure nothing more is done.
         guard running, journalFailure == nil else { return }
-        brokerStepsWaitForTables = journal.tablesBacklog().events > stepTablesBacklog
+        let tables = journal.tablesBacklog()
+        brokerStepsWaitForTables = tables.problem == nil && tables.events > stepTablesBacklog
         if backlog.count <= burstSlice, !brokerStepsWaitForTables {
             for account in accountOrder where brokerStepsDue.contains(account) {
                 brokerStepsDue.remove(account)

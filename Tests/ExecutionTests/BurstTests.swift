@@ -202,6 +202,41 @@ struct BurstTests {
         try await harness.stop()
     }
 
+    /// While the journal's tables refuse events, the paper broker's steps do not wait for them: the pass
+    /// goes on a step at a time (else it stopped until the next request to the broker), its events stay
+    /// in the journal's log, and once the tables take events again they hold every fill once, in order.
+    @Test func brokerStepsGoOnWhileTheTablesFail() async throws {
+        let (harness, timer, ids) = try await restingBuys(burstSlice: 1_024, sweepStep: 8, stepTablesBacklog: 4)
+        let engine = harness.engine
+        #expect(try Self.filled(in: harness.journal).isEmpty)
+        harness.journal.injectTableFailure("disk I/O error")
+        try await quoteUnderEveryLimit(harness, timer)
+        #expect(await Self.nextCopy(of: harness.journal)?.contains("disk I/O error") == true)
+        #expect(harness.journal.tablesBacklog().events > 4)
+        var steps = 1
+        while try await openOrders(engine) > 0 {
+            try await timer.fire()
+            steps += 1
+            #expect(try await openOrders(engine) == max(0, Self.orders - 8 * steps))
+            try #require(steps <= Self.orders / 8)
+        }
+        #expect(steps == Self.orders / 8)
+        harness.journal.injectTableFailure(nil)
+        var problem = await Self.nextCopy(of: harness.journal)
+        for _ in 0..<600 where problem != nil { problem = await Self.nextCopy(of: harness.journal) }
+        #expect(problem == nil)
+        #expect(try Self.filled(in: harness.journal) == ids.map(\.rawValue))
+        try await harness.stop()
+    }
+
+    /// What the journal's next look at its tables says: `nil` once they hold every event, else the reason
+    /// they do not.
+    static func nextCopy(of journal: EventJournal) async -> String? {
+        await withCheckedContinuation { continuation in
+            journal.whenIndexed { error in continuation.resume(returning: error.map { "\($0)" }) }
+        }
+    }
+
     /// A checkpoint that falls due between two of the paper broker's steps waits for the pass to end (a copy
     /// of the state held meanwhile would keep a second version of all the pass changes), and is taken by
     /// the first batch after it.
