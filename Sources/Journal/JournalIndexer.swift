@@ -337,8 +337,10 @@ final class JournalIndexer: @unchecked Sendable {
         return written[role] ?? 0
     }
 
-    /// For tests: waits until the tables hold every event up to `seq` without hurrying the threads (as a
-    /// reader would); false after `timeout` seconds.
+    /// Waits until the tables hold every event up to `seq` without hurrying the threads as a reader does:
+    /// the idle-priority thread copies them in its own time, and the normal-priority one only what has
+    /// waited `maxAge`. For work no one waits on (a checkpoint) and for tests. False after `timeout`
+    /// seconds, or as soon as copying has failed or ended (`waitUntilIndexed` then says why).
     func waitQuietly(through seq: Int64, timeout: TimeInterval) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock()
@@ -346,6 +348,7 @@ final class JournalIndexer: @unchecked Sendable {
         progressWaiters += 1
         defer { progressWaiters -= 1 }
         while indexedSeq < seq {
+            guard problem == nil, running else { return false }
             guard condition.wait(until: deadline) else { return indexedSeq >= seq }
         }
         return true

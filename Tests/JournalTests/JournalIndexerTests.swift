@@ -54,6 +54,37 @@ import Testing
 }
 
 extension JournalIndexerTests {
+    /// A checkpoint waits for the tables to hold its event without hurrying them: the idle-priority
+    /// thread copies the events in its own time, and the normal-priority one (which a reader wakes at
+    /// once) copies nothing.
+    @Test func aCheckpointWaitsForTheTablesWithoutHurryingThem() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let journal = try EventJournal(path: path, durability: .fast, indexLinger: (.milliseconds(2), .seconds(60)))
+        defer { try? journal.close() }
+        try journal.appendNow((1...5).map(Self.record))
+        _ = try journal.checkpointWriter(seq: 5, ts: 1_005, quietWait: 60)
+        #expect(journal.indexer.holds(through: 5))
+        #expect(journal.indexer.batchesWritten(by: .background) >= 1)
+        #expect(journal.indexer.batchesWritten(by: .urgent) == 0)
+    }
+
+    /// When the tables refuse events, a checkpoint's quiet wait ends at once and the failure is named.
+    @Test func aCheckpointWhoseTablesFailSaysWhyWithoutWaitingOut() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let journal = try EventJournal(path: path, durability: .fast)
+        defer { try? journal.close() }
+        journal.injectTableFailure("database is locked")
+        try journal.appendNow((1...3).map(Self.record))
+        let tried = DispatchSemaphore(value: 0)
+        journal.whenIndexed { _ in tried.signal() }
+        #expect(tried.wait(timeout: .now() + 30) == .success)
+        let began = Date()
+        #expect(throws: JournalError.self) { try journal.checkpointWriter(seq: 3, ts: 1_003, quietWait: 120) }
+        #expect(Date().timeIntervalSince(began) < 60)
+    }
+}
+
+extension JournalIndexerTests {
     @Test func aFailingCopyIsReportedWithItsBacklogAndReadsNameItUntilCopyingResumes() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let journal = try EventJournal(path: path, durability: .fast)
