@@ -47,6 +47,7 @@ let package = Package(
         .executable(name: "fix-bench", targets: ["fix-bench"]),
         .executable(name: "alert-bench", targets: ["alert-bench"]),
         .executable(name: "text-bench", targets: ["text-bench"]),
+        .executable(name: "wake-bench", targets: ["wake-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -171,6 +172,8 @@ let package = Package(
             name: "text-bench", dependencies: ["GatewayCore", "ControlProtocol", argumentParser],
             path: "Benchmarks/text-bench",
             swiftSettings: settings),
+        .executableTarget(
+            name: "wake-bench", dependencies: [argumentParser], path: "Benchmarks/wake-bench", swiftSettings: settings),
         .executableTarget(
             name: "state-copy-bench", dependencies: [hashTrees, argumentParser], path: "Benchmarks/state-copy-bench",
             swiftSettings: settings),
