@@ -10,8 +10,8 @@ import Synchronization
 ///
 /// - the round trip of 100 bytes with the two threads on two CPUs, and on one;
 /// - what the `write` that wakes the other thread costs the writer;
-/// - what a `read` costs the reader when the writer is blocked in its own `read`, against when the
-///   writer waits spinning (`MSG_DONTWAIT`), so that no one is woken.
+/// - what a `read` costs the reader when the writer is blocked in its own `read`, 2 to 30 µs after the
+///   message arrived, against when the writer waits spinning (`MSG_DONTWAIT`), so that no one is woken.
 ///
 /// Written by hand: a few system calls timed with the monotonic clock, which no library measures.
 @main
@@ -31,8 +31,10 @@ struct WakeBench: ParsableCommand {
         }
         report("round trip, one CPU", runs, { ping(client: 0, server: 0).roundTrip })
         if cpus >= 2 {
-            report("read, writer blocked in read", runs, { readCost(writerBlocked: true) })
-            report("read, writer spinning", runs, { readCost(writerBlocked: false) })
+            for pause in [2.0, 5, 10, 30] {
+                report("read, writer blocked \(Int(pause)) µs", runs, { readCost(writerBlocked: true, pause: pause) })
+            }
+            report("read, writer spinning", runs, { readCost(writerBlocked: false, pause: 30) })
         }
     }
 
@@ -72,9 +74,10 @@ struct WakeBench: ParsableCommand {
         return (Self.median(trips), Self.median(writes))
     }
 
-    /// The median `read` of a waiting 100-byte message, in microseconds, on the second CPU, while the
-    /// writer on the first waits for the answer blocked in `read` or spinning.
-    func readCost(writerBlocked: Bool) -> Double {
+    /// The median `read` of a waiting 100-byte message, in microseconds, on the second CPU, `pause` µs
+    /// after it arrived, while the writer on the first waits for the answer blocked in `read` (its CPU
+    /// idle meanwhile) or spinning.
+    func readCost(writerBlocked: Bool, pause: Double) -> Double {
         let pair = Self.socketPair()
         defer {
             close(pair.0)
@@ -91,7 +94,7 @@ struct WakeBench: ParsableCommand {
                 // The message is there: give the writer time to block (or spin), then read it.
                 while recv(pair.1, &buffer, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) <= 0 {}
                 let arrived = Self.now()
-                while Self.now() - arrived < 30 {}
+                while Self.now() - arrived < pause {}
                 let start = Self.now()
                 guard Self.readMessage(pair.1, &buffer) else { return }
                 times.append(Self.now() - start)
