@@ -85,11 +85,16 @@ struct WakeBench: ParsableCommand {
         }
         let rounds = self.rounds
         let reads = Mutex<[Double]>([])
+        let readerDone = DispatchSemaphore(value: 0)
         let reader = Thread {
             Self.pin(1)
             var buffer = [UInt8](repeating: 0, count: 128)
             var times: [Double] = []
             times.reserveCapacity(rounds)
+            defer {
+                reads.withLock { $0 = times }
+                readerDone.signal()
+            }
             for _ in 0..<rounds {
                 // The message is there: give the writer time to block (or spin), then read it.
                 while recv(pair.1, &buffer, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) <= 0 {}
@@ -100,7 +105,6 @@ struct WakeBench: ParsableCommand {
                 times.append(Self.now() - start)
                 _ = write(pair.1, buffer, 100)
             }
-            reads.withLock { $0 = times }
         }
         reader.start()
         Self.pin(0)
@@ -117,7 +121,7 @@ struct WakeBench: ParsableCommand {
                 }
             }
         }
-        while reads.withLock({ $0.isEmpty }) { sched_yield() }
+        readerDone.wait()
         return Self.median(reads.withLock { $0 })
     }
 

@@ -188,14 +188,9 @@ struct BurstTests {
             #expect(try await openOrders(engine) == Self.orders - 8)
         }
         harness.journal.resumeIndexing()
-        var steps = 1
-        while try await openOrders(engine) > 0 {
+        let steps = try await takeEachStepOfEight(engine, timer) { steps throws in
             // The tables catch up (a read waits for them), then the next step is taken.
             #expect(try Self.filled(in: harness.journal) == ids.prefix(8 * steps).map(\.rawValue))
-            try await timer.fire()
-            steps += 1
-            #expect(try await openOrders(engine) == max(0, Self.orders - 8 * steps))
-            try #require(steps <= Self.orders / 8)
         }
         #expect(steps == Self.orders / 8)
         #expect(try Self.filled(in: harness.journal) == ids.map(\.rawValue))
@@ -213,13 +208,7 @@ struct BurstTests {
         try await quoteUnderEveryLimit(harness, timer)
         #expect(await Self.nextCopy(of: harness.journal)?.contains("disk I/O error") == true)
         #expect(harness.journal.tablesBacklog().events > 4)
-        var steps = 1
-        while try await openOrders(engine) > 0 {
-            try await timer.fire()
-            steps += 1
-            #expect(try await openOrders(engine) == max(0, Self.orders - 8 * steps))
-            try #require(steps <= Self.orders / 8)
-        }
+        let steps = try await takeEachStepOfEight(engine, timer)
         #expect(steps == Self.orders / 8)
         harness.journal.injectTableFailure(nil)
         var problem = await Self.nextCopy(of: harness.journal)
@@ -227,6 +216,23 @@ struct BurstTests {
         #expect(problem == nil)
         #expect(try Self.filled(in: harness.journal) == ids.map(\.rawValue))
         try await harness.stop()
+    }
+
+    /// Fires the timer for each of the paper broker's steps of 8 fills left after the first, until no
+    /// order is open, checking after each that 8 more were filled; `beforeStep` runs before each, given
+    /// the steps taken so far. Returns the steps taken, the first included.
+    func takeEachStepOfEight(
+        _ engine: ExecutionEngine, _ timer: ManualTimer, beforeStep: (Int) throws -> Void = { _ in }
+    ) async throws -> Int {
+        var steps = 1
+        while try await openOrders(engine) > 0 {
+            try beforeStep(steps)
+            try await timer.fire()
+            steps += 1
+            #expect(try await openOrders(engine) == max(0, Self.orders - 8 * steps))
+            try #require(steps <= Self.orders / 8)
+        }
+        return steps
     }
 
     /// What the journal's next look at its tables says: `nil` once they hold every event, else the reason

@@ -28,6 +28,16 @@ import Testing
         return .some(heard.withLock { $0 })
     }
 
+    /// A `fast` journal whose tables refuse events ("database is locked"), with events 1 to 3 appended
+    /// and a copy of them tried: a waiter hears of the failure, not of success.
+    func journalWhoseTablesFail() throws -> EventJournal {
+        let journal = try EventJournal(path: path, durability: .fast)
+        journal.injectTableFailure("database is locked")
+        try journal.appendNow((1...3).map(Self.record))
+        #expect(Self.nextCopy(of: journal)??.contains("database is locked") == true)
+        return journal
+    }
+
     @Test func appendsShareOneTransactionAndAReaderCutsTheLingerShort() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         // Nothing would be copied for a minute unless someone waited.
@@ -84,11 +94,8 @@ extension JournalIndexerTests {
     /// When the tables refuse events, a checkpoint's quiet wait ends at once and the failure is named.
     @Test func aCheckpointWhoseTablesFailSaysWhyWithoutWaitingOut() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let journal = try EventJournal(path: path, durability: .fast)
+        let journal = try journalWhoseTablesFail()
         defer { try? journal.close() }
-        journal.injectTableFailure("database is locked")
-        try journal.appendNow((1...3).map(Self.record))
-        #expect(Self.nextCopy(of: journal)??.contains("database is locked") == true)
         let began = Date()
         #expect(throws: JournalError.self) { try journal.checkpointWriter(seq: 3, ts: 1_003, quietWait: 120) }
         #expect(Date().timeIntervalSince(began) < 60)
@@ -98,12 +105,8 @@ extension JournalIndexerTests {
 extension JournalIndexerTests {
     @Test func aFailingCopyIsReportedWithItsBacklogAndReadsNameItUntilCopyingResumes() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let journal = try EventJournal(path: path, durability: .fast)
+        let journal = try journalWhoseTablesFail()
         defer { try? journal.close() }
-        journal.injectTableFailure("database is locked")
-        try journal.appendNow((1...3).map(Self.record))
-        // The waiter hears of the failure (not of success) once a copy has been tried.
-        #expect(Self.nextCopy(of: journal)??.contains("database is locked") == true)
         let backlog = journal.tablesBacklog()
         #expect(backlog.events == 3)
         #expect(backlog.problem?.contains("events after 0 are in the journal's log") == true)
