@@ -73,6 +73,33 @@ struct OrderLines {
     }
 }
 
+/// The requests of `Driver.verbs`, made before the clock starts.
+struct VerbLines {
+    enum Verb: String, CaseIterable {
+        case cancel, quote
+
+        /// The start of its client order ids, apart from the closed loop's (`c`) and the open loop's (`o`).
+        var tag: String { self == .cancel ? "k" : "q" }
+    }
+
+    let tag: String
+    let verb: Verb
+
+    func steps(client: Int, n: Int) -> [(line: [UInt8], timed: Bool)] {
+        let id = "\(tag)-\(client)-\(n)"
+        switch verb {
+        case .cancel:
+            let submit =
+                #"{"id":\#(2 * n),"op":"submit","account":"paper","symbol":"BENCH","side":"buy","qty":"1","type":"limit","limit_price":"50","tif":"gtc","client_order_id":"\#(id)"}"#
+            let cancel = #"{"id":\#(2 * n + 1),"op":"cancel","account":"paper","client_order_id":"\#(id)"}"#
+            return [(Array(submit.utf8) + [0x0A], false), (Array(cancel.utf8) + [0x0A], true)]
+        case .quote:
+            let quote = #"{"id":\#(n),"op":"quote","symbol":"BENCH","bid":"100","ask":"100.01"}"#
+            return [(Array(quote.utf8) + [0x0A], true)]
+        }
+    }
+}
+
 /// Subscribes to fill events and times each of this measurement's orders from its send to its fill.
 final class FillWatcher: @unchecked Sendable {
     private let connection: RawConnection
@@ -146,6 +173,76 @@ enum Driver {
         let lines = OrderLines(tag: tag, resting: resting, hello: hello)
         let times = SendTimes(clients: clients, perClient: orders)
         let watcher = watchFills ? try FillWatcher(socket: socket, tag: tag, times: times) : nil
+        let (acks, failures, elapsed) = try onClients(
+            socket: socket, clients: clients,
+            prepare: { client in (0..<orders).map { lines.line(client: client, n: $0) } }
+        ) { client, connection, prepared in
+            var mine: [UInt64] = []
+            mine.reserveCapacity(orders)
+            var failed = 0
+            var sent = 0
+            for n in 0..<orders {
+                // Keep `window` submits in flight, then read the oldest one's answer.
+                while sent < orders, sent < n + window {
+                    times[client, sent] = monotonicNanos()
+                    guard connection.send(prepared[sent]) else { break }
+                    sent += 1
+                }
+                guard n < sent, let ok = connection.readLine({ Line.contains($0, Line.ok) }) else {
+                    failed += orders - n
+                    break
+                }
+                if ok { mine.append(monotonicNanos() - times[client, n]) } else { failed += 1 }
+            }
+            return (mine, failed)
+        }
+        let fills = watcher?.finish(expecting: acks.count, elapsed: elapsed)
+        return Measurement(ack: Summary(acks, elapsed: elapsed), fill: fills, failures: failures)
+    }
+
+    /// The order path's other verbs, closed loop: each client sends its `steps` for each `n` one after
+    /// another, each after the last one's answer, and times those marked `timed` from send to answer.
+    /// `cancel`: a resting limit buy, then its cancel (timed); `quote`: a quote for the benchmark's symbol
+    /// (timed), which moves nothing (no order rests at it).
+    static func verbs(socket: String, tag: String, clients: Int, orders: Int, verb: VerbLines.Verb) throws
+        -> Measurement
+    {
+        let lines = VerbLines(tag: tag, verb: verb)
+        let (latencies, failures, elapsed) = try onClients(
+            socket: socket, clients: clients,
+            prepare: { client in (0..<orders).map { lines.steps(client: client, n: $0) } }
+        ) { _, connection, prepared in
+            var mine: [UInt64] = []
+            mine.reserveCapacity(orders)
+            var failed = 0
+            loop: for steps in prepared {
+                for step in steps {
+                    let sent = monotonicNanos()
+                    guard connection.send(step.line), let ok = connection.readLine({ Line.contains($0, Line.ok) })
+                    else {
+                        failed += 1
+                        break loop
+                    }
+                    guard ok else {
+                        failed += 1
+                        break
+                    }
+                    if step.timed { mine.append(monotonicNanos() - sent) }
+                }
+            }
+            return (mine, failed)
+        }
+        return Measurement(ack: Summary(latencies, elapsed: elapsed), fill: nil, failures: failures)
+    }
+
+    /// One thread per client, each on a connection of its own: each makes its requests first (`prepare`,
+    /// so that neither the timing nor the shared cores include them), then all start together and `run`
+    /// says what each measured and how many of its requests failed. Returns every latency, the failures
+    /// and the time from the start until the last client was done.
+    static func onClients<Prepared>(
+        socket: String, clients: Int, prepare: @escaping @Sendable (Int) -> Prepared,
+        run: @escaping @Sendable (Int, RawConnection, Prepared) -> (latencies: [UInt64], failed: Int)
+    ) throws -> (latencies: [UInt64], failures: Int, elapsed: UInt64) {
         let latencies = LatencyBox()
         let failures = LatencyBox()
         let connections = try (0..<clients).map { _ in try RawConnection(socketPath: socket) }
@@ -157,28 +254,10 @@ enum Driver {
             ready.enter()
             Thread {
                 defer { done.leave() }
-                let connection = connections[client]
-                // Made before the start, so that neither the timing nor the shared cores include them.
-                let prepared = (0..<orders).map { lines.line(client: client, n: $0) }
+                let prepared = prepare(client)
                 ready.leave()
                 start.wait()
-                var mine: [UInt64] = []
-                mine.reserveCapacity(orders)
-                var failed = 0
-                var sent = 0
-                for n in 0..<orders {
-                    // Keep `window` submits in flight, then read the oldest one's answer.
-                    while sent < orders, sent < n + window {
-                        times[client, sent] = monotonicNanos()
-                        guard connection.send(prepared[sent]) else { break }
-                        sent += 1
-                    }
-                    guard n < sent, let ok = connection.readLine({ Line.contains($0, Line.ok) }) else {
-                        failed += orders - n
-                        break
-                    }
-                    if ok { mine.append(monotonicNanos() - times[client, n]) } else { failed += 1 }
-                }
+                let (mine, failed) = run(client, connections[client], prepared)
                 latencies.add(mine)
                 if failed > 0 { failures.add([UInt64(failed)]) }
             }.start()
@@ -187,11 +266,7 @@ enum Driver {
         let began = monotonicNanos()
         for _ in 0..<clients { start.signal() }
         done.wait()
-        let elapsed = monotonicNanos() - began
-        let acks = latencies.values
-        let fills = watcher?.finish(expecting: acks.count, elapsed: elapsed)
-        return Measurement(
-            ack: Summary(acks, elapsed: elapsed), fill: fills, failures: Int(failures.values.reduce(0, +)))
+        return (latencies.values, Int(failures.values.reduce(0, +)), monotonicNanos() - began)
     }
 
     /// Orders offered at `rate` a second in all for `seconds`, spread evenly over `clients` connections;

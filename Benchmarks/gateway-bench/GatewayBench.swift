@@ -10,7 +10,8 @@ import Glibc
 /// Modes: `closed` — N clients, each sending its next submit when the last is answered (the most the
 /// daemon does); `open` — orders offered at fixed rates whatever the answers do, latency counted from when
 /// each order was due (queueing shows, no coordinated omission); `resting` — 100 000 limit orders that
-/// stay open, for the daemon's peak memory. Each measurement gives submit→acknowledgement and
+/// stay open, for the daemon's peak memory; `cancel` — a resting limit order and then its cancel, the
+/// cancel timed; `quote` — quotes for the benchmark's symbol (the paper broker's market data). Each measurement gives submit→acknowledgement and
 /// submit→fill percentiles (HdrHistogram), orders per second and the daemon's peak RSS. With `--json`,
 /// stdout carries one JSON object per mode, durability and rate (medians across runs) and the human
 /// summary goes to stderr.
@@ -19,7 +20,7 @@ struct GatewayBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway-bench", abstract: "Measure the order path of gatewayd against the machine's floors.")
 
-    @Option(help: "Modes, comma-separated: closed, open, resting.") var modes = "closed,open"
+    @Option(help: "Modes, comma-separated: closed, open, resting, cancel, quote.") var modes = "closed,open"
     @Option(help: "Concurrent clients (connections), in every mode.") var clients = 16
     @Option(help: "Closed loop: submits per client per run.") var orders = 2_000
     @Option(help: "Closed loop: submits each client keeps in flight (1: the next after the last answer).")
@@ -50,8 +51,10 @@ struct GatewayBench: ParsableCommand {
     var compareMetrics = false
 
     func validate() throws {
-        guard !selectedModes.isEmpty, selectedModes.allSatisfy({ ["closed", "open", "resting"].contains($0) }) else {
-            throw ValidationError("--modes takes closed, open and resting, comma-separated")
+        guard !selectedModes.isEmpty,
+            selectedModes.allSatisfy({ ["closed", "open", "resting", "cancel", "quote"].contains($0) })
+        else {
+            throw ValidationError("--modes takes closed, open, resting, cancel and quote, comma-separated")
         }
         guard !durabilities.isEmpty else { throw ValidationError("--durability is durable, fast or both") }
         guard !selectedRates.isEmpty, selectedRates.allSatisfy({ $0 > 0 }) else {
@@ -88,7 +91,7 @@ struct GatewayBench: ParsableCommand {
                 + "\(runs) runs, in \(folder)")
 
         var results = Results()
-        if selectedModes.contains("closed") || selectedModes.contains("open") {
+        if !Set(selectedModes).isDisjoint(with: ["closed", "open", "cancel", "quote"]) {
             try measureOrderPath(binary: binary, folder: folder, into: &results)
         }
         if selectedModes.contains("resting") {
@@ -155,6 +158,21 @@ struct GatewayBench: ParsableCommand {
                     if let cpu = measured.cpuLine { say("run \(run)  \(name) closed: \(cpu)") }
                     if measured.failures > 0 { say("run \(run)  \(measured.failures) submits failed") }
                     if let scrapes { say("run \(run)  scraped /metrics \(scrapes) times while measuring") }
+                }
+                for verb in VerbLines.Verb.allCases where selectedModes.contains(verb.rawValue) && !isCompared {
+                    let before = ProcessCPU(pid: daemon.pid)
+                    var measured = try Driver.verbs(
+                        socket: daemon.socket, tag: "\(verb.tag)\(run)", clients: clients,
+                        orders: orders,
+                        verb: verb)
+                    let used = ProcessCPU(pid: daemon.pid).since(before)
+                    measured.cpu = (used.total, used.busiest)
+                    results.add(
+                        Key(mode: verb.rawValue, durability: name, rate: nil), measured,
+                        rss: peakRSSMiB(pid: daemon.pid))
+                    say("run \(run)  \(measured.ack.line("\(name) \(verb.rawValue): \(verb.rawValue)→ack"))")
+                    if let cpu = measured.cpuLine { say("run \(run)  \(name) \(verb.rawValue): \(cpu)") }
+                    if measured.failures > 0 { say("run \(run)  \(measured.failures) \(verb.rawValue)s failed") }
                 }
                 guard selectedModes.contains("open"), !isCompared else { continue }
                 for rate in selectedRates {
