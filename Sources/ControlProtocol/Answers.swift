@@ -174,6 +174,22 @@ public struct OrdersAnswer: Sendable, Encodable {
     public init(orders: [Order]) { self.orders = orders }
 }
 
+// The order path's other answers write themselves too (`AnswerWriter.success`).
+extension OrderAnswer: JSONTextEncodable {
+    public func write(to json: inout JSONText) {
+        json.object { json in json.member("order", order) }
+    }
+}
+
+extension OrdersAnswer: JSONTextEncodable {
+    public func write(to json: inout JSONText) {
+        json.object { json in
+            json.key("orders")
+            json.array(orders) { $1.write(to: &$0) }
+        }
+    }
+}
+
 /// `reconcile`'s answer: per account, the differences found and what was done about each.
 public struct ReconcileAnswer: Sendable, Encodable {
     public var reconciliations: [Reconciliation]
@@ -196,6 +212,12 @@ public struct AccountAnswer: Sendable, Encodable {
 public struct QuoteAnswer: Sendable, Encodable {
     public var quote: Quote
     public init(quote: Quote) { self.quote = quote }
+}
+
+extension QuoteAnswer: JSONTextEncodable {
+    public func write(to json: inout JSONText) {
+        json.object { json in json.member("quote", quote) }
+    }
 }
 
 /// `subscribe`'s answer: the sequence number live events continue from.

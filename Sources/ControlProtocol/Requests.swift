@@ -70,7 +70,7 @@ public struct SubmitRequest: Sendable, Decodable, Equatable {
         case extendedHours = "extended_hours"
     }
 
-    /// A single-symbol order (`PlainSubmit`).
+    /// A single-symbol order (`PlainLine`).
     init(
         account: AccountID, clientOrderID: ClientOrderID?, symbol: Symbol, side: OrderSide, qty: Quantity,
         type: OrderType, limitPrice: Price?, stopPrice: Price?, trailPrice: Price?, trailPercent: Price?,
@@ -125,7 +125,7 @@ public struct SubmitRequest: Sendable, Decodable, Equatable {
 }
 
 /// `cancel`: one order, by `order_id` or `client_order_id`.
-public struct CancelRequest: Sendable, Decodable {
+public struct CancelRequest: Sendable, Decodable, Equatable {
     public var account: AccountID
     public var orderID: OrderID?
     public var clientOrderID: ClientOrderID?
@@ -134,7 +134,7 @@ public struct CancelRequest: Sendable, Decodable {
 }
 
 /// `replace`: new terms for an order.
-public struct ReplaceRequest: Sendable, Decodable {
+public struct ReplaceRequest: Sendable, Decodable, Equatable {
     public var account: AccountID
     public var orderID: OrderID?
     public var clientOrderID: ClientOrderID?
@@ -146,6 +146,20 @@ public struct ReplaceRequest: Sendable, Decodable {
     enum CodingKeys: String, CodingKey {
         case account, orderID = "order_id", clientOrderID = "client_order_id", qty, limitPrice = "limit_price"
         case stopPrice = "stop_price", tif
+    }
+
+    /// A replace read by hand (`PlainLine`).
+    init(
+        account: AccountID, orderID: OrderID?, clientOrderID: ClientOrderID?, qty: Quantity?, limitPrice: Price?,
+        stopPrice: Price?, tif: TimeInForce?
+    ) {
+        self.account = account
+        self.orderID = orderID
+        self.clientOrderID = clientOrderID
+        self.qty = qty
+        self.limitPrice = limitPrice
+        self.stopPrice = stopPrice
+        self.tif = tif
     }
 
     public init(from decoder: any Decoder) throws {
@@ -232,7 +246,7 @@ public struct ReportRequest: Sendable, Decodable {
 }
 
 /// `quote`: a market price for the paper simulator and for marks.
-public struct QuoteRequest: Sendable, Decodable {
+public struct QuoteRequest: Sendable, Decodable, Equatable {
     public var symbol: Symbol
     public var bid: Price?
     public var ask: Price?
@@ -244,6 +258,20 @@ public struct QuoteRequest: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case symbol, bid, ask, last, ts, bidSize = "bid_size", askSize = "ask_size", volume
+    }
+
+    /// A quote read by hand (`PlainLine`): without `ts`, which that reader leaves to `JSONDecoder`.
+    init(
+        symbol: Symbol, bid: Price?, ask: Price?, last: Price?, bidSize: Quantity?, askSize: Quantity?,
+        volume: Quantity?
+    ) {
+        self.symbol = symbol
+        self.bid = bid
+        self.ask = ask
+        self.last = last
+        self.bidSize = bidSize
+        self.askSize = askSize
+        self.volume = volume
     }
 
     public init(from decoder: any Decoder) throws {

@@ -57,12 +57,15 @@ public struct RequestHandler: Sendable {
     /// engine's executor or on another thread.
     public func handle(_ line: Data, from caller: Caller, answer: @escaping @Sendable (Outcome) -> Void) {
         let envelope: RequestEnvelope
-        // A submit is read in one pass, envelope and order together: by hand when it is plain
-        // (`PlainSubmit`), else by `JSONDecoder`; anything that pass does not take (another verb, a field
-        // at fault) is read the usual way, which names its problem.
-        let submit = Self.mentionsSubmit(line) ? Self.readSubmit(line, decoder) : nil
+        // The order path's verbs are read in one pass, envelope and request together: by hand when plain
+        // (`PlainLine`); else a submit by `JSONDecoder` in one pass. Anything those do not take (another
+        // verb, a field at fault) is read the usual way, which names its problem.
+        let plain = PlainLine(line)
+        let submit = plain == nil && Self.mentionsSubmit(line) ? Self.readSubmit(line, decoder) : nil
         do {
-            if let submit, submit.envelope.op == "submit" {
+            if let plain {
+                envelope = RequestEnvelope(id: plain.id, op: plain.request.op)
+            } else if let submit, submit.envelope.op == "submit" {
                 envelope = submit.envelope
             } else {
                 envelope = try decoder.decode(RequestEnvelope.self, from: line)
@@ -92,7 +95,8 @@ public struct RequestHandler: Sendable {
         }
         do {
             if try dispatchNow(
-                op, id: id, line: line, decoder: decoder, caller: caller, submit: submit?.request, answer: timed)
+                op, id: id, line: line, decoder: decoder, caller: caller,
+                read: plain?.request ?? submit.map { .submit($0.request) }, answer: timed)
             {
                 return
             }
@@ -115,12 +119,9 @@ public struct RequestHandler: Sendable {
 
     private static let submitPattern = Array("\"submit\"".utf8)
 
-    /// A line that mentions `"submit"`, read as one: by hand when plain, else by `decoder`.
+    /// A line that mentions `"submit"` and is not plain, read as one by `decoder`.
     static func readSubmit(_ line: Data, _ decoder: JSONDecoder) -> SubmitLine? {
-        if let plain = PlainSubmit(line) {
-            return SubmitLine(envelope: RequestEnvelope(id: plain.id, op: "submit"), request: plain.request)
-        }
-        return try? decoder.decode(SubmitLine.self, from: line)
+        try? decoder.decode(SubmitLine.self, from: line)
     }
 
     /// The answer to a request that could not be handled: a bad request names its problem.
@@ -159,7 +160,7 @@ public struct RequestHandler: Sendable {
 
     /// The verbs answered without a task (see `handle`); false for any other verb.
     private func dispatchNow(
-        _ op: String, id: RequestID, line: Data, decoder: JSONDecoder, caller: Caller, submit: SubmitRequest?,
+        _ op: String, id: RequestID, line: Data, decoder: JSONDecoder, caller: Caller, read: PlainRequest?,
         answer: @escaping @Sendable (Outcome) -> Void
     ) throws -> Bool {
         func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decode(type, from: line) }
@@ -182,7 +183,7 @@ public struct RequestHandler: Sendable {
                 .success(
                     HelloAnswer(server: "gatewayd", version: version, accounts: engine.accountIDs, role: caller.role)))
         case "submit":
-            let request = try submit ?? decode(SubmitRequest.self)
+            let request = try read?.submit ?? decode(SubmitRequest.self)
             let symbol: Symbol
             let side: OrderSide
             var legs: [OrderLeg]?
@@ -233,11 +234,11 @@ public struct RequestHandler: Sendable {
                     })
             }
         case "cancel":
-            let request = try decode(CancelRequest.self)
+            let request = try read?.cancel ?? decode(CancelRequest.self)
             let reference = try Self.reference(request.orderID, request.clientOrderID)
             engine.cancel(account: request.account, reference) { respond($0.map(OrderAnswer.init(order:))) }
         case "replace":
-            let request = try decode(ReplaceRequest.self)
+            let request = try read?.replace ?? decode(ReplaceRequest.self)
             let reference = try Self.reference(request.orderID, request.clientOrderID)
             let replace = ReplaceOrder(
                 account: request.account, reference: reference, qty: request.qty, limitPrice: request.limitPrice,
@@ -249,7 +250,7 @@ public struct RequestHandler: Sendable {
                 respond($0.map(OrdersAnswer.init(orders:)))
             }
         case "quote":
-            let request = try decode(QuoteRequest.self)
+            let request = try read?.quote ?? decode(QuoteRequest.self)
             guard request.bid != nil || request.ask != nil || request.last != nil else {
                 throw RequestProblem(field: "bid", message: "a quote needs at least one of bid, ask, last")
             }

@@ -102,6 +102,12 @@ extension OrderChanged: JSONTextEncodable {
     }
 }
 
+extension QuotePayload: JSONTextEncodable {
+    func write(to json: inout JSONText) {
+        json.object { json in json.member("quote", quote) }
+    }
+}
+
 extension FillPayload: JSONTextEncodable {
     func write(to json: inout JSONText) {
         json.object { json in json.member("fill", fill) }

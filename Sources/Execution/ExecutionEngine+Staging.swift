@@ -65,7 +65,7 @@ extension ExecutionEngine {
                 json = payload.jsonString
             case .quote(let payload):
                 record.symbol = payload.quote.symbol.text
-                json = try text(payload)
+                json = payload.jsonString
             case .broker(let change):
                 record.account = change.account.rawValue
                 json = try text(change)

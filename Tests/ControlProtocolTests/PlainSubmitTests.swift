@@ -180,7 +180,9 @@ struct GeneratedLine {
 
     static let spaces = ["", "", "", " ", "\t", "  ", "\r"]
 
-    static func make(_ random: inout LineRandom) -> GeneratedLine {
+    static func make(
+        _ random: inout LineRandom, pools: [Pool] = GeneratedLine.pools, extras: [String] = GeneratedLine.extras
+    ) -> GeneratedLine {
         var plain = true
         var members: [String] = []
         func space() -> String { spaces[random.below(spaces.count)] }

@@ -36,4 +36,17 @@ import Testing
         let payload = FillPayload(fill: fill)
         #expect(String(decoding: payload.jsonBytes, as: UTF8.self) == (try Self.expected(payload)))
     }
+
+    @Test func quotePayloads() throws {
+        for quote in [
+            Quote(symbol: Symbol("AAPL")!, bid: Price("190.01"), ts: Timestamp(nanosecondsSinceEpoch: 0)),
+            Quote(
+                symbol: Symbol("AAPL  261218C00200000")!, bid: Price("1.25"), ask: Price("1.3"), last: Price("1.27"),
+                ts: Timestamp(nanosecondsSinceEpoch: 1_795_000_000_123_456_789), bidSize: Quantity(10),
+                askSize: Quantity("2.5"), volume: Quantity(1_000)),
+        ] {
+            let payload = QuotePayload(quote: quote)
+            #expect(String(decoding: payload.jsonBytes, as: UTF8.self) == (try Self.expected(payload)))
+        }
+    }
 }

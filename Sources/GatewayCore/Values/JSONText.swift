@@ -315,6 +315,21 @@ extension Order: JSONTextEncodable {
     }
 }
 
+extension Quote: JSONTextEncodable {
+    public func write(to json: inout JSONText) {
+        json.object { json in
+            json.member("ask", ask)
+            json.member("ask_size", askSize)
+            json.member("bid", bid)
+            json.member("bid_size", bidSize)
+            json.member("last", last)
+            json.member("symbol", symbol.text)
+            json.member("ts", ts)
+            json.member("volume", volume)
+        }
+    }
+}
+
 extension Fill: JSONTextEncodable {
     public func write(to json: inout JSONText) {
         json.object { json in

@@ -1,60 +1,79 @@
 public import Foundation
 import GatewayCore
 
-/// A submit line read by hand in one pass over its bytes: the order path's commonest request, when it is
-/// plain — one flat JSON object of the keys below, its strings ASCII without escapes, its numbers without
-/// exponents.
+/// A request line of the order path read by hand in one pass over its bytes, when it is plain — one flat
+/// JSON object of the keys its verb takes (below), its strings ASCII without escapes, its numbers without
+/// exponents: `submit`, the commonest, and `cancel`, `replace` and `quote`.
 ///
 /// Written by hand because Foundation's `JSONDecoder` was the largest single cost of the engine's thread:
 /// 24.5 % of it in a profile of one client sending market orders (docs/performance.md), most of it in
-/// building the decoder's boxed values and its coding paths for a line of a dozen short fields. It reads
-/// only what it is sure of and is `nil` for anything else — another verb, a key it does not know (`legs`,
-/// `take_profit`, `stop_loss` and any other), a key twice, a nested object, an escape, a byte beyond ASCII,
-/// a value of the wrong type or at fault — so that `JSONDecoder` reads that line as before and names its
-/// problem. What it reads, it reads as `JSONDecoder` does: a test compares both over thousands of
-/// generated lines, plain and not.
-public struct PlainSubmit: Sendable {
+/// building the decoder's boxed values and its coding paths for a line of a dozen short fields; a `quote`
+/// or a `cancel` was decoded twice (its envelope, then its fields). It reads only what it is sure of and
+/// is `nil` for anything else — another verb, a key its verb does not take (`legs`, `take_profit`,
+/// `stop_loss`, a quote's `ts` and any other), a key twice, a nested object, an escape, a byte beyond
+/// ASCII, a value of the wrong type or at fault — so that `JSONDecoder` reads that line as before and names
+/// its problem. What it reads, it reads as `JSONDecoder` does: tests compare both over thousands of
+/// generated lines of each verb, plain and not.
+public struct PlainLine: Sendable {
     /// The request's `id`; `nil` when absent or null.
     public let id: RequestID?
-    public let request: SubmitRequest
+    public let request: PlainRequest
 
     public init?(_ line: Data) {
         guard
-            let read = line.withUnsafeBytes({ bytes -> PlainSubmit? in
+            let read = line.withUnsafeBytes({ bytes -> PlainLine? in
                 var reader = PlainObjectReader(bytes)
                 guard let fields = reader.fields() else { return nil }
-                return PlainSubmit(fields)
+                return PlainLine(fields)
             })
         else { return nil }
         self = read
     }
 
     private init?(_ fields: PlainFields) {
-        guard case .string("submit") = fields.op else { return nil }
-        switch fields.id {
-        case nil, .null?: id = nil
-        case .string(let text)?: id = .string(text)
+        guard case .string(let op)? = fields.op, let id = Self.id(fields.id) else { return nil }
+        let read: PlainRequest?
+        switch op {
+        case "submit": read = fields.only(PlainFields.submitKeys) ? Self.submit(fields).map { .submit($0) } : nil
+        case "cancel": read = fields.only(PlainFields.cancelKeys) ? Self.cancel(fields).map { .cancel($0) } : nil
+        case "replace": read = fields.only(PlainFields.replaceKeys) ? Self.replace(fields).map { .replace($0) } : nil
+        case "quote": read = fields.only(PlainFields.quoteKeys) ? Self.quote(fields).map { .quote($0) } : nil
+        default: read = nil
+        }
+        guard let read else { return nil }
+        self.id = id
+        request = read
+    }
+
+    /// The `id`: `.some(nil)` when absent or null, `nil` (read it the usual way) when not plain.
+    private static func id(_ value: PlainValue?) -> RequestID?? {
+        switch value {
+        case nil, .null?: return .some(nil)
+        case .string(let text)?: return .some(.string(text))
         case .number(let text)?:
             // Whole numbers only, without a sign: `JSONDecoder`'s `Decimal` is the same for those.
             guard text.utf8.count <= 18, text.utf8.allSatisfy({ $0.isASCIIDigit }), let whole = Int64(text) else {
                 return nil
             }
-            id = .number(Decimal(whole))
+            return .some(.number(Decimal(whole)))
         default: return nil
         }
-        guard case .string(let accountText)? = fields.account, let account = AccountID(accountText),
-            case .string(let symbolText)? = fields.symbol, let symbol = Symbol(symbolText),
-            case .string(let sideText)? = fields.side, let side = OrderSide(rawValue: sideText),
-            case .some(let qty?) = Self.fixed(fields.qty, as: QuantityKind.self),
-            let clientOrderID = Self.optional(fields.clientOrderID, ClientOrderID.init),
-            let type = Self.optional(fields.type, OrderType.init(rawValue:)),
-            let limitPrice = Self.fixed(fields.limitPrice, as: PriceKind.self),
-            let stopPrice = Self.fixed(fields.stopPrice, as: PriceKind.self),
-            let trailPrice = Self.fixed(fields.trailPrice, as: PriceKind.self),
-            let trailPercent = Self.fixed(fields.trailPercent, as: PriceKind.self),
-            let tif = Self.optional(fields.tif, TimeInForce.init(rawValue:)),
-            let strategy = Self.optional(fields.strategy, { Optional($0) }),
-            let orderClass = Self.optional(fields.orderClass, OrderClass.init(rawValue:))
+    }
+
+    private static func submit(_ fields: PlainFields) -> SubmitRequest? {
+        guard let account = required(fields.account, AccountID.init),
+            let symbol = required(fields.symbol, Symbol.init),
+            let side = required(fields.side, OrderSide.init(rawValue:)),
+            case .some(let qty?) = fixed(fields.qty, as: QuantityKind.self),
+            let clientOrderID = optional(fields.clientOrderID, ClientOrderID.init),
+            let type = optional(fields.type, OrderType.init(rawValue:)),
+            let limitPrice = fixed(fields.limitPrice, as: PriceKind.self),
+            let stopPrice = fixed(fields.stopPrice, as: PriceKind.self),
+            let trailPrice = fixed(fields.trailPrice, as: PriceKind.self),
+            let trailPercent = fixed(fields.trailPercent, as: PriceKind.self),
+            let tif = optional(fields.tif, TimeInForce.init(rawValue:)),
+            let strategy = optional(fields.strategy, { Optional($0) }),
+            let orderClass = optional(fields.orderClass, OrderClass.init(rawValue:))
         else { return nil }
         var tags: [String]?
         switch fields.tags {
@@ -68,11 +87,52 @@ public struct PlainSubmit: Sendable {
         case .bool(let value)?: extendedHours = value
         default: return nil
         }
-        request = SubmitRequest(
+        return SubmitRequest(
             account: account, clientOrderID: clientOrderID, symbol: symbol, side: side, qty: qty,
             type: type ?? .market, limitPrice: limitPrice, stopPrice: stopPrice, trailPrice: trailPrice,
             trailPercent: trailPercent, tif: tif, strategy: strategy, tags: tags, orderClass: orderClass,
             extendedHours: extendedHours)
+    }
+
+    private static func cancel(_ fields: PlainFields) -> CancelRequest? {
+        guard let account = required(fields.account, AccountID.init),
+            let orderID = optional(fields.orderID, OrderID.init),
+            let clientOrderID = optional(fields.clientOrderID, ClientOrderID.init)
+        else { return nil }
+        return CancelRequest(account: account, orderID: orderID, clientOrderID: clientOrderID)
+    }
+
+    private static func replace(_ fields: PlainFields) -> ReplaceRequest? {
+        guard let account = required(fields.account, AccountID.init),
+            let orderID = optional(fields.orderID, OrderID.init),
+            let clientOrderID = optional(fields.clientOrderID, ClientOrderID.init),
+            let qty = fixed(fields.qty, as: QuantityKind.self),
+            let limitPrice = fixed(fields.limitPrice, as: PriceKind.self),
+            let stopPrice = fixed(fields.stopPrice, as: PriceKind.self),
+            let tif = optional(fields.tif, TimeInForce.init(rawValue:))
+        else { return nil }
+        return ReplaceRequest(
+            account: account, orderID: orderID, clientOrderID: clientOrderID, qty: qty, limitPrice: limitPrice,
+            stopPrice: stopPrice, tif: tif)
+    }
+
+    private static func quote(_ fields: PlainFields) -> QuoteRequest? {
+        guard let symbol = required(fields.symbol, Symbol.init),
+            let bid = fixed(fields.bid, as: PriceKind.self),
+            let ask = fixed(fields.ask, as: PriceKind.self),
+            let last = fixed(fields.last, as: PriceKind.self),
+            let bidSize = fixed(fields.bidSize, as: QuantityKind.self),
+            let askSize = fixed(fields.askSize, as: QuantityKind.self),
+            let volume = fixed(fields.volume, as: QuantityKind.self)
+        else { return nil }
+        return QuoteRequest(
+            symbol: symbol, bid: bid, ask: ask, last: last, bidSize: bidSize, askSize: askSize, volume: volume)
+    }
+
+    /// A required string field that `make` takes; `nil` otherwise.
+    private static func required<T>(_ value: PlainValue?, _ make: (String) -> T?) -> T? {
+        guard case .string(let text)? = value else { return nil }
+        return make(text)
     }
 
     /// An optional string field: `.some(nil)` when absent or null, `.some(value)` when `make` takes its
@@ -100,6 +160,53 @@ public struct PlainSubmit: Sendable {
     }
 }
 
+/// What a plain line asks for.
+public enum PlainRequest: Sendable {
+    case submit(SubmitRequest)
+    case cancel(CancelRequest)
+    case replace(ReplaceRequest)
+    case quote(QuoteRequest)
+
+    /// The verb.
+    public var op: String {
+        switch self {
+        case .submit: "submit"
+        case .cancel: "cancel"
+        case .replace: "replace"
+        case .quote: "quote"
+        }
+    }
+
+    public var submit: SubmitRequest? {
+        if case .submit(let request) = self { request } else { nil }
+    }
+
+    public var cancel: CancelRequest? {
+        if case .cancel(let request) = self { request } else { nil }
+    }
+
+    public var replace: ReplaceRequest? {
+        if case .replace(let request) = self { request } else { nil }
+    }
+
+    public var quote: QuoteRequest? {
+        if case .quote(let request) = self { request } else { nil }
+    }
+}
+
+/// A plain submit line (`PlainLine`): its id and order.
+public struct PlainSubmit: Sendable {
+    /// The request's `id`; `nil` when absent or null.
+    public let id: RequestID?
+    public let request: SubmitRequest
+
+    public init?(_ line: Data) {
+        guard let plain = PlainLine(line), case .submit(let request) = plain.request else { return nil }
+        id = plain.id
+        self.request = request
+    }
+}
+
 /// One value of a plain object.
 enum PlainValue: Equatable {
     case string(String)
@@ -110,7 +217,7 @@ enum PlainValue: Equatable {
     case strings([String])
 }
 
-/// The keys a plain submit may have, each at most once.
+/// The keys a plain line may have, each at most once; which of them each verb takes.
 struct PlainFields {
     var id: PlainValue?
     var op: PlainValue?
@@ -129,11 +236,36 @@ struct PlainFields {
     var tags: PlainValue?
     var orderClass: PlainValue?
     var extendedHours: PlainValue?
+    var orderID: PlainValue?
+    var bid: PlainValue?
+    var ask: PlainValue?
+    var last: PlainValue?
+    var ts: PlainValue?
+    var bidSize: PlainValue?
+    var askSize: PlainValue?
+    var volume: PlainValue?
+    /// The keys set, one bit each (`Key.rawValue`).
+    private(set) var present: UInt32 = 0
+
+    static let submitKeys = mask(
+        .id, .op, .account, .clientOrderID, .symbol, .side, .qty, .type, .limitPrice, .stopPrice, .trailPrice,
+        .trailPercent, .tif, .strategy, .tags, .orderClass, .extendedHours)
+    static let cancelKeys = mask(.id, .op, .account, .orderID, .clientOrderID)
+    static let replaceKeys = mask(
+        .id, .op, .account, .orderID, .clientOrderID, .qty, .limitPrice, .stopPrice, .tif)
+    // `ts` is left to `JSONDecoder`: a timestamp has more than one form.
+    static let quoteKeys = mask(.id, .op, .symbol, .bid, .ask, .last, .bidSize, .askSize, .volume)
+
+    static func mask(_ keys: Key...) -> UInt32 { keys.reduce(0) { $0 | 1 << $1.rawValue } }
+
+    /// Whether every key set is one of `allowed`.
+    func only(_ allowed: UInt32) -> Bool { present & ~allowed == 0 }
 
     /// The field a key names, by its bytes.
-    enum Key: CaseIterable {
+    enum Key: UInt32, CaseIterable {
         case id, op, account, clientOrderID, symbol, side, qty, type, limitPrice, stopPrice, trailPrice
         case trailPercent, tif, strategy, tags, orderClass, extendedHours
+        case orderID, bid, ask, last, ts, bidSize, askSize, volume
 
         var name: StaticString {
             switch self {
@@ -154,6 +286,14 @@ struct PlainFields {
             case .tags: "tags"
             case .orderClass: "order_class"
             case .extendedHours: "extended_hours"
+            case .orderID: "order_id"
+            case .bid: "bid"
+            case .ask: "ask"
+            case .last: "last"
+            case .ts: "ts"
+            case .bidSize: "bid_size"
+            case .askSize: "ask_size"
+            case .volume: "volume"
             }
         }
 
@@ -175,8 +315,9 @@ struct PlainFields {
 
     /// Sets the field `key` names; false when it is set already.
     mutating func set(_ key: Key, _ value: PlainValue) -> Bool {
+        guard present & 1 << key.rawValue == 0 else { return false }
+        present |= 1 << key.rawValue
         func put(_ slot: inout PlainValue?) -> Bool {
-            guard slot == nil else { return false }
             slot = value
             return true
         }
@@ -198,6 +339,14 @@ struct PlainFields {
         case .tags: return put(&tags)
         case .orderClass: return put(&orderClass)
         case .extendedHours: return put(&extendedHours)
+        case .orderID: return put(&orderID)
+        case .bid: return put(&bid)
+        case .ask: return put(&ask)
+        case .last: return put(&last)
+        case .ts: return put(&ts)
+        case .bidSize: return put(&bidSize)
+        case .askSize: return put(&askSize)
+        case .volume: return put(&volume)
         }
     }
 }

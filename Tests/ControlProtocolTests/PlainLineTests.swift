@@ -1,0 +1,198 @@
+import ControlProtocol
+import Foundation
+import GatewayCore
+import Testing
+
+/// The hand reader's other verbs — `cancel`, `replace`, `quote` — against `JSONDecoder`, as
+/// `PlainSubmitTests` does for `submit`: whatever it reads, it reads the same; whatever is plain and
+/// `JSONDecoder` reads, it reads too; anything else it leaves to `JSONDecoder`.
+@Suite struct PlainLineTests {
+    /// A line as `RequestHandler` reads it the usual way: the envelope, then the request, from one object.
+    struct Decoded<Request: Decodable>: Decodable {
+        let envelope: RequestEnvelope
+        let request: Request
+
+        init(from decoder: any Decoder) throws {
+            envelope = try RequestEnvelope(from: decoder)
+            request = try Request(from: decoder)
+        }
+    }
+
+    @Test func readsEachVerbsPlainLine() throws {
+        let cancel = try #require(PlainLine(Data(#"{"id":3,"op":"cancel","account":"paper","order_id":"o-9"}"#.utf8)))
+        #expect(cancel.id == .number(3))
+        #expect(cancel.request.cancel?.account == AccountID("paper"))
+        #expect(cancel.request.cancel?.orderID == OrderID("o-9"))
+        #expect(cancel.request.cancel?.clientOrderID == nil)
+        let replace = try #require(
+            PlainLine(
+                Data(
+                    #"{"id":"r","op":"replace","account":"paper","client_order_id":"c-1","qty":"5","limit_price":101.5}"#
+                        .utf8)))
+        #expect(replace.id == .string("r"))
+        #expect(replace.request.replace?.clientOrderID == ClientOrderID("c-1"))
+        #expect(replace.request.replace?.qty == Quantity(5))
+        #expect(replace.request.replace?.limitPrice == Price("101.5"))
+        let quote = try #require(
+            PlainLine(Data(#"{"op":"quote","symbol":"BENCH","bid":"100","ask":"100.01","bid_size":3}"#.utf8)))
+        #expect(quote.id == nil)
+        #expect(quote.request.quote?.symbol == Symbol("BENCH"))
+        #expect(quote.request.quote?.bid == Price("100"))
+        #expect(quote.request.quote?.ask == Price("100.01"))
+        #expect(quote.request.quote?.bidSize == Quantity(3))
+        #expect(quote.request.quote?.last == nil)
+    }
+
+    @Test(arguments: [
+        // A key another verb takes, or none of them does.
+        #"{"op":"cancel","account":"paper","order_id":"o-1","symbol":"AAPL"}"#,
+        #"{"op":"replace","account":"paper","order_id":"o-1","side":"buy"}"#,
+        #"{"op":"quote","symbol":"AAPL","bid":"1","qty":"1"}"#,
+        #"{"op":"quote","symbol":"AAPL","bid":"1","note":"x"}"#,
+        // A quote's time, in any of its forms.
+        #"{"op":"quote","symbol":"AAPL","bid":"1","ts":"2026-12-07T10:00:00Z"}"#,
+        // A key twice, an escape, an exponent, a verb read only the usual way.
+        #"{"op":"cancel","account":"paper","order_id":"o-1","order_id":"o-2"}"#,
+        #"{"op":"cancel","account":"paper","order_id":"o\u002d1"}"#,
+        #"{"op":"quote","symbol":"AAPL","bid":1e2}"#,
+        #"{"op":"cancel_all","account":"paper"}"#,
+        #"{"op":"status"}"#,
+    ])
+    func leavesEverythingElseToJSONDecoder(line: String) {
+        #expect(PlainLine(Data(line.utf8)) == nil)
+    }
+
+    @Test func cancelAgreesWithJSONDecoderOnGeneratedLines() throws {
+        try agree(
+            verb: "cancel",
+            pools: [
+                Self.pool("id"), Self.op("cancel"), Self.pool("account"), Self.orderID, Self.pool("client_order_id"),
+            ],
+            seed: 20_261_207, read: \.cancel, as: CancelRequest.self)
+    }
+
+    @Test func replaceAgreesWithJSONDecoderOnGeneratedLines() throws {
+        try agree(
+            verb: "replace",
+            pools: [
+                Self.pool("id"), Self.op("replace"), Self.pool("account"), Self.orderID, Self.pool("client_order_id"),
+                Self.pool("qty", required: false), Self.pool("limit_price"), Self.pool("stop_price"), Self.pool("tif"),
+            ],
+            seed: 20_261_208, read: \.replace, as: ReplaceRequest.self)
+    }
+
+    @Test func quoteAgreesWithJSONDecoderOnGeneratedLines() throws {
+        try agree(
+            verb: "quote",
+            pools: [
+                Self.pool("id"), Self.op("quote"), Self.pool("symbol"), Self.pool("limit_price", as: "bid"),
+                Self.pool("limit_price", as: "ask"), Self.pool("stop_price", as: "last"),
+                Self.pool("qty", as: "bid_size", required: false), Self.pool("qty", as: "ask_size", required: false),
+                Self.pool("qty", as: "volume", required: false),
+            ],
+            seed: 20_261_209, read: \.quote, as: QuoteRequest.self)
+    }
+
+    /// Thousands of generated lines of `verb`: each one the hand reader takes must be read the same by
+    /// `JSONDecoder`, and each plain one `JSONDecoder` reads must be taken by hand.
+    func agree<Request: Decodable & Equatable>(
+        verb: String, pools: [GeneratedLine.Pool], seed: UInt64, read: KeyPath<PlainRequest, Request?>,
+        as _: Request.Type
+    ) throws {
+        var random = LineRandom(seed: seed)
+        var plainRead = 0
+        var decodedCount = 0
+        for _ in 0..<10_000 {
+            let generated = GeneratedLine.make(&random, pools: pools, extras: Self.extras)
+            let plain = PlainLine(Data(generated.text.utf8))
+            let decoded = (try? JSONDecoder().decode(Decoded<Request>.self, from: Data(generated.text.utf8)))
+                .flatMap { $0.envelope.op == verb ? $0 : nil }
+            if decoded != nil { decodedCount += 1 }
+            if let plain {
+                plainRead += 1
+                let decoded = try #require(decoded, "read by hand but not by JSONDecoder: \(generated.text)")
+                #expect(plain.request.op == verb, "\(generated.text)")
+                #expect(plain.id == decoded.envelope.id, "\(generated.text)")
+                #expect(plain.id.map { "\($0)" } == decoded.envelope.id.map { "\($0)" }, "\(generated.text)")
+                #expect(plain.request[keyPath: read] == decoded.request, "\(generated.text)")
+            } else if generated.plain, decoded != nil {
+                Issue.record("plain and read by JSONDecoder, but not by hand: \(generated.text)")
+            }
+        }
+        // Enough of both kinds that the comparison means something.
+        #expect(plainRead > 1_000)
+        #expect(decodedCount > plainRead)
+    }
+
+    /// A submit's pool of values for `key`, under another key or with `required` changed.
+    static func pool(_ key: String, as name: String? = nil, required: Bool? = nil) -> GeneratedLine.Pool {
+        let pool = GeneratedLine.pools.first { $0.key == key }!
+        return GeneratedLine.Pool(
+            key: name ?? key, required: required ?? pool.required, usual: pool.usual, other: pool.other)
+    }
+
+    static func op(_ verb: String) -> GeneratedLine.Pool {
+        GeneratedLine.Pool(
+            key: "op", required: true, usual: ["\"\(verb)\""], other: [#""submit""#, "null", #"~"x\u0079""#])
+    }
+
+    static let orderID = GeneratedLine.Pool(
+        key: "order_id", required: false, usual: [#""o-1""#, #""ord_2.b:c""#],
+        other: [
+            #""""#, #""has space""#, "null", "7", "\"\(String(repeating: "o", count: 64))\"",
+            "\"\(String(repeating: "o", count: 65))\"", #"~"o\u002d1""#, "~\"ö-1\"",
+        ])
+
+    /// Members that make a line not plain: a key its verb does not take, a key another verb takes, a time.
+    static let extras = [
+        #""foo":1"#, #""side":"buy""#, #""symbol":"AAPL""#, #""order_id":"o-2""#, #""ts":"2026-12-07T10:00:00Z""#,
+        #""legs":[]"#,
+    ]
+}
+
+/// The order path's other answers are written by JSONText: the same lines as JSONEncoder gave.
+@Suite struct OrderPathAnswerTextTests {
+    static let order = Order(
+        orderID: OrderID("o-1")!, clientOrderID: ClientOrderID("c-1")!, account: AccountID("paper")!,
+        symbol: Symbol("AAPL")!, side: .sell, qty: Quantity(3), type: .limit, limitPrice: Price("190.5")!,
+        tif: .gtc, strategy: "mean/rev", tags: ["a", "b\"c"], createdAt: Timestamp(nanosecondsSinceEpoch: 5))
+
+    static func expected(_ id: RequestID, _ body: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        let text = String(decoding: try encoder.encode(body), as: UTF8.self)
+        let idText = String(decoding: try encoder.encode(id), as: UTF8.self)
+        return "{\"id\":\(idText),\"ok\":true," + text.dropFirst()
+    }
+
+    @Test func cancelReplaceAndCancelAllAnswers() throws {
+        let writer = AnswerWriter()
+        for id in [RequestID.number(7), .string("x/y"), .null] {
+            #expect(
+                writer.success(id: id, body: OrderAnswer(order: Self.order))
+                    == (try Self.expected(id, OrderAnswer(order: Self.order))))
+            for orders in [[], [Self.order], [Self.order, Self.order]] {
+                #expect(
+                    writer.success(id: id, body: OrdersAnswer(orders: orders))
+                        == (try Self.expected(id, OrdersAnswer(orders: orders))))
+            }
+        }
+    }
+
+    @Test func quoteAnswers() throws {
+        let writer = AnswerWriter()
+        let quotes = [
+            Quote(symbol: Symbol("AAPL")!, ts: Timestamp(nanosecondsSinceEpoch: 0)),
+            Quote(
+                symbol: Symbol("AAPL  261218C00200000")!, bid: Price("1.25"), ask: Price("1.3"), last: Price("1.27"),
+                ts: Timestamp(nanosecondsSinceEpoch: 1_795_000_000_123_456_789), bidSize: Quantity(10),
+                askSize: Quantity("2.5"), volume: Quantity(1_000)),
+            Quote(symbol: Symbol("BRK.B")!, ask: Price("400"), ts: Timestamp(nanosecondsSinceEpoch: 1)),
+        ]
+        for quote in quotes {
+            #expect(
+                writer.success(id: .number(1), body: QuoteAnswer(quote: quote))
+                    == (try Self.expected(.number(1), QuoteAnswer(quote: quote))))
+        }
+    }
+}
