@@ -76,10 +76,16 @@ struct OrderLines {
 /// The requests of `Driver.verbs`, made before the clock starts.
 struct VerbLines {
     enum Verb: String, CaseIterable {
-        case cancel, quote
+        case cancel, quote, signal
 
         /// The start of its client order ids, apart from the closed loop's (`c`) and the open loop's (`o`).
-        var tag: String { self == .cancel ? "k" : "q" }
+        var tag: String {
+            switch self {
+            case .cancel: "k"
+            case .quote: "q"
+            case .signal: "s"
+            }
+        }
     }
 
     let tag: String
@@ -96,6 +102,11 @@ struct VerbLines {
         case .quote:
             let quote = #"{"id":\#(n),"op":"quote","symbol":"BENCH","bid":"100","ask":"100.01"}"#
             return [(Array(quote.utf8) + [0x0A], true)]
+        case .signal:
+            let side = n % 2 == 0 ? "buy" : "sell"
+            let signal =
+                #"{"id":\#(n),"op":"signal","account":"paper","signal_id":"\#(id)","strategy":"bench","symbol":"BENCH","side":"\#(side)","entry":{"type":"market"},"qty":"1"}"#
+            return [(Array(signal.utf8) + [0x0A], true)]
         }
     }
 }
@@ -203,7 +214,8 @@ enum Driver {
     /// The order path's other verbs, closed loop: each client sends its `steps` for each `n` one after
     /// another, each after the last one's answer, and times those marked `timed` from send to answer.
     /// `cancel`: a resting limit buy, then its cancel (timed); `quote`: a quote for the benchmark's symbol
-    /// (timed), which moves nothing (no order rests at it).
+    /// (timed), which moves nothing (no order rests at it); `signal`: a signal entering at the market with
+    /// its quantity given (timed), buys and sells in turn, each filled at once as a market submit is.
     static func verbs(socket: String, tag: String, clients: Int, orders: Int, verb: VerbLines.Verb) throws
         -> Measurement
     {

@@ -11,7 +11,8 @@ import Glibc
 /// daemon does); `open` — orders offered at fixed rates whatever the answers do, latency counted from when
 /// each order was due (queueing shows, no coordinated omission); `resting` — 100 000 limit orders that
 /// stay open, for the daemon's peak memory; `cancel` — a resting limit order and then its cancel, the
-/// cancel timed; `quote` — quotes for the benchmark's symbol (the paper broker's market data). Each measurement gives submit→acknowledgement and
+/// cancel timed; `quote` — quotes for the benchmark's symbol (the paper broker's market data); `signal` — signals
+/// with their quantity given, entering at the market. Each measurement gives submit→acknowledgement and
 /// submit→fill percentiles (HdrHistogram), orders per second and the daemon's peak RSS. With `--json`,
 /// stdout carries one JSON object per mode, durability and rate (medians across runs) and the human
 /// summary goes to stderr.
@@ -20,7 +21,7 @@ struct GatewayBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway-bench", abstract: "Measure the order path of gatewayd against the machine's floors.")
 
-    @Option(help: "Modes, comma-separated: closed, open, resting, cancel, quote.") var modes = "closed,open"
+    @Option(help: "Modes, comma-separated: closed, open, resting, cancel, quote, signal.") var modes = "closed,open"
     @Option(help: "Concurrent clients (connections), in every mode.") var clients = 16
     @Option(help: "Closed loop: submits per client per run.") var orders = 2_000
     @Option(help: "Closed loop: submits each client keeps in flight (1: the next after the last answer).")
@@ -52,9 +53,9 @@ struct GatewayBench: ParsableCommand {
 
     func validate() throws {
         guard !selectedModes.isEmpty,
-            selectedModes.allSatisfy({ ["closed", "open", "resting", "cancel", "quote"].contains($0) })
+            selectedModes.allSatisfy({ ["closed", "open", "resting", "cancel", "quote", "signal"].contains($0) })
         else {
-            throw ValidationError("--modes takes closed, open, resting, cancel and quote, comma-separated")
+            throw ValidationError("--modes takes closed, open, resting, cancel, quote and signal, comma-separated")
         }
         guard !durabilities.isEmpty else { throw ValidationError("--durability is durable, fast or both") }
         guard !selectedRates.isEmpty, selectedRates.allSatisfy({ $0 > 0 }) else {
@@ -91,7 +92,7 @@ struct GatewayBench: ParsableCommand {
                 + "\(runs) runs, in \(folder)")
 
         var results = Results()
-        if !Set(selectedModes).isDisjoint(with: ["closed", "open", "cancel", "quote"]) {
+        if !Set(selectedModes).isDisjoint(with: ["closed", "open", "cancel", "quote", "signal"]) {
             try measureOrderPath(binary: binary, folder: folder, into: &results)
         }
         if selectedModes.contains("resting") {

@@ -293,3 +293,16 @@ public struct SignalAnswer: Sendable, Encodable {
         self.bracket = bracket
     }
 }
+
+extension SignalAnswer: JSONTextEncodable {
+    public func write(to json: inout JSONText) {
+        json.object { json in
+            json.member("bracket", bracket)
+            json.key("duplicate")
+            json.bool(duplicate)
+            json.key("orders")
+            json.array(orders) { $1.write(to: &$0) }
+            json.member("sizing", sizing)
+        }
+    }
+}

@@ -3,7 +3,8 @@ import GatewayCore
 
 /// A request line of the order path read by hand in one pass over its bytes, when it is plain — one flat
 /// JSON object of the keys its verb takes (below), its strings ASCII without escapes, its numbers without
-/// exponents: `submit`, the commonest, and `cancel`, `replace` and `quote`.
+/// exponents (a signal's `entry` one flat object inside it): `submit`, the commonest, and `signal`,
+/// `cancel`, `replace` and `quote`.
 ///
 /// Written by hand because Foundation's `JSONDecoder` was the largest single cost of the engine's thread:
 /// 24.5 % of it in a profile of one client sending market orders (docs/performance.md), most of it in
@@ -38,6 +39,7 @@ public struct PlainLine: Sendable {
         case "cancel": read = fields.only(PlainFields.cancelKeys) ? Self.cancel(fields).map { .cancel($0) } : nil
         case "replace": read = fields.only(PlainFields.replaceKeys) ? Self.replace(fields).map { .replace($0) } : nil
         case "quote": read = fields.only(PlainFields.quoteKeys) ? Self.quote(fields).map { .quote($0) } : nil
+        case "signal": read = fields.only(PlainFields.signalKeys) ? Self.signal(fields).map { .signal($0) } : nil
         default: read = nil
         }
         guard let read else { return nil }
@@ -75,12 +77,7 @@ public struct PlainLine: Sendable {
             let strategy = optional(fields.strategy, { Optional($0) }),
             let orderClass = optional(fields.orderClass, OrderClass.init(rawValue:))
         else { return nil }
-        var tags: [String]?
-        switch fields.tags {
-        case nil, .null?: tags = nil
-        case .strings(let list)?: tags = list
-        default: return nil
-        }
+        guard let tags = strings(fields.tags) else { return nil }
         var extendedHours: Bool?
         switch fields.extendedHours {
         case nil, .null?: extendedHours = nil
@@ -129,6 +126,46 @@ public struct PlainLine: Sendable {
             symbol: symbol, bid: bid, ask: ask, last: last, bidSize: bidSize, askSize: askSize, volume: volume)
     }
 
+    private static func signal(_ fields: PlainFields) -> SignalRequest? {
+        guard let account = required(fields.account, AccountID.init),
+            let signalID = required(fields.signalID, ClientOrderID.init),
+            let strategy = optional(fields.strategy, { Optional($0) }),
+            let symbol = required(fields.symbol, Symbol.init),
+            let side = required(fields.side, OrderSide.init(rawValue:)),
+            let stopPrice = fixed(fields.stopPrice, as: PriceKind.self),
+            let atr = fixed(fields.atr, as: PriceKind.self),
+            let atrMultiple = fixed(fields.atrMultiple, as: PriceKind.self),
+            let takeProfit = fixed(fields.takeProfit, as: PriceKind.self),
+            let riskFraction = fixed(fields.riskFraction, as: PriceKind.self),
+            let qty = fixed(fields.qty, as: QuantityKind.self),
+            let tif = optional(fields.tif, TimeInForce.init(rawValue:))
+        else { return nil }
+        var entry: SignalRequest.Entry?
+        switch fields.entry {
+        case nil, .null?: entry = nil
+        case .object(let inner)?:
+            guard inner.only(PlainFields.entryKeys), let type = optional(inner.type, OrderType.init(rawValue:)),
+                let price = fixed(inner.price, as: PriceKind.self)
+            else { return nil }
+            entry = SignalRequest.Entry(type: type, price: price)
+        default: return nil
+        }
+        guard let tags = strings(fields.tags) else { return nil }
+        return SignalRequest(
+            account: account, signalID: signalID, strategy: strategy, symbol: symbol, side: side, entry: entry,
+            stopPrice: stopPrice, atr: atr, atrMultiple: atrMultiple, takeProfit: takeProfit,
+            riskFraction: riskFraction, qty: qty, tif: tif, tags: tags)
+    }
+
+    /// An optional list of strings: `.some(nil)` when absent or null, `nil` when not plain.
+    private static func strings(_ value: PlainValue?) -> [String]?? {
+        switch value {
+        case nil, .null?: return .some(nil)
+        case .strings(let list)?: return .some(list)
+        default: return nil
+        }
+    }
+
     /// A required string field that `make` takes; `nil` otherwise.
     private static func required<T>(_ value: PlainValue?, _ make: (String) -> T?) -> T? {
         guard case .string(let text)? = value else { return nil }
@@ -166,6 +203,7 @@ public enum PlainRequest: Sendable {
     case cancel(CancelRequest)
     case replace(ReplaceRequest)
     case quote(QuoteRequest)
+    case signal(SignalRequest)
 
     /// The verb.
     public var op: String {
@@ -174,6 +212,7 @@ public enum PlainRequest: Sendable {
         case .cancel: "cancel"
         case .replace: "replace"
         case .quote: "quote"
+        case .signal: "signal"
         }
     }
 
@@ -192,6 +231,10 @@ public enum PlainRequest: Sendable {
     public var quote: QuoteRequest? {
         if case .quote(let request) = self { request } else { nil }
     }
+
+    public var signal: SignalRequest? {
+        if case .signal(let request) = self { request } else { nil }
+    }
 }
 
 /// A plain submit line (`PlainLine`): its id and order.
@@ -208,17 +251,19 @@ public struct PlainSubmit: Sendable {
 }
 
 /// One value of a plain object.
-enum PlainValue: Equatable {
+indirect enum PlainValue: Equatable {
     case string(String)
     /// A number's text, as written: `-?(0|[1-9][0-9]*)(\.[0-9]+)?`.
     case number(String)
     case bool(Bool)
     case null
     case strings([String])
+    /// A flat object inside the line's (a signal's `entry`).
+    case object(PlainFields)
 }
 
 /// The keys a plain line may have, each at most once; which of them each verb takes.
-struct PlainFields {
+struct PlainFields: Equatable {
     var id: PlainValue?
     var op: PlainValue?
     var account: PlainValue?
@@ -244,8 +289,15 @@ struct PlainFields {
     var bidSize: PlainValue?
     var askSize: PlainValue?
     var volume: PlainValue?
+    var signalID: PlainValue?
+    var entry: PlainValue?
+    var price: PlainValue?
+    var atr: PlainValue?
+    var atrMultiple: PlainValue?
+    var takeProfit: PlainValue?
+    var riskFraction: PlainValue?
     /// The keys set, one bit each (`Key.rawValue`).
-    private(set) var present: UInt32 = 0
+    private(set) var present: UInt64 = 0
 
     static let submitKeys = mask(
         .id, .op, .account, .clientOrderID, .symbol, .side, .qty, .type, .limitPrice, .stopPrice, .trailPrice,
@@ -255,17 +307,23 @@ struct PlainFields {
         .id, .op, .account, .orderID, .clientOrderID, .qty, .limitPrice, .stopPrice, .tif)
     // `ts` is left to `JSONDecoder`: a timestamp has more than one form.
     static let quoteKeys = mask(.id, .op, .symbol, .bid, .ask, .last, .bidSize, .askSize, .volume)
+    static let signalKeys = mask(
+        .id, .op, .account, .signalID, .strategy, .symbol, .side, .entry, .stopPrice, .atr, .atrMultiple,
+        .takeProfit, .riskFraction, .qty, .tif, .tags)
+    /// A signal's `entry`.
+    static let entryKeys = mask(.type, .price)
 
-    static func mask(_ keys: Key...) -> UInt32 { keys.reduce(0) { $0 | 1 << $1.rawValue } }
+    static func mask(_ keys: Key...) -> UInt64 { keys.reduce(0) { $0 | 1 << $1.rawValue } }
 
     /// Whether every key set is one of `allowed`.
-    func only(_ allowed: UInt32) -> Bool { present & ~allowed == 0 }
+    func only(_ allowed: UInt64) -> Bool { present & ~allowed == 0 }
 
     /// The field a key names, by its bytes.
-    enum Key: UInt32, CaseIterable {
+    enum Key: UInt64, CaseIterable {
         case id, op, account, clientOrderID, symbol, side, qty, type, limitPrice, stopPrice, trailPrice
         case trailPercent, tif, strategy, tags, orderClass, extendedHours
         case orderID, bid, ask, last, ts, bidSize, askSize, volume
+        case signalID, entry, price, atr, atrMultiple, takeProfit, riskFraction
 
         var name: StaticString {
             switch self {
@@ -294,6 +352,13 @@ struct PlainFields {
             case .bidSize: "bid_size"
             case .askSize: "ask_size"
             case .volume: "volume"
+            case .signalID: "signal_id"
+            case .entry: "entry"
+            case .price: "price"
+            case .atr: "atr"
+            case .atrMultiple: "atr_multiple"
+            case .takeProfit: "take_profit"
+            case .riskFraction: "risk_fraction"
             }
         }
 
@@ -347,12 +412,19 @@ struct PlainFields {
         case .bidSize: return put(&bidSize)
         case .askSize: return put(&askSize)
         case .volume: return put(&volume)
+        case .signalID: return put(&signalID)
+        case .entry: return put(&entry)
+        case .price: return put(&price)
+        case .atr: return put(&atr)
+        case .atrMultiple: return put(&atrMultiple)
+        case .takeProfit: return put(&takeProfit)
+        case .riskFraction: return put(&riskFraction)
         }
     }
 }
 
-/// Reads one flat JSON object and nothing after it but whitespace; `nil` at the first thing it does not
-/// take.
+/// Reads one JSON object — its values plain, or flat objects of plain values — and nothing after it but
+/// whitespace; `nil` at the first thing it does not take.
 struct PlainObjectReader {
     private let bytes: UnsafeRawBufferPointer
     private var at = 0
@@ -360,24 +432,29 @@ struct PlainObjectReader {
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     mutating func fields() -> PlainFields? {
-        var fields = PlainFields()
         skipSpace()
+        guard let fields = object(nested: false) else { return nil }
+        return end() ? fields : nil
+    }
+
+    /// An object; inside another (`nested`), one without objects.
+    private mutating func object(nested: Bool) -> PlainFields? {
+        var fields = PlainFields()
         guard take(UInt8(ascii: "{")) else { return nil }
         skipSpace()
-        if take(UInt8(ascii: "}")) { return end() ? fields : nil }
+        if take(UInt8(ascii: "}")) { return fields }
         while true {
             guard let key = key() else { return nil }
             skipSpace()
             guard take(UInt8(ascii: ":")) else { return nil }
             skipSpace()
-            guard let value = value(), fields.set(key, value) else { return nil }
+            guard let value = value(nested: nested), fields.set(key, value) else { return nil }
             skipSpace()
             if take(UInt8(ascii: ",")) {
                 skipSpace()
                 continue
             }
-            guard take(UInt8(ascii: "}")) else { return nil }
-            return end() ? fields : nil
+            return take(UInt8(ascii: "}")) ? fields : nil
         }
     }
 
@@ -386,9 +463,10 @@ struct PlainObjectReader {
         return at == bytes.count
     }
 
-    private mutating func value() -> PlainValue? {
+    private mutating func value(nested: Bool) -> PlainValue? {
         guard at < bytes.count else { return nil }
         switch bytes[at] {
+        case UInt8(ascii: "{"): return nested ? nil : object(nested: true).map { .object($0) }
         case UInt8(ascii: "\""): return string().map { .string($0) }
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return number().map { .number($0) }
         case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil

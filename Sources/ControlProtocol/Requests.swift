@@ -309,12 +309,18 @@ public struct ResumeRequest: Sendable, Decodable {
 }
 
 /// `signal`: what a plugin wants; the gateway sizes it (PROTOCOL.md "A signal").
-public struct SignalRequest: Sendable, Decodable {
-    public struct Entry: Sendable, Decodable {
+public struct SignalRequest: Sendable, Decodable, Equatable {
+    public struct Entry: Sendable, Decodable, Equatable {
         public var type: OrderType?
         public var price: Price?
 
         enum CodingKeys: String, CodingKey { case type, price }
+
+        /// An entry read by hand (`PlainLine`).
+        init(type: OrderType?, price: Price?) {
+            self.type = type
+            self.price = price
+        }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -341,6 +347,28 @@ public struct SignalRequest: Sendable, Decodable {
     enum CodingKeys: String, CodingKey {
         case account, signalID = "signal_id", strategy, symbol, side, entry, stopPrice = "stop_price", atr
         case atrMultiple = "atr_multiple", takeProfit = "take_profit", riskFraction = "risk_fraction", qty, tif, tags
+    }
+
+    /// A signal read by hand (`PlainLine`).
+    init(
+        account: AccountID, signalID: ClientOrderID, strategy: String?, symbol: Symbol, side: OrderSide,
+        entry: Entry?, stopPrice: Price?, atr: Price?, atrMultiple: Price?, takeProfit: Price?, riskFraction: Price?,
+        qty: Quantity?, tif: TimeInForce?, tags: [String]?
+    ) {
+        self.account = account
+        self.signalID = signalID
+        self.strategy = strategy
+        self.symbol = symbol
+        self.side = side
+        self.entry = entry
+        self.stopPrice = stopPrice
+        self.atr = atr
+        self.atrMultiple = atrMultiple
+        self.takeProfit = takeProfit
+        self.riskFraction = riskFraction
+        self.qty = qty
+        self.tif = tif
+        self.tags = tags
     }
 
     public init(from decoder: any Decoder) throws {

@@ -216,7 +216,7 @@ public struct RequestHandler: Sendable {
                 respond(result.map { SubmitAnswer(order: $0.order, duplicate: $0.duplicate, linked: $0.linked) })
             }
         case "signal":
-            let request = try decode(SignalRequest.self)
+            let request = try read?.signal ?? decode(SignalRequest.self)
             let signal = SubmitSignal(
                 account: request.account, signalID: request.signalID, strategy: request.strategy,
                 symbol: request.symbol,

@@ -93,6 +93,20 @@ import Testing
             seed: 20_261_209, read: \.quote, as: QuoteRequest.self)
     }
 
+    @Test func signalAgreesWithJSONDecoderOnGeneratedLines() throws {
+        try agree(
+            verb: "signal",
+            pools: [
+                Self.pool("id"), Self.op("signal"), Self.pool("account"),
+                Self.pool("client_order_id", as: "signal_id", required: true), Self.pool("strategy"),
+                Self.pool("symbol"), Self.pool("side"), Self.entry, Self.pool("stop_price"),
+                Self.pool("trail_price", as: "atr"), Self.pool("trail_percent", as: "atr_multiple"),
+                Self.pool("limit_price", as: "take_profit"), Self.pool("trail_percent", as: "risk_fraction"),
+                Self.pool("qty", required: false), Self.pool("tif"), Self.pool("tags"),
+            ],
+            seed: 20_261_210, read: \.signal, as: SignalRequest.self)
+    }
+
     /// Thousands of generated lines of `verb`: each one the hand reader takes must be read the same by
     /// `JSONDecoder`, and each plain one `JSONDecoder` reads must be taken by hand.
     func agree<Request: Decodable & Equatable>(
@@ -104,14 +118,14 @@ import Testing
         var decodedCount = 0
         for _ in 0..<10_000 {
             let generated = GeneratedLine.make(&random, pools: pools, extras: Self.extras)
-            let plain = PlainLine(Data(generated.text.utf8))
+            // A line of another verb (its `op` drawn from the others) is that verb's test's.
+            let plain = PlainLine(Data(generated.text.utf8)).flatMap { $0.request.op == verb ? $0 : nil }
             let decoded = (try? JSONDecoder().decode(Decoded<Request>.self, from: Data(generated.text.utf8)))
                 .flatMap { $0.envelope.op == verb ? $0 : nil }
             if decoded != nil { decodedCount += 1 }
             if let plain {
                 plainRead += 1
                 let decoded = try #require(decoded, "read by hand but not by JSONDecoder: \(generated.text)")
-                #expect(plain.request.op == verb, "\(generated.text)")
                 #expect(plain.id == decoded.envelope.id, "\(generated.text)")
                 #expect(plain.id.map { "\($0)" } == decoded.envelope.id.map { "\($0)" }, "\(generated.text)")
                 #expect(plain.request[keyPath: read] == decoded.request, "\(generated.text)")
@@ -135,6 +149,19 @@ import Testing
         GeneratedLine.Pool(
             key: "op", required: true, usual: ["\"\(verb)\""], other: [#""submit""#, "null", #"~"x\u0079""#])
     }
+
+    /// A signal's `entry`: the one object a plain line may hold, itself flat.
+    static let entry = GeneratedLine.Pool(
+        key: "entry", required: false,
+        usual: [
+            #"{"type":"market"}"#, #"{"type":"limit","price":"190.5"}"#, #"{ "price" : 190.5 , "type" : "stop" }"#,
+            "{}", "null",
+        ],
+        other: [
+            #"{"type":"bogus"}"#, #"{"price":"x"}"#, #"{"type":"limit","price":1.123456789}"#, #""market""#, "[]",
+            #"~{"type":"limit","price":1e2}"#, #"~{"type":"limit","note":"x"}"#, #"~{"type":{"a":"b"}}"#,
+            #"~{"type":"limit","type":"stop"}"#, #"~{"type":"li\u006dit"}"#, #"{"type":"limit""#,
+        ])
 
     static let orderID = GeneratedLine.Pool(
         key: "order_id", required: false, usual: [#""o-1""#, #""ord_2.b:c""#],
@@ -176,6 +203,25 @@ import Testing
                     writer.success(id: id, body: OrdersAnswer(orders: orders))
                         == (try Self.expected(id, OrdersAnswer(orders: orders))))
             }
+        }
+    }
+
+    @Test func signalAnswers() throws {
+        let sizing = try JSONDecoder().decode(
+            SizingResult.self,
+            from: Data(
+                #"{"method":"fixed_fraction","equity":"100000.5","risk_money":"1000","stop_distance":"5","raw_qty":"200","caps":["max_position_qty","a\"b"],"qty":"150"}"#
+                    .utf8))
+        let bare = try JSONDecoder().decode(
+            SizingResult.self,
+            from: Data(#"{"method":"fixed_qty","equity":"0","raw_qty":"1","caps":[],"qty":"1"}"#.utf8))
+        let writer = AnswerWriter()
+        for answer in [
+            SignalAnswer(orders: [Self.order], sizing: sizing, duplicate: false, bracket: nil),
+            SignalAnswer(orders: [Self.order, Self.order], sizing: bare, duplicate: false, bracket: nil),
+            SignalAnswer(orders: [Self.order], sizing: nil, duplicate: true, bracket: "not placed: \"x\"/y"),
+        ] {
+            #expect(writer.success(id: .number(2), body: answer) == (try Self.expected(.number(2), answer)))
         }
     }
 

@@ -330,6 +330,21 @@ extension Quote: JSONTextEncodable {
     }
 }
 
+extension SizingResult: JSONTextEncodable {
+    public func write(to json: inout JSONText) {
+        json.object { json in
+            json.key("caps")
+            json.array(caps) { $0.string($1) }
+            json.member("equity", equity)
+            json.member("method", method)
+            json.member("qty", qty)
+            json.member("raw_qty", rawQty)
+            json.member("risk_money", riskMoney)
+            json.member("stop_distance", stopDistance)
+        }
+    }
+}
+
 extension Fill: JSONTextEncodable {
     public func write(to json: inout JSONText) {
         json.object { json in
