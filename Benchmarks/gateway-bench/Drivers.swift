@@ -10,6 +10,9 @@ struct Measurement {
     /// Open loop: how late the writers sent each order after it was due — the load generator's own
     /// lateness (its threads' wake-ups on the shared cores), which every open-loop latency includes.
     var sendLag: Summary?
+    /// `cancel`: each resting submit's own ack, timed as the cancel is (an order that does not fill
+    /// at once: nothing of a fill follows its answer on the engine's thread).
+    var setup: Summary?
     /// The daemon's CPU time over the measurement, in all and on its busiest thread (nanoseconds).
     var cpu: (total: UInt64, busiest: UInt64)?
 
@@ -212,21 +215,24 @@ enum Driver {
     }
 
     /// The order path's other verbs, closed loop: each client sends its `steps` for each `n` one after
-    /// another, each after the last one's answer, and times those marked `timed` from send to answer.
-    /// `cancel`: a resting limit buy, then its cancel (timed); `quote`: a quote for the benchmark's symbol
+    /// another, each after the last one's answer, and times each from send to answer: those marked `timed`
+    /// are the measurement, the others its `setup`. `cancel`: a resting limit buy (setup), then its cancel; `quote`: a quote for the benchmark's symbol
     /// (timed), which moves nothing (no order rests at it); `signal`: a signal entering at the market with
     /// its quantity given (timed), buys and sells in turn, each filled at once as a market submit is.
     static func verbs(socket: String, tag: String, clients: Int, orders: Int, verb: VerbLines.Verb) throws
         -> Measurement
     {
         let lines = VerbLines(tag: tag, verb: verb)
+        let setup = LatencyBox()
         let (latencies, failures, elapsed) = try onClients(
             socket: socket, clients: clients,
             prepare: { client in (0..<orders).map { lines.steps(client: client, n: $0) } }
         ) { _, connection, prepared in
             var mine: [UInt64] = []
             mine.reserveCapacity(orders)
+            var before: [UInt64] = []
             var failed = 0
+            defer { setup.add(before) }
             loop: for steps in prepared {
                 for step in steps {
                     let sent = monotonicNanos()
@@ -239,12 +245,19 @@ enum Driver {
                         failed += 1
                         break
                     }
-                    if step.timed { mine.append(monotonicNanos() - sent) }
+                    if step.timed {
+                        mine.append(monotonicNanos() - sent)
+                    } else {
+                        before.append(monotonicNanos() - sent)
+                    }
                 }
             }
             return (mine, failed)
         }
-        return Measurement(ack: Summary(latencies, elapsed: elapsed), fill: nil, failures: failures)
+        var measurement = Measurement(ack: Summary(latencies, elapsed: elapsed), fill: nil, failures: failures)
+        let before = setup.values
+        if !before.isEmpty { measurement.setup = Summary(before, elapsed: elapsed) }
+        return measurement
     }
 
     /// One thread per client, each on a connection of its own: each makes its requests first (`prepare`,

@@ -43,6 +43,12 @@ struct Results {
         )
     }
 
+    /// The median of the runs' setup steps (`cancel`: the resting submits), when measured.
+    func medianSetup(_ key: Key) -> Summary? {
+        let all = (measured[key] ?? []).compactMap(\.0.setup)
+        return all.isEmpty ? nil : Summary.median(all)
+    }
+
     /// The median of the runs' open-loop send lag, when measured.
     func medianSendLag(_ key: Key) -> Summary? {
         let all = (measured[key] ?? []).compactMap(\.0.sendLag)
@@ -75,6 +81,11 @@ extension GatewayBench {
                 "ack_p99_us": ack.p99Micros, "ack_p999_us": ack.p999Micros, "peak_rss_mib": rss,
                 "failures": failures,
             ]
+            if let setup = results.medianSetup(key) {
+                say("  " + setup.line("\(name): resting submit") + ratios(setup, floors))
+                object["resting_submit_ack_p50_us"] = setup.p50Micros
+                object["resting_submit_ack_p99_us"] = setup.p99Micros
+            }
             if let fill {
                 object["fill_p50_us"] = fill.p50Micros
                 object["fill_p99_us"] = fill.p99Micros
