@@ -11,10 +11,10 @@ import GatewayCore
 /// building the decoder's boxed values and its coding paths for a line of a dozen short fields; a `quote`
 /// or a `cancel` was decoded twice (its envelope, then its fields). It reads only what it is sure of and
 /// is `nil` for anything else — another verb, a key its verb does not take (`legs`, `take_profit`,
-/// `stop_loss`, a quote's `ts` and any other), a key twice, a nested object, an escape, a byte beyond
-/// ASCII, a value of the wrong type or at fault — so that `JSONDecoder` reads that line as before and names
-/// its problem. What it reads, it reads as `JSONDecoder` does: tests compare both over thousands of
-/// generated lines of each verb, plain and not.
+/// `stop_loss`, a quote's `ts` and any other), a key twice, an object inside but a signal's `entry`, an
+/// escape, a byte beyond ASCII, a value of the wrong type or at fault — so that `JSONDecoder` reads that
+/// line as before and names its problem. What it reads, it reads as `JSONDecoder` does: tests compare
+/// both over thousands of generated lines of each verb, plain and not.
 public struct PlainLine: Sendable {
     /// The request's `id`; `nil` when absent or null.
     public let id: RequestID?
