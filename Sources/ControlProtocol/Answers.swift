@@ -132,6 +132,23 @@ public struct HelloAnswer: Sendable, Encodable {
     }
 }
 
+extension HelloAnswer: JSONTextEncodable {
+    public func write(to json: inout JSONText) {
+        json.object { json in
+            json.key("accounts")
+            json.array(accounts) { $0.string($1.rawValue) }
+            json.key("protocol")
+            json.int(Int64(`protocol`))
+            json.member("role", role?.rawValue)
+            json.key("server")
+            json.object { json in
+                json.member("name", server.name)
+                json.member("version", server.version)
+            }
+        }
+    }
+}
+
 /// `submit`'s answer.
 public struct SubmitAnswer: Sendable, Encodable {
     public var order: Order

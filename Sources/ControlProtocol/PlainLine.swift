@@ -4,7 +4,7 @@ import GatewayCore
 /// A request line of the order path read by hand in one pass over its bytes, when it is plain — one flat
 /// JSON object of the keys its verb takes (below), its strings ASCII without escapes, its numbers without
 /// exponents (a signal's `entry` one flat object inside it): `submit`, the commonest, and `signal`,
-/// `cancel`, `replace` and `quote`.
+/// `cancel`, `replace` and `quote`; and `hello`, which every client sends first.
 ///
 /// Written by hand because Foundation's `JSONDecoder` was the largest single cost of the engine's thread:
 /// 24.5 % of it in a profile of one client sending market orders (docs/performance.md), most of it in
@@ -40,6 +40,7 @@ public struct PlainLine: Sendable {
         case "replace": read = fields.only(PlainFields.replaceKeys) ? Self.replace(fields).map { .replace($0) } : nil
         case "quote": read = fields.only(PlainFields.quoteKeys) ? Self.quote(fields).map { .quote($0) } : nil
         case "signal": read = fields.only(PlainFields.signalKeys) ? Self.signal(fields).map { .signal($0) } : nil
+        case "hello": read = fields.only(PlainFields.helloKeys) ? Self.hello(fields).map { .hello($0) } : nil
         default: read = nil
         }
         guard let read else { return nil }
@@ -157,6 +158,20 @@ public struct PlainLine: Sendable {
             riskFraction: riskFraction, qty: qty, tif: tif, tags: tags)
     }
 
+    private static func hello(_ fields: PlainFields) -> HelloRequest? {
+        guard let client = optional(fields.client, { Optional($0) }) else { return nil }
+        var version: Int?
+        switch fields.protocolVersion {
+        case nil, .null?: version = nil
+        case .number(let text)?:
+            // A whole number as `JSONDecoder` reads an `Int`; a fraction is left to it.
+            guard !text.utf8.contains(UInt8(ascii: ".")), let whole = Int(text) else { return nil }
+            version = whole
+        default: return nil
+        }
+        return HelloRequest(client: client, protocol: version)
+    }
+
     /// An optional list of strings: `.some(nil)` when absent or null, `nil` when not plain.
     private static func strings(_ value: PlainValue?) -> [String]?? {
         switch value {
@@ -204,6 +219,7 @@ public enum PlainRequest: Sendable {
     case replace(ReplaceRequest)
     case quote(QuoteRequest)
     case signal(SignalRequest)
+    case hello(HelloRequest)
 
     /// The verb.
     public var op: String {
@@ -213,6 +229,7 @@ public enum PlainRequest: Sendable {
         case .replace: "replace"
         case .quote: "quote"
         case .signal: "signal"
+        case .hello: "hello"
         }
     }
 
@@ -234,6 +251,10 @@ public enum PlainRequest: Sendable {
 
     public var signal: SignalRequest? {
         if case .signal(let request) = self { request } else { nil }
+    }
+
+    public var hello: HelloRequest? {
+        if case .hello(let request) = self { request } else { nil }
     }
 }
 
@@ -296,6 +317,8 @@ struct PlainFields: Equatable {
     var atrMultiple: PlainValue?
     var takeProfit: PlainValue?
     var riskFraction: PlainValue?
+    var client: PlainValue?
+    var protocolVersion: PlainValue?
     /// The keys set, one bit each (`Key.rawValue`).
     private(set) var present: UInt64 = 0
 
@@ -312,6 +335,7 @@ struct PlainFields: Equatable {
         .takeProfit, .riskFraction, .qty, .tif, .tags)
     /// A signal's `entry`.
     static let entryKeys = mask(.type, .price)
+    static let helloKeys = mask(.id, .op, .client, .protocolVersion)
 
     static func mask(_ keys: Key...) -> UInt64 { keys.reduce(0) { $0 | 1 << $1.rawValue } }
 
@@ -323,7 +347,7 @@ struct PlainFields: Equatable {
         case id, op, account, clientOrderID, symbol, side, qty, type, limitPrice, stopPrice, trailPrice
         case trailPercent, tif, strategy, tags, orderClass, extendedHours
         case orderID, bid, ask, last, ts, bidSize, askSize, volume
-        case signalID, entry, price, atr, atrMultiple, takeProfit, riskFraction
+        case signalID, entry, price, atr, atrMultiple, takeProfit, riskFraction, client, protocolVersion
 
         var name: StaticString {
             switch self {
@@ -359,6 +383,8 @@ struct PlainFields: Equatable {
             case .atrMultiple: "atr_multiple"
             case .takeProfit: "take_profit"
             case .riskFraction: "risk_fraction"
+            case .client: "client"
+            case .protocolVersion: "protocol"
             }
         }
 
@@ -419,6 +445,8 @@ struct PlainFields: Equatable {
         case .atrMultiple: return put(&atrMultiple)
         case .takeProfit: return put(&takeProfit)
         case .riskFraction: return put(&riskFraction)
+        case .client: return put(&client)
+        case .protocolVersion: return put(&protocolVersion)
         }
     }
 }

@@ -4,7 +4,7 @@ public import GatewayCore
 public let protocolVersion = 1
 
 /// `hello`: who the client is and which protocol it speaks.
-public struct HelloRequest: Sendable, Decodable {
+public struct HelloRequest: Sendable, Decodable, Equatable {
     public var client: String?
     public var `protocol`: Int?
 }

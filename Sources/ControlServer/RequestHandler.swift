@@ -173,7 +173,7 @@ public struct RequestHandler: Sendable {
         }
         switch op {
         case "hello":
-            let hello = try decode(HelloRequest.self)
+            let hello = try read?.hello ?? decode(HelloRequest.self)
             if let version = hello.protocol, version != protocolVersion {
                 throw RequestProblem(
                     field: "protocol",

@@ -107,6 +107,20 @@ import Testing
             seed: 20_261_210, read: \.signal, as: SignalRequest.self)
     }
 
+    @Test func helloAgreesWithJSONDecoderOnGeneratedLines() throws {
+        try agree(
+            verb: "hello",
+            pools: [
+                Self.pool("id"), Self.op("hello"), Self.pool("strategy", as: "client"),
+                GeneratedLine.Pool(
+                    key: "protocol", required: false, usual: ["1", "2", "0", "-1", "null"],
+                    other: [
+                        "1.5", "~1.0", #""1""#, "true", "99999999999999999999", "~1e2", "~01", "~-01", "[1]",
+                    ]),
+            ],
+            seed: 20_261_211, read: \.hello, as: HelloRequest.self)
+    }
+
     /// Thousands of generated lines of `verb`: each one the hand reader takes must be read the same by
     /// `JSONDecoder`, and each plain one `JSONDecoder` reads must be taken by hand.
     func agree<Request: Decodable & Equatable>(
@@ -222,6 +236,17 @@ import Testing
             SignalAnswer(orders: [Self.order], sizing: nil, duplicate: true, bracket: "not placed: \"x\"/y"),
         ] {
             #expect(writer.success(id: .number(2), body: answer) == (try Self.expected(.number(2), answer)))
+        }
+    }
+
+    @Test func helloAnswers() throws {
+        let writer = AnswerWriter()
+        for answer in [
+            HelloAnswer(server: "gatewayd", version: "1.2.3", accounts: [AccountID("paper")!, AccountID("ibkr-1")!]),
+            HelloAnswer(server: "gatewayd", version: "dev \"x\"", accounts: [], role: nil),
+            HelloAnswer(server: "gatewayd", version: "1", accounts: [AccountID("a")!], role: .viewer),
+        ] {
+            #expect(writer.success(id: .string("h"), body: answer) == (try Self.expected(.string("h"), answer)))
         }
     }
 
