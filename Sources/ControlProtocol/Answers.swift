@@ -287,6 +287,27 @@ public struct StatusAnswer: Sendable, Encodable {
     }
 }
 
+extension StatusAnswer: JSONTextEncodable {
+    public func write(to json: inout JSONText) {
+        json.object { json in
+            json.key("accounts")
+            json.array(accounts) { $1.write(to: &$0) }
+            json.member("journal", journal)
+            json.key("journal_backlog")
+            json.int(Int64(journalBacklog))
+            json.member("journal_tables", journalTables)
+            json.key("protocol")
+            json.int(Int64(protocolVersion))
+            json.key("seq")
+            json.int(seq)
+            json.member("server", server)
+            json.key("uptime_seconds")
+            json.int(uptimeSeconds)
+            json.member("version", version)
+        }
+    }
+}
+
 /// The answer of `halt` and `resume`.
 public struct TradingStateAnswer: Sendable, Encodable {
     public var tradingState: TradingStateChange

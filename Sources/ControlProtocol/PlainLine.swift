@@ -4,7 +4,8 @@ import GatewayCore
 /// A request line of the order path read by hand in one pass over its bytes, when it is plain — one flat
 /// JSON object of the keys its verb takes (below), its strings ASCII without escapes, its numbers without
 /// exponents (a signal's `entry` one flat object inside it): `submit`, the commonest, and `signal`,
-/// `cancel`, `replace` and `quote`; and `hello`, which every client sends first.
+/// `cancel`, `replace`, `cancel_all` and `quote`; and `hello`, which every client sends first, and
+/// `status`, which monitors poll.
 ///
 /// Written by hand because Foundation's `JSONDecoder` was the largest single cost of the engine's thread:
 /// 24.5 % of it in a profile of one client sending market orders (docs/performance.md), most of it in
@@ -41,6 +42,9 @@ public struct PlainLine: Sendable {
         case "quote": read = fields.only(PlainFields.quoteKeys) ? Self.quote(fields).map { .quote($0) } : nil
         case "signal": read = fields.only(PlainFields.signalKeys) ? Self.signal(fields).map { .signal($0) } : nil
         case "hello": read = fields.only(PlainFields.helloKeys) ? Self.hello(fields).map { .hello($0) } : nil
+        case "cancel_all":
+            read = fields.only(PlainFields.cancelAllKeys) ? Self.cancelAll(fields).map { .cancelAll($0) } : nil
+        case "status": read = fields.only(PlainFields.statusKeys) ? .status : nil
         default: read = nil
         }
         guard let read else { return nil }
@@ -158,6 +162,12 @@ public struct PlainLine: Sendable {
             riskFraction: riskFraction, qty: qty, tif: tif, tags: tags)
     }
 
+    private static func cancelAll(_ fields: PlainFields) -> CancelAllRequest? {
+        guard let account = optional(fields.account, AccountID.init), let symbol = optional(fields.symbol, Symbol.init)
+        else { return nil }
+        return CancelAllRequest(account: account, symbol: symbol)
+    }
+
     private static func hello(_ fields: PlainFields) -> HelloRequest? {
         guard let client = optional(fields.client, { Optional($0) }) else { return nil }
         var version: Int?
@@ -220,6 +230,8 @@ public enum PlainRequest: Sendable {
     case quote(QuoteRequest)
     case signal(SignalRequest)
     case hello(HelloRequest)
+    case cancelAll(CancelAllRequest)
+    case status
 
     /// The verb.
     public var op: String {
@@ -230,6 +242,8 @@ public enum PlainRequest: Sendable {
         case .quote: "quote"
         case .signal: "signal"
         case .hello: "hello"
+        case .cancelAll: "cancel_all"
+        case .status: "status"
         }
     }
 
@@ -255,6 +269,10 @@ public enum PlainRequest: Sendable {
 
     public var hello: HelloRequest? {
         if case .hello(let request) = self { request } else { nil }
+    }
+
+    public var cancelAll: CancelAllRequest? {
+        if case .cancelAll(let request) = self { request } else { nil }
     }
 }
 
@@ -336,6 +354,8 @@ struct PlainFields: Equatable {
     /// A signal's `entry`.
     static let entryKeys = mask(.type, .price)
     static let helloKeys = mask(.id, .op, .client, .protocolVersion)
+    static let cancelAllKeys = mask(.id, .op, .account, .symbol)
+    static let statusKeys = mask(.id, .op)
 
     static func mask(_ keys: Key...) -> UInt64 { keys.reduce(0) { $0 | 1 << $1.rawValue } }
 

@@ -175,7 +175,7 @@ public struct ReplaceRequest: Sendable, Decodable, Equatable {
 }
 
 /// `cancel_all`: every open order, optionally of one account or symbol.
-public struct CancelAllRequest: Sendable, Decodable {
+public struct CancelAllRequest: Sendable, Decodable, Equatable {
     public var account: AccountID?
     public var symbol: Symbol?
 }

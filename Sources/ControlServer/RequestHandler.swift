@@ -245,7 +245,7 @@ public struct RequestHandler: Sendable {
                 stopPrice: request.stopPrice, tif: request.tif)
             engine.replace(replace) { respond($0.map(OrderAnswer.init(order:))) }
         case "cancel_all":
-            let request = try decode(CancelAllRequest.self)
+            let request = try read?.cancelAll ?? decode(CancelAllRequest.self)
             engine.cancelAll(account: request.account, symbol: request.symbol) {
                 respond($0.map(OrdersAnswer.init(orders:)))
             }

@@ -41,6 +41,9 @@ import Testing
         #expect(quote.request.quote?.ask == Price("100.01"))
         #expect(quote.request.quote?.bidSize == Quantity(3))
         #expect(quote.request.quote?.last == nil)
+        let status = try #require(PlainLine(Data(#"{"id":9,"op":"status"}"#.utf8)))
+        #expect(status.id == .number(9))
+        #expect(status.request.op == "status")
     }
 
     @Test(arguments: [
@@ -55,8 +58,9 @@ import Testing
         #"{"op":"cancel","account":"paper","order_id":"o-1","order_id":"o-2"}"#,
         #"{"op":"cancel","account":"paper","order_id":"o\u002d1"}"#,
         #"{"op":"quote","symbol":"AAPL","bid":1e2}"#,
-        #"{"op":"cancel_all","account":"paper"}"#,
-        #"{"op":"status"}"#,
+        #"{"op":"orders","account":"paper"}"#,
+        #"{"op":"status","verbose":true}"#,
+        #"{"op":"cancel_all","account":"paper","side":"buy"}"#,
     ])
     func leavesEverythingElseToJSONDecoder(line: String) {
         #expect(PlainLine(Data(line.utf8)) == nil)
@@ -105,6 +109,16 @@ import Testing
                 Self.pool("qty", required: false), Self.pool("tif"), Self.pool("tags"),
             ],
             seed: 20_261_210, read: \.signal, as: SignalRequest.self)
+    }
+
+    @Test func cancelAllAgreesWithJSONDecoderOnGeneratedLines() throws {
+        try agree(
+            verb: "cancel_all",
+            pools: [
+                Self.pool("id"), Self.op("cancel_all"), Self.pool("account", required: false),
+                Self.pool("symbol", required: false),
+            ],
+            seed: 20_261_212, read: \.cancelAll, as: CancelAllRequest.self)
     }
 
     @Test func helloAgreesWithJSONDecoderOnGeneratedLines() throws {
@@ -247,6 +261,26 @@ import Testing
             HelloAnswer(server: "gatewayd", version: "1", accounts: [AccountID("a")!], role: .viewer),
         ] {
             #expect(writer.success(id: .string("h"), body: answer) == (try Self.expected(.string("h"), answer)))
+        }
+    }
+
+    @Test func statusAnswers() throws {
+        let writer = AnswerWriter()
+        let accounts = [
+            AccountStatus(
+                account: AccountID("paper")!, broker: "paper", connection: "connected", tradingState: "active",
+                openOrders: 3, unknownOrders: 0),
+            AccountStatus(
+                account: AccountID("ibkr")!, broker: "ibkr", connection: "reconnecting \"5 s\"",
+                tradingState: "halted", openOrders: 0, unknownOrders: 2),
+        ]
+        for answer in [
+            StatusAnswer(server: "gatewayd", version: "1.0", uptimeSeconds: 12, seq: 345, accounts: accounts),
+            StatusAnswer(
+                server: "gatewayd", version: "dev", uptimeSeconds: 0, seq: 0, accounts: [],
+                journal: "the journal could not be written (disk full)", journalTables: "locked", journalBacklog: 8),
+        ] {
+            #expect(writer.success(id: .number(3), body: answer) == (try Self.expected(.number(3), answer)))
         }
     }
 

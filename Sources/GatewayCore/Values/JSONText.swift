@@ -345,6 +345,21 @@ extension SizingResult: JSONTextEncodable {
     }
 }
 
+extension AccountStatus: JSONTextEncodable {
+    public func write(to json: inout JSONText) {
+        json.object { json in
+            json.member("account", account.rawValue)
+            json.member("broker", broker)
+            json.member("connection", connection)
+            json.key("open_orders")
+            json.int(Int64(openOrders))
+            json.member("trading_state", tradingState)
+            json.key("unknown_orders")
+            json.int(Int64(unknownOrders))
+        }
+    }
+}
+
 extension Fill: JSONTextEncodable {
     public func write(to json: inout JSONText) {
         json.object { json in
