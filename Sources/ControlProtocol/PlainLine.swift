@@ -290,15 +290,16 @@ public struct PlainSubmit: Sendable {
 }
 
 /// One value of a plain object.
-indirect enum PlainValue: Equatable {
+enum PlainValue: Equatable {
     case string(String)
     /// A number's text, as written: `-?(0|[1-9][0-9]*)(\.[0-9]+)?`.
     case number(String)
     case bool(Bool)
     case null
     case strings([String])
-    /// A flat object inside the line's (a signal's `entry`).
-    case object(PlainFields)
+    /// A flat object inside the line's (a signal's `entry`); the one case kept behind a reference, so that
+    /// the others are not.
+    indirect case object(PlainFields)
 }
 
 /// The keys a plain line may have, each at most once; which of them each verb takes.
