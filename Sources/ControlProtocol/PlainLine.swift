@@ -33,7 +33,7 @@ public struct PlainLine: Sendable {
     }
 
     private init?(_ fields: PlainFields) {
-        guard case .string(let op)? = fields.op, let id = Self.id(fields.id) else { return nil }
+        guard case .string(let op)? = fields[.op], let id = Self.id(fields[.id]) else { return nil }
         let read: PlainRequest?
         switch op {
         case "submit": read = fields.only(PlainFields.submitKeys) ? Self.submit(fields).map { .submit($0) } : nil
@@ -68,23 +68,23 @@ public struct PlainLine: Sendable {
     }
 
     private static func submit(_ fields: PlainFields) -> SubmitRequest? {
-        guard let account = required(fields.account, AccountID.init),
-            let symbol = required(fields.symbol, Symbol.init),
-            let side = required(fields.side, OrderSide.init(rawValue:)),
-            case .some(let qty?) = fixed(fields.qty, as: QuantityKind.self),
-            let clientOrderID = optional(fields.clientOrderID, ClientOrderID.init),
-            let type = optional(fields.type, OrderType.init(rawValue:)),
-            let limitPrice = fixed(fields.limitPrice, as: PriceKind.self),
-            let stopPrice = fixed(fields.stopPrice, as: PriceKind.self),
-            let trailPrice = fixed(fields.trailPrice, as: PriceKind.self),
-            let trailPercent = fixed(fields.trailPercent, as: PriceKind.self),
-            let tif = optional(fields.tif, TimeInForce.init(rawValue:)),
-            let strategy = optional(fields.strategy, { Optional($0) }),
-            let orderClass = optional(fields.orderClass, OrderClass.init(rawValue:))
+        guard let account = required(fields[.account], AccountID.init),
+            let symbol = required(fields[.symbol], Symbol.init),
+            let side = required(fields[.side], OrderSide.init(rawValue:)),
+            case .some(let qty?) = fixed(fields[.qty], as: QuantityKind.self),
+            let clientOrderID = optional(fields[.clientOrderID], ClientOrderID.init),
+            let type = optional(fields[.type], OrderType.init(rawValue:)),
+            let limitPrice = fixed(fields[.limitPrice], as: PriceKind.self),
+            let stopPrice = fixed(fields[.stopPrice], as: PriceKind.self),
+            let trailPrice = fixed(fields[.trailPrice], as: PriceKind.self),
+            let trailPercent = fixed(fields[.trailPercent], as: PriceKind.self),
+            let tif = optional(fields[.tif], TimeInForce.init(rawValue:)),
+            let strategy = optional(fields[.strategy], { Optional($0) }),
+            let orderClass = optional(fields[.orderClass], OrderClass.init(rawValue:))
         else { return nil }
-        guard let tags = strings(fields.tags) else { return nil }
+        guard let tags = strings(fields[.tags]) else { return nil }
         var extendedHours: Bool?
-        switch fields.extendedHours {
+        switch fields[.extendedHours] {
         case nil, .null?: extendedHours = nil
         case .bool(let value)?: extendedHours = value
         default: return nil
@@ -97,21 +97,21 @@ public struct PlainLine: Sendable {
     }
 
     private static func cancel(_ fields: PlainFields) -> CancelRequest? {
-        guard let account = required(fields.account, AccountID.init),
-            let orderID = optional(fields.orderID, OrderID.init),
-            let clientOrderID = optional(fields.clientOrderID, ClientOrderID.init)
+        guard let account = required(fields[.account], AccountID.init),
+            let orderID = optional(fields[.orderID], OrderID.init),
+            let clientOrderID = optional(fields[.clientOrderID], ClientOrderID.init)
         else { return nil }
         return CancelRequest(account: account, orderID: orderID, clientOrderID: clientOrderID)
     }
 
     private static func replace(_ fields: PlainFields) -> ReplaceRequest? {
-        guard let account = required(fields.account, AccountID.init),
-            let orderID = optional(fields.orderID, OrderID.init),
-            let clientOrderID = optional(fields.clientOrderID, ClientOrderID.init),
-            let qty = fixed(fields.qty, as: QuantityKind.self),
-            let limitPrice = fixed(fields.limitPrice, as: PriceKind.self),
-            let stopPrice = fixed(fields.stopPrice, as: PriceKind.self),
-            let tif = optional(fields.tif, TimeInForce.init(rawValue:))
+        guard let account = required(fields[.account], AccountID.init),
+            let orderID = optional(fields[.orderID], OrderID.init),
+            let clientOrderID = optional(fields[.clientOrderID], ClientOrderID.init),
+            let qty = fixed(fields[.qty], as: QuantityKind.self),
+            let limitPrice = fixed(fields[.limitPrice], as: PriceKind.self),
+            let stopPrice = fixed(fields[.stopPrice], as: PriceKind.self),
+            let tif = optional(fields[.tif], TimeInForce.init(rawValue:))
         else { return nil }
         return ReplaceRequest(
             account: account, orderID: orderID, clientOrderID: clientOrderID, qty: qty, limitPrice: limitPrice,
@@ -119,43 +119,43 @@ public struct PlainLine: Sendable {
     }
 
     private static func quote(_ fields: PlainFields) -> QuoteRequest? {
-        guard let symbol = required(fields.symbol, Symbol.init),
-            let bid = fixed(fields.bid, as: PriceKind.self),
-            let ask = fixed(fields.ask, as: PriceKind.self),
-            let last = fixed(fields.last, as: PriceKind.self),
-            let bidSize = fixed(fields.bidSize, as: QuantityKind.self),
-            let askSize = fixed(fields.askSize, as: QuantityKind.self),
-            let volume = fixed(fields.volume, as: QuantityKind.self)
+        guard let symbol = required(fields[.symbol], Symbol.init),
+            let bid = fixed(fields[.bid], as: PriceKind.self),
+            let ask = fixed(fields[.ask], as: PriceKind.self),
+            let last = fixed(fields[.last], as: PriceKind.self),
+            let bidSize = fixed(fields[.bidSize], as: QuantityKind.self),
+            let askSize = fixed(fields[.askSize], as: QuantityKind.self),
+            let volume = fixed(fields[.volume], as: QuantityKind.self)
         else { return nil }
         return QuoteRequest(
             symbol: symbol, bid: bid, ask: ask, last: last, bidSize: bidSize, askSize: askSize, volume: volume)
     }
 
     private static func signal(_ fields: PlainFields) -> SignalRequest? {
-        guard let account = required(fields.account, AccountID.init),
-            let signalID = required(fields.signalID, ClientOrderID.init),
-            let strategy = optional(fields.strategy, { Optional($0) }),
-            let symbol = required(fields.symbol, Symbol.init),
-            let side = required(fields.side, OrderSide.init(rawValue:)),
-            let stopPrice = fixed(fields.stopPrice, as: PriceKind.self),
-            let atr = fixed(fields.atr, as: PriceKind.self),
-            let atrMultiple = fixed(fields.atrMultiple, as: PriceKind.self),
-            let takeProfit = fixed(fields.takeProfit, as: PriceKind.self),
-            let riskFraction = fixed(fields.riskFraction, as: PriceKind.self),
-            let qty = fixed(fields.qty, as: QuantityKind.self),
-            let tif = optional(fields.tif, TimeInForce.init(rawValue:))
+        guard let account = required(fields[.account], AccountID.init),
+            let signalID = required(fields[.signalID], ClientOrderID.init),
+            let strategy = optional(fields[.strategy], { Optional($0) }),
+            let symbol = required(fields[.symbol], Symbol.init),
+            let side = required(fields[.side], OrderSide.init(rawValue:)),
+            let stopPrice = fixed(fields[.stopPrice], as: PriceKind.self),
+            let atr = fixed(fields[.atr], as: PriceKind.self),
+            let atrMultiple = fixed(fields[.atrMultiple], as: PriceKind.self),
+            let takeProfit = fixed(fields[.takeProfit], as: PriceKind.self),
+            let riskFraction = fixed(fields[.riskFraction], as: PriceKind.self),
+            let qty = fixed(fields[.qty], as: QuantityKind.self),
+            let tif = optional(fields[.tif], TimeInForce.init(rawValue:))
         else { return nil }
         var entry: SignalRequest.Entry?
-        switch fields.entry {
+        switch fields[.entry] {
         case nil, .null?: entry = nil
         case .object(let inner)?:
-            guard inner.only(PlainFields.entryKeys), let type = optional(inner.type, OrderType.init(rawValue:)),
-                let price = fixed(inner.price, as: PriceKind.self)
+            guard inner.only(PlainFields.entryKeys), let type = optional(inner[.type], OrderType.init(rawValue:)),
+                let price = fixed(inner[.price], as: PriceKind.self)
             else { return nil }
             entry = SignalRequest.Entry(type: type, price: price)
         default: return nil
         }
-        guard let tags = strings(fields.tags) else { return nil }
+        guard let tags = strings(fields[.tags]) else { return nil }
         return SignalRequest(
             account: account, signalID: signalID, strategy: strategy, symbol: symbol, side: side, entry: entry,
             stopPrice: stopPrice, atr: atr, atrMultiple: atrMultiple, takeProfit: takeProfit,
@@ -163,15 +163,16 @@ public struct PlainLine: Sendable {
     }
 
     private static func cancelAll(_ fields: PlainFields) -> CancelAllRequest? {
-        guard let account = optional(fields.account, AccountID.init), let symbol = optional(fields.symbol, Symbol.init)
+        guard let account = optional(fields[.account], AccountID.init),
+            let symbol = optional(fields[.symbol], Symbol.init)
         else { return nil }
         return CancelAllRequest(account: account, symbol: symbol)
     }
 
     private static func hello(_ fields: PlainFields) -> HelloRequest? {
-        guard let client = optional(fields.client, { Optional($0) }) else { return nil }
+        guard let client = optional(fields[.client], { Optional($0) }) else { return nil }
         var version: Int?
-        switch fields.protocolVersion {
+        switch fields[.protocolVersion] {
         case nil, .null?: version = nil
         case .number(let text)?:
             // A whole number as `JSONDecoder` reads an `Int`; a fraction is left to it.
@@ -290,7 +291,7 @@ public struct PlainSubmit: Sendable {
 }
 
 /// One value of a plain object.
-enum PlainValue: Equatable {
+enum PlainValue {
     case string(String)
     /// A number's text, as written: `-?(0|[1-9][0-9]*)(\.[0-9]+)?`.
     case number(String)
@@ -303,41 +304,9 @@ enum PlainValue: Equatable {
 }
 
 /// The keys a plain line may have, each at most once; which of them each verb takes.
-struct PlainFields: Equatable {
-    var id: PlainValue?
-    var op: PlainValue?
-    var account: PlainValue?
-    var clientOrderID: PlainValue?
-    var symbol: PlainValue?
-    var side: PlainValue?
-    var qty: PlainValue?
-    var type: PlainValue?
-    var limitPrice: PlainValue?
-    var stopPrice: PlainValue?
-    var trailPrice: PlainValue?
-    var trailPercent: PlainValue?
-    var tif: PlainValue?
-    var strategy: PlainValue?
-    var tags: PlainValue?
-    var orderClass: PlainValue?
-    var extendedHours: PlainValue?
-    var orderID: PlainValue?
-    var bid: PlainValue?
-    var ask: PlainValue?
-    var last: PlainValue?
-    var ts: PlainValue?
-    var bidSize: PlainValue?
-    var askSize: PlainValue?
-    var volume: PlainValue?
-    var signalID: PlainValue?
-    var entry: PlainValue?
-    var price: PlainValue?
-    var atr: PlainValue?
-    var atrMultiple: PlainValue?
-    var takeProfit: PlainValue?
-    var riskFraction: PlainValue?
-    var client: PlainValue?
-    var protocolVersion: PlainValue?
+struct PlainFields {
+    /// Each key's value, at its `rawValue`: one slot a key (a key past them traps at its first `set`).
+    private var values = InlineArray<34, PlainValue?>(repeating: nil)
     /// The keys set, one bit each (`Key.rawValue`).
     private(set) var present: UInt64 = 0
 
@@ -425,50 +394,15 @@ struct PlainFields: Equatable {
         }
     }
 
+    /// The value of `key`, `nil` when the line does not have it.
+    subscript(key: Key) -> PlainValue? { values[Int(key.rawValue)] }
+
     /// Sets the field `key` names; false when it is set already.
     mutating func set(_ key: Key, _ value: PlainValue) -> Bool {
         guard present & 1 << key.rawValue == 0 else { return false }
         present |= 1 << key.rawValue
-        func put(_ slot: inout PlainValue?) -> Bool {
-            slot = value
-            return true
-        }
-        switch key {
-        case .id: return put(&id)
-        case .op: return put(&op)
-        case .account: return put(&account)
-        case .clientOrderID: return put(&clientOrderID)
-        case .symbol: return put(&symbol)
-        case .side: return put(&side)
-        case .qty: return put(&qty)
-        case .type: return put(&type)
-        case .limitPrice: return put(&limitPrice)
-        case .stopPrice: return put(&stopPrice)
-        case .trailPrice: return put(&trailPrice)
-        case .trailPercent: return put(&trailPercent)
-        case .tif: return put(&tif)
-        case .strategy: return put(&strategy)
-        case .tags: return put(&tags)
-        case .orderClass: return put(&orderClass)
-        case .extendedHours: return put(&extendedHours)
-        case .orderID: return put(&orderID)
-        case .bid: return put(&bid)
-        case .ask: return put(&ask)
-        case .last: return put(&last)
-        case .ts: return put(&ts)
-        case .bidSize: return put(&bidSize)
-        case .askSize: return put(&askSize)
-        case .volume: return put(&volume)
-        case .signalID: return put(&signalID)
-        case .entry: return put(&entry)
-        case .price: return put(&price)
-        case .atr: return put(&atr)
-        case .atrMultiple: return put(&atrMultiple)
-        case .takeProfit: return put(&takeProfit)
-        case .riskFraction: return put(&riskFraction)
-        case .client: return put(&client)
-        case .protocolVersion: return put(&protocolVersion)
-        }
+        values[Int(key.rawValue)] = value
+        return true
     }
 }
 
