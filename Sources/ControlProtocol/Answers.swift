@@ -137,8 +137,7 @@ extension HelloAnswer: JSONTextEncodable {
         json.object { json in
             json.key("accounts")
             json.array(accounts) { $0.string($1.rawValue) }
-            json.key("protocol")
-            json.int(Int64(`protocol`))
+            json.member("protocol", Int64(`protocol`))
             json.member("role", role?.rawValue)
             json.key("server")
             json.object { json in
@@ -168,12 +167,8 @@ public struct SubmitAnswer: Sendable, Encodable {
 extension SubmitAnswer: JSONTextEncodable {
     public func write(to json: inout JSONText) {
         json.object { json in
-            json.key("duplicate")
-            json.bool(duplicate)
-            if let linkedOrders {
-                json.key("linked_orders")
-                json.array(linkedOrders) { $1.write(to: &$0) }
-            }
+            json.member("duplicate", duplicate)
+            json.member("linked_orders", linkedOrders)
             json.member("order", order)
         }
     }
@@ -200,10 +195,7 @@ extension OrderAnswer: JSONTextEncodable {
 
 extension OrdersAnswer: JSONTextEncodable {
     public func write(to json: inout JSONText) {
-        json.object { json in
-            json.key("orders")
-            json.array(orders) { $1.write(to: &$0) }
-        }
+        json.object { json in json.member("orders", orders) }
     }
 }
 
@@ -290,19 +282,14 @@ public struct StatusAnswer: Sendable, Encodable {
 extension StatusAnswer: JSONTextEncodable {
     public func write(to json: inout JSONText) {
         json.object { json in
-            json.key("accounts")
-            json.array(accounts) { $1.write(to: &$0) }
+            json.member("accounts", accounts)
             json.member("journal", journal)
-            json.key("journal_backlog")
-            json.int(Int64(journalBacklog))
+            json.member("journal_backlog", Int64(journalBacklog))
             json.member("journal_tables", journalTables)
-            json.key("protocol")
-            json.int(Int64(protocolVersion))
-            json.key("seq")
-            json.int(seq)
+            json.member("protocol", Int64(protocolVersion))
+            json.member("seq", seq)
             json.member("server", server)
-            json.key("uptime_seconds")
-            json.int(uptimeSeconds)
+            json.member("uptime_seconds", uptimeSeconds)
             json.member("version", version)
         }
     }
@@ -336,10 +323,8 @@ extension SignalAnswer: JSONTextEncodable {
     public func write(to json: inout JSONText) {
         json.object { json in
             json.member("bracket", bracket)
-            json.key("duplicate")
-            json.bool(duplicate)
-            json.key("orders")
-            json.array(orders) { $1.write(to: &$0) }
+            json.member("duplicate", duplicate)
+            json.member("orders", orders)
             json.member("sizing", sizing)
         }
     }

@@ -192,6 +192,27 @@ public struct JSONText: @unchecked Sendable {
         }
     }
 
+    /// A member whose value is a whole number, left out when nil.
+    public mutating func member(_ name: StaticString, _ value: Int64?) {
+        guard let value else { return }
+        key(name)
+        int(value)
+    }
+
+    /// A member whose value is `true` or `false`, left out when nil.
+    public mutating func member(_ name: StaticString, _ value: Bool?) {
+        guard let value else { return }
+        key(name)
+        bool(value)
+    }
+
+    /// A member whose value is a list of other writers' JSON, left out when nil.
+    public mutating func member(_ name: StaticString, _ items: [some JSONTextEncodable]?) {
+        guard let items else { return }
+        key(name)
+        array(items) { $1.write(to: &$0) }
+    }
+
     /// A member whose value is another writer's JSON, left out when nil.
     public mutating func member(_ name: StaticString, _ value: (some JSONTextEncodable)?) {
         guard let value else { return }
@@ -270,17 +291,13 @@ extension Order: JSONTextEncodable {
             json.member("broker_order_id", brokerOrderID)
             json.member("client_order_id", clientOrderID.rawValue)
             json.member("created_at", createdAt)
-            if let extendedHours {
-                json.key("extended_hours")
-                json.bool(extendedHours)
-            }
+            json.member("extended_hours", extendedHours)
             json.member("filled_qty", filledQty)
             if let legs {
                 json.key("legs")
                 json.array(legs) { json, leg in
                     json.object { json in
-                        json.key("ratio")
-                        json.int(Int64(leg.ratio))
+                        json.member("ratio", Int64(leg.ratio))
                         json.member("side", leg.side.rawValue)
                         json.member("symbol", leg.symbol.text)
                     }
@@ -351,11 +368,9 @@ extension AccountStatus: JSONTextEncodable {
             json.member("account", account.rawValue)
             json.member("broker", broker)
             json.member("connection", connection)
-            json.key("open_orders")
-            json.int(Int64(openOrders))
+            json.member("open_orders", Int64(openOrders))
             json.member("trading_state", tradingState)
-            json.key("unknown_orders")
-            json.int(Int64(unknownOrders))
+            json.member("unknown_orders", Int64(unknownOrders))
         }
     }
 }
