@@ -216,9 +216,10 @@ enum Driver {
 
     /// The order path's other verbs, closed loop: each client sends its `steps` for each `n` one after
     /// another, each after the last one's answer, and times each from send to answer: those marked `timed`
-    /// are the measurement, the others its `setup`. `cancel`: a resting limit buy (setup), then its cancel; `quote`: a quote for the benchmark's symbol
-    /// (timed), which moves nothing (no order rests at it); `signal`: a signal entering at the market with
-    /// its quantity given (timed), buys and sells in turn, each filled at once as a market submit is.
+    /// are the measurement, the others its `setup`. `cancel`: a resting limit buy (setup), then its cancel;
+    /// `quote`: a quote for the benchmark's symbol, which moves nothing (no order rests at it); `signal`: a
+    /// signal entering at the market with its quantity given, buys and sells in turn, each filled at once
+    /// as a market submit is.
     static func verbs(socket: String, tag: String, clients: Int, orders: Int, verb: VerbLines.Verb) throws
         -> Measurement
     {

@@ -11,11 +11,11 @@ import Glibc
 /// daemon does); `open` — orders offered at fixed rates whatever the answers do, latency counted from when
 /// each order was due (queueing shows, no coordinated omission); `resting` — 100 000 limit orders that
 /// stay open, for the daemon's peak memory; `cancel` — a resting limit order and then its cancel, the
-/// cancel timed; `quote` — quotes for the benchmark's symbol (the paper broker's market data); `signal` — signals
-/// with their quantity given, entering at the market. Each measurement gives submit→acknowledgement and
-/// submit→fill percentiles (HdrHistogram), orders per second and the daemon's peak RSS. With `--json`,
-/// stdout carries one JSON object per mode, durability and rate (medians across runs) and the human
-/// summary goes to stderr.
+/// cancel timed; `quote` — quotes for the benchmark's symbol (the paper broker's market data); `signal` —
+/// signals with their quantity given, entering at the market. Each measurement gives
+/// submit→acknowledgement and submit→fill percentiles (HdrHistogram), orders per second and the daemon's
+/// peak RSS. With `--json`, stdout carries one JSON object per mode, durability and rate (medians across
+/// runs) and the human summary goes to stderr.
 @main
 struct GatewayBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -163,9 +163,7 @@ struct GatewayBench: ParsableCommand {
                 for verb in VerbLines.Verb.allCases where selectedModes.contains(verb.rawValue) && !isCompared {
                     let before = ProcessCPU(pid: daemon.pid)
                     var measured = try Driver.verbs(
-                        socket: daemon.socket, tag: "\(verb.tag)\(run)", clients: clients,
-                        orders: orders,
-                        verb: verb)
+                        socket: daemon.socket, tag: "\(verb.tag)\(run)", clients: clients, orders: orders, verb: verb)
                     let used = ProcessCPU(pid: daemon.pid).since(before)
                     measured.cpu = (used.total, used.busiest)
                     results.add(
