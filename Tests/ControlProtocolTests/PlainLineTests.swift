@@ -3,20 +3,11 @@ import Foundation
 import GatewayCore
 import Testing
 
-/// The hand reader's other verbs — `cancel`, `replace`, `quote` — against `JSONDecoder`, as
-/// `PlainSubmitTests` does for `submit`: whatever it reads, it reads the same; whatever is plain and
-/// `JSONDecoder` reads, it reads too; anything else it leaves to `JSONDecoder`.
+/// The hand reader's other verbs — `cancel`, `replace`, `cancel_all`, `quote`, `signal`, `hello`,
+/// `status` — against `JSONDecoder`, as `PlainSubmitTests` does for `submit`: whatever it reads, it reads
+/// the same; whatever is plain and `JSONDecoder` reads, it reads too; anything else it leaves to
+/// `JSONDecoder`.
 @Suite struct PlainLineTests {
-    /// A line as `RequestHandler` reads it the usual way: the envelope, then the request, from one object.
-    struct Decoded<Request: Decodable>: Decodable {
-        let envelope: RequestEnvelope
-        let request: Request
-
-        init(from decoder: any Decoder) throws {
-            envelope = try RequestEnvelope(from: decoder)
-            request = try Request(from: decoder)
-        }
-    }
 
     @Test func readsEachVerbsPlainLine() throws {
         let cancel = try #require(PlainLine(Data(#"{"id":3,"op":"cancel","account":"paper","order_id":"o-9"}"#.utf8)))
@@ -135,35 +126,14 @@ import Testing
             seed: 20_261_211, read: \.hello, as: HelloRequest.self)
     }
 
-    /// Thousands of generated lines of `verb`: each one the hand reader takes must be read the same by
-    /// `JSONDecoder`, and each plain one `JSONDecoder` reads must be taken by hand.
+    /// `agreeWithJSONDecoder` over 10 000 generated lines of `verb`.
     func agree<Request: Decodable & Equatable>(
         verb: String, pools: [GeneratedLine.Pool], seed: UInt64, read: KeyPath<PlainRequest, Request?>,
-        as _: Request.Type
+        as type: Request.Type
     ) throws {
-        var random = LineRandom(seed: seed)
-        var plainRead = 0
-        var decodedCount = 0
-        for _ in 0..<10_000 {
-            let generated = GeneratedLine.make(&random, pools: pools, extras: Self.extras)
-            // A line of another verb (its `op` drawn from the others) is that verb's test's.
-            let plain = PlainLine(Data(generated.text.utf8)).flatMap { $0.request.op == verb ? $0 : nil }
-            let decoded = (try? JSONDecoder().decode(Decoded<Request>.self, from: Data(generated.text.utf8)))
-                .flatMap { $0.envelope.op == verb ? $0 : nil }
-            if decoded != nil { decodedCount += 1 }
-            if let plain {
-                plainRead += 1
-                let decoded = try #require(decoded, "read by hand but not by JSONDecoder: \(generated.text)")
-                #expect(plain.id == decoded.envelope.id, "\(generated.text)")
-                #expect(plain.id.map { "\($0)" } == decoded.envelope.id.map { "\($0)" }, "\(generated.text)")
-                #expect(plain.request[keyPath: read] == decoded.request, "\(generated.text)")
-            } else if generated.plain, decoded != nil {
-                Issue.record("plain and read by JSONDecoder, but not by hand: \(generated.text)")
-            }
-        }
-        // Enough of both kinds that the comparison means something.
-        #expect(plainRead > 1_000)
-        #expect(decodedCount > plainRead)
+        try agreeWithJSONDecoder(
+            verb: verb, pools: pools, extras: Self.extras, seed: seed, lines: 10_000, atLeast: 1_000, read: read,
+            as: type)
     }
 
     /// A submit's pool of values for `key`, under another key or with `required` changed.

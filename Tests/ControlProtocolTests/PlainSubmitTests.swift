@@ -6,19 +6,8 @@ import Testing
 /// The hand reader of plain submit lines against `JSONDecoder`: whatever it reads, it reads the same;
 /// whatever is plain and `JSONDecoder` reads, it reads too; anything else it leaves to `JSONDecoder`.
 @Suite struct PlainSubmitTests {
-    /// A submit line as `RequestHandler` reads it the usual way: the envelope and the order from one object.
-    struct Decoded: Decodable {
-        let envelope: RequestEnvelope
-        let request: SubmitRequest
-
-        init(from decoder: any Decoder) throws {
-            envelope = try RequestEnvelope(from: decoder)
-            request = try SubmitRequest(from: decoder)
-        }
-    }
-
-    static func decoded(_ line: String) -> Decoded? {
-        guard let decoded = try? JSONDecoder().decode(Decoded.self, from: Data(line.utf8)),
+    static func decoded(_ line: String) -> Decoded<SubmitRequest>? {
+        guard let decoded = try? JSONDecoder().decode(Decoded<SubmitRequest>.self, from: Data(line.utf8)),
             decoded.envelope.op == "submit"
         else { return nil }
         return decoded
@@ -66,27 +55,53 @@ import Testing
     /// Thousands of generated lines, each field drawn from values plain and not, valid and not, in any
     /// order with any whitespace, some of them cut short or with something after.
     @Test func agreesWithJSONDecoderOnGeneratedLines() throws {
-        var random = LineRandom(seed: 20_261_206)
-        var plainRead = 0
-        var decodedCount = 0
-        for _ in 0..<20_000 {
-            let generated = GeneratedLine.make(&random)
-            let plain = PlainSubmit(Data(generated.text.utf8))
-            let decoded = Self.decoded(generated.text)
-            if decoded != nil { decodedCount += 1 }
-            if let plain {
-                plainRead += 1
-                let decoded = try #require(decoded, "read by hand but not by JSONDecoder: \(generated.text)")
-                #expect(plain.id == decoded.envelope.id, "\(generated.text)")
-                #expect(plain.id.map { "\($0)" } == decoded.envelope.id.map { "\($0)" }, "\(generated.text)")
-                #expect(plain.request == decoded.request, "\(generated.text)")
-            } else if generated.plain, decoded != nil {
-                Issue.record("plain and read by JSONDecoder, but not by hand: \(generated.text)")
-            }
+        try agreeWithJSONDecoder(
+            verb: "submit", pools: GeneratedLine.pools, extras: GeneratedLine.extras, seed: 20_261_206,
+            lines: 20_000, atLeast: 2_000, read: \.submit, as: SubmitRequest.self)
+    }
+}
+
+/// Generated lines of `verb`, each field drawn from values plain and not, valid and not, in any order with
+/// any whitespace, some of them cut short or with something after: what the hand reader reads,
+/// `JSONDecoder` reads the same (envelope and request); what is plain and `JSONDecoder` reads, the hand
+/// reader reads too; and more than `atLeast` lines were read by hand, and more still by `JSONDecoder`, so
+/// that the comparison means something.
+func agreeWithJSONDecoder<Request: Decodable & Equatable>(
+    verb: String, pools: [GeneratedLine.Pool], extras: [String], seed: UInt64, lines: Int, atLeast: Int,
+    read: KeyPath<PlainRequest, Request?>, as _: Request.Type
+) throws {
+    var random = LineRandom(seed: seed)
+    var plainRead = 0
+    var decodedCount = 0
+    for _ in 0..<lines {
+        let generated = GeneratedLine.make(&random, pools: pools, extras: extras)
+        // A line of another verb (its `op` drawn from the others) is that verb's test's.
+        let plain = PlainLine(Data(generated.text.utf8)).flatMap { $0.request.op == verb ? $0 : nil }
+        let decoded = (try? JSONDecoder().decode(Decoded<Request>.self, from: Data(generated.text.utf8)))
+            .flatMap { $0.envelope.op == verb ? $0 : nil }
+        if decoded != nil { decodedCount += 1 }
+        if let plain {
+            plainRead += 1
+            let decoded = try #require(decoded, "read by hand but not by JSONDecoder: \(generated.text)")
+            #expect(plain.id == decoded.envelope.id, "\(generated.text)")
+            #expect(plain.id.map { "\($0)" } == decoded.envelope.id.map { "\($0)" }, "\(generated.text)")
+            #expect(plain.request[keyPath: read] == decoded.request, "\(generated.text)")
+        } else if generated.plain, decoded != nil {
+            Issue.record("plain and read by JSONDecoder, but not by hand: \(generated.text)")
         }
-        // Enough of both kinds that the comparison means something.
-        #expect(plainRead > 2_000)
-        #expect(decodedCount > plainRead)
+    }
+    #expect(plainRead > atLeast)
+    #expect(decodedCount > plainRead)
+}
+
+/// A line as `RequestHandler` reads it the usual way: the envelope, then the request, from one object.
+struct Decoded<Request: Decodable>: Decodable {
+    let envelope: RequestEnvelope
+    let request: Request
+
+    init(from decoder: any Decoder) throws {
+        envelope = try RequestEnvelope(from: decoder)
+        request = try Request(from: decoder)
     }
 }
 
