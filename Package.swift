@@ -218,7 +218,10 @@ let package = Package(
             name: "ControlProtocolTests", dependencies: ["ControlProtocol", "GatewayCore"], swiftSettings: settings),
         .testTarget(
             name: "ControlServerTests",
-            dependencies: ["ControlServer", nio, .product(name: "NIOTestUtils", package: "swift-nio")],
+            dependencies: [
+                "ControlServer", "ControlProtocol", "GatewayCore", nio,
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
             swiftSettings: settings
         ),
         .testTarget(

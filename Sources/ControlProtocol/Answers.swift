@@ -57,6 +57,13 @@ public struct AnswerWriter: Sendable {
         }
     }
 
+    /// The start of a success whose one member is the list `key`, up to its `[`:
+    /// `{"id":…,"ok":true,"key":[`. The list's items follow, separated by commas, then `]}`: an answer
+    /// written a piece at a time, as its items are made (`cancel_all`'s orders).
+    public func successListHead(id: RequestID, key: StaticString) -> String {
+        #"{"id":"# + id.jsonText + #","ok":true,""# + key.description + #"":["#
+    }
+
     /// An error answer with a stable code.
     public func failure(id: RequestID, code: String, message: String, details: ErrorDetails? = nil) -> String {
         let answer = ErrorAnswer(id: id, error: .init(code: code, message: message, details: details))

@@ -2,6 +2,7 @@ public import ControlProtocol
 public import Execution
 public import GatewayCore
 public import Foundation
+public import NIOCore
 import Metrics
 
 /// Turns one request line into its answer by calling the engine. Holds no state of its own, so every
@@ -10,6 +11,8 @@ public struct RequestHandler: Sendable {
     /// What a request produced: an answer line, and for `subscribe` the events to stream after it.
     public enum Outcome: Sendable {
         case answer(String)
+        /// An answer written into the socket's buffer as it was made, with its newline (`AnswerList`).
+        case answerLine(ByteBuffer)
         /// Events from the journal after a sequence number, then live ones.
         case subscribe(String, AsyncStream<PublishedEvent>)
         /// Live events only, of these kinds (all when `nil`): the connection takes them on the engine's
@@ -246,8 +249,12 @@ public struct RequestHandler: Sendable {
             engine.replace(replace) { respond($0.map(OrderAnswer.init(order:))) }
         case "cancel_all":
             let request = try read?.cancelAll ?? decode(CancelAllRequest.self)
-            engine.cancelAll(account: request.account, symbol: request.symbol) {
-                respond($0.map(OrdersAnswer.init(orders:)))
+            let list = AnswerList(head: writer.successListHead(id: id, key: "orders"))
+            engine.cancelAll(account: request.account, symbol: request.symbol, slice: { list.append($0) }) {
+                switch $0 {
+                case .success: answer(.answerLine(list.finish()))
+                case .failure(let error): answer(.answer(Self.failure(writer, id, error)))
+                }
             }
         case "quote":
             let request = try read?.quote ?? decode(QuoteRequest.self)

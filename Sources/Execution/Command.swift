@@ -24,7 +24,8 @@ enum Command: @unchecked Sendable {
     case signal(SubmitSignal, Reply<SignalOutcome>)
     case cancel(AccountID, OrderReference, Reply<Order>)
     case replace(ReplaceOrder, Reply<Order>)
-    case cancelAll(AccountID?, Symbol?, Reply<[Order]>)
+    /// `slice` takes the orders whose cancel is sent, a slice at a time (`CancelPass`).
+    case cancelAll(AccountID?, Symbol?, slice: ([Order]) -> Void, Reply<[OrderID]>)
     case quote(Quote, Reply<Quote>)
     case halt(AccountID?, reason: String?, cancelOpen: Bool, Reply<TradingStateChange>)
     case resume(AccountID?, TradingState, reason: String?, Reply<TradingStateChange>)
@@ -64,7 +65,7 @@ enum Command: @unchecked Sendable {
         case .submit(_, let reply): reply.resume(returning: .failure(error))
         case .signal(_, let reply): reply.resume(returning: .failure(error))
         case .cancel(_, _, let reply), .replace(_, let reply): reply.resume(returning: .failure(error))
-        case .cancelAll(_, _, let reply): reply.resume(returning: .failure(error))
+        case .cancelAll(_, _, _, let reply): reply.resume(returning: .failure(error))
         case .quote(_, let reply): reply.resume(returning: .failure(error))
         case .halt(_, _, _, let reply), .resume(_, _, _, let reply): reply.resume(returning: .failure(error))
         case .read(_, let fail): fail(error)

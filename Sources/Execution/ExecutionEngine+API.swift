@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import BrokerAPI
 import Logging
 public import GatewayCore
@@ -29,9 +30,16 @@ extension ExecutionEngine {
         await withCheckedContinuation { enqueue(.replace(request, Reply($0))) }
     }
 
-    /// Asks to cancel every open order, optionally of one account or symbol.
+    /// Asks to cancel every open order, optionally of one account or symbol; the answer is the orders
+    /// whose cancel was sent, in `pending_cancel`.
     public nonisolated func cancelAll(account: AccountID?, symbol: Symbol?) async -> Result<[Order], EngineError> {
-        await withCheckedContinuation { enqueue(.cancelAll(account, symbol, Reply($0))) }
+        let sent = Mutex<[Order]>([])
+        let done = await withCheckedContinuation { continuation in
+            cancelAll(
+                account: account, symbol: symbol, slice: { orders in sent.withLock { $0 += orders } },
+                reply: { continuation.resume(returning: $0) })
+        }
+        return done.map { _ in sent.withLock { $0 } }
     }
 
     /// Records a market price: the paper simulator fills against it and positions are marked at it.
@@ -87,10 +95,14 @@ extension ExecutionEngine {
         enqueue(.replace(request, .callback(reply)))
     }
 
+    /// `cancel_all` for a caller that writes its answer as the cancels are sent: `slice` takes each
+    /// slice's orders, on the engine's thread, before the slice is journaled; `reply` says which orders
+    /// were sent a cancel once every slice is (and only then may the answer go out).
     public nonisolated func cancelAll(
-        account: AccountID?, symbol: Symbol?, reply: @escaping @Sendable (Result<[Order], EngineError>) -> Void
+        account: AccountID?, symbol: Symbol?, slice: @escaping @Sendable ([Order]) -> Void,
+        reply: @escaping @Sendable (Result<[OrderID], EngineError>) -> Void
     ) {
-        enqueue(.cancelAll(account, symbol, .callback(reply)))
+        enqueue(.cancelAll(account, symbol, slice: slice, .callback(reply)))
     }
 
     public nonisolated func quote(_ quote: Quote, reply: @escaping @Sendable (Result<Quote, EngineError>) -> Void) {

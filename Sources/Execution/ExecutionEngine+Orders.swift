@@ -122,12 +122,14 @@ extension ExecutionEngine {
         }
     }
 
-    func handleCancelAll(_ account: AccountID?, _ symbol: Symbol?, _ continuation: Reply<[Order]>) {
+    func handleCancelAll(
+        _ account: AccountID?, _ symbol: Symbol?, _ slice: @escaping ([Order]) -> Void,
+        _ continuation: Reply<[OrderID]>
+    ) {
         if let account, accounts[account] == nil {
             return reply(continuation, .failure(EngineError(.unknownAccount, "no account named '\(account)'")))
         }
-        let canceled = requestCancels(account: account, symbol: symbol)
-        reply(continuation, .success(canceled))
+        startCancelPass(account: account, symbol: symbol, slice: slice, done: continuation)
     }
 
     func handleReplace(_ request: ReplaceOrder, _ continuation: Reply<Order>) {

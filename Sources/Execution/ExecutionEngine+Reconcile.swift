@@ -141,7 +141,7 @@ extension ExecutionEngine {
             }
         }
         let working = Set(snapshot.openOrders.map(\.orderID))
-        for id in orders.open(in: account).map(\.orderID).sorted() where !working.contains(id) {
+        for id in orders.openIDs(in: account, where: { _ in true }) where !working.contains(id) {
             // Not yet sent, already being settled, a bracket's exit the broker lists under its entry, or
             // accepted after the snapshot was asked for (its submit may have come after the broker's read).
             guard let order = orders[id], ![.accepted, .unknown].contains(order.status), order.parentOrderID == nil,

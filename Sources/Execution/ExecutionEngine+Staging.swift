@@ -11,7 +11,7 @@ extension ExecutionEngine {
         case .signal(let signal, let reply): self.reply(reply, accept(signal))
         case .cancel(let account, let reference, let reply): handleCancel(account, reference, reply)
         case .replace(let request, let reply): handleReplace(request, reply)
-        case .cancelAll(let account, let symbol, let reply): handleCancelAll(account, symbol, reply)
+        case .cancelAll(let account, let symbol, let slice, let reply): handleCancelAll(account, symbol, slice, reply)
         case .quote(let quote, let reply): handleQuote(quote, reply)
         case .read(let body, _): body(self)
         case .brokerEvent(let account, let event): handleBrokerEvent(account, event)

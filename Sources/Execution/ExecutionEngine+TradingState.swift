@@ -16,11 +16,18 @@ extension ExecutionEngine {
         }
         let why = reason ?? "halted by an operator"
         setState(.halted, of: account, reason: why, cause: "operator")
-        var change = TradingStateChange(account: account, state: .halted, reason: why, cause: "operator")
-        if cancelOpen {
-            change.canceled = requestCancels(account: account, symbol: nil).map(\.orderID)
-        }
-        reply(continuation, .success(change))
+        let change = TradingStateChange(account: account, state: .halted, reason: why, cause: "operator")
+        guard cancelOpen else { return reply(continuation, .success(change)) }
+        startCancelPass(
+            account: account, symbol: nil, slice: { _ in },
+            done: .callback { result in
+                continuation.resume(
+                    returning: result.map { canceled in
+                        var change = change
+                        change.canceled = canceled
+                        return change
+                    })
+            })
     }
 
     func handleResume(
@@ -54,22 +61,5 @@ extension ExecutionEngine {
             metadata: [
                 "account": "\(account?.rawValue ?? "gateway")", "state": "\(state.rawValue)", "reason": "\(reason)",
             ])
-    }
-
-    /// Moves every open order of the scope to pending cancel and queues the broker calls.
-    func requestCancels(account: AccountID?, symbol: Symbol?) -> [Order] {
-        let targets = orders.open(in: account).filter { order in
-            order.status != .pendingCancel && (symbol.map { order.symbol == $0 } ?? true)
-                && accounts[order.account] != nil
-        }.sorted { $0.orderID < $1.orderID }
-        var pending: [Order] = []
-        for order in targets {
-            if case .moved = transition(order.orderID, .cancelRequested) {
-                let updated = orders[order.orderID]!
-                pending.append(updated)
-                send(.cancel(updated), to: order.account)
-            }
-        }
-        return pending
     }
 }

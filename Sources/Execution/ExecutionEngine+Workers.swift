@@ -58,7 +58,7 @@ extension ExecutionEngine {
     /// drain, so that the timer is not yet due when the drain returns (a timer found due runs before the
     /// sockets are read).
     func scheduleBrokerSteps() {
-        guard !brokerStepsDue.isEmpty, !brokerStepScheduled else { return }
+        guard !brokerStepsDue.isEmpty || !cancelPasses.isEmpty, !brokerStepScheduled else { return }
         brokerStepScheduled = true
         let step: @Sendable () -> Void = { [self] in
             self.assumeIsolated { engine in
@@ -83,6 +83,11 @@ extension ExecutionEngine {
         let tables = journal.tablesBacklog()
         brokerStepsWaitForTables = tables.problem == nil && tables.events > stepTablesBacklog
         if backlog.count <= burstSlice, !brokerStepsWaitForTables {
+            // A cancel pass's slice first, journaled (and its broker calls made) before the brokers' steps.
+            if takeCancelSlice() {
+                lingering = false
+                do { try commit() } catch { failStop(error) }
+            }
             for account in accountOrder where brokerStepsDue.contains(account) {
                 brokerStepsDue.remove(account)
                 guard let broker = directBrokers[account] else { continue }

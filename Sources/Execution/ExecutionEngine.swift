@@ -195,6 +195,8 @@ public actor ExecutionEngine: Service {
     var senders: [AccountID: AsyncStream<BrokerJob>.Continuation] = [:]
     /// Accounts whose direct broker left work unfinished, for its next step (`scheduleBrokerSteps`).
     var brokerStepsDue: Set<AccountID> = []
+    /// `cancel_all`s and halts whose cancels are sent a slice at a time, oldest first (`CancelPass`).
+    var cancelPasses: [CancelPass] = []
     /// Whether the timer of the brokers' next steps is set.
     var brokerStepScheduled = false
     /// Set when the last broker step was put off because the journal's tables were behind.
@@ -365,6 +367,7 @@ public actor ExecutionEngine: Service {
         inbox.withLock { $0.accepting = false }
         for timer in reconcileTimers { timer.cancel() }
         lingerAllowed = false
+        finishCancelPasses()
         commitLingering()
         drain()
         for sender in senders.values { sender.finish() }
@@ -392,6 +395,7 @@ public actor ExecutionEngine: Service {
         for item in deferred { item.onFailure(failure) }
         deferred.removeAll()
         directCalls.removeAll()
+        failCancelPasses(failure)
         for command in waiting { command.fail(failure) }
         for sender in senders.values { sender.finish() }
         directBrokers.removeAll()
@@ -588,7 +592,8 @@ public actor ExecutionEngine: Service {
     /// MiB with them (docs/performance.md). It is taken after the pass, with the orders it finished gone.
     func checkpointIfDue(force: Bool = false) {
         let seq = nextSeq - 1
-        guard journalFailure == nil, checkpointWriting == nil, force || brokerStepsDue.isEmpty,
+        guard journalFailure == nil, checkpointWriting == nil,
+            force || (brokerStepsDue.isEmpty && cancelPasses.isEmpty),
             Self.checkpointDue(
                 seq: seq, last: lastCheckpointSeq, every: checkpointEvery, openOrders: orders.live.count, force: force)
         else { return }
@@ -661,6 +666,7 @@ public actor ExecutionEngine: Service {
         directCalls.removeAll()
         staged.removeAll()
         for item in undone { item.onFailure(failure) }
+        failCancelPasses(failure)
         do {
             load(try Self.restore(journal, accounts: accounts, decoder: decoder, logger: logger).0)
         } catch {

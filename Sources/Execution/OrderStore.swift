@@ -76,6 +76,18 @@ struct OrderStore {
         live.values.filter { $0.status.isOpen && (account == nil || $0.account == account) }
     }
 
+    /// The IDs of the working orders of `account`, or of every account, that `include` takes, in order.
+    func openIDs(in account: AccountID?, where include: (Order) -> Bool) -> [OrderID] {
+        live.values.compactMap { order in
+            order.status.isOpen && (account == nil || order.account == account) && include(order) ? order.orderID : nil
+        }.sorted()
+    }
+
+    /// The order `id` if it is working, without reading the journal for one that finished.
+    func working(_ id: OrderID) -> Order? {
+        live[id].flatMap { $0.status.isOpen ? $0 : nil }
+    }
+
     /// How many of `account`'s orders are open, and how many of those have an unknown outcome.
     func openCount(in account: AccountID) -> (open: Int, unknown: Int) {
         let count = counts[account] ?? OpenCount()

@@ -14,12 +14,14 @@ import Testing
     /// An engine's own command (the end of an adapter's events) named `name`.
     static func own(_ name: String) -> Command { .brokerEventsEnded(AccountID(name)!) }
     /// A request named `name`.
-    static func request(_ name: String) -> Command { .cancelAll(AccountID(name)!, nil, .callback { _ in }) }
+    static func request(_ name: String) -> Command {
+        .cancelAll(AccountID(name)!, nil, slice: { _ in }, .callback { _ in })
+    }
 
     static func names(_ commands: [Command]) -> [String] {
         commands.map { command in
             switch command {
-            case .brokerEventsEnded(let name), .cancelAll(let name?, _, _): name.rawValue
+            case .brokerEventsEnded(let name), .cancelAll(let name?, _, _, _): name.rawValue
             default: "?"
             }
         }
