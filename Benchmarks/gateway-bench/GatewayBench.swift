@@ -10,7 +10,8 @@ import Glibc
 /// Modes: `closed` — N clients, each sending its next submit when the last is answered (the most the
 /// daemon does); `open` — orders offered at fixed rates whatever the answers do, latency counted from when
 /// each order was due (queueing shows, no coordinated omission); `resting` — 100 000 limit orders that
-/// stay open, for the daemon's peak memory; `cancel` — a resting limit order and then its cancel, the
+/// stay open, for the daemon's peak memory, then a quote that fills them all, and on a second daemon one
+/// `cancel_all` over as many; `cancel` — a resting limit order and then its cancel, the
 /// cancel timed; `quote` — quotes for the benchmark's symbol (the paper broker's market data); `signal` —
 /// signals with their quantity given, entering at the market. Each measurement gives
 /// submit→acknowledgement and submit→fill percentiles (HdrHistogram), orders per second and the daemon's
@@ -223,5 +224,45 @@ struct GatewayBench: ParsableCommand {
             "resting: a quote through \(open) orders: all filled after \(sweep.allFilledMillis) ms; "
                 + "meanwhile \(sweep.answers) answers, the longest after \(sweep.longestAnswerMillis) ms, the median "
                 + "after \(sweep.medianAnswerMillis) ms; peak RSS through the pass \(results.sweepPeakRSS ?? 0) MiB")
+        try measureCancelAll(binary: binary, folder: folder, into: &results)
+    }
+
+    /// A fresh daemon takes as many resting orders, then one `cancel_all` over them: how long until its
+    /// answer (read whole, not decoded), the answer's size, and the daemon's peak RSS once `status` counts
+    /// no order open (the broker's cancels journaled).
+    func measureCancelAll(binary: String, folder: String, into results: inout Results) throws {
+        let daemon = try BenchDaemon(binary: binary, folder: folder + "/cancel-all", durability: durabilities[0])
+        defer { daemon.stop() }
+        let control = try ControlClient(socketPath: daemon.socket)
+        _ = try control.request("quote", ["symbol": "BENCH", "bid": "100", "ask": "100.01"])
+        _ = try Driver.closed(
+            socket: daemon.socket, tag: "rest", clients: clients, orders: (resting + clients - 1) / clients,
+            resting: true, watchFills: false)
+        let before = peakRSSMiB(pid: daemon.pid)
+        let connection = try RawConnection(socketPath: daemon.socket, timeoutSeconds: 120)
+        let began = monotonicNanos()
+        guard connection.send(Array("{\"id\":1,\"op\":\"cancel_all\",\"account\":\"paper\"}\n".utf8)),
+            let (ok, bytes) = connection.readLine({ line in
+                (Line.contains(UnsafeBufferPointer(rebasing: line.prefix(64)), Line.ok), line.count)
+            })
+        else { throw BenchError("cancel_all: no answer") }
+        let answered = monotonicNanos() - began
+        guard ok else { throw BenchError("cancel_all was refused") }
+        while true {
+            let status = try control.request("status")
+            if (status["accounts"] as? [[String: Any]])?.first?["open_orders"] as? Int == 0 { break }
+            guard monotonicNanos() - began < 120_000_000_000 else {
+                throw BenchError("orders still open two minutes after cancel_all")
+            }
+            usleep(1_000)
+        }
+        let run = CancelAllRun(
+            answeredMillis: (Double(answered) / 100_000).rounded() / 10,
+            answerMB: (Double(bytes) / 100_000).rounded() / 10, peakRSSBefore: before,
+            peakRSS: peakRSSMiB(pid: daemon.pid))
+        results.cancelAll = run
+        say(
+            "resting: cancel_all over \(resting) orders answered after \(run.answeredMillis) ms (\(run.answerMB) MB); "
+                + "peak RSS \(run.peakRSSBefore) MiB before it, \(run.peakRSS) MiB through it")
     }
 }

@@ -10,6 +10,9 @@ final class RawConnection: @unchecked Sendable {
     private var buffer = [UInt8](repeating: 0, count: 1 << 16)
     private var start = 0
     private var end = 0
+    /// How many bytes from `start` are known to hold no newline: a long line (`cancel_all`'s answer) is
+    /// scanned once as it arrives, not again from its start after every read.
+    private var scanned = 0
 
     init(socketPath: String, timeoutSeconds: Int = 30) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -60,13 +63,15 @@ final class RawConnection: @unchecked Sendable {
     /// Hands the next line (without its newline) to `body`; nil at the end of the stream or a timeout.
     func readLine<T>(_ body: (UnsafeBufferPointer<UInt8>) -> T) -> T? {
         while true {
-            if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
+            if let newline = buffer[(start + scanned)..<end].firstIndex(of: 0x0A) {
                 let result = buffer.withUnsafeBufferPointer { all in
                     body(UnsafeBufferPointer(rebasing: all[start..<newline]))
                 }
                 start = newline + 1
+                scanned = 0
                 return result
             }
+            scanned = end - start
             if start > 0 {
                 // Moved in place: a `replaceSubrange` from a slice of the buffer copied all 64 KiB of it
                 // for every line (the slice shares its storage), a fifth of the clients' CPU.

@@ -22,6 +22,8 @@ struct Results {
     var sweep: Sweep?
     /// Resting: the daemon's peak RSS over its whole run, the quote's pass included.
     var sweepPeakRSS: Double?
+    /// Resting: one `cancel_all` over as many resting orders (`measureCancelAll`).
+    var cancelAll: CancelAllRun?
 
     mutating func add(_ key: Key, _ measurement: Measurement, rss: Double) {
         measured[key, default: []].append((measurement, rss))
@@ -110,6 +112,11 @@ extension GatewayBench {
                     object["sweep_answers"] = sweep.answers
                 }
                 if let sweepPeakRSS = results.sweepPeakRSS { object["sweep_peak_rss_mib"] = sweepPeakRSS }
+                if let run = results.cancelAll {
+                    object["cancel_all_answer_ms"] = run.answeredMillis
+                    object["cancel_all_answer_mb"] = run.answerMB
+                    object["cancel_all_peak_rss_mib"] = run.peakRSS
+                }
             }
             if let floors {
                 object["floors"] = floors.json
@@ -181,10 +188,21 @@ extension GatewayBench {
             if let sweepPeakRSS = results.sweepPeakRSS {
                 verdict("peak RSS, the quote's pass through them included", sweepPeakRSS, 150, " MiB")
             }
+            if let run = results.cancelAll {
+                verdict("peak RSS, a cancel_all over them included", run.peakRSS, 150, " MiB")
+            }
         }
         if clients != 1 {
             lines.append("  (the one-client durable target is judged on a run with --clients 1)")
         }
         return lines
     }
+}
+
+/// What `measureCancelAll` measured: milliseconds to 0.1, megabytes to 0.1.
+struct CancelAllRun {
+    var answeredMillis: Double
+    var answerMB: Double
+    var peakRSSBefore: Double
+    var peakRSS: Double
 }
