@@ -349,7 +349,18 @@ public struct RequestHandler: Sendable {
             let filter = OrderFilter(
                 account: request.account, openOnly: (request.status ?? .open) == .open, symbol: request.symbol,
                 strategy: request.strategy)
-            return answer(await engine.orders(filter).map(OrdersAnswer.init(orders:)))
+            switch await engine.orders(filter) {
+            case .success(let orders):
+                // Written a slice at a time into the socket's buffer (`AnswerList`): with 100 000 open orders
+                // the answer is about 34 MB, and written whole it was held as text and as a string too.
+                let list = AnswerList(head: writer.successListHead(id: id, key: "orders"))
+                for start in stride(from: 0, to: orders.count, by: 1_024) {
+                    list.append(Array(orders[start..<min(start + 1_024, orders.count)]))
+                }
+                return .answerLine(list.finish())
+            case .failure(let error):
+                return .answer(Self.failure(writer, id, error))
+            }
         case "positions":
             let request = try decode(PositionsRequest.self)
             return answer(await engine.positions(account: request.account).map(PositionsAnswer.init(positions:)))
