@@ -2,13 +2,20 @@ import GatewayCore
 import NIOCore
 import Synchronization
 
-/// An answer whose one member is a list (`cancel_all`'s orders), written into the buffer the socket
-/// sends as its items are made, and sent once the last is. `cancel_all` over 100 000 open orders answers
-/// about 34 MB: made as one list of orders, then as its text, then as a string and then as the socket's
-/// buffer, it held about three copies of that at once.
+/// An answer whose one member is a list (the orders of `cancel_all` and `orders`), written into the
+/// socket's buffers as its items are made, and sent once the last is.
+///
+/// With 100 000 orders the answer is about 34 MB. Made as one list of orders, then its text, then a
+/// string and then the socket's buffer, it held about three copies of that at once. It is kept in pieces
+/// of `pieceSize` bytes, which malloc can make from memory that the orders canceled before them gave
+/// back; one buffer of 34 MB is always new memory. Over 100 000 resting orders, `cancel_all`'s peak RSS
+/// was 170.8–184.6 MiB with pieces of 4 KiB (median of four about 171) against 178.5–188.8 MiB with one
+/// buffer (docs/performance.md).
 final class AnswerList: Sendable {
+    static let pieceSize = 4 * 1024
+
     private struct State {
-        var buffer: ByteBuffer
+        var pieces: [ByteBuffer] = []
         var empty = true
     }
 
@@ -16,9 +23,9 @@ final class AnswerList: Sendable {
 
     /// `head` is the answer's start, up to the list's `[` (`AnswerWriter.successListHead`).
     init(head: String) {
-        var buffer = ByteBufferAllocator().buffer(capacity: 64 * 1024)
+        var buffer = ByteBufferAllocator().buffer(capacity: head.utf8.count)
         buffer.writeString(head)
-        state = Mutex(State(buffer: buffer))
+        state = Mutex(State(pieces: [buffer]))
     }
 
     /// Writes `items` at the end of the list.
@@ -31,15 +38,23 @@ final class AnswerList: Sendable {
                 item.write(to: &json)
             }
             state.empty = false
-            json.withBytes { _ = state.buffer.writeBytes($0) }
+            json.withBytes { bytes in
+                for start in stride(from: 0, to: bytes.count, by: Self.pieceSize) {
+                    let piece = UnsafeBufferPointer(rebasing: bytes[start..<min(start + Self.pieceSize, bytes.count)])
+                    var buffer = ByteBufferAllocator().buffer(capacity: piece.count)
+                    buffer.writeBytes(piece)
+                    state.pieces.append(buffer)
+                }
+            }
         }
     }
 
-    /// The whole answer, with its newline.
-    func finish() -> ByteBuffer {
+    /// The whole answer, in pieces to be written in order; the last ends with the line's newline.
+    func finish() -> [ByteBuffer] {
         state.withLock { state in
-            state.buffer.writeString("]}\n")
-            return state.buffer
+            var tail = ByteBufferAllocator().buffer(capacity: 3)
+            tail.writeString("]}\n")
+            return state.pieces + [tail]
         }
     }
 }

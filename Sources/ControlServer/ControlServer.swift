@@ -283,8 +283,8 @@ final class ControlConnection: ChannelInboundHandler {
             switch next {
             case .outcome(.answer(let line)):
                 write(line, context)
-            case .outcome(.answerLine(let buffer)):
-                context.write(wrapOutboundOut(buffer), promise: nil)
+            case .outcome(.answerLine(let buffers)):
+                for buffer in buffers { context.write(wrapOutboundOut(buffer), promise: nil) }
             case .outcome(.subscribeLive(let line, let kinds)):
                 write(line, context)
                 endSubscriptions()

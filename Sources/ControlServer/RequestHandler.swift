@@ -11,8 +11,9 @@ public struct RequestHandler: Sendable {
     /// What a request produced: an answer line, and for `subscribe` the events to stream after it.
     public enum Outcome: Sendable {
         case answer(String)
-        /// An answer written into the socket's buffer as it was made, with its newline (`AnswerList`).
-        case answerLine(ByteBuffer)
+        /// An answer written into the socket's buffers as it was made, in pieces to be written in order; the
+        /// last ends with the line's newline (`AnswerList`).
+        case answerLine([ByteBuffer])
         /// Events from the journal after a sequence number, then live ones.
         case subscribe(String, AsyncStream<PublishedEvent>)
         /// Live events only, of these kinds (all when `nil`): the connection takes them on the engine's
@@ -351,7 +352,7 @@ public struct RequestHandler: Sendable {
                 strategy: request.strategy)
             switch await engine.orders(filter) {
             case .success(let orders):
-                // Written a slice at a time into the socket's buffer (`AnswerList`): with 100 000 open orders
+                // Written a slice at a time into the socket's buffers (`AnswerList`): with 100 000 open orders
                 // the answer is about 34 MB, and written whole it was held as text and as a string too.
                 let list = AnswerList(head: writer.successListHead(id: id, key: "orders"))
                 for start in stride(from: 0, to: orders.count, by: 1_024) {
