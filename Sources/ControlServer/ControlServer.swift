@@ -283,8 +283,14 @@ final class ControlConnection: ChannelInboundHandler {
             switch next {
             case .outcome(.answer(let line)):
                 write(line, context)
-            case .outcome(.answerLine(let buffers)):
-                for buffer in buffers { context.write(wrapOutboundOut(buffer), promise: nil) }
+            case .outcome(.answerLine(let parts, let file)):
+                for part in parts.dropLast() { context.write(NIOAny(part), promise: nil) }
+                if let last = parts.last {
+                    // The file is closed once the answer is written or given up (the connection closed).
+                    let written = file.map { _ in context.eventLoop.makePromise(of: Void.self) }
+                    written?.futureResult.whenComplete { _ in file?.close() }
+                    context.write(NIOAny(last), promise: written)
+                }
             case .outcome(.subscribeLive(let line, let kinds)):
                 write(line, context)
                 endSubscriptions()

@@ -11,9 +11,9 @@ public struct RequestHandler: Sendable {
     /// What a request produced: an answer line, and for `subscribe` the events to stream after it.
     public enum Outcome: Sendable {
         case answer(String)
-        /// An answer written into the socket's buffers as it was made, in pieces to be written in order; the
-        /// last ends with the line's newline (`AnswerList`).
-        case answerLine([ByteBuffer])
+        /// An answer written as it was made, in parts to be written in order (the last ends with the line's
+        /// newline), and the file some of them are read from, to close once they are (`AnswerList`).
+        case answerLine([IOData], SpillFile?)
         /// Events from the journal after a sequence number, then live ones.
         case subscribe(String, AsyncStream<PublishedEvent>)
         /// Live events only, of these kinds (all when `nil`): the connection takes them on the engine's
@@ -27,6 +27,8 @@ public struct RequestHandler: Sendable {
     let version: String
     let alerts: (any AlertTesting)?
     let reloader: (any ConfigReloading)?
+    /// Where a long answer spills to a file of its own (`AnswerList`); `nil` keeps it in memory.
+    let spillDirectory: String?
     let writer = AnswerWriter()
     /// One decoder for every request (it is configured once and thread-safe): making one a request cost
     /// an allocation and its options' setup on the order path, most of whose lines it never reads.
@@ -34,8 +36,9 @@ public struct RequestHandler: Sendable {
 
     public init(
         engine: ExecutionEngine, clock: any WallClock, version: String, alerts: (any AlertTesting)? = nil,
-        reloader: (any ConfigReloading)? = nil
+        reloader: (any ConfigReloading)? = nil, spillDirectory: String? = nil
     ) {
+        self.spillDirectory = spillDirectory
         self.alerts = alerts
         self.reloader = reloader
         self.engine = engine
@@ -250,10 +253,12 @@ public struct RequestHandler: Sendable {
             engine.replace(replace) { respond($0.map(OrderAnswer.init(order:))) }
         case "cancel_all":
             let request = try read?.cancelAll ?? decode(CancelAllRequest.self)
-            let list = AnswerList(head: writer.successListHead(id: id, key: "orders"))
+            let list = AnswerList(head: writer.successListHead(id: id, key: "orders"), spillDirectory: spillDirectory)
             engine.cancelAll(account: request.account, symbol: request.symbol, slice: { list.append($0) }) {
                 switch $0 {
-                case .success: answer(.answerLine(list.finish()))
+                case .success:
+                    let (parts, file) = list.finish()
+                    answer(.answerLine(parts, file))
                 case .failure(let error): answer(.answer(Self.failure(writer, id, error)))
                 }
             }
@@ -354,11 +359,13 @@ public struct RequestHandler: Sendable {
             case .success(let orders):
                 // Written a slice at a time into the socket's buffers (`AnswerList`): with 100 000 open orders
                 // the answer is about 34 MB, and written whole it was held as text and as a string too.
-                let list = AnswerList(head: writer.successListHead(id: id, key: "orders"))
+                let list = AnswerList(
+                    head: writer.successListHead(id: id, key: "orders"), spillDirectory: spillDirectory)
                 for start in stride(from: 0, to: orders.count, by: 1_024) {
                     list.append(Array(orders[start..<min(start + 1_024, orders.count)]))
                 }
-                return .answerLine(list.finish())
+                let (parts, file) = list.finish()
+                return .answerLine(parts, file)
             case .failure(let error):
                 return .answer(Self.failure(writer, id, error))
             }

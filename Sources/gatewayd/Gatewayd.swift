@@ -205,7 +205,8 @@ struct Gatewayd: AsyncParsableCommand {
             listener: listener,
             handler: RequestHandler(
                 engine: engine, clock: clock, version: Self.version,
-                alerts: alerts.map { DispatcherAlertTesting(dispatcher: $0, host: Self.host) }, reloader: reloader),
+                alerts: alerts.map { DispatcherAlertTesting(dispatcher: $0, host: Self.host) }, reloader: reloader,
+                spillDirectory: URL(fileURLWithPath: settings.journal).deletingLastPathComponent().path),
             logger: logger, access: accessControl, eventLoop: engineLoop)
         let paperBrokers = accounts.compactMap { $0.adapter as? PaperBroker }
         let paperMarket = PaperMarketService(
