@@ -8,8 +8,8 @@ import Synchronization
 ///
 /// With 100 000 orders the answer is about 34 MB. Made as one list of orders, then its text, then a
 /// string and then the socket's buffer, it held about three copies of that at once; held once, in the
-/// socket's buffers, it still took a `cancel_all` over 100 000 resting orders to 171–189 MiB of peak RSS
-/// against 140–155 before it. So past `spillAt` bytes the rest goes to a file of its own in
+/// socket's buffers, it still took a `cancel_all` over 100 000 resting orders to about 180 MiB of peak
+/// RSS against about 140 before it. So past `spillAt` bytes the rest goes to a file of its own in
 /// `spillDirectory` (the journal's folder), unlinked at once, and is sent from there (`sendfile`): the
 /// kernel's page cache holds it, not the daemon, and the disk takes it if memory is short. A file that
 /// cannot be made or written leaves the rest in memory, as before; the answer is the same either way.
