@@ -370,26 +370,41 @@ enum Driver {
         let client = try ControlClient(socketPath: socket)
         let began = monotonicNanos()
         _ = try client.request("quote", ["symbol": "BENCH", "bid": "40", "ask": "40.01"])
-        var waits: [UInt64] = []
-        while true {
-            let asked = monotonicNanos()
-            let answer = try client.request("status")
-            waits.append(monotonicNanos() - asked)
-            let open = (answer["accounts"] as? [[String: Any]])?.first?["open_orders"] as? Int
-            if open == 0 { break }
-            guard monotonicNanos() - began < 120_000_000_000 else {
-                throw BenchError("\(open.map(String.init) ?? "?") orders still open two minutes after the quote")
-            }
-            usleep(1_000)
-        }
+        var waits = try untilNoneOpen(client, since: began, after: "the quote")
         let allFilled = monotonicNanos() - began
-        func millis(_ nanos: UInt64) -> Double { (Double(nanos) / 100_000).rounded() / 10 }
         waits.sort()
         return Sweep(
             allFilledMillis: millis(allFilled), longestAnswerMillis: millis(waits.last ?? 0),
             medianAnswerMillis: millis(waits[waits.count / 2]), answers: waits.count)
     }
 }
+
+extension Driver {
+    /// Asks `status` every millisecond until it counts no open order; returns how long each request waited
+    /// for its answer. Fails if orders stay open two minutes after `began`, the time of `what`.
+    static func untilNoneOpen(_ client: ControlClient, since began: UInt64, after what: String) throws -> [UInt64] {
+        var waits: [UInt64] = []
+        while true {
+            let asked = monotonicNanos()
+            let open = try openOrders(client)
+            waits.append(monotonicNanos() - asked)
+            if open == 0 { return waits }
+            guard monotonicNanos() - began < 120_000_000_000 else {
+                throw BenchError("\(open.map(String.init) ?? "?") orders still open two minutes after \(what)")
+            }
+            usleep(1_000)
+        }
+    }
+
+    /// The open orders `status` counts (of the benchmark's one account).
+    static func openOrders(_ client: ControlClient) throws -> Int? {
+        let status = try client.request("status")
+        return (status["accounts"] as? [[String: Any]])?.first?["open_orders"] as? Int
+    }
+}
+
+/// Nanoseconds in milliseconds, to 0.1.
+func millis(_ nanos: UInt64) -> Double { (Double(nanos) / 100_000).rounded() / 10 }
 
 /// What `Driver.sweep` measured.
 struct Sweep {

@@ -196,15 +196,9 @@ struct GatewayBench: ParsableCommand {
         _ = try ControlClient(socketPath: idle.socket).request("status")
         results.idleRSS = peakRSSMiB(pid: idle.pid)
         idle.stop()
-        let daemon = try BenchDaemon(binary: binary, folder: folder + "/resting", durability: durabilities[0])
+        let (daemon, measured) = try restingDaemon(binary: binary, folder: folder + "/resting")
         defer { daemon.stop() }
-        _ = try ControlClient(socketPath: daemon.socket).request(
-            "quote", ["symbol": "BENCH", "bid": "100", "ask": "100.01"])
-        let measured = try Driver.closed(
-            socket: daemon.socket, tag: "rest", clients: clients, orders: (resting + clients - 1) / clients,
-            resting: true, watchFills: false)
-        let status = try ControlClient(socketPath: daemon.socket).request("status")
-        let open = (status["accounts"] as? [[String: Any]])?.first?["open_orders"] as? Int ?? 0
+        let open = try Driver.openOrders(ControlClient(socketPath: daemon.socket)) ?? 0
         results.openOrders = open
         results.add(
             Key(mode: "resting", durability: durabilities[0], rate: nil), measured, rss: peakRSSMiB(pid: daemon.pid))
@@ -227,17 +221,29 @@ struct GatewayBench: ParsableCommand {
         try measureCancelAll(binary: binary, folder: folder, into: &results)
     }
 
+    /// A fresh daemon in `folder`, with a quote for the benchmark's symbol and `resting` limit buys under
+    /// it, sent by `clients` clients; and how those submits went.
+    func restingDaemon(binary: String, folder: String) throws -> (BenchDaemon, Measurement) {
+        let daemon = try BenchDaemon(binary: binary, folder: folder, durability: durabilities[0])
+        do {
+            _ = try ControlClient(socketPath: daemon.socket).request(
+                "quote", ["symbol": "BENCH", "bid": "100", "ask": "100.01"])
+            let measured = try Driver.closed(
+                socket: daemon.socket, tag: "rest", clients: clients, orders: (resting + clients - 1) / clients,
+                resting: true, watchFills: false)
+            return (daemon, measured)
+        } catch {
+            daemon.stop()
+            throw error
+        }
+    }
+
     /// A fresh daemon takes as many resting orders, then one `cancel_all` over them: how long until its
     /// answer (read whole, not decoded), the answer's size, and the daemon's peak RSS once `status` counts
     /// no order open (the broker's cancels journaled).
     func measureCancelAll(binary: String, folder: String, into results: inout Results) throws {
-        let daemon = try BenchDaemon(binary: binary, folder: folder + "/cancel-all", durability: durabilities[0])
+        let (daemon, _) = try restingDaemon(binary: binary, folder: folder + "/cancel-all")
         defer { daemon.stop() }
-        let control = try ControlClient(socketPath: daemon.socket)
-        _ = try control.request("quote", ["symbol": "BENCH", "bid": "100", "ask": "100.01"])
-        _ = try Driver.closed(
-            socket: daemon.socket, tag: "rest", clients: clients, orders: (resting + clients - 1) / clients,
-            resting: true, watchFills: false)
         let before = peakRSSMiB(pid: daemon.pid)
         let connection = try RawConnection(socketPath: daemon.socket, timeoutSeconds: 120)
         let began = monotonicNanos()
@@ -248,17 +254,9 @@ struct GatewayBench: ParsableCommand {
         else { throw BenchError("cancel_all: no answer") }
         let answered = monotonicNanos() - began
         guard ok else { throw BenchError("cancel_all was refused") }
-        while true {
-            let status = try control.request("status")
-            if (status["accounts"] as? [[String: Any]])?.first?["open_orders"] as? Int == 0 { break }
-            guard monotonicNanos() - began < 120_000_000_000 else {
-                throw BenchError("orders still open two minutes after cancel_all")
-            }
-            usleep(1_000)
-        }
+        _ = try Driver.untilNoneOpen(ControlClient(socketPath: daemon.socket), since: began, after: "cancel_all")
         let run = CancelAllRun(
-            answeredMillis: (Double(answered) / 100_000).rounded() / 10,
-            answerMB: (Double(bytes) / 100_000).rounded() / 10, peakRSSBefore: before,
+            answeredMillis: millis(answered), answerMB: (Double(bytes) / 100_000).rounded() / 10, peakRSSBefore: before,
             peakRSS: peakRSSMiB(pid: daemon.pid))
         results.cancelAll = run
         say(

@@ -47,7 +47,7 @@ final class AnswerList: Sendable {
     }
 
     /// Writes `items` at the end of the list.
-    func append(_ items: [some JSONTextEncodable]) {
+    func append<Items: Collection>(_ items: Items) where Items.Element: JSONTextEncodable {
         guard !items.isEmpty else { return }
         state.withLock { state in
             var json = JSONText(capacity: items.count * 512)

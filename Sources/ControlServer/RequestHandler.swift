@@ -362,7 +362,7 @@ public struct RequestHandler: Sendable {
                 let list = AnswerList(
                     head: writer.successListHead(id: id, key: "orders"), spillDirectory: spillDirectory)
                 for start in stride(from: 0, to: orders.count, by: 1_024) {
-                    list.append(Array(orders[start..<min(start + 1_024, orders.count)]))
+                    list.append(orders[start..<min(start + 1_024, orders.count)])
                 }
                 let (parts, file) = list.finish()
                 return .answerLine(parts, file)
