@@ -40,6 +40,11 @@ struct Floors {
     }
 
     /// `count` round trips of 100 bytes over a connected pair of Unix stream sockets, echoed by a thread.
+    /// Both ends block in `read`, unlike the benchmark's clients, which wait in `poll` (`RawConnection`):
+    /// measured with both ends waiting in `poll`, the round trip was slower here (a p50 of 42–45 µs
+    /// against 25–47 µs blocking, docs/performance.md) — a wait that leaves the vCPU to halt costs a
+    /// full wake-up each way — so the lower floor, which the gateway's ratios are the harder against, is
+    /// the one kept.
     static func socketRoundTrip(count: Int) -> Summary {
         var pair: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else { return Summary([], elapsed: 1) }

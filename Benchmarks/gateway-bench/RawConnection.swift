@@ -13,8 +13,11 @@ final class RawConnection: @unchecked Sendable {
     /// How many bytes from `start` are known to hold no newline: a long line (`cancel_all`'s answer) is
     /// scanned once as it arrives, not again from its start after every read.
     private var scanned = 0
+    /// How long a read waits for an answer before giving up.
+    private let timeoutMilliseconds: Int32
 
     init(socketPath: String, timeoutSeconds: Int = 30) throws {
+        timeoutMilliseconds = Int32(timeoutSeconds * 1000)
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw BenchError("socket(): \(String(cString: strerror(errno)))") }
         var address = sockaddr_un()
@@ -83,6 +86,14 @@ final class RawConnection: @unchecked Sendable {
                 start = 0
             }
             if end == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
+            // Wait in `poll` for input, then read, as the Python client (a socket with a timeout) and
+            // every event-loop client do. A `recv` that blocks is woken for nothing whenever the daemon
+            // reads this connection's request (the kernel wakes the sending socket's waiters as the
+            // request's buffer is freed), and the daemon's thread pays for that wake-up.
+            var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&waiting, 1, timeoutMilliseconds)
+            if ready < 0, errno == EINTR { continue }
+            guard ready > 0 else { return nil }
             let received = buffer.withUnsafeMutableBytes { raw in
                 recv(fd, raw.baseAddress! + end, raw.count - end, 0)
             }
