@@ -160,26 +160,32 @@ struct PaperBook {
     /// cash at all).
     mutating func apply(_ entry: PaperLedger.Entry) {
         guard cash != nil else { return record(entry) }
-        let touched: [OrderID]
+        // At most two orders, held inline: a list made for each entry was an allocation, two an order.
+        let touched: (OrderID?, OrderID?)
         switch entry {
-        case .received(let order, _), .receivedChild(let order, _, _, _): touched = [order.orderID]
-        case .filled(let fill): touched = [fill.orderID]
+        case .received(let order, _), .receivedChild(let order, _, _, _): touched = (order.orderID, nil)
+        case .filled(let fill): touched = (fill.orderID, nil)
         case .canceled(let id), .triggered(let id), .activated(let id), .watermark(let id, _), .expired(let id):
-            touched = [id]
-        case .replaced(let old, let replacement, _): touched = [old, replacement.orderID]
-        case .kept(let kept): touched = [kept.order.orderID]
-        case .settled, .book: touched = []
+            touched = (id, nil)
+        case .replaced(let old, let replacement, _): touched = (old, replacement.orderID)
+        case .kept(let kept): touched = (kept.order.orderID, nil)
+        case .settled, .book: touched = (nil, nil)
         }
-        let before = touched.reduce(Money.zero) { $0 + (orders[$1]?.reserved ?? .zero) }
+        func reserved(_ id: OrderID?) -> Money { id.flatMap { orders[$0]?.reserved } ?? .zero }
+        let before = reserved(touched.0) + reserved(touched.1)
         record(entry)
-        for id in touched where orders[id]?.reservePrice == nil {
-            if let resting = orders[id], resting.order.side.isBuy, resting.order.legs == nil {
-                let quote = quotes[resting.order.symbol]
-                orders[id]?.reservePrice =
-                    resting.order.limitPrice ?? resting.order.stopPrice ?? quote?.ask ?? quote?.last
-            }
-        }
-        committedToBuys += touched.reduce(Money.zero) { $0 + (orders[$1]?.reserved ?? .zero) } - before
+        if let id = touched.0 { priceReserve(id) }
+        if let id = touched.1 { priceReserve(id) }
+        committedToBuys += reserved(touched.0) + reserved(touched.1) - before
+    }
+
+    /// Sets the price an open buy's cash is held at, once: its limit or stop, else the quote's ask or last.
+    private mutating func priceReserve(_ id: OrderID) {
+        guard orders[id]?.reservePrice == nil, let resting = orders[id], resting.order.side.isBuy,
+            resting.order.legs == nil
+        else { return }
+        let quote = quotes[resting.order.symbol]
+        orders[id]?.reservePrice = resting.order.limitPrice ?? resting.order.stopPrice ?? quote?.ask ?? quote?.last
     }
 
     /// One symbol's part of a fill: its position, and the cash it costs or brings.

@@ -55,17 +55,17 @@ extension ExecutionEngine {
                 record.orderID = change.order.orderID.rawValue
                 record.clientOrderID = change.order.clientOrderID.rawValue
                 record.strategy = change.order.strategy
-                json = change.jsonString
+                json = change.jsonString(reusing: &payloadText)
             case .fill(let payload):
                 record.account = payload.fill.account.rawValue
                 record.symbol = payload.fill.symbol.text
                 record.orderID = payload.fill.orderID.rawValue
                 record.clientOrderID = payload.fill.clientOrderID.rawValue
                 record.strategy = orders[payload.fill.orderID]?.strategy
-                json = payload.jsonString
+                json = payload.jsonString(reusing: &payloadText)
             case .quote(let payload):
                 record.symbol = payload.quote.symbol.text
-                json = payload.jsonString
+                json = payload.jsonString(reusing: &payloadText)
             case .broker(let change):
                 record.account = change.account.rawValue
                 json = try text(change)

@@ -168,6 +168,9 @@ public actor ExecutionEngine: Service {
     let shutdownRequested: AsyncStream<Void>
     let requestShutdown: AsyncStream<Void>.Continuation
     var staged: [JournalRecord] = []
+    /// Where the staged events' payloads are written before each is copied into its record's string, kept
+    /// so that each event allocates only that string.
+    var payloadText = JSONText()
     var deferred: [Deferred] = []
     var metrics = EngineMetrics()
     let encoder: JSONEncoder

@@ -155,4 +155,22 @@ import Testing
         try await again.connect()
         #expect(try await again.accountReport().cash == Money("485"))
     }
+
+    /// A replace takes both orders' holds in one step: the old one's is let go, the replacement's taken.
+    @Test func aReplacedBuyHoldsTheReplacementsCashNotTheOldOnes() async throws {
+        let broker = PaperBroker(clock: PaperSlippageTests.Clock(), cash: Money("1000"))
+        try await broker.connect()
+        let resting = order("rests", .buy, qty: "6", limit: "99")
+        try await broker.submit(resting)
+        #expect(try await broker.accountReport().buyingPower == Money("406"))
+        var bigger = order("bigger", .buy, qty: "8", limit: "100")
+        bigger.replacesOrderID = resting.orderID
+        try await broker.replace(resting, with: bigger)
+        #expect(try await broker.accountReport().buyingPower == Money("200"))
+        var smaller = order("smaller", .buy, qty: "2", limit: "50")
+        smaller.replacesOrderID = bigger.orderID
+        try await broker.replace(bigger, with: smaller)
+        #expect(try await broker.accountReport().buyingPower == Money("900"))
+        await broker.disconnect()
+    }
 }

@@ -87,6 +87,31 @@ import Testing
         #expect(json.count == json.bytes.count)
     }
 
+    /// The engine writes every payload in one kept writer: each text is the one a fresh writer gives,
+    /// whatever was written before it, and a copy taken earlier keeps its own bytes.
+    @Test func aWriterKeptForManyValuesWritesEachAsAFreshOneDoes() throws {
+        var long = Order(
+            orderID: OrderID("o-1")!, clientOrderID: ClientOrderID("c-1")!, account: AccountID("paper")!,
+            symbol: Symbol("AAPL")!, side: .buy, qty: Quantity(5), type: .limit, limitPrice: Price("190.25")!,
+            tif: .gtc, strategy: Self.awkward, tags: ["a", Self.awkward], createdAt: Timestamp(nanosecondsSinceEpoch: 1)
+        )
+        long.rejectReasons = [Self.awkward]
+        let short = Order(
+            orderID: OrderID("o-2")!, clientOrderID: ClientOrderID("c-2")!, account: AccountID("paper")!,
+            symbol: Symbol("BRK.B")!, side: .sell, qty: Quantity(1), type: .market, tif: .day,
+            createdAt: Timestamp(nanosecondsSinceEpoch: 2))
+        var kept = JSONText(capacity: 16)
+        let first = long.jsonString(reusing: &kept)
+        let held = kept
+        let second = short.jsonString(reusing: &kept)
+        let third = long.jsonString(reusing: &kept)
+        #expect(first == (try Self.expected(long)))
+        #expect(second == (try Self.expected(short)))
+        #expect(third == first)
+        #expect(held.text == first)
+        #expect(kept.count == first.utf8.count)
+    }
+
     @Test func aLongTextIsHandedOverInPiecesThatJoinUp() {
         var json = JSONText(capacity: 8)
         var pieces: [UInt8] = []

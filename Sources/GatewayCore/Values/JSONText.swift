@@ -35,6 +35,10 @@ public struct JSONText: @unchecked Sendable {
     /// The bytes written, valid while `self` is not changed.
     private var written: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: storage.base, count: count) }
 
+    /// Forgets what is written, keeping the room for the next text: one text made after another on the
+    /// same value allocates nothing new for its bytes.
+    public mutating func removeAll() { count = 0 }
+
     /// Hands over what is written so far but its last byte, which stays so that the next value is still
     /// separated from the one before it: a long text written and sent in pieces.
     public mutating func takeAllButLast() -> [UInt8] {
@@ -278,6 +282,13 @@ extension JSONTextEncodable {
     /// The whole value as JSON text (a journal record's payload), made from the bytes in one copy.
     public var jsonString: String {
         var json = JSONText()
+        return jsonString(reusing: &json)
+    }
+
+    /// The whole value as JSON text, written in `json`'s room (emptied first) and copied out once: a
+    /// writer kept for many values allocates only the string.
+    public func jsonString(reusing json: inout JSONText) -> String {
+        json.removeAll()
         write(to: &json)
         return json.text
     }
