@@ -21,6 +21,8 @@ struct PaperBook {
             var sibling: OrderID?
         }
 
+        // Changed in place (`_modify`): a setter made each change read the field out and write it back,
+        // so that a fill appended to `fills` copied the list (and, with the entry held elsewhere, the box).
         private var fields: CopyOnWrite<Fields>
 
         init(order: Order, brokerOrderID: String, status: OrderStatus) {
@@ -30,43 +32,43 @@ struct PaperBook {
         var order: Order.SharedTerms { fields.value.order }
         var brokerOrderID: String {
             get { fields.value.brokerOrderID }
-            set { fields.value.brokerOrderID = newValue }
+            _modify { yield &fields.value.brokerOrderID }
         }
         var status: OrderStatus {
             get { fields.value.status }
-            set { fields.value.status = newValue }
+            _modify { yield &fields.value.status }
         }
         var fills: [BrokerFill] {
             get { fields.value.fills }
-            set { fields.value.fills = newValue }
+            _modify { yield &fields.value.fills }
         }
         var triggered: Bool {
             get { fields.value.triggered }
-            set { fields.value.triggered = newValue }
+            _modify { yield &fields.value.triggered }
         }
         /// A trailing stop's best price so far.
         var watermark: Price? {
             get { fields.value.watermark }
-            set { fields.value.watermark = newValue }
+            _modify { yield &fields.value.watermark }
         }
         /// For a buy: the price its cost is counted at against the cash (its limit, else its stop, else the
         /// ask when it arrived).
         var reservePrice: Price? {
             get { fields.value.reservePrice }
-            set { fields.value.reservePrice = newValue }
+            _modify { yield &fields.value.reservePrice }
         }
         /// A bracket child waiting for its parent to fill.
         var held: Bool {
             get { fields.value.held }
-            set { fields.value.held = newValue }
+            _modify { yield &fields.value.held }
         }
         var parent: OrderID? {
             get { fields.value.parent }
-            set { fields.value.parent = newValue }
+            _modify { yield &fields.value.parent }
         }
         var sibling: OrderID? {
             get { fields.value.sibling }
-            set { fields.value.sibling = newValue }
+            _modify { yield &fields.value.sibling }
         }
 
         /// What a working buy still holds of the cash.
@@ -181,11 +183,14 @@ struct PaperBook {
 
     /// Sets the price an open buy's cash is held at, once: its limit or stop, else the quote's ask or last.
     private mutating func priceReserve(_ id: OrderID) {
-        guard orders[id]?.reservePrice == nil, let resting = orders[id], resting.order.side.isBuy,
-            resting.order.legs == nil
-        else { return }
-        let quote = quotes[resting.order.symbol]
-        orders[id]?.reservePrice = resting.order.limitPrice ?? resting.order.stopPrice ?? quote?.ask ?? quote?.last
+        // Taken out while it changes, as a fill is (`change`): changed while the book held it too, its
+        // fields' box was copied.
+        guard orders[id]?.reservePrice == nil, var resting = orders.removeValue(forKey: id) else { return }
+        if resting.order.side.isBuy, resting.order.legs == nil {
+            let quote = quotes[resting.order.symbol]
+            resting.reservePrice = resting.order.limitPrice ?? resting.order.stopPrice ?? quote?.ask ?? quote?.last
+        }
+        orders[id] = resting
     }
 
     /// One symbol's part of a fill: its position, and the cash it costs or brings.
@@ -319,7 +324,9 @@ struct PaperBook {
         case .received(let order, let brokerID):
             orders[order.orderID] = Resting(order: order, brokerOrderID: brokerID, status: .acknowledged)
         case .filled(let fill):
-            guard var resting = orders[fill.orderID] else { return }
+            // Taken out while it changes, so that it is held once: a copy changed while the book still held
+            // it copied its fields' box, and the list of fills with it (two allocations a fill).
+            guard var resting = orders.removeValue(forKey: fill.orderID) else { return }
             resting.fills.append(fill)
             resting.status = resting.leaves.isPositive ? .partiallyFilled : .filled
             orders[fill.orderID] = resting

@@ -691,19 +691,26 @@ public actor ExecutionEngine: Service {
         }
         orders.evict(finished)
         finished.removeAll(keepingCapacity: true)
-        let actions = deferred
-        deferred.removeAll(keepingCapacity: true)
+        // Each list is taken by a swap and its emptied buffer given back when the list is still empty: a
+        // copy taken and the list emptied "keeping its capacity" made the list a new buffer each commit,
+        // as the copy still held the old one (three allocations an order).
+        var actions: [Deferred] = []
+        swap(&actions, &deferred)
         for action in actions { action.onCommit() }
         if !actions.isEmpty {
             for hook in answerHooks.withLock({ $0 }) { hook() }
         }
+        actions.removeAll(keepingCapacity: true)
+        if deferred.isEmpty { swap(&actions, &deferred) }
         // The answers are on their way before a direct broker call takes this thread.
         guard !directCalls.isEmpty else { return }
-        let calls = directCalls
-        directCalls.removeAll(keepingCapacity: true)
+        var calls: [(BrokerJob, AccountID)] = []
+        swap(&calls, &directCalls)
         for (job, account) in calls {
             if let broker = directBrokers[account] { performNow(job, on: broker, account: account) }
         }
+        calls.removeAll(keepingCapacity: true)
+        if directCalls.isEmpty { swap(&calls, &directCalls) }
     }
 
     /// Registers `hook` to run on the engine's thread each time a batch's answers have been handed out,
