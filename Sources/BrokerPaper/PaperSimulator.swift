@@ -179,9 +179,14 @@ struct PaperSimulator {
             writeBeforeDying()
             PaperFaults.die()
         }
-        try send(
-            [order.orderID], [.acknowledged(order.orderID, brokerOrderID: brokerID, ts: clock.now())],
-            working: [order.orderID])
+        let acknowledged = BrokerEvent.acknowledged(order.orderID, brokerOrderID: brokerID, ts: clock.now())
+        guard rules.latency.acknowledgement > .zero else {
+            // Lands at once, as `send` would have it, without the set and lists an arrival is made of (three
+            // allocations an order).
+            outbox.append(acknowledged)
+            return try match(order.orderID, fresh: true)
+        }
+        try send([order.orderID], [acknowledged], working: [order.orderID])
     }
 
     /// Holds the stop and target until the entry fills, then works them as one-cancels-other; an OCO's

@@ -444,7 +444,10 @@ public actor ExecutionEngine: Service {
 
     /// Takes every waiting command, leaving the inbox empty (with the last batch's buffer).
     func takeInbox() -> [Command] {
-        var batch = spare
+        // Swapped out, not copied: emptied while `spare` still held it, the buffer was copied (an
+        // allocation a batch).
+        var batch: [Command] = []
+        swap(&batch, &spare)
         batch.removeAll(keepingCapacity: true)
         inbox.withLock { swap(&$0.commands, &batch) }
         return batch
