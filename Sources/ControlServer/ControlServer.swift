@@ -67,9 +67,13 @@ public final class ControlServer: Service, Sendable {
     func flushHeld() {
         let held = registry.value
         guard !held.unflushed.isEmpty else { return }
-        let connections = held.unflushed.values
-        held.unflushed.removeAll(keepingCapacity: true)
-        for connection in connections { connection.flushAnswers() }
+        // Swapped out and its emptied storage given back: a view of the values kept while the dictionary
+        // was emptied "keeping its capacity" made new storage for it every flush.
+        var connections: [ObjectIdentifier: ControlConnection] = [:]
+        swap(&connections, &held.unflushed)
+        for connection in connections.values { connection.flushAnswers() }
+        connections.removeAll(keepingCapacity: true)
+        if held.unflushed.isEmpty { swap(&connections, &held.unflushed) }
     }
 
     public func run() async throws {
