@@ -179,14 +179,10 @@ struct PaperSimulator {
             writeBeforeDying()
             PaperFaults.die()
         }
-        let acknowledged = BrokerEvent.acknowledged(order.orderID, brokerOrderID: brokerID, ts: clock.now())
-        guard rules.latency.acknowledgement > .zero else {
-            // Lands at once, as `send` would have it, without the set and lists an arrival is made of (three
-            // allocations an order).
-            outbox.append(acknowledged)
-            return try match(order.orderID, fresh: true)
-        }
-        try send([order.orderID], [acknowledged], working: [order.orderID])
+        try send(
+            CollectionOfOne(order.orderID),
+            CollectionOfOne(.acknowledged(order.orderID, brokerOrderID: brokerID, ts: clock.now())),
+            working: CollectionOfOne(order.orderID))
     }
 
     /// Holds the stop and target until the entry fills, then works them as one-cancels-other; an OCO's
@@ -221,21 +217,31 @@ struct PaperSimulator {
             working: [entry.orderID] + (entry.orderClass == .oco ? children.map(\.orderID) : []))
     }
 
-    /// Acknowledges orders and starts working them now, or after the acknowledgement latency.
-    private mutating func send(_ ids: Set<OrderID>, _ acknowledgements: [BrokerEvent], working: [OrderID])
-        throws(BrokerError)
-    {
-        let arrival = Arrival(
-            at: clock.now() + rules.latency.acknowledgement, ids: ids, events: acknowledgements, working: working)
-        guard rules.latency.acknowledgement > .zero else { return try land(arrival) }
-        arriving.append(arrival)
+    /// Acknowledges orders and starts working them now, or after the acknowledgement latency. Without a
+    /// latency no arrival is made (a set and two lists, three allocations for a single order's submit).
+    private mutating func send(
+        _ ids: some Collection<OrderID>, _ acknowledgements: some Collection<BrokerEvent>,
+        working: some Collection<OrderID>
+    ) throws(BrokerError) {
+        guard rules.latency.acknowledgement > .zero else { return try reach(acknowledgements, working: working) }
+        arriving.append(
+            Arrival(
+                at: clock.now() + rules.latency.acknowledgement, ids: Set(ids), events: Array(acknowledgements),
+                working: Array(working)))
         inFlight.formUnion(ids)
     }
 
     private mutating func land(_ arrival: Arrival) throws(BrokerError) {
         inFlight.subtract(arrival.ids)
-        for event in arrival.events { outbox.append(event) }
-        for id in arrival.working { try match(id, fresh: true) }
+        try reach(arrival.events, working: arrival.working)
+    }
+
+    /// Orders reaching the market: their acknowledgements go out, then those to work are matched.
+    private mutating func reach(_ acknowledgements: some Sequence<BrokerEvent>, working: some Sequence<OrderID>)
+        throws(BrokerError)
+    {
+        for event in acknowledgements { outbox.append(event) }
+        for id in working { try match(id, fresh: true) }
     }
 
     /// An order still on its way reaches the market before anything else happens to it.
@@ -282,9 +288,10 @@ struct PaperSimulator {
         let brokerID = "paper-\(replacement.orderID)"
         try apply(.replaced(order.orderID, by: replacement, brokerOrderID: brokerID))
         try send(
-            [replacement.orderID],
-            [.replaced(old: order.orderID, new: replacement.orderID, brokerOrderID: brokerID, ts: clock.now())],
-            working: [replacement.orderID])
+            CollectionOfOne(replacement.orderID),
+            CollectionOfOne(
+                .replaced(old: order.orderID, new: replacement.orderID, brokerOrderID: brokerID, ts: clock.now())),
+            working: CollectionOfOne(replacement.orderID))
     }
 
     /// Takes a quote, then matches the orders working on its symbol against it, oldest first, at most

@@ -253,7 +253,7 @@ public struct RequestHandler: Sendable {
             engine.replace(replace) { respond($0.map(OrderAnswer.init(order:))) }
         case "cancel_all":
             let request = try read?.cancelAll ?? decode(CancelAllRequest.self)
-            let list = AnswerList(head: writer.successListHead(id: id, key: "orders"), spillDirectory: spillDirectory)
+            let list = ordersList(id)
             engine.cancelAll(account: request.account, symbol: request.symbol, slice: { list.append($0) }) {
                 switch $0 {
                 case .success:
@@ -359,8 +359,7 @@ public struct RequestHandler: Sendable {
             case .success(let orders):
                 // Written a slice at a time into the socket's buffers (`AnswerList`): with 100 000 open orders
                 // the answer is about 34 MB, and written whole it was held as text and as a string too.
-                let list = AnswerList(
-                    head: writer.successListHead(id: id, key: "orders"), spillDirectory: spillDirectory)
+                let list = ordersList(id)
                 for start in stride(from: 0, to: orders.count, by: 1_024) {
                     list.append(orders[start..<min(start + 1_024, orders.count)])
                 }
@@ -442,6 +441,12 @@ public struct RequestHandler: Sendable {
 
     private func failure(_ id: RequestID, _ error: EngineError) -> String {
         Self.failure(writer, id, error)
+    }
+
+    /// The answer `{"id":…,"ok":true,"orders":[…]}` of `cancel_all` and `orders`, written as its orders
+    /// are made (`AnswerList`).
+    private func ordersList(_ id: RequestID) -> AnswerList {
+        AnswerList(head: writer.successListHead(id: id, key: "orders"), spillDirectory: spillDirectory)
     }
 
     private static func failure(_ writer: AnswerWriter, _ id: RequestID, _ error: EngineError) -> String {
