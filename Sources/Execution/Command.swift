@@ -50,6 +50,14 @@ enum Command: @unchecked Sendable {
         return false
     }
 
+    /// A broker's event or a call's result: a batch of only these may linger before it commits.
+    var isBrokerOutcome: Bool {
+        switch self {
+        case .brokerEvent, .brokerResult: true
+        default: false
+        }
+    }
+
     /// Commands the engine makes itself are taken even while it shuts down.
     var isInternal: Bool {
         switch self {

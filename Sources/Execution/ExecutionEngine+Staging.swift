@@ -5,8 +5,11 @@ import Journal
 import Foundation
 
 extension ExecutionEngine {
-    func handle(_ command: Command) {
-        switch command {
+    /// Acts on `command`; returns whether it was a broker's event or a call's result
+    /// (`Command.isBrokerOutcome`).
+    @discardableResult
+    func handle(_ command: consuming Command) -> Bool {
+        switch consume command {
         case .submit(let request, let reply): handleSubmit(request, reply)
         case .signal(let signal, let reply): self.reply(reply, accept(signal))
         case .cancel(let account, let reference, let reply): handleCancel(account, reference, reply)
@@ -14,8 +17,12 @@ extension ExecutionEngine {
         case .cancelAll(let account, let symbol, let slice, let reply): handleCancelAll(account, symbol, slice, reply)
         case .quote(let quote, let reply): handleQuote(quote, reply)
         case .read(let body, _): body(self)
-        case .brokerEvent(let account, let event): handleBrokerEvent(account, event)
-        case .brokerResult(let account, let result): handleBrokerResult(account, result)
+        case .brokerEvent(let account, let event):
+            handleBrokerEvent(account, event)
+            return true
+        case .brokerResult(let account, let result):
+            handleBrokerResult(account, result)
+            return true
         case .halt(let account, let reason, let cancelOpen, let reply): handleHalt(account, reason, cancelOpen, reply)
         case .resume(let account, let state, let reason, let reply): handleResume(account, state, reason, reply)
         case .note(let event, let reply):
@@ -32,6 +39,7 @@ extension ExecutionEngine {
                     error: BrokerError(.fatal, code: "events_ended", message: "the broker adapter stopped reporting"))
             }
         }
+        return false
     }
 
     /// Adds an event to the batch; returns its sequence number. It reaches subscribers once committed.

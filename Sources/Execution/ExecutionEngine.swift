@@ -501,23 +501,28 @@ public actor ExecutionEngine: Service {
         draining = true
         defer { draining = false }
         while true {
-            let batch = takeBatch()
+            var batch = takeBatch()
             if batch.isEmpty {
                 spare = batch
                 break
             }
             defer { spare = batch }
+            // Each command is moved out of the batch, oldest first (the batch is reversed, then taken from
+            // its end): iterated in place, each was copied, its payload retained and later released twice,
+            // about 2 % of the engine's thread under load (docs/performance.md).
+            batch.withUnsafeMutableBufferPointer { $0.reverse() }
             var brokerEventsOnly = true
-            for command in batch {
-                switch command {
-                case .brokerEvent, .brokerResult: break
-                default: brokerEventsOnly = false
-                }
+            while let command = batch.popLast() {
+                // A held command is never a broker's outcome (those are the engine's own); `handle` says
+                // whether its command was one, as it has the case in hand: asked here, the command was
+                // copied to be looked at.
                 if startReconciling != nil, !command.isInternal {
+                    brokerEventsOnly = false
                     heldCommands.append(command)
                     continue
                 }
                 if let journalFailure, !command.isRead {
+                    if !command.isBrokerOutcome { brokerEventsOnly = false }
                     if case .brokerEvent(let account, let event) = command {
                         logger.error(
                             "broker event not journaled: the journal failed",
@@ -526,7 +531,7 @@ public actor ExecutionEngine: Service {
                     command.fail(EngineError(.internal, journalFailure))
                     continue
                 }
-                handle(command)
+                if !handle(consume command) { brokerEventsOnly = false }
             }
             let burst = !backlog.isEmpty
             if !burst, brokerEventsOnly, commitLinger > 0, lingerAllowed, let later = thread.later {
