@@ -7,6 +7,31 @@ final class BenchDaemon {
     /// Top-level configuration lines added to every daemon's file (`--config-line`); set once, before
     /// any daemon starts.
     nonisolated(unsafe) static var extraConfig: [String] = []
+    /// Variables added to every daemon's environment (the service unit's `Environment=` settings, unless
+    /// `--allocator glibc`); set once, before any daemon starts.
+    nonisolated(unsafe) static var environment: [String: String] = [:]
+    /// The allocators the daemons started ran with, read from their memory maps.
+    nonisolated(unsafe) static var allocatorsSeen: Set<String> = []
+
+    /// The `Environment=` settings of the service unit `systemd/gatewayd.service`, found in the current
+    /// folder or three above the daemon's binary (a checkout's `.build/<triple>/release`); empty when
+    /// not found.
+    static func unitEnvironment(besides binary: String) -> (settings: [String: String], path: String?) {
+        let near = URL(fileURLWithPath: binary).resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("../../..").standardized.path
+        for folder in [FileManager.default.currentDirectoryPath, near] {
+            let path = folder + "/systemd/gatewayd.service"
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            var settings: [String: String] = [:]
+            for line in text.split(separator: "\n") where line.hasPrefix("Environment=") {
+                let setting = line.dropFirst("Environment=".count)
+                guard let equals = setting.firstIndex(of: "=") else { continue }
+                settings[String(setting[..<equals])] = String(setting[setting.index(after: equals)...])
+            }
+            return (settings, path)
+        }
+        return ([:], nil)
+    }
 
     let process = Process()
     let socket: String
@@ -45,6 +70,7 @@ final class BenchDaemon {
         try config.write(toFile: folder + "/gatewayd.yaml", atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["--config", folder + "/gatewayd.yaml"]
+        process.environment = ProcessInfo.processInfo.environment.merging(Self.environment) { $1 }
         try process.run()
         // Wait until the socket answers: each failed connect is an immediate refusal, not a sleep.
         var attempts = 0
@@ -53,6 +79,24 @@ final class BenchDaemon {
             guard process.isRunning, attempts < 1_000_000 else { throw BenchError("gatewayd did not start") }
             sched_yield()
         }
+        Self.allocatorsSeen.insert(Self.wholeFile("/proc/\(pid)/maps").contains("libjemalloc") ? "jemalloc" : "glibc")
+    }
+
+    /// A file's text read to its end: Foundation's `String(contentsOfFile:)` stops after one page of a
+    /// `/proc` file, whose size reads zero.
+    static func wholeFile(_ path: String) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += chunk[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     var pid: Int32 { process.processIdentifier }

@@ -38,6 +38,12 @@ struct GatewayBench: ParsableCommand {
         name: .customLong("config-line"),
         help: "A top-level line for every daemon's configuration, e.g. 'journal_checkpoint_every: 0' (repeatable).")
     var configLines: [String] = []
+    @Option(
+        help: """
+            The daemons' heap allocator: 'unit' runs them with the environment the service unit sets \
+            (systemd/gatewayd.service: jemalloc, where installed), 'glibc' without it.
+            """)
+    var allocator = "unit"
     @Flag(help: "One JSON object per mode on stdout; the human summary on stderr.") var json = false
     @Flag(
         help: """
@@ -59,6 +65,7 @@ struct GatewayBench: ParsableCommand {
             throw ValidationError("--modes takes closed, open, resting, cancel, quote and signal, comma-separated")
         }
         guard !durabilities.isEmpty else { throw ValidationError("--durability is durable, fast or both") }
+        guard ["unit", "glibc"].contains(allocator) else { throw ValidationError("--allocator is unit or glibc") }
         guard !selectedRates.isEmpty, selectedRates.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--rates takes positive whole numbers, comma-separated")
         }
@@ -88,6 +95,16 @@ struct GatewayBench: ParsableCommand {
         let binary =
             gatewayd ?? (URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/gatewayd")
         BenchDaemon.extraConfig = configLines
+        if allocator == "unit" {
+            let (settings, path) = BenchDaemon.unitEnvironment(besides: binary)
+            BenchDaemon.environment = settings
+            if let path {
+                let listed = settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                say("daemons' environment, from \(path): " + listed.joined(separator: " "))
+            } else {
+                say("note: systemd/gatewayd.service not found; the daemons run without its environment")
+            }
+        }
         say(
             "gateway-bench: modes \(modes), \(clients) clients, durability \(durabilities.joined(separator: " and ")), "
                 + "\(runs) runs, in \(folder)")

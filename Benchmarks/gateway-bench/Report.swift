@@ -61,7 +61,9 @@ struct Results {
 extension GatewayBench {
     func report(_ results: Results) {
         let floors = results.floors.isEmpty ? nil : Floors.median(results.floors)
-        say("\nmedians of \(runs) runs:")
+        say(
+            "\nmedians of \(runs) runs (gatewayd's allocator: \(BenchDaemon.allocatorsSeen.sorted().joined(separator: ", "))):"
+        )
         if let floors { for line in floors.lines() { say("  " + line) } }
         if !results.hello.isEmpty {
             say("  " + Summary.median(results.hello).line("gatewayd hello (\(clients) clients)"))
@@ -81,7 +83,7 @@ extension GatewayBench {
                 "orders": ack.count,
                 "orders_per_s": Int(ack.perSecond.rounded()), "ack_p50_us": ack.p50Micros,
                 "ack_p99_us": ack.p99Micros, "ack_p999_us": ack.p999Micros, "peak_rss_mib": rss,
-                "failures": failures,
+                "failures": failures, "allocator": BenchDaemon.allocatorsSeen.sorted().joined(separator: ","),
             ]
             if let setup = results.medianSetup(key) {
                 say("  " + setup.line("\(name): resting submit") + ratios(setup, floors))

@@ -243,7 +243,7 @@ struct Gatewayd: AsyncParsableCommand {
             "gatewayd starting",
             metadata: [
                 "version": "\(Self.version)", "journal.path": "\(settings.journal)", "socket": "\(listener.path)",
-                "journal.durability": "\(settings.durability.rawValue)",
+                "journal.durability": "\(settings.durability.rawValue)", "allocator": "\(Self.allocator)",
             ])
         var failure: (any Error)?
         do {
@@ -346,6 +346,10 @@ struct Gatewayd: AsyncParsableCommand {
 }
 
 extension Gatewayd {
+    /// The heap allocator this process runs with: `jemalloc` when the unit's `LD_PRELOAD` found it (it
+    /// defines `mallctl`, glibc does not), else `glibc`.
+    static var allocator: String { dlsym(nil, "mallctl") == nil ? "glibc" : "jemalloc" }
+
     /// glibc's `mallopt(M_ARENA_MAX, 1)`. `malloc.h` is not part of Swift's Glibc module, so the
     /// function is looked up by name; `M_ARENA_MAX` is -8 in glibc's `malloc.h`.
     static func useOneMallocArena() {
