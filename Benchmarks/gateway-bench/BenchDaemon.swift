@@ -79,24 +79,10 @@ final class BenchDaemon {
             guard process.isRunning, attempts < 1_000_000 else { throw BenchError("gatewayd did not start") }
             sched_yield()
         }
-        Self.allocatorsSeen.insert(Self.wholeFile("/proc/\(pid)/maps").contains("libjemalloc") ? "jemalloc" : "glibc")
-    }
-
-    /// A file's text read to its end: Foundation's `String(contentsOfFile:)` stops after one page of a
-    /// `/proc` file, whose size reads zero.
-    static func wholeFile(_ path: String) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "" }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes += chunk[..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        // Read with `FileHandle`, which reads to the end: `String(contentsOfFile:)` stops after one page of a
+        // `/proc` file, whose size reads zero.
+        let maps = (try? FileHandle(forReadingAtPath: "/proc/\(pid)/maps")?.readToEnd()) ?? Data()
+        Self.allocatorsSeen.insert(String(decoding: maps, as: UTF8.self).contains("libjemalloc") ? "jemalloc" : "glibc")
     }
 
     var pid: Int32 { process.processIdentifier }

@@ -604,7 +604,6 @@ final class JournalIndexer: @unchecked Sendable {
         }
     }
 
-    /// Inserts linked events that continue the table without a gap; anything else is refused whole.
     /// How many rows the idle-priority thread inserts between two offers of its core (`sched_yield`).
     /// Even at `SCHED_IDLE` the kernel's fair scheduler lets it take the engine's core now and then at a
     /// timer tick, and it kept it until the next tick, up to 4 ms: 32–47 times in 3 s of one client's
@@ -613,6 +612,7 @@ final class JournalIndexer: @unchecked Sendable {
     /// 100 000 resting orders went past 150 MiB in two runs of four (docs/performance.md).
     static let idleYieldEvery = 128
 
+    /// Inserts linked events that continue the table without a gap; anything else is refused whole.
     private static func insert(_ batch: Batch, into db: Database, yieldEvery: Int? = nil) throws {
         guard let first = batch.first else { return }
         let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM events")) ?? 0
