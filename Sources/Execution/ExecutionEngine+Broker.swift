@@ -193,12 +193,15 @@ extension ExecutionEngine {
     /// leg's price; the commission on the first), and the order's totals count spreads at the net price.
     func record(_ brokerFill: BrokerFill, account: AccountID) {
         let key = "\(account)/\(brokerFill.fillID)"
-        guard !seenFills.contains(key), var order = orders[brokerFill.orderID] else { return }
+        // Taken as seen in the same look-up that finds whether it was (the set is a persistent tree of every
+        // fill's key, and each look-up walks it); a fill refused below is taken back out.
+        guard var order = orders[brokerFill.orderID], seenFills.insert(key).inserted else { return }
         let legFills: [Fill]
         if let legs = order.legs {
             guard brokerFill.qty.isPositive, let prices = brokerFill.legs,
                 let fills = Self.legFills(of: brokerFill, order: order, legs: legs, prices: prices, account: account)
             else {
+                seenFills.remove(key)
                 logger.error(
                     "multi-leg fill without a price for every leg", metadata: ["fill.id": "\(brokerFill.fillID)"])
                 stageUnmatched(account, "\(brokerFill)")
@@ -207,6 +210,7 @@ extension ExecutionEngine {
             legFills = fills
         } else {
             guard brokerFill.qty.isPositive, brokerFill.price.isPositive || order.symbol.isOption else {
+                seenFills.remove(key)
                 logger.error(
                     "broker fill with a non-positive quantity or price", metadata: ["fill.id": "\(brokerFill.fillID)"])
                 stageUnmatched(account, "\(brokerFill)")
@@ -214,7 +218,7 @@ extension ExecutionEngine {
             }
             legFills = []
         }
-        markFillSeen(key)
+        fillSeen(key)
         let fill = Fill(
             fillID: brokerFill.fillID, orderID: order.orderID, clientOrderID: order.clientOrderID, account: account,
             symbol: order.symbol, side: order.side, qty: brokerFill.qty, price: brokerFill.price,

@@ -313,9 +313,8 @@ public actor ExecutionEngine: Service {
         }
     }
 
-    /// Takes a fill's key as seen, remembered for the next checkpoint.
-    func markFillSeen(_ key: String) {
-        guard seenFills.insert(key).inserted else { return }
+    /// A fill's key newly put in `seenFills`: remembered for the next checkpoint.
+    func fillSeen(_ key: String) {
         if checkpointEvery > 0 { fillsAdded.append(key) }
     }
 
@@ -615,13 +614,16 @@ public actor ExecutionEngine: Service {
         }
         clientIndexChanges = []
         fillsAdded = []
-        let (state, journal, logger, ts) = (stateCopy, journal, logger, clock.now().nanosecondsSinceEpoch)
+        // Taken by the checkpoint's thread, which then drops it there (`HandOff`).
+        let work = HandOff((state: stateCopy(withLists: changes == nil), changes: changes))
+        let (base, journal, logger, ts) = (changes?.base, journal, logger, clock.now().nanosecondsSinceEpoch)
         checkpointWriting = Task.detached { [weak self] in
             var size: Int?
             do {
                 // Encoded and written a piece at a time, so the whole state is never in memory at once.
                 size = try await LowPriorityThread.run {
-                    let writer = try journal.checkpointWriter(seq: seq, ts: ts, base: changes?.base)
+                    guard let (state, changes) = work.take() else { return nil }  // run once: always there
+                    let writer = try journal.checkpointWriter(seq: seq, ts: ts, base: base)
                     try Checkpoint(seq: seq, state: state, changes: changes).encode(
                         pieceSize: CheckpointWriter.pieceSize
                     ) {
@@ -632,11 +634,11 @@ public actor ExecutionEngine: Service {
                 }
                 logger.debug(
                     "checkpoint written",
-                    metadata: ["journal.seq": "\(seq)", "base": "\(changes.map { "\($0.base)" } ?? "none")"])
+                    metadata: ["journal.seq": "\(seq)", "base": "\(base.map { "\($0)" } ?? "none")"])
             } catch {
                 logger.error("checkpoint not written", metadata: ["journal.seq": "\(seq)", "error": "\(error)"])
             }
-            await self?.checkpointWritten(seq: seq, base: changes?.base, size: size)
+            await self?.checkpointWritten(seq: seq, base: base, size: size)
         }
     }
 

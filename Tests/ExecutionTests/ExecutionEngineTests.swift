@@ -185,6 +185,36 @@ struct ExecutionEngineTests {
         try await harness.stop()
     }
 
+    /// A fill refused for its numbers is journaled as unmatched and not taken as seen: the broker's
+    /// corrected report under the same fill id is booked, once.
+    @Test func aFillRefusedForItsPriceIsBookedWhenTheBrokerCorrectsIt() async throws {
+        let broker = FakeBroker()
+        let harness = try await EngineHarness(
+            journalPath: journalPath, accounts: [EngineAccount(id: paper, adapter: broker, openingCash: Money(1000))])
+        var waiter = EventWaiter(harness.engine.subscribe(afterSeq: 0, kinds: ["order", "broker_unmatched"]))
+        let first = try await harness.engine.submit(buy(2, limit: "10")).get().order
+        let second = try await harness.engine.submit(buy(1, limit: "10")).get().order
+        _ = await waiter.order(first.orderID.rawValue, status: "acknowledged")
+        _ = await waiter.order(second.orderID.rawValue, status: "acknowledged")
+        func fill(_ order: Order, _ id: String, _ qty: Int, at price: String) -> BrokerEvent {
+            .fill(
+                BrokerFill(
+                    orderID: order.orderID, fillID: FillID(id)!, qty: Quantity(qty), price: Price(price)!,
+                    ts: harness.clock.now()))
+        }
+        await broker.emit(fill(first, "a-1", 2, at: "0"))
+        #expect(await waiter.next { $0["event"] as? String == "broker_unmatched" } != nil)
+        await broker.emit(fill(first, "a-1", 2, at: "9.5"))
+        await broker.emit(fill(first, "a-1", 2, at: "9.5"))  // repeated: booked once
+        await broker.emit(fill(second, "b-1", 1, at: "9.5"))
+        _ = await waiter.order(second.orderID.rawValue, status: "filled")
+        let fills = try harness.journal.records(matching: JournalQuery(orderID: first.orderID.rawValue))
+            .filter { $0.kind == "fill" }
+        #expect(fills.count == 1)
+        #expect(try await harness.engine.positions(account: paper).get().first?.qty == Quantity(3))
+        try await harness.stop()
+    }
+
     @Test func aTimeoutIsAnUnknownOutcomeSettledByAskingTheBroker() async throws {
         let broker = FakeBroker()
         await broker.configure { broker in
