@@ -37,6 +37,22 @@ final class AcceptedOrders: Sendable {
     }
 }
 
+/// The orders a paper ledger has held, round after round. A rewrite drops finished orders past those it
+/// keeps, so counting one ledger's receipts cannot see an order received again after its first receipt
+/// was dropped; an order that leaves the ledger never comes back unless the broker received it again.
+final class LedgerReceipts {
+    private var held: Set<String> = []
+    private var dropped: Set<String> = []
+
+    /// Takes the orders the ledger holds now; returns those it had let go of and holds again.
+    func see(_ now: Set<String>) -> Set<String> {
+        let back = now.intersection(dropped)
+        dropped.formUnion(held.subtracting(now))
+        held = now
+        return back
+    }
+}
+
 /// A deterministic generator, so a failing round can be run again with the same seed.
 struct SeededRandom {
     var state: UInt64
@@ -66,8 +82,9 @@ extension EndToEnd {
 
         /// The same with a paper broker that keeps 20 finished orders and rewrites its ledger every 50 lines
         /// at the least, so that kills land in rewrites, and starts read rewritten ledgers: a quarter of
-        /// the rounds (at least three). What the ledger no longer holds cannot be counted for orders sent
-        /// twice; the broker's positions must still be the journal's after every restart.
+        /// the rounds (at least three). An order received again is seen as one back in the ledger after a
+        /// rewrite dropped it (`LedgerReceipts`), or refused by the broker as already received; the
+        /// broker's positions must still be the journal's after every restart.
         @Test func sigkillWhileThePaperLedgerIsRewrittenLosesNothing() async throws {
             let environment = ProcessInfo.processInfo.environment
             try await run(
@@ -81,6 +98,7 @@ extension EndToEnd {
             // Checkpoints every 40 events, so restarts load one and replay a tail.
             let daemon = try await startedDaemon(extraPaper: extraPaper, top: ["journal_checkpoint_every: 40"])
             let accepted = AcceptedOrders()
+            let receipts = LedgerReceipts()
             for round in 1...rounds {
                 let socketPath = daemon.socketPath
                 let running = Mutex(0)
@@ -121,7 +139,7 @@ extension EndToEnd {
                 try #require(
                     try await daemon.launch(["--config", daemon.folder + "/gatewayd.yaml"]),
                     "round \(round): restart failed:\n\(daemon.log)")
-                try check(daemon, accepted: seen, round: round)
+                try check(daemon, accepted: seen, receipts: receipts, round: round)
             }
             if !extraPaper.isEmpty {
                 let ledger = (try? String(contentsOfFile: daemon.ledgerPath, encoding: .utf8)) ?? ""
@@ -131,8 +149,9 @@ extension EndToEnd {
         }
 
         /// After a restart: every accepted order is there, the chain verifies with no gap, the state
-        /// equals a fresh replay, and the broker received no order twice.
-        func check(_ daemon: Daemon, accepted: Set<String>, round: Int) throws {
+        /// equals a fresh replay, and the broker received no order twice: none twice in its ledger, none
+        /// back in it after a rewrite had dropped it, and none refused as one it already had.
+        func check(_ daemon: Daemon, accepted: Set<String>, receipts: LedgerReceipts, round: Int) throws {
             let client = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 120)
             let orders =
                 try client.request("orders", ["status": "all", "account": "paper"])["orders"] as? [[String: Any]] ?? []
@@ -149,6 +168,17 @@ extension EndToEnd {
             let sent = try Self.ordersReceivedByBroker(ledger: daemon.ledgerPath)
             let twice = sent.filter { $0.value > 1 }
             #expect(twice.isEmpty, "round \(round): sent twice: \(twice.keys.sorted().prefix(5))")
+            let again = receipts.see(Set(sent.keys))
+            #expect(
+                again.isEmpty, "round \(round): received again after the ledger dropped it: \(again.sorted().prefix(5))"
+            )
+            let refused = orders.filter { order in
+                (order["reject_reasons"] as? [String])?.contains { $0.contains("duplicate_order") } == true
+            }
+            #expect(
+                refused.isEmpty,
+                "round \(round): sent again and refused as already received: \(refused.compactMap { $0["order_id"] }.prefix(5))"
+            )
             // The broker's open orders and positions are what the journal holds (the start's reconciliation
             // journaled what the kill left behind).
             let reconciled = try client.request("reconcile", ["account": "paper"])
