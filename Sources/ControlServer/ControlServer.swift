@@ -266,7 +266,9 @@ final class ControlConnection: ChannelInboundHandler {
             let caller = RequestHandler.Caller(peer: peer, role: server.access.policy.role(of: peer))
             let loop = context.eventLoop
             let me = NIOLoopBound(self, eventLoop: loop)
-            server.handler.handle(Data(buffer.readableBytesView), from: caller) { outcome in
+            // Copied whole: `Data`'s initializer from the buffer's view of its bytes took them one at a time.
+            let line = buffer.withUnsafeReadableBytes { Data($0) }
+            server.handler.handle(line, from: caller) { outcome in
                 if loop.inEventLoop {
                     me.value.deliver(slot, .outcome(outcome))
                 } else {
