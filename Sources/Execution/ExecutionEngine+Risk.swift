@@ -3,8 +3,8 @@ import GatewayCore
 extension ExecutionEngine {
     /// The trading day an instant counts to for an account.
     func sessionDate(of account: AccountID, at ts: Timestamp) -> CalendarDate {
-        sessionDays[account, default: SessionDayCache()].date(
-            of: ts, in: accounts[account]?.session ?? .utcMidnight)
+        // From `sessions`, not `accounts`: reading a field of an account copied the whole account first.
+        sessionDays[account, default: SessionDayCache()].date(of: ts, in: sessions[account] ?? .utcMidnight)
     }
 
     /// What the pre-trade checks need to know about an order in `symbol`: read off the account's running

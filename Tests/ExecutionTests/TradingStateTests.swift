@@ -132,6 +132,21 @@ struct RiskAcrossRestartTests {
         try await second.stop()
     }
 
+    /// The day's figures turn over at the account's session start, not at UTC midnight.
+    @Test func theDaysOrderCountStartsAgainAtTheSessionStart() async throws {
+        let clock = ManualWallClock()  // 09:46:40 UTC
+        var account = EngineAccount(
+            id: paper, adapter: FakeBroker(), openingCash: Money(10_000), limits: RiskLimits(maxOrdersPerDay: 2))
+        account.session = TradingSession(name: "10:00 UTC", startMinutes: 600) { _ in 0 }
+        let harness = try await EngineHarness(journalPath: journalPath, accounts: [account], clock: clock)
+        #expect(await harness.engine.submit(buy(1, limit: "10")).failure == nil)
+        #expect(await harness.engine.submit(buy(1, limit: "10")).failure == nil)
+        #expect(await harness.engine.submit(buy(1, limit: "10")).failure?.checks?.first?.value == "3/day")
+        clock.advance(seconds: 15 * 60)  // 10:01:40: the next session day
+        #expect(await harness.engine.submit(buy(1, limit: "10")).failure == nil)
+        try await harness.stop()
+    }
+
     @Test func theDaysOrderCountSurvivesARestart() async throws {
         let clock = ManualWallClock()
         let limits = RiskLimits(maxOrdersPerDay: 2)
