@@ -194,8 +194,13 @@ extension ExecutionEngine {
     func record(_ brokerFill: BrokerFill, account: AccountID) {
         let key = "\(account)/\(brokerFill.fillID)"
         // Taken as seen in the same look-up that finds whether it was (the set is a persistent tree of every
-        // fill's key, and each look-up walks it); a fill refused below is taken back out.
-        guard var order = orders[brokerFill.orderID], seenFills.insert(key).inserted else { return }
+        // fill's key, and each look-up walks it); a fill refused below is taken back out. Asked first: a fill
+        // reported again is let go before its order is looked for (a finished one is read from the journal).
+        guard seenFills.insert(key).inserted else { return }
+        guard var order = orders[brokerFill.orderID] else {
+            seenFills.remove(key)
+            return
+        }
         let legFills: [Fill]
         if let legs = order.legs {
             guard brokerFill.qty.isPositive, let prices = brokerFill.legs,
