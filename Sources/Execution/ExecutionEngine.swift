@@ -688,13 +688,15 @@ public actor ExecutionEngine: Service {
     }
 
     func commit() throws {
+        // The tables' threads are woken once the batch's answers, and its direct broker calls, are out.
+        defer { journal.wakeTables() }
         if !staged.isEmpty {
             let began = ContinuousClock.now
             // Committed on the engine's own thread: handing the batch to GRDB's writer queue and being
             // woken when it is done costs two thread wake-ups, most of the latency above the commit at
             // low load. Requests that arrive meanwhile wait for the next batch, which the next commit
             // covers whole (group commit).
-            try journal.appendNow(staged)
+            try journal.appendNow(staged, wakeLater: true)
             metrics.committed(in: ContinuousClock.now - began)
             hub.publish(staged)
             staged.removeAll(keepingCapacity: true)
@@ -712,6 +714,7 @@ public actor ExecutionEngine: Service {
         }
         actions.removeAll(keepingCapacity: true)
         if deferred.isEmpty { swap(&actions, &deferred) }
+        journal.wakeTables()
         // The answers are on their way before a direct broker call takes this thread.
         guard !directCalls.isEmpty else { return }
         var calls: [(BrokerJob, AccountID)] = []

@@ -218,7 +218,10 @@ public final class EventJournal: Sendable {
     /// disk, when durable); the tables get them a moment later. Their sequence numbers must continue the
     /// journal without a gap; anything else is refused whole. After a failed write nothing more is
     /// appended: the journal must be opened again.
-    public func appendNow(_ records: [JournalRecord]) throws {
+    ///
+    /// `wakeLater`: the threads that copy the events into the tables are not woken here but by the
+    /// caller's `wakeTables()`, once what must not wait for their wake-up is done (`JournalIndexer.add`).
+    public func appendNow(_ records: [JournalRecord], wakeLater: Bool = false) throws {
         guard !records.isEmpty else { return }
         try checkInjectedFailure()
         let (sync, indexer, reuseSize) = (durability == .durable, indexer, logReuseSize)
@@ -256,9 +259,17 @@ public final class EventJournal: Sendable {
             appender.seq = records[records.count - 1].seq
             appender.newest[appender.current] = appender.seq
             appender.hash = hash
-            indexer.add(linked)
+            indexer.add(linked, deferWake: wakeLater)
         }
     }
+
+    /// Wakes the threads that copy events into the tables, when an append with `wakeLater` left them
+    /// asleep with events to copy.
+    public func wakeTables() { indexer.payWake() }
+
+    /// Whether an append with `wakeLater` left the tables' threads asleep and `wakeTables` has not woken
+    /// them yet.
+    public var tablesWakeOwed: Bool { indexer.wakeIsOwed }
 
     /// For tests: makes every sync of the tables fail (or succeed again).
     func failTableSyncs(_ fail: Bool) {

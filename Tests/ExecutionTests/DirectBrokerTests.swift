@@ -129,6 +129,28 @@ struct DirectBrokerTests {
         try await harness.stop()
     }
 
+    /// The journal's tables' threads, asleep with nothing to copy, are woken for a batch's events only
+    /// once its answers are handed out: the wake-up is not in front of the acknowledgement.
+    @Test func theTablesAreWokenAfterTheBatchsAnswers() async throws {
+        let (broker, harness) = try await watchedPaperEngine()
+        let engine = harness.engine
+        engine.afterAnswers {
+            let owed = harness.journal.tablesWakeOwed
+            broker.log.withLock { $0.append(owed ? "hooks, tables asleep" : "hooks") }
+        }
+        // The tables hold everything so far (the quote's events): the submit's are the first to wait.
+        _ = try harness.journal.records(after: 0, limit: 1)
+        let order = try await engine.submit(buy(2)).get().order
+        // Filled after the broker's call, which follows the hooks.
+        var waiter = EventWaiter(engine.subscribe(afterSeq: 0, kinds: ["order"]))
+        #expect(await waiter.order(order.orderID.rawValue, status: "filled") != nil)
+        #expect(broker.log.withLock { Array($0.prefix(2)) } == ["hooks, tables asleep", "call"])
+        // Once the engine's thread has finished the batch that published the fill, nothing is owed.
+        try await harness.loop.submit {}.get()
+        #expect(!harness.journal.tablesWakeOwed)
+        try await harness.stop()
+    }
+
     @Test func reportsMadeOutsideACallReachTheEngineToo() async throws {
         let clock = ManualWallClock()
         // The order reaches the market 20 ms after the submit: `advance()` delivers its acknowledgement and

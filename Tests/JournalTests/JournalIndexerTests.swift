@@ -63,6 +63,26 @@ import Testing
         #expect(journal.indexer.batchesWritten(by: .background) + journal.indexer.batchesWritten(by: .urgent) == 1)
     }
 
+    /// An append that leaves the threads' wake-up to its caller (the engine, once its answers are out)
+    /// owes it until `wakeTables`; the events then reach the tables without a reader hurrying them. An
+    /// append that does not leave it owes nothing.
+    @Test func anAppendThatLeavesTheWakeUpToItsCallerOwesItUntilPaid() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // Only the idle-priority thread copies: the other would wait a minute for events to age.
+        let journal = try EventJournal(path: path, durability: .fast, indexLinger: (.milliseconds(2), .seconds(60)))
+        defer { try? journal.close() }
+        try journal.appendNow((1...5).map(Self.record), wakeLater: true)
+        #expect(journal.tablesWakeOwed)
+        journal.wakeTables()
+        #expect(!journal.tablesWakeOwed)
+        #expect(journal.indexer.waitQuietly(through: 5, timeout: 30))
+        #expect(journal.indexer.batchesWritten(by: .urgent) == 0)
+
+        try journal.appendNow([Self.record(6)])
+        #expect(!journal.tablesWakeOwed)
+        #expect(journal.indexer.waitQuietly(through: 6, timeout: 30))
+    }
+
     @Test func whenTheIdleThreadGetsNoCoreTheOtherCopiesTheEventsOnceOldEnough() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let journal = try EventJournal(path: path, durability: .fast)
