@@ -191,7 +191,9 @@ final class JournalIndexer: @unchecked Sendable {
     /// both threads from inside `condition` and the append's locks: at 200 orders a second, one client,
     /// the `futex` broadcast and the unlock that then found a woken thread waiting for `condition` took
     /// 13–30 µs of every order before its acknowledgement (docs/performance.md). A wake-up that must not
-    /// wait — `urgentCount` events waiting, or the backlog over its limit — is made at once.
+    /// wait — `urgentCount` events waiting, or the backlog over its limit — is made at once, and so is a
+    /// large batch's (more than `deferredWakeLimit` events: a burst, a quote's pass, a `cancel_all`), whose
+    /// publication to subscribers would hold the copying back while its events wait in memory.
     func add(_ linked: Batch, deferWake: Bool = false) {
         guard let last = linked.last else { return }
         var released: [Batch] = []
@@ -213,7 +215,7 @@ final class JournalIndexer: @unchecked Sendable {
         if before == 0 { oldestAt = Date() }
         let due = before == 0 || (lingering && backlogCount >= lingerCount)
         if (before < urgentCount && backlogCount >= urgentCount) || backlogCount > backlogLimit
-            || (due && !deferWake)
+            || (due && !(deferWake && linked.count <= Self.deferredWakeLimit))
         {
             condition.broadcast()
         } else if due {
@@ -221,6 +223,9 @@ final class JournalIndexer: @unchecked Sendable {
         }
         while backlogCount > backlogLimit, running { waitForProgress() }
     }
+
+    /// The most events an append may leave its wake-up owed for (`add`).
+    static let deferredWakeLimit = 64
 
     /// Whether an append's wake-up is still owed (`payWake`).
     var wakeIsOwed: Bool { wakeOwed.load(ordering: .relaxed) }

@@ -65,7 +65,7 @@ import Testing
 
     /// An append that leaves the threads' wake-up to its caller (the engine, once its answers are out)
     /// owes it until `wakeTables`; the events then reach the tables without a reader hurrying them. An
-    /// append that does not leave it owes nothing.
+    /// append that does not leave it, or whose batch is large, owes nothing.
     @Test func anAppendThatLeavesTheWakeUpToItsCallerOwesItUntilPaid() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         // Only the idle-priority thread copies: the other would wait a minute for events to age.
@@ -81,6 +81,13 @@ import Testing
         try journal.appendNow([Self.record(6)])
         #expect(!journal.tablesWakeOwed)
         #expect(journal.indexer.waitQuietly(through: 6, timeout: 30))
+
+        // A large batch (a burst, a quote's pass) wakes the threads at once: its publication would hold
+        // the copying back.
+        let large = Int64(7 + JournalIndexer.deferredWakeLimit)
+        try journal.appendNow((7...large).map(Self.record), wakeLater: true)
+        #expect(!journal.tablesWakeOwed)
+        #expect(journal.indexer.waitQuietly(through: large, timeout: 30))
     }
 
     @Test func whenTheIdleThreadGetsNoCoreTheOtherCopiesTheEventsOnceOldEnough() throws {
