@@ -688,7 +688,8 @@ public actor ExecutionEngine: Service {
     }
 
     func commit() throws {
-        // The tables' threads are woken once the batch's answers, and its direct broker calls, are out.
+        // The tables' threads are woken once the batch's answers are out (below); this covers the ways out
+        // before that, a failed append among them.
         defer { journal.wakeTables() }
         if !staged.isEmpty {
             let began = ContinuousClock.now

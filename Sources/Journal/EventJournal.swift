@@ -267,8 +267,8 @@ public final class EventJournal: Sendable {
     /// asleep with events to copy.
     public func wakeTables() { indexer.payWake() }
 
-    /// Whether an append with `wakeLater` left the tables' threads asleep and `wakeTables` has not woken
-    /// them yet.
+    /// For tests: whether an append with `wakeLater` left the tables' threads asleep and `wakeTables` has
+    /// not woken them yet.
     public var tablesWakeOwed: Bool { indexer.wakeIsOwed }
 
     /// For tests: makes every sync of the tables fail (or succeed again).
