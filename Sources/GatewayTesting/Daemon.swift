@@ -21,10 +21,10 @@ public final class Daemon: Sendable {
         var generation = 0
     }
 
-    /// A daemon whose files live in a new temporary folder; nothing runs until `start`.
+    /// A daemon whose files live in a new temporary folder, removed when the test process exits
+    /// (`TestFolders`); nothing runs until `start`.
     public init() {
-        folder = NSTemporaryDirectory() + "gwd-" + String(UUID().uuidString.prefix(8))
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        folder = TestFolders.make("gwd")
         socketPath = folder + "/gatewayd.sock"
         journalPath = folder + "/journal.sqlite"
         ledgerPath = folder + "/paper-broker.jsonl"

@@ -62,10 +62,6 @@ public final class EngineHarness: Sendable {
             later: { delay, body in later(loop, delay, body) })
     }
 
-    /// A fresh temporary folder for one test's files.
-    public static func temporaryFolder() -> String {
-        let path = NSTemporaryDirectory() + "gateway-test-" + UUID().uuidString
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
+    /// A fresh temporary folder for one test's files, removed when the test process exits (`TestFolders`).
+    public static func temporaryFolder() -> String { TestFolders.make("gateway-test") }
 }
