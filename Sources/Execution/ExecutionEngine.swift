@@ -688,9 +688,6 @@ public actor ExecutionEngine: Service {
     }
 
     func commit() throws {
-        // The tables' threads are woken once the batch's answers are out (below); this covers the ways out
-        // before that, a failed append among them.
-        defer { journal.wakeTables() }
         if !staged.isEmpty {
             let began = ContinuousClock.now
             // Committed on the engine's own thread: handing the batch to GRDB's writer queue and being
@@ -715,6 +712,8 @@ public actor ExecutionEngine: Service {
         }
         actions.removeAll(keepingCapacity: true)
         if deferred.isEmpty { swap(&actions, &deferred) }
+        // The tables' threads, left asleep by the append, are woken now that the answers are out. A failed
+        // append owes no wake-up: handing the events over is its last step.
         journal.wakeTables()
         // The answers are on their way before a direct broker call takes this thread.
         guard !directCalls.isEmpty else { return }
