@@ -29,10 +29,10 @@ struct Measurement {
         return (per(cpu.total), per(cpu.busiest))
     }
 
-    var cpuLine: String? { cpuPerOrder.map(Self.cpuLine) }
+    var cpuLine: String? { cpuPerOrder.map { Self.cpuLine($0) } }
 
-    static func cpuLine(_ cpu: (total: Double, busiest: Double)) -> String {
-        "daemon CPU \(cpu.total) µs per order, \(cpu.busiest) µs on its busiest thread"
+    static func cpuLine(_ cpu: (total: Double, busiest: Double), per request: String = "order") -> String {
+        "daemon CPU \(cpu.total) µs per \(request), \(cpu.busiest) µs on its busiest thread"
     }
 }
 

@@ -153,11 +153,20 @@ struct GatewayBench: ParsableCommand {
             let floors = try Floors.measure(folder: folder)
             results.floors.append(floors)
             for line in floors.lines() { say("run \(run)  \(line)") }
-            let hello = try Driver.closed(
-                socket: daemons[0].daemon.socket, tag: "h\(run)", clients: clients, orders: orders, hello: true,
-                watchFills: false)
-            results.hello.append(hello.ack)
-            say("run \(run)  \(hello.ack.line("gatewayd hello (\(clients) clients)"))")
+            // The cheapest request through the same socket, framing, JSON and engine thread, sent the way
+            // the orders are (the same clients, the same window): the most requests a second this machine
+            // gives any order rate, and the daemon's CPU for a request that does no order's work.
+            let helloCPU = ProcessCPU(pid: daemons[0].daemon.pid)
+            var hello = try Driver.closed(
+                socket: daemons[0].daemon.socket, tag: "h\(run)", clients: clients, orders: orders, window: window,
+                hello: true, watchFills: false)
+            let helloUsed = ProcessCPU(pid: daemons[0].daemon.pid).since(helloCPU)
+            hello.cpu = (helloUsed.total, helloUsed.busiest)
+            results.hello.append(hello)
+            say("run \(run)  \(hello.ack.line(helloName))")
+            if let cpu = hello.cpuPerOrder {
+                say("run \(run)  \(helloName): " + Measurement.cpuLine(cpu, per: "hello"))
+            }
             let first = run % daemons.count
             for (name, durability, daemon) in Array(daemons[first...]) + Array(daemons[..<first]) {
                 let isCompared = name != durability

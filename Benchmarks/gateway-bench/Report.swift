@@ -14,7 +14,8 @@ struct Key: Hashable, Comparable {
 /// Every run's measurements, to be reported as medians.
 struct Results {
     var floors: [Floors] = []
-    var hello: [Summary] = []
+    /// The same clients' `hello`s, each run (`GatewayBench.helloName`).
+    var hello: [Measurement] = []
     var measured: [Key: [(Measurement, Double)]] = [:]
     var idleRSS = 0.0
     var openOrders = 0
@@ -31,7 +32,14 @@ struct Results {
 
     /// The median of the runs' daemon CPU per order (in all, on the busiest thread), when measured.
     func medianCPU(_ key: Key) -> (total: Double, busiest: Double)? {
-        let all = (measured[key] ?? []).compactMap(\.0.cpuPerOrder)
+        Self.medianCPU(of: (measured[key] ?? []).map(\.0))
+    }
+
+    /// The median of the `hello` runs' daemon CPU per request, when measured.
+    var medianHelloCPU: (total: Double, busiest: Double)? { Self.medianCPU(of: hello) }
+
+    private static func medianCPU(of runs: [Measurement]) -> (total: Double, busiest: Double)? {
+        let all = runs.compactMap(\.cpuPerOrder)
         guard !all.isEmpty else { return nil }
         return (all.map(\.total).sorted()[all.count / 2], all.map(\.busiest).sorted()[all.count / 2])
     }
@@ -59,15 +67,21 @@ struct Results {
 }
 
 extension GatewayBench {
+    /// The `hello` measurement's name in the report.
+    var helloName: String {
+        (window > 1 ? "hello (\(clients) clients, window \(window))" : "gatewayd hello (\(clients) clients)")
+    }
+
     func report(_ results: Results) {
         let floors = results.floors.isEmpty ? nil : Floors.median(results.floors)
         say(
             "\nmedians of \(runs) runs (gatewayd's allocator: \(BenchDaemon.allocatorsSeen.sorted().joined(separator: ", "))):"
         )
         if let floors { for line in floors.lines() { say("  " + line) } }
-        if !results.hello.isEmpty {
-            say("  " + Summary.median(results.hello).line("gatewayd hello (\(clients) clients)"))
-        }
+        let hello = results.hello.isEmpty ? nil : Summary.median(results.hello.map(\.ack))
+        let helloCPU = results.medianHelloCPU
+        if let hello { say("  " + hello.line(helloName)) }
+        if let helloCPU { say("  \(helloName): " + Measurement.cpuLine(helloCPU, per: "hello")) }
         var objects: [[String: Any]] = []
         for key in results.measured.keys.sorted() {
             let (ack, fill, rss, failures) = results.median(key)
@@ -119,6 +133,10 @@ extension GatewayBench {
                     object["cancel_all_answer_mb"] = run.answerMB
                     object["cancel_all_peak_rss_mib"] = run.peakRSS
                 }
+            }
+            if let hello, key.mode == "closed" {
+                object["hello_per_s"] = (hello.perSecond * 10).rounded() / 10
+                if let helloCPU { object["hello_cpu_us"] = helloCPU.total }
             }
             if let floors {
                 object["floors"] = floors.json
@@ -193,6 +211,16 @@ extension GatewayBench {
             if let run = results.cancelAll {
                 verdict("peak RSS, a cancel_all over them included", run.peakRSS, 150, " MiB")
             }
+        }
+        if !results.hello.isEmpty,
+            results.measured.keys.contains(where: { $0.mode == "closed" })
+        {
+            let hello = Summary.median(results.hello.map(\.ack))
+            lines.append(
+                "  (the ceiling here: the same clients' hello, which does no order's work, ran at "
+                    + String(format: "%.0f/s", hello.perSecond)
+                    + (results.medianHelloCPU.map { String(format: ", %.1f µs of daemon CPU each", $0.total) } ?? "")
+                    + ")")
         }
         if clients != 1 {
             lines.append("  (the one-client durable target is judged on a run with --clients 1)")
