@@ -197,10 +197,12 @@ let package = Package(
             name: "FIXTransportTests", dependencies: ["FIXTransport", "FIXSession", "FIXCodec", "GatewayTesting"],
             exclude: ["Fixtures"], swiftSettings: settings),
         .testTarget(
-            name: "BrokerPaperTests", dependencies: ["BrokerPaper", "BrokerAPI", "GatewayCore"], swiftSettings: settings
+            name: "BrokerPaperTests", dependencies: ["BrokerPaper", "BrokerAPI", "GatewayCore", "GatewayTesting"],
+            swiftSettings: settings
         ),
         .testTarget(
-            name: "JournalTests", dependencies: ["Journal", "GatewayCore", "FIXSession", "FIXCodec", grdb],
+            name: "JournalTests",
+            dependencies: ["Journal", "GatewayCore", "FIXSession", "FIXCodec", "GatewayTesting", grdb],
             swiftSettings: settings),
         .testTarget(
             name: "ExecutionTests",

@@ -2,6 +2,7 @@ import BrokerAPI
 import BrokerPaper
 import Foundation
 import GatewayCore
+import GatewayTesting
 import Testing
 
 @Suite(.timeLimit(.minutes(1)))
@@ -118,7 +119,7 @@ struct PaperBrokerTests {
     }
 
     @Test func aLedgerLetsANewBrokerRememberOrdersAndFills() async throws {
-        let path = NSTemporaryDirectory() + "paper-\(UUID().uuidString)/ledger.jsonl"
+        let path = TestFolders.make("paper") + "/ledger.jsonl"
         let first = PaperBroker(clock: FixedClock(), ledgerPath: path)
         try await first.connect()
         try await first.submit(order("1", .buy, 10, type: .limit, limit: "90"))
@@ -136,7 +137,7 @@ struct PaperBrokerTests {
     }
 
     @Test func aCallWhoseLedgerLinesCannotBeWrittenLeavesNothingBehind() async throws {
-        let path = NSTemporaryDirectory() + "paper-\(UUID().uuidString)/ledger.jsonl"
+        let path = TestFolders.make("paper") + "/ledger.jsonl"
         let broker = PaperBroker(
             clock: FixedClock(), ledgerPath: path, faults: PaperFaults(ledgerWritesBeforeFailing: 2))
         try await broker.connect()
@@ -319,7 +320,7 @@ struct PaperTrailingStopTests {
     }
 
     @Test func theBestPriceSurvivesARestart() async throws {
-        let ledger = NSTemporaryDirectory() + "trail-\(UUID().uuidString).jsonl"
+        let ledger = TestFolders.make("trail") + "/ledger.jsonl"
         let first = PaperBroker(clock: PaperBrokerTests.FixedClock(), ledgerPath: ledger)
         try await first.connect()
         try await first.submit(trailing("kept", .sell, by: "2"))

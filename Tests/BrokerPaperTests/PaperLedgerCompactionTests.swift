@@ -1,6 +1,7 @@
 import BrokerAPI
 import Foundation
 import GatewayCore
+import GatewayTesting
 import Synchronization
 import Testing
 
@@ -11,7 +12,7 @@ import Testing
 /// broker that wrote it, and fill what it holds the same way.
 @Suite(.timeLimit(.minutes(1))) final class PaperLedgerCompactionTests {
     /// Each test's own folder, removed after it, and the ledger's path in it.
-    let folder = NSTemporaryDirectory() + "paper-compaction-" + UUID().uuidString
+    let folder = TestFolders.make("paper-compaction")
     var path: String { folder + "/ledger.jsonl" }
 
     deinit { try? FileManager.default.removeItem(atPath: folder) }

@@ -1,6 +1,7 @@
 import BrokerAPI
 import Foundation
 import GatewayCore
+import GatewayTesting
 import Testing
 
 @testable import BrokerPaper
@@ -39,7 +40,7 @@ import Testing
     /// A start after a kill in the middle of a write finds a torn last line: the next append must not be
     /// glued to it, or it is lost with it at the following start.
     @Test func anAppendAfterATornLineIsNotLostWithIt() throws {
-        let folder = NSTemporaryDirectory() + "paper-ledger-" + UUID().uuidString
+        let folder = TestFolders.make("paper-ledger")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         func received(_ id: String) throws -> [UInt8] {

@@ -2,6 +2,7 @@ import BrokerAPI
 import BrokerPaper
 import Foundation
 import GatewayCore
+import GatewayTesting
 import Testing
 
 /// The refusals the paper broker makes as a US broker would, and its costs on a fill.
@@ -123,7 +124,7 @@ import Testing
     }
 
     @Test func buysBeyondTheCashAreRefusedAndFillsMoveIt() async throws {
-        let ledger = NSTemporaryDirectory() + "cash-\(UUID().uuidString).jsonl"
+        let ledger = TestFolders.make("cash") + "/ledger.jsonl"
         let broker = PaperBroker(
             clock: PaperSlippageTests.Clock(), ledgerPath: ledger,
             costs: CostModel(commission: .perShare(rate: Price("1")!, minimum: .zero, maximumPercent: nil)),

@@ -205,7 +205,7 @@ func hmacHex(_ body: Data, key: String) -> String {
 extension EndToEnd {
     @Suite struct CheckConfigTests {
         @Test func checkConfigReportsEveryProblemOrSaysTheFileIsGood() async throws {
-            let folder = NSTemporaryDirectory() + "check-" + String(UUID().uuidString.prefix(8))
+            let folder = TestFolders.make("check")
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let good = folder + "/good.yaml"
             try "accounts:\n  - {name: paper, broker: paper}\n".write(toFile: good, atomically: true, encoding: .utf8)

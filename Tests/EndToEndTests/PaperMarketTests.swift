@@ -81,7 +81,7 @@ extension EndToEnd {
     @Suite(.timeLimit(.minutes(2)))
     struct PaperReplayAndHoursTests {
         @Test func aReplayedFilesPricesReachTheBrokerAndAnOrderFillsAtTheLast() async throws {
-            let folder = NSTemporaryDirectory() + "replay-" + String(UUID().uuidString.prefix(8))
+            let folder = TestFolders.make("replay")
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try """
             Date,Time,Open,High,Low,Close,Volume

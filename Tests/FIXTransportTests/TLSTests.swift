@@ -12,7 +12,7 @@ import Testing
     }
 
     private static func makeCertificatesBlocking() throws -> String {
-        let folder = NSTemporaryDirectory() + "fix-tls-\(UUID().uuidString.prefix(8))"
+        let folder = TestFolders.make("fix-tls")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("certs/make-test-ca").path
         let process = Process()

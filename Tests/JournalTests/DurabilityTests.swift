@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 @testable import Journal
+import GatewayTesting
 import Testing
 
 @Suite struct DurabilityTests {
@@ -8,7 +9,7 @@ import Testing
     /// (when durable, the indexer syncs them itself, below).
     @Test(arguments: EventJournal.Durability.allCases)
     func theTablesCommitWithNormal(durability: EventJournal.Durability) throws {
-        let folder = NSTemporaryDirectory() + "durability-\(UUID().uuidString)"
+        let folder = TestFolders.make("durability")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let journal = try EventJournal(path: folder + "/journal.sqlite", durability: durability)
         #expect(journal.durability == durability)
@@ -19,7 +20,7 @@ import Testing
     /// Durable: a log file is written from its start again only once a sync of the tables covers every
     /// event in it. While the tables' syncs fail the log grows instead; once they succeed it is reused.
     @Test func aDurableLogIsReusedOnlyBehindASyncOfTheTables() throws {
-        let folder = NSTemporaryDirectory() + "durability-\(UUID().uuidString)"
+        let folder = TestFolders.make("durability")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/journal.sqlite"
         let journal = try EventJournal(path: path, durability: .durable, logReuseSize: 2_000)
@@ -59,7 +60,7 @@ import Testing
 /// its beginning again instead of growing it.
 @Suite struct WALCheckpointTests {
     @Test func theWriterLeavesCheckpointsToTheCheckpointerAndTheLogStopsGrowing() throws {
-        let folder = NSTemporaryDirectory() + "wal-\(UUID().uuidString)"
+        let folder = TestFolders.make("wal")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let journal = try EventJournal(path: folder + "/journal.sqlite", durability: .fast)
         #expect(try journal.autoCheckpointSetting() == 0)
@@ -104,7 +105,7 @@ import Testing
 @Suite struct CheckpointWritingTests {
     /// A journal of `events` events in a new folder (removed by the caller), and its path.
     static func journal(of events: Int64) throws -> (journal: EventJournal, folder: String, path: String) {
-        let folder = NSTemporaryDirectory() + "checkpoint-\(UUID().uuidString)"
+        let folder = TestFolders.make("checkpoint")
         let path = folder + "/journal.sqlite"
         let journal = try EventJournal(path: path, durability: .fast)
         for seq in Int64(1)...events {

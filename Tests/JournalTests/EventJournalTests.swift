@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
+import GatewayTesting
 import Journal
 import Testing
 
 @Suite struct EventJournalTests {
-    let path = NSTemporaryDirectory() + "journal-test-\(UUID().uuidString)/journal.sqlite"
+    let path = TestFolders.make("journal-test") + "/journal.sqlite"
 
     func record(_ seq: Int64, kind: String = "order", symbol: String? = "AAPL", account: String? = "paper")
         -> JournalRecord

@@ -1,11 +1,12 @@
 import FIXCodec
 import FIXSession
 import Foundation
+import GatewayTesting
 import Journal
 import Testing
 
 @Suite struct FIXSQLiteStoreTests {
-    let path = NSTemporaryDirectory() + "fix-store-\(UUID().uuidString).sqlite"
+    let path = TestFolders.make("fix-store") + "/store.sqlite"
 
     @Test func keepsSequenceNumbersAndSentMessagesAcrossAReopen() throws {
         do {

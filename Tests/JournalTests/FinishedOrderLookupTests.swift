@@ -1,12 +1,13 @@
 import Foundation
 import GRDB
 @testable import Journal
+import GatewayTesting
 import Testing
 
 /// A finished order is read back from the journal on the engine's thread (a duplicate submit, a cancel of
 /// a finished order, a late fill): the newest `order` event of that order, found through its own index.
 @Suite struct FinishedOrderLookupTests {
-    let path = NSTemporaryDirectory() + "journal-test-\(UUID().uuidString)/journal.sqlite"
+    let path = TestFolders.make("journal-test") + "/journal.sqlite"
 
     @Test func theNewestOrderEventOfTheOrderIsReadThroughTheOrdersIndex() async throws {
         let journal = try EventJournal(path: path)

@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
+import GatewayTesting
 import Testing
 
 @testable import Journal
 
 @Suite struct HashChainTests {
-    let path = NSTemporaryDirectory() + "journal-chain-\(UUID().uuidString)/journal.sqlite"
+    let path = TestFolders.make("journal-chain") + "/journal.sqlite"
 
     func record(_ seq: Int64, kind: String = "fill", payload: String? = nil) -> JournalRecord {
         JournalRecord(

@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
 @testable import Journal
+import GatewayTesting
 import Testing
 
 /// The journal's indexes (migration v7): the ones an append pays for, and the audit questions each serves.
 @Suite struct JournalIndexTests {
-    let path = NSTemporaryDirectory() + "journal-test-\(UUID().uuidString)/journal.sqlite"
+    let path = TestFolders.make("journal-test") + "/journal.sqlite"
 
     static let indexes: Set = [
         "events_by_order", "events_by_symbol_time", "events_by_ts", "events_by_strategy", "events_by_client_order",

@@ -1,12 +1,13 @@
 import Foundation
 @testable import Journal
+import GatewayTesting
 import Synchronization
 import Testing
 
 /// How events reach SQLite's tables: in batches that take many appends, at once when someone waits, and
 /// at normal priority when the idle-priority thread cannot get a core.
 @Suite struct JournalIndexerTests {
-    let folder = NSTemporaryDirectory() + "journal-indexer-\(UUID().uuidString)"
+    let folder = TestFolders.make("journal-indexer")
     var path: String { folder + "/journal.sqlite" }
 
     static func record(_ seq: Int64) -> JournalRecord {

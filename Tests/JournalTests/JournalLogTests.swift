@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 @testable import Journal
+import GatewayTesting
 import Synchronization
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 /// the log holds and the tables do not is copied at the next start, reads wait for the tables, and the
 /// newest state of a finished order is found before its events reach them.
 @Suite struct JournalLogTests {
-    let folder = NSTemporaryDirectory() + "journal-log-\(UUID().uuidString)"
+    let folder = TestFolders.make("journal-log")
     var path: String { folder + "/journal.sqlite" }
 
     static func records(_ seqs: ClosedRange<Int64>, order: String = "o-1") -> [JournalRecord] {
