@@ -229,9 +229,14 @@ struct GatewayBench: ParsableCommand {
         results.add(
             Key(mode: "resting", durability: durabilities[0], rate: nil), measured, rss: peakRSSMiB(pid: daemon.pid))
         say(measured.ack.line("resting: submit→ack"))
+        // What the orders hold once the submits' own work is done (the tables caught up, freed pages given
+        // back), beside the peak that includes it.
+        _ = try ControlClient(socketPath: daemon.socket).request("journal", ["limit": 1])
+        Thread.sleep(forTimeInterval: 2)
+        results.settledRSS = currentRSSMiB(pid: daemon.pid)
         say(
-            "resting: \(open) open orders, peak RSS \(peakRSSMiB(pid: daemon.pid)) MiB (idle daemon: \(results.idleRSS) MiB)"
-        )
+            "resting: \(open) open orders, peak RSS \(peakRSSMiB(pid: daemon.pid)) MiB, \(results.settledRSS ?? 0) MiB "
+                + "settled (idle daemon: \(results.idleRSS) MiB)")
         // Then a quote through every one of them: how long until none is open, and the longest a request
         // waited for its answer meanwhile.
         let sweep = try Driver.sweep(socket: daemon.socket)

@@ -23,6 +23,8 @@ struct Results {
     var sweep: Sweep?
     /// Resting: the daemon's peak RSS over its whole run, the quote's pass included.
     var sweepPeakRSS: Double?
+    /// Resting: the daemon's RSS with the orders open, two seconds after the journal's tables caught up.
+    var settledRSS: Double?
     /// Resting: one `cancel_all` over as many resting orders (`measureCancelAll`).
     var cancelAll: CancelAllRun?
 
@@ -128,6 +130,7 @@ extension GatewayBench {
                     object["sweep_answers"] = sweep.answers
                 }
                 if let sweepPeakRSS = results.sweepPeakRSS { object["sweep_peak_rss_mib"] = sweepPeakRSS }
+                if let settledRSS = results.settledRSS { object["settled_rss_mib"] = settledRSS }
                 if let run = results.cancelAll {
                     object["cancel_all_answer_ms"] = run.answeredMillis
                     object["cancel_all_answer_mb"] = run.answerMB

@@ -93,9 +93,15 @@ func sleep(untilMonotonic nanos: UInt64) {
 }
 
 /// The peak resident memory of process `pid` (VmHWM), in MiB.
-func peakRSSMiB(pid: Int32) -> Double {
+func peakRSSMiB(pid: Int32) -> Double { statusMiB(pid: pid, "VmHWM:") }
+
+/// The resident set of process `pid` now, in MiB to one decimal.
+func currentRSSMiB(pid: Int32) -> Double { statusMiB(pid: pid, "VmRSS:") }
+
+/// A size that `/proc/<pid>/status` gives in kB under `field`, in MiB to one decimal.
+private func statusMiB(pid: Int32, _ field: String) -> Double {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
         let kib = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
     else { return 0 }
     return (kib / 1024 * 10).rounded() / 10
