@@ -82,4 +82,47 @@ import Testing
         #expect(terms.limitPrice == Price("190")! && terms.qty == Quantity("10")!)
         #expect(order.sharedTerms.limitPrice == Price("191")! && order.sharedTerms.qty == Quantity("3")!)
     }
+
+    /// The terms most orders leave unset live in a box of their own (`Order.Terms`): set, changed and unset
+    /// on a copy they leave the original alone, they take part in equality, hashing and the JSON, and an
+    /// order whose rare terms were all unset again equals one that never had them.
+    @Test func theRareTermsBehaveAsValues() throws {
+        let plain = Self.order()
+        var rare = plain
+        rare.stopPrice = Price("185")!
+        rare.trailPrice = Price("2")!
+        rare.trailPercent = Price("1.5")!
+        rare.tags = ["swing"]
+        rare.legs = [OrderLeg(symbol: Symbol("AAPL  261218C00200000")!, side: .buyToOpen, ratio: 1)]
+        rare.replacesOrderID = OrderID("o-0")!
+        rare.parentOrderID = OrderID("o-p")!
+        rare.orderClass = .bracket
+        rare.extendedHours = true
+        #expect(plain.stopPrice == nil && plain.tags == nil && plain.legs == nil && plain.orderClass == nil)
+        #expect(rare != plain && Set([rare, plain]).count == 2)
+        let decoded = try JSONDecoder().decode(Order.self, from: JSONEncoder().encode(rare))
+        #expect(decoded == rare && Set([decoded, rare]).count == 1)
+        #expect(decoded.stopPrice == Price("185")! && decoded.trailPrice == Price("2")!)
+        #expect(decoded.trailPercent == Price("1.5")! && decoded.tags == ["swing"] && decoded.legs?.count == 1)
+        #expect(decoded.replacesOrderID == OrderID("o-0")! && decoded.parentOrderID == OrderID("o-p")!)
+        #expect(decoded.orderClass == .bracket && decoded.extendedHours == true)
+        var changed = rare
+        changed.stopPrice = Price("180")!
+        changed.tags = nil
+        #expect(rare.stopPrice == Price("185")! && rare.tags == ["swing"])
+        #expect(changed.stopPrice == Price("180")! && changed.tags == nil && changed.legs?.count == 1)
+        #expect(rare.sharedTerms.stopPrice == Price("185")! && changed.sharedTerms.stopPrice == Price("180")!)
+        var unset = rare
+        unset.stopPrice = nil
+        unset.trailPrice = nil
+        unset.trailPercent = nil
+        unset.tags = nil
+        unset.legs = nil
+        unset.replacesOrderID = nil
+        unset.parentOrderID = nil
+        unset.orderClass = nil
+        #expect(unset != plain)
+        unset.extendedHours = nil
+        #expect(unset == plain && Set([unset, plain]).count == 1)
+    }
 }
