@@ -37,6 +37,9 @@ struct Results {
         Self.medianCPU(of: (measured[key] ?? []).map(\.0))
     }
 
+    /// The median of the `hello` runs, when measured.
+    var medianHello: Summary? { hello.isEmpty ? nil : Summary.median(hello.map(\.ack)) }
+
     /// The median of the `hello` runs' daemon CPU per request, when measured.
     var medianHelloCPU: (total: Double, busiest: Double)? { Self.medianCPU(of: hello) }
 
@@ -80,7 +83,7 @@ extension GatewayBench {
             "\nmedians of \(runs) runs (gatewayd's allocator: \(BenchDaemon.allocatorsSeen.sorted().joined(separator: ", "))):"
         )
         if let floors { for line in floors.lines() { say("  " + line) } }
-        let hello = results.hello.isEmpty ? nil : Summary.median(results.hello.map(\.ack))
+        let hello = results.medianHello
         let helloCPU = results.medianHelloCPU
         if let hello { say("  " + hello.line(helloName)) }
         if let helloCPU { say("  \(helloName): " + Measurement.cpuLine(helloCPU, per: "hello")) }
@@ -215,10 +218,7 @@ extension GatewayBench {
                 verdict("peak RSS, a cancel_all over them included", run.peakRSS, 150, " MiB")
             }
         }
-        if !results.hello.isEmpty,
-            results.measured.keys.contains(where: { $0.mode == "closed" })
-        {
-            let hello = Summary.median(results.hello.map(\.ack))
+        if let hello = results.medianHello, results.measured.keys.contains(where: { $0.mode == "closed" }) {
             lines.append(
                 "  (the ceiling here: the same clients' hello, which does no order's work, ran at "
                     + String(format: "%.0f/s", hello.perSecond)

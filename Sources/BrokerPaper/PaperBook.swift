@@ -86,7 +86,7 @@ struct PaperBook {
         private mutating func setLink<T>(_ link: WritableKeyPath<Links, T?>, _ value: T?) {
             var links = fields.value.links?.value ?? Links()
             links[keyPath: link] = value
-            fields.value.links = links == Links() ? nil : CopyOnWrite(links)
+            fields.value.links = CopyOnWrite(links, unlessEqualTo: Links())
         }
 
         /// What a working buy still holds of the cash.

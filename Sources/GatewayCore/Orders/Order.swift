@@ -104,11 +104,11 @@ public struct Order: Sendable, Hashable, Codable {
             self.side = side
             self.type = type
             self.tif = tif
-            let rare = RareTerms(
-                replacesOrderID: replacesOrderID, parentOrderID: parentOrderID, tags: tags, legs: legs,
-                stopPrice: stopPrice, trailPrice: trailPrice, trailPercent: trailPercent, orderClass: orderClass,
-                extendedHours: extendedHours)
-            self.rare = rare.isEmpty ? nil : CopyOnWrite(rare)
+            rare = CopyOnWrite(
+                RareTerms(
+                    replacesOrderID: replacesOrderID, parentOrderID: parentOrderID, tags: tags, legs: legs,
+                    stopPrice: stopPrice, trailPrice: trailPrice, trailPercent: trailPercent, orderClass: orderClass,
+                    extendedHours: extendedHours), unlessEqualTo: RareTerms())
         }
 
         var replacesOrderID: OrderID? {
@@ -153,29 +153,7 @@ public struct Order: Sendable, Hashable, Codable {
         private mutating func setRare<T>(_ term: WritableKeyPath<RareTerms, T?>, _ value: T?) {
             var changed = rare?.value ?? RareTerms()
             changed[keyPath: term] = value
-            rare = changed.isEmpty ? nil : CopyOnWrite(changed)
-        }
-
-        static func == (lhs: Terms, rhs: Terms) -> Bool {
-            lhs.orderID == rhs.orderID && lhs.clientOrderID == rhs.clientOrderID && lhs.account == rhs.account
-                && lhs.symbol == rhs.symbol && lhs.strategy == rhs.strategy && lhs.qty == rhs.qty
-                && lhs.createdAt == rhs.createdAt && lhs.limitPrice == rhs.limitPrice && lhs.side == rhs.side
-                && lhs.type == rhs.type && lhs.tif == rhs.tif && lhs.rare?.value == rhs.rare?.value
-        }
-
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(orderID)
-            hasher.combine(clientOrderID)
-            hasher.combine(account)
-            hasher.combine(symbol)
-            hasher.combine(strategy)
-            hasher.combine(qty)
-            hasher.combine(createdAt)
-            hasher.combine(limitPrice)
-            hasher.combine(side)
-            hasher.combine(type)
-            hasher.combine(tif)
-            hasher.combine(rare?.value)
+            rare = CopyOnWrite(changed, unlessEqualTo: RareTerms())
         }
     }
 
@@ -190,8 +168,6 @@ public struct Order: Sendable, Hashable, Codable {
         var trailPercent: Price? = nil
         var orderClass: OrderClass? = nil
         var extendedHours: Bool? = nil
-
-        var isEmpty: Bool { self == RareTerms() }
     }
 
     /// Where the order stands: what changes as it works.

@@ -31,3 +31,24 @@ public struct CopyOnWrite<Value> {
 
 // The storage is only ever changed when no other copy refers to it.
 extension CopyOnWrite: @unchecked Sendable where Value: Sendable {}
+
+/// Compared and hashed by value, as the value it boxes.
+extension CopyOnWrite: Equatable where Value: Equatable {
+    @inlinable public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.sharesStorage(with: rhs) || lhs.value == rhs.value
+    }
+}
+
+extension CopyOnWrite: Hashable where Value: Hashable {
+    @inlinable public func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
+}
+
+extension CopyOnWrite where Value: Equatable {
+    /// A box for `value`, or none when it equals `empty`: for fields that most values leave unset, kept
+    /// out of line and only where one is set (an order's rare terms, a paper order's links). Never an
+    /// empty box, so that two holders with the same fields compare equal.
+    @inlinable public init?(_ value: Value, unlessEqualTo empty: Value) {
+        guard value != empty else { return nil }
+        self.init(value)
+    }
+}
