@@ -201,14 +201,13 @@ struct PaperBook {
 
     /// Sets the price an open buy's cash is held at, once: its limit or stop, else the quote's ask or last.
     private mutating func priceReserve(_ id: OrderID) {
-        // Taken out while it changes, as a fill is (`change`): changed while the book held it too, its
-        // fields' box was copied.
-        guard orders[id]?.reservePrice == nil, var resting = orders.removeValue(forKey: id) else { return }
-        if resting.order.side.isBuy, resting.order.legs == nil {
-            let quote = quotes[resting.order.symbol]
-            resting.reservePrice = resting.order.limitPrice ?? resting.order.stopPrice ?? quote?.ask ?? quote?.last
-        }
-        orders[id] = resting
+        // Found once and changed where it is held (the dictionary's values are changed in place, so its
+        // fields' box is not copied): taking it out and putting it back hashed the id three times.
+        guard let index = orders.index(forKey: id), orders.values[index].reservePrice == nil else { return }
+        let order = orders.values[index].order
+        guard order.side.isBuy, order.legs == nil else { return }
+        let quote = quotes[order.symbol]
+        orders.values[index].reservePrice = order.limitPrice ?? order.stopPrice ?? quote?.ask ?? quote?.last
     }
 
     /// One symbol's part of a fill: its position, and the cash it costs or brings.
@@ -342,12 +341,14 @@ struct PaperBook {
         case .received(let order, let brokerID):
             orders[order.orderID] = Resting(order: order, brokerOrderID: brokerID, status: .acknowledged)
         case .filled(let fill):
-            // Taken out while it changes, so that it is held once: a copy changed while the book still held
-            // it copied its fields' box, and the list of fills with it (two allocations a fill).
-            guard var resting = orders.removeValue(forKey: fill.orderID) else { return }
-            resting.fills.append(fill)
-            resting.status = resting.leaves.isPositive ? .partiallyFilled : .filled
-            orders[fill.orderID] = resting
+            // Found once and changed where the book holds it (a dictionary's values change in place): a
+            // copy changed while the book still held it copied its fields' box, and the list of fills with
+            // it (two allocations a fill), and taking it out and putting it back hashed its id twice.
+            guard let index = orders.index(forKey: fill.orderID) else { return }
+            orders.values[index].fills.append(fill)
+            let leaves = orders.values[index].leaves
+            orders.values[index].status = leaves.isPositive ? .partiallyFilled : .filled
+            let resting = orders.values[index]
             // What traded moves its position and the cash: the order's symbol, or each leg of a spread at
             // its own price.
             if let legs = resting.order.legs {

@@ -12,14 +12,35 @@ final class EventHub: Sendable {
     }
 
     private struct Subscriber {
-        var kinds: Set<String>?
+        var kinds: Kinds
         var delivery: Delivery
+
+        init(kinds: Set<String>?, delivery: Delivery) {
+            self.kinds = kinds.map { $0.count <= 16 ? .few(Array($0)) : .many($0) } ?? .all
+            self.delivery = delivery
+        }
 
         /// Ends the subscription from the hub's side (closed, or fell behind).
         func end() {
             switch delivery {
             case .stream(let continuation): continuation.finish()
             case .sink(let sink): sink.ended()
+            }
+        }
+    }
+
+    /// The kinds a subscriber wants. A short list is searched in turn: comparing an event's kind with a
+    /// few short strings costs less than hashing it, once for every event and subscriber.
+    private enum Kinds {
+        case all
+        case few([String])
+        case many(Set<String>)
+
+        func contains(_ kind: String) -> Bool {
+            switch self {
+            case .all: true
+            case .few(let kinds): kinds.contains(kind)
+            case .many(let kinds): kinds.contains(kind)
             }
         }
     }
@@ -123,7 +144,7 @@ final class EventHub: Sendable {
             let itemKind = kind(item)
             var made: PublishedEvent?
             for (index, (id, subscriber)) in subscribers.enumerated()
-            where subscriber.kinds?.contains(itemKind) ?? true && !overflowed.contains(id) {
+            where subscriber.kinds.contains(itemKind) && !overflowed.contains(id) {
                 let published = made ?? event(item)
                 made = published
                 switch subscriber.delivery {

@@ -20,6 +20,12 @@ struct OrderStore {
     struct OpenCount: Equatable {
         var open = 0
         var unknown = 0
+
+        /// One order's weight moved from `was` to `now`: one look-up of the account's counts, not two.
+        mutating func move(from was: OpenCount, to now: OpenCount) {
+            open += now.open - was.open
+            unknown += now.unknown - was.unknown
+        }
     }
 
     init(live: [OrderID: Order] = [:], journal: EventJournal, decoder: JSONDecoder) {
@@ -44,8 +50,7 @@ struct OrderStore {
         let was = old.map(Self.weight) ?? OpenCount()
         let now = new.map(Self.weight) ?? OpenCount()
         guard was != now, let account = (new ?? old)?.account else { return }
-        counts[account, default: OpenCount()].open += now.open - was.open
-        counts[account, default: OpenCount()].unknown += now.unknown - was.unknown
+        counts[account, default: OpenCount()].move(from: was, to: now)
     }
 
     /// What one order adds to its account's counts.

@@ -94,6 +94,32 @@ import Testing
         #expect(hub.subscribe(kinds: nil, sink: sink(removed)) == nil)
     }
 
+    /// A subscriber's kinds match the same events whether it names a few (searched in turn) or many (a
+    /// set): the kinds of a subscription are the client's, unchecked, and may be any number.
+    @Test func fewOrManyKindsMatchTheSameEvents() {
+        let hub = EventHub(lastSeq: 0)
+        let taken = Mutex<[String: [Int64]]>([:])
+        func sink(_ name: String) -> EventSink {
+            EventSink(
+                accept: { event in
+                    taken.withLock { $0[name, default: []].append(event.seq) }
+                    return true
+                }, batchEnded: {}, ended: {})
+        }
+        let many = Set(["fill", "quote"] + (0..<40).map { "made-up-\($0)" })
+        _ = hub.subscribe(kinds: ["fill", "quote"], sink: sink("few"))
+        _ = hub.subscribe(kinds: many, sink: sink("many"))
+        _ = hub.subscribe(kinds: [], sink: sink("none"))
+        hub.publish(
+            ["order", "fill", "quote", "trading_state", "fill", "made-up"].enumerated().map {
+                PublishedEvent(seq: Int64($0.offset + 1), kind: $0.element, line: "{}")
+            })
+        let seen = taken.withLock { $0 }
+        #expect(seen["few"] == [2, 3, 5])
+        #expect(seen["many"] == [2, 3, 5])
+        #expect(seen["none"] == nil)
+    }
+
     /// Journal records are published as the lines a subscriber reads, each made once, to the subscribers
     /// that want its kind; the hub's last sequence number moves on even when no one wants the batch.
     @Test func recordsReachTheSubscribersOfTheirKindAsLines() async {

@@ -99,6 +99,16 @@ import Testing
         #expect(order.apply(.sent, at: ts(2)) == .unchanged)
         #expect(order.status == .acknowledged)
     }
+
+    /// A status hashes by its case (not its raw text): each case its own hash, so that a table keyed by
+    /// status keeps them apart without comparing, and equal statuses hash alike.
+    @Test func eachStatusHashesApart() {
+        let all = OrderStatus.allCases
+        #expect(Set(all.map(\.hashValue)).count == all.count)
+        #expect(all.allSatisfy { $0.hashValue == OrderStatus(rawValue: $0.rawValue)!.hashValue })
+        let table = Dictionary(uniqueKeysWithValues: all.map { ($0, $0.rawValue) })
+        #expect(all.allSatisfy { table[$0] == $0.rawValue })
+    }
 }
 
 func ts(_ seconds: Int64) -> Timestamp {

@@ -27,4 +27,26 @@ public enum OrderStatus: String, Sendable, Hashable, Codable, CaseIterable {
 
     /// Open orders can still trade.
     public var isOpen: Bool { !isTerminal }
+
+    /// Hashed by its case: the conformance an enum with raw values gets otherwise hashes the raw text, so a
+    /// look-up keyed by a status (the engine's order counters, once for each status an order reaches) cost
+    /// as much as one keyed by a string.
+    public func hash(into hasher: inout Hasher) {
+        let index: UInt8 =
+            switch self {
+            case .accepted: 0
+            case .submitted: 1
+            case .acknowledged: 2
+            case .partiallyFilled: 3
+            case .filled: 4
+            case .pendingCancel: 5
+            case .canceled: 6
+            case .pendingReplace: 7
+            case .replaced: 8
+            case .expired: 9
+            case .rejected: 10
+            case .unknown: 11
+            }
+        hasher.combine(index)
+    }
 }

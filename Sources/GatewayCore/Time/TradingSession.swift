@@ -31,11 +31,12 @@ public struct SessionDayCache: Sendable {
 
     public init() {}
 
-    public mutating func date(of ts: Timestamp, in session: TradingSession) -> CalendarDate {
+    /// `session` is read only when the minute changes (an account's calendar is a dictionary look-up).
+    public mutating func date(of ts: Timestamp, in session: @autoclosure () -> TradingSession) -> CalendarDate {
         let now = ts.nanosecondsSinceEpoch / 60_000_000_000
         if now != minute {
             minute = now
-            date = session.sessionDate(of: ts)
+            date = session().sessionDate(of: ts)
         }
         return date
     }
