@@ -97,6 +97,13 @@ struct DispatcherRig {
 }
 
 extension AlertDestination {
+    /// A destination at `server`. Its requests time out after ten minutes, longer than any test: a held
+    /// request's timeout, on the real clock, would start a retry whose backoff sleeps on the test's
+    /// clock, and a test that counts that clock's sleepers (`stopAtFlushDeadline`) or waits for requests
+    /// after releasing the server would then wait for a sleep that nobody advances. With a 200 ms timeout
+    /// and a one-second pause before stopping, `aDestinationThatHangsNeverHoldsUpTheFeedAndItsDropsAreNoted`
+    /// hangs so; a full run of the suite that hung is explained by it if that test's task waited ten
+    /// seconds for a thread (docs/performance.md, "A full test run that hung").
     static func webhook(
         _ server: LoopbackHTTPServer, path: String = "/hook", key: String? = nil, events: Set<AlertCategory> = [.fill],
         perMinute: Int = 20, capacity: Int = 1_000
@@ -106,7 +113,7 @@ extension AlertDestination {
             service: .webhook(
                 url: URL(string: server.url(path))!, signingKey: key.map { Data($0.utf8) },
                 signatureHeader: "X-Gateway-Signature"),
-            categories: events, maxPerMinute: perMinute, queueCapacity: capacity, timeout: .seconds(10),
+            categories: events, maxPerMinute: perMinute, queueCapacity: capacity, timeout: .seconds(600),
             secrets: key.map { [$0] } ?? [])
     }
 }
