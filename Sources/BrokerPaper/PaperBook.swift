@@ -84,9 +84,7 @@ struct PaperBook {
 
         /// Sets one of the links, making their box when it is the first and dropping it when the last goes.
         private mutating func setLink<T>(_ link: WritableKeyPath<Links, T?>, _ value: T?) {
-            var links = fields.value.links?.value ?? Links()
-            links[keyPath: link] = value
-            fields.value.links = CopyOnWrite(links, unlessEqualTo: Links())
+            fields.value.links = .setting(link, to: value, in: fields.value.links, empty: Links())
         }
 
         /// What a working buy still holds of the cash.

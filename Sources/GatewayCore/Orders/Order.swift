@@ -151,9 +151,7 @@ public struct Order: Sendable, Hashable, Codable {
         /// Sets one of the rare terms, making their box when it is the first set and dropping it when the
         /// last is unset.
         private mutating func setRare<T>(_ term: WritableKeyPath<RareTerms, T?>, _ value: T?) {
-            var changed = rare?.value ?? RareTerms()
-            changed[keyPath: term] = value
-            rare = CopyOnWrite(changed, unlessEqualTo: RareTerms())
+            rare = .setting(term, to: value, in: rare, empty: RareTerms())
         }
     }
 

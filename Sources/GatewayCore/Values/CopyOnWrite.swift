@@ -51,4 +51,14 @@ extension CopyOnWrite where Value: Equatable {
         guard value != empty else { return nil }
         self.init(value)
     }
+
+    /// `box` (none standing for `empty`) with one field of its value set: a box made when it is the
+    /// first field set, none again when it leaves the value equal to `empty`.
+    @inlinable public static func setting<Field>(
+        _ field: WritableKeyPath<Value, Field>, to newValue: Field, in box: Self?, empty: Value
+    ) -> Self? {
+        var changed = box?.value ?? empty
+        changed[keyPath: field] = newValue
+        return Self(changed, unlessEqualTo: empty)
+    }
 }
